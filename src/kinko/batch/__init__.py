@@ -1,0 +1,1 @@
+"""The outbox and the due-work runner (DESIGN rules 4 and 5)."""

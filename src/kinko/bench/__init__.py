@@ -1,0 +1,1 @@
+"""Benchmarks run by `kinko bench`; each prints its figures and a same-run reference."""

@@ -1,0 +1,1 @@
+"""Bank calendar (CAL-1, CAL-2)."""

@@ -1,0 +1,33 @@
+"""The ``kinko`` command line (UI-3)."""
+
+from __future__ import annotations
+
+import typer
+
+from kinko.audit.cli import app as audit_app
+from kinko.batch.cli import app as batch_app
+from kinko.bench.cli import app as bench_app
+from kinko.calendar.cli import app as calendar_app
+from kinko.db.cli import app as db_app
+from kinko.demo.cli import demo, serve
+from kinko.policy.cli import app as policy_app
+from kinko.zengin.cli import app as zengin_app
+
+app = typer.Typer(
+    help="Kinko — インターネットバンキング / internet banking for Japanese banks",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(policy_app, name="policy")
+app.add_typer(audit_app, name="audit")
+app.add_typer(batch_app, name="batch")
+app.add_typer(bench_app, name="bench")
+app.add_typer(zengin_app, name="zengin")
+app.command()(demo)
+app.command()(serve)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,43 @@
+"""Settings, read from ``KINKO_*`` environment variables (and a ``.env`` file if present)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.cwd() / "var"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KINKO_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    # Empty means "a SQLite file in data_dir" (the embedded default).
+    database_url: str = ""
+    secret_key: SecretStr = SecretStr("dev-only-secret-change-me-in-production-0000")
+    # A TOML file that overrides the default policy (SPEC §13); empty = defaults only.
+    policy_file: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sql_echo: bool = False
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'kinko.sqlite3'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,5 @@
+"""`kinko db` commands."""
+
+import typer
+
+app = typer.Typer(help="db", no_args_is_help=True)

@@ -1,0 +1,10 @@
+"""Every table of every domain package, for Alembic and for tests."""
+
+from kinko.audit import models as _audit  # noqa: F401
+from kinko.batch import models as _batch  # noqa: F401
+from kinko.db.base import Base
+from kinko.idempotency import models as _idempotency  # noqa: F401
+from kinko.ledger import models as _ledger  # noqa: F401
+from kinko.parties import models as _parties  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Idempotency keys for every create request (INS-3, DESIGN rule 3)."""

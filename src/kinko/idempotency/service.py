@@ -1,0 +1,81 @@
+"""Run a create use case at most once per (scope, key).
+
+The key row is inserted first, in the caller's transaction. A concurrent request with the same
+key blocks on the primary key until the first commits (PostgreSQL) or queues on the write lock
+(SQLite), then finds the stored response and returns it. A replay with different content is an
+error, never a silent second effect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kinko import clock
+from kinko.errors import IdempotencyMismatch, ValidationFailed
+from kinko.idempotency.models import IdempotencyRecord
+
+
+def request_hash(payload: Any) -> str:
+    """A stable hash of a request's content (canonical JSON)."""
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_key(key: str) -> str:
+    if not key or len(key) > 100 or not key.isprintable():
+        raise ValidationFailed(detail="Idempotency-Key must be 1–100 printable characters")
+    return key
+
+
+def once(
+    session: Session,
+    *,
+    scope: str,
+    key: str,
+    payload: Any,
+    create: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    """Return ``create()``'s JSON-able result, running it only for the first use of the key."""
+    check_key(key)
+    digest = request_hash(payload)
+    table = IdempotencyRecord.__table__
+    dialect = session.get_bind().dialect.name
+    values = {"scope": scope, "key": key, "request_hash": digest, "created_at": clock.now()}
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    inserted = session.execute(stmt).rowcount  # type: ignore[attr-defined]
+    if not inserted:
+        row = session.execute(
+            select(IdempotencyRecord.request_hash, IdempotencyRecord.response).where(
+                IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+            )
+        ).one()
+        if row.request_hash != digest:
+            raise IdempotencyMismatch(detail=f"{scope}/{key}")
+        if row.response is None:  # only possible inside the same transaction
+            raise IdempotencyMismatch(detail=f"{scope}/{key} is still in progress")
+        result: dict[str, Any] = json.loads(row.response)
+        result["replayed"] = True
+        return result
+    result = create()
+    session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        .values(response=json.dumps(result, ensure_ascii=False, default=str))
+    )
+    return result
+
+

@@ -1,0 +1,1 @@
+"""Versioned bank policy (POL-1, SPEC §13)."""

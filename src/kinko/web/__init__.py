@@ -1,0 +1,1 @@
+"""FastAPI app: JSON API and pages."""

@@ -1,0 +1,1 @@
+"""Zengin fixed-length formats (ZEN-1, ZEN-2)."""
