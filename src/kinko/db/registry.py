@@ -1,6 +1,7 @@
 """Every table of every domain package, for Alembic and for tests."""
 
 from kinko.audit import models as _audit  # noqa: F401
+from kinko.backoffice import models as _backoffice  # noqa: F401 - and kinko.auth.models
 from kinko.batch import models as _batch  # noqa: F401
 from kinko.db.base import Base
 from kinko.idempotency import models as _idempotency  # noqa: F401

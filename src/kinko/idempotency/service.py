@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kinko import clock
+from kinko.db.base import table_of
 from kinko.errors import IdempotencyMismatch, ValidationFailed
 from kinko.idempotency.models import IdempotencyRecord
 
@@ -45,7 +46,7 @@ def once(
     """Return ``create()``'s JSON-able result, running it only for the first use of the key."""
     check_key(key)
     digest = request_hash(payload)
-    table = IdempotencyRecord.__table__
+    table = table_of(IdempotencyRecord)
     dialect = session.get_bind().dialect.name
     values = {"scope": scope, "key": key, "request_hash": digest, "created_at": clock.now()}
     if dialect == "postgresql":

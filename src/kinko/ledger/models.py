@@ -19,7 +19,6 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -1,0 +1,7 @@
+"""Import every module that registers outbox handlers, so the runner knows all topics."""
+
+from __future__ import annotations
+
+
+def load_handlers() -> None:
+    import kinko.ledger.scheduled  # noqa: F401

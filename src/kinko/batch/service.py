@@ -1,0 +1,150 @@
+"""Enqueue after-commit work, and the due-work runner (DESIGN rules 4 and 5).
+
+Handlers are registered per topic. The runner claims one due message at a time with
+``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite has one writer and simply takes them in order)
+and runs its handler in that same transaction, then marks it done — so any number of runners
+can work side by side, and running the batch twice does nothing twice. A handler that fails is
+rolled back and retried later with backoff; after ``MAX_ATTEMPTS`` it is marked failed for an
+operator to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from kinko import clock
+from kinko.batch.models import OutboxMessage, OutboxState
+from kinko.db.engine import Database
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+Handler = Callable[[Session, dict[str, Any]], None]
+_handlers: dict[str, Handler] = {}
+
+
+def handler(topic: str) -> Callable[[Handler], Handler]:
+    """Register the function that carries out messages of ``topic``."""
+
+    def register(fn: Handler) -> Handler:
+        _handlers[topic] = fn
+        return fn
+
+    return register
+
+
+def enqueue(
+    session: Session,
+    topic: str,
+    payload: dict[str, Any],
+    *,
+    due_at: datetime | None = None,
+    dedupe_key: str | None = None,
+) -> None:
+    """Schedule work in the caller's transaction: it happens only if that transaction commits."""
+    now = clock.now()
+    values = {"topic": topic, "payload": json.dumps(payload, ensure_ascii=False, default=str),
+              "due_at": due_at or now, "created_at": now, "dedupe_key": dedupe_key,
+              "state": OutboxState.PENDING, "attempts": 0}
+    stmt: Any
+    if dedupe_key is None:
+        stmt = insert(OutboxMessage).values(**values)
+    elif session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(OutboxMessage).values(**values).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(OutboxMessage).values(**values).on_conflict_do_nothing()
+    session.execute(stmt)
+
+
+@dataclass
+class RunReport:
+    done: int = 0
+    failed: int = 0
+    retried: int = 0
+    sealed: int = 0
+    by_topic: dict[str, int] = field(default_factory=dict)
+
+
+def _claim(session: Session, at: datetime) -> OutboxMessage | None:
+    return session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.due_at <= at)
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+
+
+def _run_one(session: Session, at: datetime) -> tuple[str, int, str] | None:
+    message = _claim(session, at)
+    if message is None:
+        return None
+    fn = _handlers.get(message.topic)
+    if fn is None:
+        raise LookupError(f"no handler for topic {message.topic!r}")
+    # A savepoint keeps the claim (and lets us record the failure) if the handler fails.
+    try:
+        with session.begin_nested():
+            fn(session, json.loads(message.payload))
+    except Exception as exc:
+        attempts = message.attempts + 1
+        state = OutboxState.FAILED if attempts >= MAX_ATTEMPTS else OutboxState.PENDING
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message.id).values(
+                attempts=attempts, state=state, last_error=f"{type(exc).__name__}: {exc}",
+                due_at=at + timedelta(seconds=min(3600, 2**attempts * 15)),
+            )
+        )
+        log.warning("outbox %s (%s) failed: %s", message.id, message.topic, exc)
+        return message.topic, message.id, state.value
+    session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message.id).values(
+            state=OutboxState.DONE, done_at=clock.now(), attempts=message.attempts + 1,
+        )
+    )
+    return message.topic, message.id, "done"
+
+
+def run_due(db: Database, *, at: datetime | None = None, limit: int | None = None,
+            progress: Callable[[RunReport], None] | None = None) -> RunReport:
+    """Carry out everything due at ``at`` (default now), each message in its own transaction,
+    then seal the audit chain."""
+    from kinko.audit.service import seal
+
+    at = at or clock.now()
+    report = RunReport()
+    while limit is None or report.done + report.failed + report.retried < limit:
+        outcome = db.run(_run_one, at)
+        if outcome is None:
+            break
+        topic, _, state = outcome
+        if state == "done":
+            report.done += 1
+            report.by_topic[topic] = report.by_topic.get(topic, 0) + 1
+        elif state == "failed":
+            report.failed += 1
+        else:
+            report.retried += 1
+        if progress:
+            progress(report)
+    while sealed := db.run(seal):
+        report.sealed += sealed
+    return report
+
+
+def pending_count(session: Session) -> int:
+    return len(session.execute(
+        select(OutboxMessage.id).where(OutboxMessage.state == OutboxState.PENDING)
+    ).all())

@@ -1,0 +1,306 @@
+"""Every ledger query. Two write paths with one meaning:
+
+* PostgreSQL: one data-modifying statement per entry (lock in id order, check, insert the
+  entry, move the balances, insert postings and the audit event) — one round trip, because
+  round trips are the cost (DESIGN "Speed").
+* SQLite (and any other database): the same steps as separate statements. SQLite has a single
+  writer and Kinko begins every transaction IMMEDIATE, so the rows read are already locked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from kinko.audit.models import AuditEvent
+from kinko.db.base import table_of
+from kinko.ledger.models import Account, AccountState, Hold, HoldState, JournalEntry, Posting
+from kinko.ledger.rules import CREDITABLE, DEBITABLE, AccountSnapshot, Leg
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRow:
+    kind: str
+    memo: str
+    value_date: date
+    created_at: datetime
+    idempotency_key: str | None
+    request_hash: str | None
+    audit_actor: str
+    audit_data: str
+
+
+@dataclass(frozen=True, slots=True)
+class PgPostResult:
+    entry_id: int | None          # None: refused by the checks, or the key already existed
+    accounts: list[AccountSnapshot]
+    balances: dict[int, int]      # balance after, per account, when posted
+
+
+def _states(states: frozenset[AccountState]) -> str:
+    return ", ".join(f"'{s.value}'" for s in sorted(states))
+
+
+@cache
+def _pg_post_sql(n: int) -> Any:
+    """The one-statement post for an entry of ``n`` legs (cached per leg count)."""
+    values = ", ".join(
+        f"(CAST(:a{i} AS bigint), CAST(:m{i} AS bigint), CAST(:d{i} AS varchar))"
+        for i in range(n)
+    )
+    # Only integers and enum literals are formatted in; every value is a bound parameter.
+    sql = f"""
+WITH legs(id, amount, descr) AS (VALUES {values}),
+lk AS (
+  SELECT a.id, a.balance, a.held, a.overdraft_limit, a.state
+  FROM accounts a WHERE a.id IN (SELECT id FROM legs) ORDER BY a.id FOR UPDATE
+),
+chk AS (
+  SELECT count(*) = {n} AND coalesce(bool_and(
+    CASE WHEN v.amount < 0
+      THEN lk.state IN ({_states(DEBITABLE)})
+           AND lk.balance - lk.held + lk.overdraft_limit + v.amount >= 0
+      ELSE lk.state IN ({_states(CREDITABLE)}) END), false) AS ok
+  FROM lk JOIN legs v ON v.id = lk.id
+),
+e AS (
+  INSERT INTO journal_entries (kind, memo, value_date, created_at, idempotency_key, request_hash)
+  SELECT :kind, :memo, :value_date, :created_at, :ikey, :rhash WHERE (SELECT ok FROM chk)
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING id
+),
+u AS (
+  UPDATE accounts a SET balance = a.balance + v.amount
+  FROM legs v, e WHERE a.id = v.id
+  RETURNING a.id, a.balance, v.amount, v.descr, e.id AS entry_id
+),
+p AS (
+  INSERT INTO postings (entry_id, account_id, amount, balance_after, description)
+  SELECT entry_id, id, amount, balance, descr FROM u
+),
+au AS (
+  INSERT INTO audit_events (occurred_at, actor, action, subject_type, subject_id, data)
+  SELECT :created_at, :actor, 'ledger.post', 'journal_entry', CAST(e.id AS varchar), :adata
+  FROM e
+)
+SELECT (SELECT id FROM e) AS entry_id,
+       (SELECT json_agg(json_build_array(id, balance, held, overdraft_limit, state)) FROM lk)
+         AS accounts,
+       (SELECT json_agg(json_build_array(id, balance)) FROM u) AS balances
+"""  # noqa: S608
+    return text(sql)
+
+
+def pg_post(session: Session, row: EntryRow, legs: Sequence[Leg]) -> PgPostResult:
+    params: dict[str, Any] = {
+        "kind": row.kind, "memo": row.memo, "value_date": row.value_date,
+        "created_at": row.created_at, "ikey": row.idempotency_key, "rhash": row.request_hash,
+        "actor": row.audit_actor, "adata": row.audit_data,
+    }
+    for i, leg in enumerate(legs):
+        params[f"a{i}"] = leg.account_id
+        params[f"m{i}"] = leg.amount
+        params[f"d{i}"] = leg.description
+    result = session.connection().execute(_pg_post_sql(len(legs)), params).one()
+    accounts = [
+        AccountSnapshot(id=a[0], balance=a[1], held=a[2], overdraft_limit=a[3],
+                        state=AccountState(a[4]))
+        for a in (result.accounts or [])
+    ]
+    balances = {b[0]: b[1] for b in (result.balances or [])}
+    return PgPostResult(result.entry_id, accounts, balances)
+
+
+def lock_accounts(session: Session, account_ids: Sequence[int]) -> list[AccountSnapshot]:
+    """Lock the accounts in id order and return their current figures."""
+    rows = session.execute(
+        select(Account.id, Account.balance, Account.held, Account.overdraft_limit, Account.state)
+        .where(Account.id.in_(sorted(set(account_ids))))
+        .order_by(Account.id)
+        .with_for_update()
+    ).all()
+    return [AccountSnapshot(r.id, r.balance, r.held, r.overdraft_limit, r.state) for r in rows]
+
+
+def insert_entry(session: Session, row: EntryRow) -> int:
+    return session.execute(
+        insert(JournalEntry).values(
+            kind=row.kind, memo=row.memo, value_date=row.value_date, created_at=row.created_at,
+            idempotency_key=row.idempotency_key, request_hash=row.request_hash,
+        ).returning(JournalEntry.id)
+    ).scalar_one()
+
+
+def apply_leg(session: Session, leg: Leg) -> int | None:
+    """Move one balance under the same conditions the rules checked; None if they fail now."""
+    cond = (Account.id == leg.account_id)
+    if leg.amount < 0:
+        cond = cond & Account.state.in_(DEBITABLE) & (
+            Account.balance - Account.held + Account.overdraft_limit + leg.amount >= 0
+        )
+    else:
+        cond = cond & Account.state.in_(CREDITABLE)
+    return session.execute(
+        update(Account).where(cond).values(balance=Account.balance + leg.amount)
+        .returning(Account.balance)
+    ).scalar_one_or_none()
+
+
+def insert_postings(session: Session, entry_id: int, legs: Sequence[Leg],
+                    balances: dict[int, int]) -> None:
+    session.execute(
+        insert(Posting),
+        [
+            {"entry_id": entry_id, "account_id": leg.account_id, "amount": leg.amount,
+             "balance_after": balances[leg.account_id], "description": leg.description}
+            for leg in legs
+        ],
+    )
+
+
+def insert_audit(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(AuditEvent), rows)
+
+
+def entry_by_key(session: Session, key: str) -> JournalEntry | None:
+    return session.execute(
+        select(JournalEntry).where(JournalEntry.idempotency_key == key)
+    ).scalar_one_or_none()
+
+
+def entries_by_keys(session: Session, keys: Sequence[str]) -> dict[str, JournalEntry]:
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(JournalEntry).where(JournalEntry.idempotency_key.in_(keys))
+    ).scalars()
+    return {e.idempotency_key: e for e in rows if e.idempotency_key}
+
+
+def postings_of(session: Session, entry_id: int) -> list[Posting]:
+    return list(session.execute(
+        select(Posting).where(Posting.entry_id == entry_id).order_by(Posting.account_id)
+    ).scalars())
+
+
+def account_ids_existing(session: Session, ids: Sequence[int]) -> set[int]:
+    return set(session.execute(select(Account.id).where(Account.id.in_(ids))).scalars())
+
+
+def add_to_balances(session: Session, nets: dict[int, int]) -> None:
+    """Apply net movements, in id order; the CHECK constraint still guards each row."""
+    session.connection().execute(
+        update(table_of(Account))
+        .where(table_of(Account).c.id == bindparam("b_id"))
+        .values(balance=table_of(Account).c.balance + bindparam("b_net")),
+        [{"b_id": k, "b_net": v} for k, v in sorted(nets.items()) if v],
+    )
+
+
+def insert_entries_returning_ids(session: Session, rows: Sequence[EntryRow]) -> list[int]:
+    result = session.execute(
+        insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True),
+        [
+            {"kind": r.kind, "memo": r.memo, "value_date": r.value_date,
+             "created_at": r.created_at, "idempotency_key": r.idempotency_key,
+             "request_hash": r.request_hash}
+            for r in rows
+        ],
+    )
+    return list(result.scalars())
+
+
+def insert_posting_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(Posting), rows)
+
+
+# --- holds -------------------------------------------------------------------------------
+
+def reserve(session: Session, account_id: int, amount: int) -> bool:
+    """Raise ``held`` only if the withdrawable amount covers it (one conditional UPDATE)."""
+    return session.execute(
+        update(Account)
+        .where(
+            Account.id == account_id,
+            Account.state.in_(DEBITABLE),
+            Account.balance - Account.held + Account.overdraft_limit - amount >= 0,
+        )
+        .values(held=Account.held + amount)
+        .returning(Account.id)
+    ).scalar_one_or_none() is not None
+
+
+def insert_hold(session: Session, **values: Any) -> int:
+    return session.execute(insert(Hold).values(**values).returning(Hold.id)).scalar_one()
+
+
+def finish_hold(session: Session, hold_id: int, state: HoldState, at: datetime
+                ) -> tuple[int, int] | None:
+    """Mark an active hold released/captured; return (account_id, amount) or None if not active."""
+    row = session.execute(
+        update(Hold).where(Hold.id == hold_id, Hold.state == HoldState.ACTIVE)
+        .values(state=state, released_at=at)
+        .returning(Hold.account_id, Hold.amount)
+    ).one_or_none()
+    if row is None:
+        return None
+    session.execute(
+        update(Account).where(Account.id == row.account_id).values(held=Account.held - row.amount)
+    )
+    return row.account_id, row.amount
+
+
+def hold_by_key(session: Session, key: str) -> Hold | None:
+    return session.execute(select(Hold).where(Hold.idempotency_key == key)).scalar_one_or_none()
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def get_account(session: Session, account_id: int) -> Account | None:
+    return session.get(Account, account_id)
+
+
+def find_account(session: Session, branch_code: str, number: str) -> Account | None:
+    return session.execute(
+        select(Account).where(Account.branch_code == branch_code, Account.number == number)
+    ).scalar_one_or_none()
+
+
+def trial_balance(session: Session) -> tuple[int, int]:
+    """(Σ debits, Σ credits) over every posting, as positive numbers (LED-2)."""
+    debits = session.execute(
+        select(func.coalesce(func.sum(-Posting.amount), 0)).where(Posting.amount < 0)
+    ).scalar_one()
+    credits = session.execute(
+        select(func.coalesce(func.sum(Posting.amount), 0)).where(Posting.amount > 0)
+    ).scalar_one()
+    return int(debits), int(credits)
+
+
+def balances_from_postings(session: Session) -> dict[int, int]:
+    rows = session.execute(
+        select(Posting.account_id, func.sum(Posting.amount)).group_by(Posting.account_id)
+    ).all()
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def stored_balances(session: Session) -> dict[int, int]:
+    return {r[0]: r[1] for r in session.execute(select(Account.id, Account.balance)).all()}
+
+
+def set_state(session: Session, account_id: int, state: AccountState) -> AccountState | None:
+    old = session.execute(
+        select(Account.state).where(Account.id == account_id).with_for_update()
+    ).scalar_one_or_none()
+    if old is None:
+        return None
+    session.execute(update(Account).where(Account.id == account_id).values(state=state))
+    return old

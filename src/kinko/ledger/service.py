@@ -1,0 +1,342 @@
+"""Ledger use cases. ``post`` is the only way money moves (DESIGN rule 1).
+
+Every function takes the caller's session and never commits: the boundary owns the
+transaction. A domain error raised here must make the caller roll back; the PostgreSQL path
+changes nothing before its checks pass, so even a caller that catches the error is safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kinko import clock
+from kinko.audit.service import canonical, record, record_values
+from kinko.errors import DomainError, IdempotencyMismatch
+from kinko.idempotency.service import request_hash
+from kinko.ledger import repository as repo
+from kinko.ledger.errors import (
+    AccountExists,
+    AccountNotFound,
+    HoldNotActive,
+    InsufficientFunds,
+    InvalidEntry,
+)
+from kinko.ledger.models import Account, AccountState, AccountType, HoldState
+from kinko.ledger.rules import (
+    AccountSnapshot,
+    Leg,
+    check_account_fields,
+    check_leg,
+    ordered,
+    validate_legs,
+)
+from kinko.money import MAX_AMOUNT
+
+
+@dataclass(frozen=True)
+class EntryRequest:
+    kind: str
+    legs: Sequence[Leg]
+    memo: str = ""
+    value_date: date | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class PostedEntry:
+    entry_id: int
+    balances: dict[int, int] = field(default_factory=dict)  # balance after, per account
+    replayed: bool = False
+
+
+def _hash(entry: EntryRequest) -> str:
+    return request_hash({
+        "kind": entry.kind, "memo": entry.memo, "value_date": entry.value_date,
+        "legs": [(leg.account_id, leg.amount, leg.description) for leg in ordered(entry.legs)],
+    })
+
+
+def _check_request(entry: EntryRequest) -> None:
+    validate_legs(entry.legs)
+    if not entry.kind or len(entry.kind) > 30:
+        raise InvalidEntry(detail="kind must be 1–30 characters")
+    if len(entry.memo) > 200:
+        raise InvalidEntry(detail="memo longer than 200 characters")
+    if entry.idempotency_key is not None and not 0 < len(entry.idempotency_key) <= 100:
+        raise InvalidEntry(detail="idempotency key must be 1–100 characters")
+
+
+def _replay(session: Session, entry: EntryRequest, digest: str) -> PostedEntry:
+    assert entry.idempotency_key is not None
+    existing = repo.entry_by_key(session, entry.idempotency_key)
+    if existing is None:  # pragma: no cover - the key vanished: only a rollback elsewhere
+        raise IdempotencyMismatch(detail=entry.idempotency_key)
+    if existing.request_hash != digest:
+        raise IdempotencyMismatch(detail=entry.idempotency_key)
+    postings = repo.postings_of(session, existing.id)
+    return PostedEntry(existing.id, {p.account_id: p.balance_after for p in postings},
+                       replayed=True)
+
+
+def _diagnose(accounts: Sequence[AccountSnapshot], legs: Sequence[Leg]) -> None:
+    """Raise the error that explains why the checks refused an entry."""
+    by_id = {a.id: a for a in accounts}
+    for leg in legs:
+        account = by_id.get(leg.account_id)
+        if account is None:
+            raise AccountNotFound(detail=f"account {leg.account_id}")
+        check_leg(account, leg.amount)
+
+
+def post(session: Session, entry: EntryRequest, *, actor: str) -> PostedEntry:
+    """Post a balanced entry atomically in the caller's transaction (LED-2, LED-3, LED-4).
+
+    With an idempotency key, a replay returns the first result; a replay with different
+    content raises :class:`IdempotencyMismatch`.
+    """
+    _check_request(entry)
+    legs = ordered(entry.legs)
+    digest = _hash(entry)
+    now = clock.now()
+    row = repo.EntryRow(
+        kind=entry.kind, memo=entry.memo, value_date=entry.value_date or now.date(),
+        created_at=now, idempotency_key=entry.idempotency_key, request_hash=digest,
+        audit_actor=actor,
+        audit_data=canonical({"kind": entry.kind,
+                              "legs": [[leg.account_id, leg.amount] for leg in legs]}),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        return _post_pg(session, entry, row, legs, digest)
+    return _post_generic(session, entry, row, legs, digest)
+
+
+def _post_pg(session: Session, entry: EntryRequest, row: repo.EntryRow, legs: list[Leg],
+             digest: str) -> PostedEntry:
+    result = repo.pg_post(session, row, legs)
+    if result.entry_id is not None:
+        return PostedEntry(result.entry_id, result.balances)
+    if entry.idempotency_key is not None and repo.entry_by_key(session, entry.idempotency_key):
+        return _replay(session, entry, digest)
+    _diagnose(result.accounts, legs)
+    raise AssertionError("entry refused without a reason")  # pragma: no cover
+
+
+def _post_generic(session: Session, entry: EntryRequest, row: repo.EntryRow, legs: list[Leg],
+                  digest: str) -> PostedEntry:
+    if entry.idempotency_key is not None and repo.entry_by_key(session, entry.idempotency_key):
+        return _replay(session, entry, digest)
+    accounts = repo.lock_accounts(session, [leg.account_id for leg in legs])
+    _diagnose(accounts, legs)
+    entry_id = repo.insert_entry(session, row)
+    balances: dict[int, int] = {}
+    for leg in legs:
+        balance = repo.apply_leg(session, leg)
+        if balance is None:  # the row changed under us: only possible without IMMEDIATE
+            raise InsufficientFunds(detail=f"account {leg.account_id}")
+        balances[leg.account_id] = balance
+    repo.insert_postings(session, entry_id, legs, balances)
+    repo.insert_audit(session, [{
+        "occurred_at": row.created_at, "actor": row.audit_actor, "action": "ledger.post",
+        "subject_type": "journal_entry", "subject_id": str(entry_id), "data": row.audit_data,
+    }])
+    return PostedEntry(entry_id, balances)
+
+
+def transfer(
+    session: Session,
+    *,
+    debit_account_id: int,
+    credit_account_id: int,
+    amount: int,
+    kind: str = "transfer",
+    memo: str = "",
+    description: str = "",
+    idempotency_key: str | None = None,
+    actor: str,
+) -> PostedEntry:
+    """Move ``amount`` from one account to another as a two-leg entry."""
+    return post(session, EntryRequest(
+        kind=kind, memo=memo, idempotency_key=idempotency_key,
+        legs=[Leg(debit_account_id, -amount, description),
+              Leg(credit_account_id, amount, description)],
+    ), actor=actor)
+
+
+# --- many entries in one transaction ------------------------------------------------------
+
+@dataclass(frozen=True)
+class BatchResult:
+    posted: list[int]                          # entry ids, in request order (None skipped)
+    refused: dict[int, str] = field(default_factory=dict)   # request index → error code
+
+
+def post_many(session: Session, entries: Sequence[EntryRequest], *, actor: str) -> BatchResult:
+    """Post many entries in one transaction: each all-or-nothing, refusals reported.
+
+    Locks every account involved once, in id order, applies the entries in request order
+    against the locked figures with the same pure rules as ``post``, then writes entries,
+    postings, net balance movements and audit events with a handful of bulk statements.
+    The figures are read under the row locks, so no other writer can interleave; the balance
+    UPDATEs add deltas, and the CHECK constraint still guards every row.
+    """
+    for entry in entries:
+        _check_request(entry)
+    keys = [e.idempotency_key for e in entries if e.idempotency_key]
+    if len(keys) != len(set(keys)):
+        raise InvalidEntry(detail="an idempotency key appears twice in the batch")
+    existing = repo.entries_by_keys(session, keys)
+    ids = sorted({leg.account_id for e in entries for leg in e.legs})
+    figures = {a.id: a for a in repo.lock_accounts(session, ids)}
+    now = clock.now()
+    working = {k: [a.balance, a.held, a.overdraft_limit] for k, a in figures.items()}
+    accepted: list[tuple[int, EntryRequest, dict[int, int]]] = []
+    refused: dict[int, str] = {}
+    for index, entry in enumerate(entries):
+        if entry.idempotency_key in existing:
+            refused[index] = "REPLAYED"
+            continue
+        try:
+            after: dict[int, int] = {}
+            for leg in ordered(entry.legs):
+                account = figures.get(leg.account_id)
+                if account is None:
+                    raise AccountNotFound(detail=f"account {leg.account_id}")
+                balance, held, limit = working[leg.account_id]
+                check_leg(AccountSnapshot(account.id, balance, held, limit, account.state),
+                          leg.amount)
+                after[leg.account_id] = balance + leg.amount
+        except DomainError as exc:
+            refused[index] = exc.code
+            continue
+        for account_id, balance in after.items():
+            working[account_id][0] = balance
+        accepted.append((index, entry, after))
+    rows = [repo.EntryRow(
+        kind=e.kind, memo=e.memo, value_date=e.value_date or now.date(), created_at=now,
+        idempotency_key=e.idempotency_key, request_hash=_hash(e) if e.idempotency_key else None,
+        audit_actor=actor, audit_data="",
+    ) for _, e, _ in accepted]
+    entry_ids = repo.insert_entries_returning_ids(session, rows) if rows else []
+    postings: list[dict[str, Any]] = []
+    audit: list[dict[str, Any]] = []
+    for entry_id, (_, entry, after) in zip(entry_ids, accepted, strict=True):
+        for leg in entry.legs:
+            postings.append({"entry_id": entry_id, "account_id": leg.account_id,
+                             "amount": leg.amount, "balance_after": after[leg.account_id],
+                             "description": leg.description})
+        audit.append(record_values(
+            actor=actor, action="ledger.post", subject_type="journal_entry",
+            subject_id=entry_id,
+            data={"kind": entry.kind, "legs": [[g.account_id, g.amount] for g in entry.legs]},
+        ))
+    repo.insert_posting_rows(session, postings)
+    repo.add_to_balances(session, {k: working[k][0] - figures[k].balance for k in figures})
+    repo.insert_audit(session, audit)
+    return BatchResult(posted=entry_ids, refused=refused)
+
+
+# --- holds --------------------------------------------------------------------------------
+
+def place_hold(session: Session, *, account_id: int, amount: int, reason: str, actor: str,
+               idempotency_key: str | None = None) -> int:
+    """Set money aside: it stays in the balance but is no longer withdrawable (LED-3)."""
+    if type(amount) is not int or not 0 < amount <= MAX_AMOUNT:
+        raise InvalidEntry(detail=f"hold amount {amount!r} is out of range")
+    if idempotency_key is not None and (old := repo.hold_by_key(session, idempotency_key)):
+        if (old.account_id, old.amount) != (account_id, amount):
+            raise IdempotencyMismatch(detail=idempotency_key)
+        return old.id
+    if not repo.reserve(session, account_id, amount):
+        accounts = repo.lock_accounts(session, [account_id])
+        _diagnose(accounts, [Leg(account_id, -amount)])
+        raise InsufficientFunds(detail=f"account {account_id}")  # pragma: no cover
+    hold_id = repo.insert_hold(session, account_id=account_id, amount=amount, reason=reason,
+                               created_at=clock.now(), idempotency_key=idempotency_key)
+    record(session, actor=actor, action="ledger.hold", subject_type="account",
+           subject_id=account_id, data={"hold": hold_id, "amount": amount, "reason": reason})
+    return hold_id
+
+
+def release_hold(session: Session, hold_id: int, *, actor: str,
+                 captured: bool = False) -> tuple[int, int]:
+    """End a hold (released, or captured by an entry posted in the same transaction)."""
+    state = HoldState.CAPTURED if captured else HoldState.RELEASED
+    done = repo.finish_hold(session, hold_id, state, clock.now())
+    if done is None:
+        raise HoldNotActive(detail=f"hold {hold_id}")
+    record(session, actor=actor, action=f"ledger.hold.{state.value}", subject_type="account",
+           subject_id=done[0], data={"hold": hold_id, "amount": done[1]})
+    return done
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+def change_state(session: Session, account_id: int, state: AccountState, *, actor: str,
+                 reason: str) -> None:
+    """Stop, seize, reopen or close an account (LED-4), audited with the reason."""
+    old = repo.set_state(session, account_id, state)
+    if old is None:
+        raise AccountNotFound(detail=f"account {account_id}")
+    record(session, actor=actor, action="account.state", subject_type="account",
+           subject_id=account_id, data={"from": old.value, "to": state.value, "reason": reason})
+
+
+def get_account(session: Session, account_id: int) -> Account:
+    account = repo.get_account(session, account_id)
+    if account is None:
+        raise AccountNotFound(detail=f"account {account_id}")
+    return account
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    debits: int
+    credits: int
+    mismatched: dict[int, tuple[int, int]]   # account → (stored, from postings)
+
+    @property
+    def ok(self) -> bool:
+        return self.debits == self.credits and not self.mismatched
+
+
+def check_books(session: Session) -> LedgerCheck:
+    """Prove Σ debits = Σ credits and rebuild every balance from its postings (LED-2)."""
+    debits, credits = repo.trial_balance(session)
+    rebuilt = repo.balances_from_postings(session)
+    stored = repo.stored_balances(session)
+    mismatched = {k: (v, rebuilt.get(k, 0)) for k, v in stored.items() if v != rebuilt.get(k, 0)}
+    return LedgerCheck(debits, credits, mismatched)
+
+
+def open_account(
+    session: Session,
+    *,
+    branch_code: str,
+    number: str,
+    account_type: AccountType,
+    holder_kana: str,
+    customer_id: int | None,
+    actor: str,
+    overdraft_limit: int = 0,
+    currency: str = "JPY",
+) -> Account:
+    """Open an account (PRD-1): 3-digit branch, 7-digit number, half-width-kana holder name."""
+    check_account_fields(branch_code=branch_code, number=number, holder_kana=holder_kana,
+                         account_type=account_type, overdraft_limit=overdraft_limit)
+    if repo.find_account(session, branch_code, number) is not None:
+        raise AccountExists(detail=f"{branch_code}-{number}")
+    account = Account(branch_code=branch_code, number=number, type=account_type,
+                      holder_kana=holder_kana, customer_id=customer_id, currency=currency,
+                      overdraft_limit=overdraft_limit, opened_on=clock.today(),
+                      state=AccountState.ACTIVE, balance=0, held=0)
+    session.add(account)
+    session.flush()
+    record(session, actor=actor, action="account.open", subject_type="account",
+           subject_id=account.id, data={"branch": branch_code, "number": number,
+                                        "type": account_type.value})
+    return account

@@ -1,0 +1,59 @@
+"""Test data builders: branches, customers and accounts through the real services."""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlalchemy.orm import Session
+
+from kinko.ledger.models import AccountType
+from kinko.ledger.rules import Leg
+from kinko.ledger.service import EntryRequest, open_account, post
+from kinko.money import MAX_AMOUNT
+from kinko.parties.models import Branch, Customer, CustomerKind
+
+_numbers = itertools.count(1)
+
+
+def branch(session: Session, code: str = "001") -> str:
+    if session.get(Branch, code) is None:
+        session.add(Branch(code=code, name=f"支店{code}", name_kana=f"ｼﾃﾝ{code}"))
+        session.flush()
+    return code
+
+
+def customer(session: Session, *, kind: CustomerKind = CustomerKind.INDIVIDUAL,
+             name: str = "山田太郎", name_kana: str = "ﾔﾏﾀﾞ ﾀﾛｳ") -> Customer:
+    code = branch(session)
+    c = Customer(number=f"C{next(_numbers):07d}", kind=kind, name=name, name_kana=name_kana,
+                 branch_code=code)
+    session.add(c)
+    session.flush()
+    return c
+
+
+def account(session: Session, *, balance: int = 0, overdraft: int = 0,
+            account_type: AccountType = AccountType.ORDINARY, branch_code: str = "001",
+            holder: str = "ﾔﾏﾀﾞ ﾀﾛｳ") -> int:
+    """Open an account and fund it from the bank's cash book; returns the account id."""
+    branch(session, branch_code)
+    acc = open_account(session, branch_code=branch_code, number=f"{next(_numbers):07d}",
+                       account_type=account_type, holder_kana=holder, customer_id=None,
+                       overdraft_limit=overdraft, actor="test")
+    if balance:
+        post(session, EntryRequest(kind="deposit", legs=[
+            Leg(cash(session), -balance), Leg(acc.id, balance)]), actor="test")
+    return acc.id
+
+
+def cash(session: Session) -> int:
+    """The bank's cash book: an internal account that may go as negative as it needs."""
+    from kinko.ledger.repository import find_account
+
+    branch(session, "999")
+    found = find_account(session, "999", "9000001")
+    if found is not None:
+        return found.id
+    return open_account(session, branch_code="999", number="9000001",
+                        account_type=AccountType.INTERNAL, holder_kana="ｹﾞﾝｷﾝ",
+                        customer_id=None, overdraft_limit=MAX_AMOUNT, actor="test").id
