@@ -16,3 +16,20 @@ def zengin(
     from kinko.bench.zengin import run
 
     run(records=records, json_output=json_output)
+
+
+@app.command("ledger")
+def ledger(
+    database_url: str = typer.Option(..., "--database-url",
+                                     help="PostgreSQL URL, SQLAlchemy form "
+                                          "(postgresql+psycopg://user@host:port/db)"),
+    clients: int = typer.Option(8, "--clients", min=1, max=64),
+    seconds: float = typer.Option(10.0, "--seconds", min=1.0, max=600.0),
+    batch: bool = typer.Option(False, "--batch", help="many transfers per transaction"),
+    json_output: bool = typer.Option(False, "--json", help="print one JSON object last"),
+) -> None:
+    """Transfers/s through the ledger service vs pgbench tpcb-like on the same server."""
+    from kinko.bench.ledger import run
+
+    run(database_url=database_url, clients=clients, seconds=seconds, batch=batch,
+        json_output=json_output)
