@@ -1,0 +1,1 @@
+"""Authentication: credentials, factors, lockout, sessions, step-up, devices (SPEC §2, §3)."""

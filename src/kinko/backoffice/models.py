@@ -1,0 +1,87 @@
+"""Operator and four-eyes approval tables (OPS-1).
+
+The back office sits above the domain packages it acts on; importing the auth models here
+registers them with the same metadata (``kinko.db.registry`` imports this module).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kinko.auth import models as _auth_models  # noqa: F401 - registers the auth tables
+from kinko.db.base import Base, BigId, UtcDateTime
+
+
+def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
+    return Enum(cls, native_enum=False, length=length, validate_strings=True,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class OperatorRole(enum.StrEnum):
+    TELLER = "teller"                 # branch staff: takes reports, requests actions
+    SECURITY = "security"             # releases blocks, resets credentials, resumes service
+    CLAIMS = "claims"                 # compensation decisions
+    KYC_REVIEWER = "kyc_reviewer"     # overrides face-match results
+    POLICY_ADMIN = "policy_admin"     # changes bank policy
+    AUDITOR = "auditor"               # reads only
+
+
+class ApprovalState(enum.StrEnum):
+    PENDING = "pending"
+    EXECUTED = "executed"    # approved by a second operator and carried out
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"  # withdrawn by the requester
+    EXPIRED = "expired"
+
+
+class Operator(Base):
+    __tablename__ = "backoffice_operators"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)   # 行員番号
+    name: Mapped[str] = mapped_column(String(120))
+    branch_code: Mapped[str | None] = mapped_column(ForeignKey("branches.code"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OperatorRoleGrant(Base):
+    __tablename__ = "backoffice_operator_roles"
+
+    operator_id: Mapped[int] = mapped_column(ForeignKey("backoffice_operators.id"),
+                                             primary_key=True)
+    role: Mapped[OperatorRole] = mapped_column(_enum(OperatorRole), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApprovalRequest(Base):
+    """A sensitive action asked for by one operator, carried out when another approves it."""
+
+    __tablename__ = "backoffice_approval_requests"
+    __table_args__ = (
+        Index("ix_backoffice_approval_requests_state", "state", "requested_at"),
+        Index("ix_backoffice_approval_requests_subject", "subject_type", "subject_id"),
+        # The database itself refuses a self-approval, whatever the code does (four eyes).
+        CheckConstraint("decided_by IS NULL OR decided_by <> requested_by",
+                        name="four_eyes"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[str] = mapped_column(Text, default="{}")   # canonical JSON
+    reason: Mapped[str] = mapped_column(String(500))
+    state: Mapped[ApprovalState] = mapped_column(_enum(ApprovalState),
+                                                 default=ApprovalState.PENDING)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("backoffice_operators.id"))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("backoffice_operators.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_note: Mapped[str | None] = mapped_column(String(500))
+    result: Mapped[str | None] = mapped_column(Text)
