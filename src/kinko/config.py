@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False
+    # Demo mode shows the demo bank's overview without login; never enable it in production.
+    demo: bool = False
 
     @property
     def effective_database_url(self) -> str:

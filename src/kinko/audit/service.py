@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from kinko import clock
 from kinko.audit.models import AuditChainHead, AuditEvent
 from kinko.config import get_settings
-from kinko.db.base import table_of
+from kinko.db.base import insert_ignoring_conflicts, table_of
 
 GENESIS = "0" * 64
 SEAL_BATCH = 1000
@@ -94,12 +94,10 @@ def _lock_head(session: Session) -> AuditChainHead:
         select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
     ).scalar_one_or_none()
     if head is None:
-        key = _key()
-        session.execute(
-            insert(AuditChainHead).values(
-                id=1, last_seq=0, last_hash=GENESIS, head_mac=_head_mac(key, 0, GENESIS)
-            )
-        )
+        # First seal ever: several sealers may get here at once; one insert wins.
+        insert_ignoring_conflicts(session, AuditChainHead, {
+            "id": 1, "last_seq": 0, "last_hash": GENESIS,
+            "head_mac": _head_mac(_key(), 0, GENESIS)})
         head = session.execute(
             select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
         ).scalar_one()

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.batch.models import OutboxMessage, OutboxState
+from kinko.db.base import insert_ignoring_conflicts
 from kinko.db.engine import Database
 
 log = logging.getLogger(__name__)
@@ -54,18 +55,10 @@ def enqueue(
     values = {"topic": topic, "payload": json.dumps(payload, ensure_ascii=False, default=str),
               "due_at": due_at or now, "created_at": now, "dedupe_key": dedupe_key,
               "state": OutboxState.PENDING, "attempts": 0}
-    stmt: Any
     if dedupe_key is None:
-        stmt = insert(OutboxMessage).values(**values)
-    elif session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(OutboxMessage).values(**values).on_conflict_do_nothing()
+        session.execute(insert(OutboxMessage).values(**values))
     else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(OutboxMessage).values(**values).on_conflict_do_nothing()
-    session.execute(stmt)
+        insert_ignoring_conflicts(session, OutboxMessage, values)
 
 
 @dataclass

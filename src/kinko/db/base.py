@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, literal_column
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 from kinko import clock
@@ -60,3 +60,23 @@ class Base(DeclarativeBase):
 def table_of(model: type[Base]) -> Table:
     """A mapped class's Table, typed as such (``__table__`` is typed as a FromClause)."""
     return cast(Table, model.__table__)
+
+
+def insert_ignoring_conflicts(session: Session, model: type[Base], values: dict[str, Any]
+                              ) -> int:
+    """INSERT … ON CONFLICT DO NOTHING on either database; return the rows inserted (0 or 1).
+
+    On PostgreSQL a concurrent insert of the same key makes this wait for that transaction,
+    then see the conflict: the way to have "first writer wins" without a read-then-write race.
+    """
+    stmt: Any
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(table_of(model)).values(**values).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table_of(model)).values(**values).on_conflict_do_nothing()
+    # rowcount is not reliable for ON CONFLICT on every driver; RETURNING is.
+    return len(session.execute(stmt.returning(literal_column("1"))).all())

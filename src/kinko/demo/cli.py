@@ -1,11 +1,61 @@
-"""`kinko demo` and `kinko serve`."""
+"""`kinko demo` (create the demo bank and serve it) and `kinko serve`."""
 
 from __future__ import annotations
 
+import os
 
-def demo() -> None:
-    """Create the demo bank and serve it."""
+import typer
+
+from kinko.clihelpers import DATABASE_URL_OPTION, fail
 
 
-def serve() -> None:
-    """Serve an existing database."""
+def _serve(url: str | None, host: str, port: int, demo_mode: bool) -> None:
+    import uvicorn
+    from sqlalchemy import inspect
+
+    from kinko.config import get_settings, reset_settings
+    from kinko.db.engine import get_database
+    from kinko.web.app import create_app
+
+    if demo_mode:
+        os.environ["KINKO_DEMO"] = "1"
+    reset_settings()
+    db = get_database(url)
+    if not inspect(db.engine).has_table("accounts"):
+        fail(f"no Kinko schema in {db.url.render_as_string()}: run `kinko db upgrade` first")
+    settings = get_settings()
+    typer.echo(f"Kinko を http://{host}:{port}/ で公開しています / serving on "
+               f"http://{host}:{port}/ (Ctrl-C で終了 / to stop)")
+    uvicorn.run(create_app(db, settings), host=host, port=port, log_level="info")
+
+
+def demo(
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="serve the app afterwards"),
+    database_url: str | None = DATABASE_URL_OPTION,
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+) -> None:
+    """デモ銀行を作成して公開 / create the demo bank (branches, customers, accounts, history)
+    and serve it. With --no-serve only (re)create the data."""
+    from kinko.config import get_settings
+    from kinko.db.engine import get_database
+    from kinko.db.migrate import upgrade
+    from kinko.demo.data import rebuild
+
+    url = database_url or get_settings().effective_database_url
+    upgrade(url)
+    ids = rebuild(get_database(url))
+    customers = 4
+    typer.echo(f"デモ銀行を作成しました / demo bank created: {customers} customers, "
+               f"{len(ids) - 3} accounts in {url}")
+    if serve:
+        _serve(url, host, port, demo_mode=True)
+
+
+def serve(
+    database_url: str | None = DATABASE_URL_OPTION,
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+) -> None:
+    """既存のデータベースを公開 / serve an existing database."""
+    _serve(database_url, host, port, demo_mode=False)

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kinko import clock
-from kinko.db.base import table_of
+from kinko.db.base import insert_ignoring_conflicts
 from kinko.errors import IdempotencyMismatch, ValidationFailed
 from kinko.idempotency.models import IdempotencyRecord
 
@@ -46,18 +46,8 @@ def once(
     """Return ``create()``'s JSON-able result, running it only for the first use of the key."""
     check_key(key)
     digest = request_hash(payload)
-    table = table_of(IdempotencyRecord)
-    dialect = session.get_bind().dialect.name
-    values = {"scope": scope, "key": key, "request_hash": digest, "created_at": clock.now()}
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
-    inserted = session.execute(stmt).rowcount  # type: ignore[attr-defined]
+    inserted = insert_ignoring_conflicts(session, IdempotencyRecord, {
+        "scope": scope, "key": key, "request_hash": digest, "created_at": clock.now()})
     if not inserted:
         row = session.execute(
             select(IdempotencyRecord.request_hash, IdempotencyRecord.response).where(

@@ -1,0 +1,38 @@
+"""The FastAPI application: JSON API under /api/v1 (OpenAPI at /docs) and server-rendered pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from kinko import __version__
+from kinko.config import Settings, get_settings
+from kinko.db.engine import Database, get_database
+from kinko.web import problems, security
+from kinko.web.routes import demo, health
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Kinko API",
+        version=__version__,
+        description=(
+            "Kinko インターネットバンキング API。エラーは RFC 9457 problem+json で、"
+            "安定したコード（`code`）と日本語・英語のメッセージを返します。\n\n"
+            "Kinko internet banking API. Errors are RFC 9457 problem+json with a stable "
+            "`code` and Japanese and English messages."
+        ),
+    )
+    app.state.db = db or get_database()
+    app.state.settings = settings
+    problems.install(app)
+    security.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(health.router)
+    app.include_router(demo.router)
+    return app

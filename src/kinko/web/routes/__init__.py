@@ -1,0 +1,1 @@
+"""Routers: thin translations from HTTP to service calls."""

@@ -1,0 +1,28 @@
+"""Jinja2 templates with the language helpers every page needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from kinko.money import format_yen
+from kinko.web.i18n import language, t
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters["yen"] = format_yen
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    lang = language(request)
+    response = templates.TemplateResponse(
+        request, name, {"lang": lang, "t": lambda ja, en: t(lang, ja, en), **context},
+        status_code=status_code,
+    )
+    if request.query_params.get("lang") == lang:
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True,
+                            secure=request.url.scheme == "https")
+    return response
