@@ -56,7 +56,11 @@ def format_yen(amount: int) -> str:
 
 
 def _validate_yen(value: Any) -> int:
-    return parse_yen(value)
+    # pydantic turns ValueError into a field error (422 VALIDATION_FAILED naming the field).
+    try:
+        return parse_yen(value)
+    except InvalidAmount as exc:
+        raise ValueError(f"{InvalidAmount.message_ja} / {InvalidAmount.message_en}") from exc
 
 
 Yen = Annotated[int, BeforeValidator(_validate_yen)]
