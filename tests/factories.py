@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 from kinko.ledger.models import AccountType
 from kinko.ledger.rules import Leg
 from kinko.ledger.service import EntryRequest, open_account, post
-from kinko.money import MAX_AMOUNT
 from kinko.parties.models import Branch, Customer, CustomerKind
 
 _numbers = itertools.count(1)
@@ -48,12 +47,7 @@ def account(session: Session, *, balance: int = 0, overdraft: int = 0,
 
 def cash(session: Session) -> int:
     """The bank's cash book: an internal account that may go as negative as it needs."""
-    from kinko.ledger.repository import find_account
+    from kinko.ledger.books import book, ensure_books
 
-    branch(session, "999")
-    found = find_account(session, "999", "9000001")
-    if found is not None:
-        return found.id
-    return open_account(session, branch_code="999", number="9000001",
-                        account_type=AccountType.INTERNAL, holder_kana="ｹﾞﾝｷﾝ",
-                        customer_id=None, overdraft_limit=MAX_AMOUNT, actor="test").id
+    ensure_books(session, actor="test")
+    return book(session, "cash")

@@ -9,7 +9,8 @@ from kinko.batch.cli import app as batch_app
 from kinko.bench.cli import app as bench_app
 from kinko.calendar.cli import app as calendar_app
 from kinko.db.cli import app as db_app
-from kinko.demo.cli import demo, serve
+from kinko.demo.cli import app as demo_app
+from kinko.demo.cli import serve
 from kinko.policy.cli import app as policy_app
 from kinko.zengin.cli import app as zengin_app
 
@@ -25,7 +26,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(batch_app, name="batch")
 app.add_typer(bench_app, name="bench")
 app.add_typer(zengin_app, name="zengin")
-app.command()(demo)
+app.add_typer(demo_app, name="demo")
 app.command()(serve)
 
 

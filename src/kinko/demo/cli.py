@@ -29,14 +29,22 @@ def _serve(url: str | None, host: str, port: int, demo_mode: bool) -> None:
     uvicorn.run(create_app(db, settings), host=host, port=port, log_level="info")
 
 
+app = typer.Typer(help="デモ銀行 / the demo bank", invoke_without_command=True)
+
+
+@app.callback()
 def demo(
+    ctx: typer.Context,
     serve: bool = typer.Option(True, "--serve/--no-serve", help="serve the app afterwards"),
     database_url: str | None = DATABASE_URL_OPTION,
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="port to listen on"),
 ) -> None:
     """デモ銀行を作成して公開 / create the demo bank (branches, customers, accounts, history)
-    and serve it. With --no-serve only (re)create the data."""
+    and serve it. With --no-serve only (re)create the data. Sub-commands act on the demo bank
+    (e.g. inject an incoming transfer)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from kinko.config import get_settings
     from kinko.db.engine import get_database
     from kinko.db.migrate import upgrade
@@ -45,9 +53,11 @@ def demo(
     url = database_url or get_settings().effective_database_url
     upgrade(url)
     ids = rebuild(get_database(url))
-    customers = 4
-    typer.echo(f"デモ銀行を作成しました / demo bank created: {customers} customers, "
-               f"{len(ids) - 3} accounts in {url}")
+    from kinko.ledger.books import BOOKS
+
+    accounts = len([k for k in ids if k not in BOOKS])
+    typer.echo(f"デモ銀行を作成しました / demo bank created: 4 customers, "
+               f"{accounts} accounts in {url}")
     if serve:
         _serve(url, host, port, demo_mode=True)
 

@@ -11,22 +11,15 @@ from sqlalchemy.orm import Session
 from kinko import clock
 from kinko.db.engine import Database
 from kinko.db.registry import metadata
+from kinko.ledger.books import ensure_books
 from kinko.ledger.models import AccountState, AccountType
 from kinko.ledger.rules import Leg
 from kinko.ledger.service import EntryRequest, change_state, open_account, post
-from kinko.money import MAX_AMOUNT
 from kinko.parties.models import Branch, Customer, CustomerKind
 
 ACTOR = "system:demo"
 
-BRANCHES = [("001", "本店", "ﾎﾝﾃﾝ"), ("002", "渋谷支店", "ｼﾌﾞﾔ"), ("999", "本部勘定", "ﾎﾝﾌﾞ")]
-# The bank's own books (internal accounts). Cash and clearing may go negative: they are
-# assets seen from the customer-deposit side of the ledger.
-BOOKS = {
-    "cash": ("9000001", "ｹﾞﾝｷﾝ", MAX_AMOUNT),
-    "clearing": ("9000002", "ｾｲｻﾝ", MAX_AMOUNT),
-    "fee_income": ("9000003", "ﾃｽｳﾘｮｳｼｭｳﾆｭｳ", 0),
-}
+BRANCHES = [("001", "本店", "ﾎﾝﾃﾝ"), ("002", "渋谷支店", "ｼﾌﾞﾔ")]
 
 
 def wipe(db: Database) -> None:
@@ -52,11 +45,7 @@ def create(s: Session, *, today: date | None = None) -> dict[str, int]:
     for code, name, kana in BRANCHES:
         s.add(Branch(code=code, name=name, name_kana=kana))
     s.flush()
-    ids: dict[str, int] = {}
-    for key, (number, kana, limit) in BOOKS.items():
-        ids[key] = open_account(s, branch_code="999", number=number,
-                                account_type=AccountType.INTERNAL, holder_kana=kana,
-                                customer_id=None, overdraft_limit=limit, actor=ACTOR).id
+    ids = ensure_books(s, actor=ACTOR)
 
     yamada = _customer(s, "C000001", CustomerKind.INDIVIDUAL, "山田 太郎", "ﾔﾏﾀﾞ ﾀﾛｳ", "001",
                        birth_date=date(1985, 4, 12), phone="09012345678",

@@ -123,3 +123,13 @@ class Hold(Base):
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+
+
+class BankBook(Base):
+    """The bank's own books by role (cash, clearing, fee income, …): internal accounts that
+    the other side of customer movements is posted to."""
+
+    __tablename__ = "bank_books"
+
+    role: Mapped[str] = mapped_column(String(30), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)

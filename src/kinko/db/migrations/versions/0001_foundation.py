@@ -134,6 +134,13 @@ def upgrade() -> None:
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_accounts_customer_id'), ['customer_id'], unique=False)
 
+    op.create_table('bank_books',
+    sa.Column('role', sa.String(length=30), nullable=False),
+    sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_bank_books_account_id_accounts')),
+    sa.PrimaryKeyConstraint('role', name=op.f('pk_bank_books')),
+    sa.UniqueConstraint('account_id', name=op.f('uq_bank_books_account_id'))
+    )
     op.create_table('holds',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -183,6 +190,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_holds_account_id'))
 
     op.drop_table('holds')
+    op.drop_table('bank_books')
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_accounts_customer_id'))
 
