@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False
+    # Outgoing e-mail (NOTIF-1). The demo starts a local SMTP sink on this port.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    mail_from: str = "Kinko Bank <no-reply@kinko.example.jp>"
     # Demo mode shows the demo bank's overview without login; never enable it in production.
     demo: bool = False
 

@@ -16,7 +16,7 @@ def _url(url: str | None) -> str:
 
 @app.command()
 def upgrade(database_url: str | None = DATABASE_URL_OPTION,
-            revision: str = typer.Option("head", help="target revision")) -> None:
+            revision: str = typer.Option("heads", help="target revision")) -> None:
     """Bring the schema up to date (alembic upgrade)."""
     from kinko.db.migrate import upgrade as do_upgrade
 
