@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("dev-only-secret-change-me-in-production-0000")
     # A TOML file that overrides the default policy (SPEC §13); empty = defaults only.
     policy_file: Path | None = None
+    # This bank on the Zengin network (0999 is not assigned to any real bank).
+    bank_code: str = "0999"
+    bank_name: str = "金庫銀行"
+    bank_name_kana: str = "ｷﾝｺｷﾞﾝｺｳ"
     host: str = "127.0.0.1"
     port: int = 8000
     sql_echo: bool = False
