@@ -38,7 +38,7 @@ fee_bands = [
 ]
 
 [version.auth.lockout_minutes_by_product]
-corporate = 60
+corporate-002 = 60
 
 [[version]]
 effective_from = 2026-10-01
@@ -98,7 +98,7 @@ def test_versions_merge_deep_onto_the_previous_one() -> None:
     assert october.transfers.transfer_fee(october.transfers.fee_bands[3].destination, 30_000) == 495
     # tables merge key by key: the built-in retail-001 override stays beside the new one
     assert october.auth.lockout_duration("retail-001") is None
-    assert october.auth.lockout_duration("corporate") == timedelta(minutes=60)
+    assert october.auth.lockout_duration("corporate-002") == timedelta(minutes=60)
     assert october.auth.lockout_duration() is None
     # untouched groups are the defaults
     assert october.fees == Policy().fees

@@ -18,7 +18,7 @@ def test_auth_defaults() -> None:
     """AUTH-6, AUTH-8: 5 attempts, 30 min (retail 001: until released), 3 lockouts, 90 days."""
     assert P.auth.max_failed_attempts == 5
     assert P.auth.lockout_duration() == timedelta(minutes=30)
-    assert P.auth.lockout_duration("corporate") == timedelta(minutes=30)
+    assert P.auth.lockout_duration("corporate-002") == timedelta(minutes=30)
     assert P.auth.lockout_duration("retail-001") is None
     assert P.auth.lockouts_before_block == 3
     assert P.auth.password_expiry_days == 90
