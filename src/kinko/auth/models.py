@@ -43,9 +43,9 @@ def _enum(cls: type[enum.Enum], length: int = 24) -> Enum:
 class Product(enum.StrEnum):
     """The internet banking products of PRD-2; their factor combinations are policy."""
 
-    RETAIL_001 = "retail_001"        # member number + password + card + phone call
-    RETAIL_003 = "retail_003"        # user ID + password + E-TOKEN OTP + confirmation code
-    CORPORATE_002 = "corporate_002"  # business net, three courses
+    RETAIL_001 = "retail-001"        # member number + password + card + phone call
+    RETAIL_003 = "retail-003"        # user ID + password + E-TOKEN OTP + confirmation code
+    CORPORATE_002 = "corporate-002"  # business net, three courses
 
 
 class Course(enum.StrEnum):
@@ -314,6 +314,8 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
     absolute_expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Fixed when the session starts, so checking a request needs no policy lookup.
+    idle_seconds: Mapped[int] = mapped_column(Integer)
     stepped_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The digest of the operation the last step-up approved, so it cannot approve another.
     stepped_up_for: Mapped[str | None] = mapped_column(String(64))

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 22:34:38.962375
+Create Date: 2026-11-21 22:39:11.482288
 """
 from __future__ import annotations
 
@@ -273,6 +273,7 @@ def upgrade() -> None:
     sa.Column('created_at', kinko.db.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', kinko.db.base.UtcDateTime(timezone=True), nullable=False),
     sa.Column('absolute_expires_at', kinko.db.base.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('idle_seconds', sa.Integer(), nullable=False),
     sa.Column('stepped_up_at', kinko.db.base.UtcDateTime(timezone=True), nullable=True),
     sa.Column('stepped_up_for', sa.String(length=64), nullable=True),
     sa.Column('rotated_at', kinko.db.base.UtcDateTime(timezone=True), nullable=True),
