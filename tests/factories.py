@@ -6,6 +6,8 @@ import itertools
 
 from sqlalchemy.orm import Session
 
+from kinko import clock
+from kinko.instructions.service import Actor
 from kinko.ledger.models import AccountType
 from kinko.ledger.rules import Leg
 from kinko.ledger.service import EntryRequest, open_account, post
@@ -51,3 +53,30 @@ def cash(session: Session) -> int:
 
     ensure_books(session, actor="test")
     return book(session, "cash")
+
+
+def retail_actor(session: Session, *, balance: int = 0, branch_code: str = "001",
+                 holder: str = "ﾔﾏﾀﾞ ﾀﾛｳ", corporate: bool = False
+                 ) -> tuple[Actor, int]:
+    """A customer with an internet banking contract, a user and a funded ordinary account."""
+    from kinko.auth.models import AuthContract, AuthUser, Product
+    from kinko.ledger.models import Account
+
+    kind = CustomerKind.CORPORATE if corporate else CustomerKind.INDIVIDUAL
+    product = Product.CORPORATE_002 if corporate else Product.RETAIL_003
+    c = customer(session, kind=kind, name_kana=holder)
+    c.email = f"{c.number.lower()}@example.jp"
+    now = clock.now()
+    contract = AuthContract(customer_id=c.id, product=product, created_at=now)
+    session.add(contract)
+    session.flush()
+    user = AuthUser(contract_id=contract.id, customer_id=c.id, product=product,
+                    login_id=f"u{c.id}", created_at=now)
+    session.add(user)
+    session.flush()
+    account_id = account(session, balance=balance, branch_code=branch_code, holder=holder)
+    acc = session.get(Account, account_id)
+    assert acc is not None
+    acc.customer_id = c.id
+    session.flush()
+    return Actor(user.id, contract.id, c.id), account_id

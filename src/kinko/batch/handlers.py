@@ -5,3 +5,4 @@ from __future__ import annotations
 
 def load_handlers() -> None:
     import kinko.ledger.scheduled  # noqa: F401
+    import kinko.transfers.service  # noqa: F401

@@ -85,10 +85,10 @@ def _run_one(session: Session, at: datetime) -> tuple[str, int, str] | None:
     if message is None:
         return None
     fn = _handlers.get(message.topic)
-    if fn is None:
-        raise LookupError(f"no handler for topic {message.topic!r}")
     # A savepoint keeps the claim (and lets us record the failure) if the handler fails.
     try:
+        if fn is None:
+            raise LookupError(f"no handler for topic {message.topic!r}")
         with session.begin_nested():
             fn(session, json.loads(message.payload))
     except Exception as exc:
@@ -115,7 +115,9 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
     """Carry out everything due at ``at`` (default now), each message in its own transaction,
     then seal the audit chain."""
     from kinko.audit.service import seal
+    from kinko.batch.handlers import load_handlers
 
+    load_handlers()
     at = at or clock.now()
     report = RunReport()
     while limit is None or report.done + report.failed + report.retried < limit:

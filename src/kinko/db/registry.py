@@ -5,7 +5,9 @@ from kinko.backoffice import models as _backoffice  # noqa: F401 - and kinko.aut
 from kinko.batch import models as _batch  # noqa: F401
 from kinko.db.base import Base
 from kinko.idempotency import models as _idempotency  # noqa: F401
+from kinko.instructions import models as _instructions  # noqa: F401
 from kinko.ledger import models as _ledger  # noqa: F401
 from kinko.parties import models as _parties  # noqa: F401
+from kinko.transfers import models as _transfers  # noqa: F401
 
 metadata = Base.metadata

@@ -43,7 +43,10 @@ def ensure_books(session: Session, *, actor: str = "system") -> dict[str, int]:
     if session.get(Branch, HEAD_OFFICE) is None:
         session.add(Branch(code=HEAD_OFFICE, name="本部勘定", name_kana="ﾎﾝﾌﾞ"))
         session.flush()
-    ids: dict[str, int] = dict(session.execute(select(BankBook.role, BankBook.account_id)))
+    ids: dict[str, int] = {
+        row.role: row.account_id
+        for row in session.execute(select(BankBook.role, BankBook.account_id))
+    }
     for role, (number, kana, negative) in BOOKS.items():
         if role in ids:
             continue

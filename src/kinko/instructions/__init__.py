@@ -1,0 +1,1 @@
+"""The two-step instruction lifecycle shared by every service (INS-1..3)."""

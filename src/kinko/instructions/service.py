@@ -1,0 +1,184 @@
+"""The two-step lifecycle (INS-1): enter → the bank shows the details → confirm with the
+product's step-up factor before the deadline → accepted → executed or not established.
+
+State changes are conditional UPDATEs on the status, so two confirmations (or a confirmation
+racing a cancellation, or the batch racing either) can never both win.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kinko import clock
+from kinko.audit.service import canonical, record
+from kinko.errors import IdempotencyMismatch
+from kinko.idempotency.service import check_key, request_hash
+from kinko.instructions.errors import (
+    InstructionExpired,
+    InstructionNotFound,
+    InstructionNotOpen,
+    StepUpRequired,
+)
+from kinko.instructions.models import Instruction, InstructionStatus
+from kinko.policy import policy_at
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the logged-in user, its contract and customer (authorisation is by these)."""
+
+    user_id: int
+    contract_id: int
+    customer_id: int
+
+    @property
+    def label(self) -> str:
+        return f"user:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class StepUpProof:
+    """Evidence that the user passed the product's step-up factor for exactly this operation
+    (AUTH-3): produced by the authentication layer, checked here against the digest."""
+
+    user_id: int
+    operation_digest: str
+    at: datetime
+
+
+def digest_of(details: dict[str, Any]) -> str:
+    """What the customer confirms: a hash of the exact details (payee, amount, date …)."""
+    return hashlib.sha256(canonical(details).encode()).hexdigest()
+
+
+def enter(
+    session: Session,
+    actor: Actor,
+    *,
+    kind: str,
+    key: str,
+    details: dict[str, Any],
+    debit_account_id: int,
+    amount: int,
+    fee: int,
+    value_date: date,
+) -> tuple[Instruction, bool]:
+    """Record an entered instruction; return it and whether it already existed (replay)."""
+    check_key(key)
+    digest = request_hash({"kind": kind, "details": details})
+    existing = session.execute(
+        select(Instruction).where(Instruction.user_id == actor.user_id,
+                                  Instruction.create_key == key)
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.request_hash != digest:
+            raise IdempotencyMismatch(detail=key)
+        return existing, True
+    now = clock.now()
+    deadline = now + policy_at(now).instructions.confirmation_deadline
+    instruction = Instruction(
+        kind=kind, customer_id=actor.customer_id, contract_id=actor.contract_id,
+        user_id=actor.user_id, status=InstructionStatus.ENTERED, create_key=key,
+        request_hash=digest, details=canonical(details), digest=digest_of(details),
+        debit_account_id=debit_account_id, amount=amount, fee=fee, value_date=value_date,
+        entered_at=now, confirm_deadline=deadline,
+    )
+    session.add(instruction)
+    session.flush()
+    record(session, actor=actor.label, action=f"{kind}.entered", subject_type="instruction",
+           subject_id=instruction.id, data={"amount": amount, "fee": fee,
+                                            "value_date": value_date.isoformat()})
+    return instruction, False
+
+
+def get_own(session: Session, actor: Actor, instruction_id: int, *,
+            lock: bool = False) -> Instruction:
+    """An instruction of the actor's own contract; another customer's is simply not found."""
+    stmt = select(Instruction).where(Instruction.id == instruction_id,
+                                     Instruction.contract_id == actor.contract_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    found = session.execute(stmt).scalar_one_or_none()
+    if found is None:
+        raise InstructionNotFound(detail=str(instruction_id))
+    return found
+
+
+def details_of(instruction: Instruction) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(instruction.details)
+    return result
+
+
+def transition(session: Session, instruction_id: int, *, frm: InstructionStatus,
+               to: InstructionStatus, **values: Any) -> bool:
+    """Move one instruction from ``frm`` to ``to``; False if it was not in ``frm`` any more."""
+    moved = session.execute(
+        update(Instruction)
+        .where(Instruction.id == instruction_id, Instruction.status == frm)
+        .values(status=to, **values)
+        .returning(Instruction.id)
+    ).scalar_one_or_none()
+    if moved is not None:
+        session.expire_all()
+    return moved is not None
+
+
+def accept(session: Session, actor: Actor, instruction_id: int, step_up: StepUpProof | None
+           ) -> Instruction:
+    """Confirm an entered instruction (INS-1). Raises if late, already decided or unproven."""
+    instruction = get_own(session, actor, instruction_id)
+    if instruction.status is not InstructionStatus.ENTERED:
+        raise InstructionNotOpen(detail=instruction.status.value)
+    if (step_up is None or step_up.user_id != actor.user_id
+            or step_up.operation_digest != instruction.digest):
+        raise StepUpRequired
+    now = clock.now()
+    if now > instruction.confirm_deadline:
+        # The void itself must be committed, so it is returned as a state, not raised here:
+        # the caller raises InstructionExpired after its transaction commits the void.
+        transition(session, instruction.id, frm=InstructionStatus.ENTERED,
+                   to=InstructionStatus.VOID, finished_at=now, reason_code="DEADLINE_PASSED",
+                   reason="確認期限経過 / confirmation deadline passed")
+        record(session, actor=actor.label, action=f"{instruction.kind}.void",
+               subject_type="instruction", subject_id=instruction.id)
+        return get_own(session, actor, instruction_id)
+    if not transition(session, instruction.id, frm=InstructionStatus.ENTERED,
+                      to=InstructionStatus.ACCEPTED, confirmed_at=now):
+        raise InstructionNotOpen(detail="confirmed concurrently")
+    record(session, actor=actor.label, action=f"{instruction.kind}.accepted",
+           subject_type="instruction", subject_id=instruction.id)
+    return get_own(session, actor, instruction_id)
+
+
+def raise_if_void(instruction: Instruction) -> None:
+    if instruction.status is InstructionStatus.VOID:
+        raise InstructionExpired
+
+
+def not_established(session: Session, instruction: Instruction, *, code: str, reason: str,
+                    actor: str = "system:batch") -> bool:
+    """INS-2: the instruction is treated as never made; the reason is kept for the list."""
+    done = transition(session, instruction.id, frm=InstructionStatus.ACCEPTED,
+                      to=InstructionStatus.NOT_ESTABLISHED, finished_at=clock.now(),
+                      reason_code=code, reason=reason)
+    if done:
+        record(session, actor=actor, action=f"{instruction.kind}.not_established",
+               subject_type="instruction", subject_id=instruction.id,
+               data={"code": code, "reason": reason})
+    return done
+
+
+def list_for(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0
+             ) -> list[Instruction]:
+    return list(session.execute(
+        select(Instruction).where(Instruction.contract_id == actor.contract_id)
+        .order_by(Instruction.entered_at.desc(), Instruction.id.desc())
+        .limit(limit).offset(offset)
+    ).scalars())

@@ -1,0 +1,409 @@
+"""Transfer use cases (XFER-1..7) on the two-step instruction lifecycle (INS-1..3).
+
+Money moves only through ``ledger.post``: the debit of the amount and the fee, and the credit
+of the payee (this bank), or of the clearing book (other banks, then sent through the
+clearing adapter's outbox). Limits are taken with conditional UPDATEs at confirmation, so
+concurrent confirmations can never exceed a daily limit together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kinko import clock
+from kinko.audit.service import record
+from kinko.batch.service import enqueue, handler
+from kinko.calendar import get_calendar
+from kinko.config import get_settings
+from kinko.instructions import service as instructions
+from kinko.instructions.errors import NotCancellable
+from kinko.instructions.models import Instruction, InstructionStatus
+from kinko.instructions.service import Actor, StepUpProof
+from kinko.ledger import repository as ledger_repo
+from kinko.ledger.books import book
+from kinko.ledger.errors import AccountNotFound, AccountNotUsable, InsufficientFunds
+from kinko.ledger.models import Account, AccountType
+from kinko.ledger.rules import DEBITABLE, Leg
+from kinko.ledger.service import EntryRequest, post
+from kinko.money import parse_yen
+from kinko.policy import Policy, policy_at
+from kinko.transfers import repository as repo
+from kinko.transfers import rules
+from kinko.transfers.errors import (
+    InvalidPayee,
+    LimitExceeded,
+    PayeeAccountNotFound,
+    SameAccount,
+)
+from kinko.transfers.models import Payee, TransferLimit
+
+EXECUTE_TOPIC = "transfers.execute"
+RETURNED_TOPIC = "transfers.returned"
+KIND = "transfer"
+
+
+@dataclass(frozen=True)
+class PayeeView:
+    bank_code: str
+    bank_name: str
+    branch_code: str
+    branch_name: str
+    account_type: str
+    number: str
+    holder_kana: str
+    own_bank: bool
+
+
+def _own_account(session: Session, actor: Actor, account_id: int) -> Account:
+    """An account of the actor's own customer; any other account is simply not found."""
+    account = session.get(Account, account_id)
+    if account is None or account.customer_id != actor.customer_id:
+        raise AccountNotFound(detail=f"account {account_id}")
+    return account
+
+
+def lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_type: str,
+                 number: str) -> PayeeView:
+    """口座名義確認 (XFER-2): the holder's name, from this bank's ledger or the network."""
+    rules.check_payee_fields(bank_code, branch_code, account_type, number)
+    settings = get_settings()
+    if bank_code == settings.bank_code:
+        from kinko.parties.models import Branch
+
+        branch = session.get(Branch, branch_code)
+        account = ledger_repo.find_account(session, branch_code, number)
+        if (branch is None or account is None or account.type.value != account_type
+                or account.type is AccountType.INTERNAL):
+            raise PayeeAccountNotFound(detail=f"{bank_code}-{branch_code}-{number}")
+        return PayeeView(bank_code, settings.bank_name, branch_code, branch.name, account_type,
+                         number, account.holder_kana, own_bank=True)
+    from kinko.clearing import service as clearing
+
+    bank_name, branch_name = clearing.validate_bank_branch(bank_code, branch_code)
+    holder = clearing.lookup_holder(session, bank_code, branch_code, account_type, number)
+    if holder is None:
+        raise PayeeAccountNotFound(detail=f"{bank_code}-{branch_code}-{number}")
+    return PayeeView(bank_code, bank_name, branch_code, branch_name, account_type, number,
+                     holder, own_bank=False)
+
+
+def register_payee(session: Session, actor: Actor, *, bank_code: str, branch_code: str,
+                   account_type: str, number: str, nickname: str = "") -> Payee:
+    """事前登録 (XFER-2): looked up first, so a registered payee always has a real name."""
+    if len(nickname) > 60:
+        raise InvalidPayee(detail="nickname longer than 60 characters")
+    view = lookup_payee(session, bank_code=bank_code, branch_code=branch_code,
+                        account_type=account_type, number=number)
+    existing = repo.find_payee(session, actor.contract_id, bank_code, branch_code, account_type,
+                               number)
+    if existing is not None:
+        return existing
+    payee = Payee(contract_id=actor.contract_id, bank_code=bank_code, branch_code=branch_code,
+                  account_type=account_type, number=number, holder_kana=view.holder_kana,
+                  nickname=nickname, created_at=clock.now())
+    session.add(payee)
+    session.flush()
+    record(session, actor=actor.label, action="payee.registered", subject_type="payee",
+           subject_id=payee.id, data={"bank": bank_code, "branch": branch_code})
+    return payee
+
+
+# --- limits ----------------------------------------------------------------------------
+
+def _is_corporate(session: Session, actor: Actor) -> bool:
+    from kinko.auth.models import AuthContract, Product
+
+    contract = session.get(AuthContract, actor.contract_id)
+    return contract is not None and contract.product is Product.CORPORATE_002
+
+
+def bank_limits(session: Session, actor: Actor, policy: Policy) -> rules.Limits:
+    t = policy.transfers
+    if _is_corporate(session, actor):
+        return rules.Limits(t.corporate_per_transaction_limit, t.corporate_daily_limit)
+    return rules.Limits(t.retail_per_transaction_limit, t.retail_daily_limit)
+
+
+def limits_for(session: Session, actor: Actor, policy: Policy) -> rules.Limits:
+    return rules.effective_limits(
+        bank_limits(session, actor, policy),
+        repo.chosen_limits(session, actor.contract_id, None),
+        repo.chosen_limits(session, actor.contract_id, actor.user_id),
+    )
+
+
+def set_limits(session: Session, actor: Actor, *, per_transaction: int, daily: int,
+               for_user: bool, step_up: StepUpProof | None) -> rules.Limits:
+    """XFER-6: lowering is free; raising needs step-up (AUTH-3); never above the bank's max."""
+    policy = policy_at(clock.now())
+    new = rules.Limits(per_transaction, daily)
+    bank = bank_limits(session, actor, policy)
+    rules.check_new_limits(new, bank)
+    user_id = actor.user_id if for_user else None
+    current = repo.chosen_limits(session, actor.contract_id, user_id) or bank
+    if rules.is_raise(current, new) and (step_up is None or step_up.user_id != actor.user_id
+                                         or step_up.operation_digest != limits_digest(new)):
+        from kinko.instructions.errors import StepUpRequired
+
+        raise StepUpRequired(detail="raising a limit")
+    row = repo.limit_row(session, actor.contract_id, user_id)
+    if row is None:
+        session.add(TransferLimit(contract_id=actor.contract_id, user_id=user_id,
+                                  daily_limit=daily, per_transaction_limit=per_transaction,
+                                  updated_at=clock.now()))
+    else:
+        row.daily_limit, row.per_transaction_limit = daily, per_transaction
+        row.updated_at = clock.now()
+    session.flush()
+    record(session, actor=actor.label, action="transfer.limits", subject_type="contract",
+           subject_id=actor.contract_id, data={"per_transaction": per_transaction,
+                                               "daily": daily, "user": user_id})
+    return new
+
+
+def limits_digest(new: rules.Limits) -> str:
+    return instructions.digest_of({"operation": "transfer.limits",
+                                   "per_transaction": new.per_transaction, "daily": new.daily})
+
+
+def _scopes(actor: Actor, details: dict[str, Any], policy: Policy) -> list[tuple[str, int]]:
+    """The daily limits an instruction counts against, in a fixed (sorted) lock order."""
+    limits = details["limits"]
+    scopes = [(f"contract:{actor.contract_id}", limits["daily"]),
+              (f"user:{actor.user_id}", limits["daily"])]
+    if details["payee"].get("ad_hoc"):
+        scopes.append((f"adhoc:{actor.contract_id}", policy.transfers.ad_hoc_payee_daily_limit))
+    return sorted(scopes)
+
+
+# --- entering and confirming ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Quote:
+    """What the bank shows before confirmation (INS-1): the details and the deadline."""
+
+    instruction: Instruction
+    details: dict[str, Any]
+    replayed: bool
+
+
+def enter(session: Session, actor: Actor, *, key: str, from_account_id: int, amount: Any,
+          payee_id: int | None = None, bank_code: str | None = None,
+          branch_code: str | None = None, account_type: str | None = None,
+          number: str | None = None, value_date: date | None = None,
+          remitter_kana: str | None = None, edi: str | None = None) -> Quote:
+    """Enter a transfer: check everything the bank can check now, fix the fee, show it."""
+    amount = parse_yen(amount)
+    now = clock.now()
+    policy = policy_at(now)
+    calendar = get_calendar(now)
+    source = _own_account(session, actor, from_account_id)
+    if source.state not in DEBITABLE:  # SUSP-1: a stopped account stops its services
+        raise AccountNotUsable(detail=f"{source.branch_code}-{source.number}: "
+                                      f"{source.state.value}")
+    if payee_id is not None:
+        payee = repo.payee(session, actor.contract_id, payee_id)
+        if payee is None:
+            raise InvalidPayee(detail=f"payee {payee_id}")
+        bank_code, branch_code = payee.bank_code, payee.branch_code
+        account_type, number = payee.account_type, payee.number
+    if None in (bank_code, branch_code, account_type, number):
+        raise InvalidPayee(detail="give a registered payee or bank, branch, type and number")
+    assert bank_code and branch_code and account_type and number
+    view = lookup_payee(session, bank_code=bank_code, branch_code=branch_code,
+                        account_type=account_type, number=number)
+    settings = get_settings()
+    if view.own_bank and (branch_code, number) == (source.branch_code, source.number):
+        raise SameAccount
+    kind = rules.classify(own_bank_code=settings.bank_code, from_branch=source.branch_code,
+                          from_holder=source.holder_kana, to_bank=bank_code,
+                          to_branch=branch_code, to_holder=view.holder_kana)
+    fee = policy.transfers.transfer_fee(kind.destination, amount) if kind.kind == "furikomi" \
+        else 0
+    processing = calendar.processing_date(now, policy.transfers.same_day_cutoff)
+    value_date = value_date or processing
+    rules.check_value_date(value_date, processing_date=processing, calendar=calendar,
+                           max_business_days=policy.transfers.value_date_max_business_days)
+    limits = limits_for(session, actor, policy)
+    rules.check_per_transaction(amount, limits)
+    if payee_id is None and amount > policy.transfers.ad_hoc_payee_daily_limit:
+        raise LimitExceeded(detail=f"ad-hoc payee limit "
+                                   f"{policy.transfers.ad_hoc_payee_daily_limit:,}")
+    same_day = value_date == now.date()
+    details = {
+        "type": kind.kind,
+        "from": {"account_id": source.id, "branch": source.branch_code,
+                 "number": source.number, "holder": source.holder_kana},
+        "payee": {"bank": bank_code, "bank_name": view.bank_name, "branch": branch_code,
+                  "branch_name": view.branch_name, "account_type": account_type,
+                  "number": number, "holder": view.holder_kana, "own_bank": view.own_bank,
+                  "ad_hoc": payee_id is None},
+        "amount": amount, "fee": fee, "value_date": value_date.isoformat(),
+        "same_day": same_day, "remitter": remitter_kana or source.holder_kana,
+        "edi": edi, "limits": {"per_transaction": limits.per_transaction,
+                               "daily": limits.daily},
+        "limit_day": processing.isoformat(),
+    }
+    instruction, replayed = instructions.enter(
+        session, actor, kind=KIND, key=key, details=details, debit_account_id=source.id,
+        amount=amount, fee=fee, value_date=value_date)
+    return Quote(instruction, instructions.details_of(instruction), replayed)
+
+
+def confirm(session: Session, actor: Actor, instruction_id: int,
+            step_up: StepUpProof | None) -> Instruction:
+    """Confirm with step-up; a same-day transfer is debited now, a future one is scheduled.
+
+    A confirmation that fails (limits, funds, a stopped account) raises and so rolls back the
+    whole transaction: the instruction stays entered and can be confirmed again before its
+    deadline. A late confirmation voids the instruction (the caller commits, then reports).
+    """
+    instruction = instructions.accept(session, actor, instruction_id, step_up)
+    if instruction.status is not InstructionStatus.ACCEPTED:
+        return instruction  # VOID
+    policy = policy_at(instruction.entered_at)
+    details = instructions.details_of(instruction)
+    day = date.fromisoformat(details["limit_day"])
+    for scope, limit in _scopes(actor, details, policy):
+        if not repo.take(session, scope, day, instruction.amount, limit):
+            raise LimitExceeded(detail=f"daily limit {limit:,} ({scope.split(':')[0]})")
+    if details["same_day"]:
+        _execute(session, instruction, details)
+    else:
+        due = datetime.combine(instruction.value_date,
+                               policy.transfers.future_dated_debit_time, clock.JST)
+        enqueue(session, EXECUTE_TOPIC, {"instruction_id": instruction.id}, due_at=due,
+                dedupe_key=f"{EXECUTE_TOPIC}:{instruction.id}")
+    _notify(session, instruction, "transfer.accepted")
+    return instructions.get_own(session, actor, instruction_id)
+
+
+def _legs(session: Session, instruction: Instruction, details: dict[str, Any]) -> list[Leg]:
+    payee = details["payee"]
+    memo_to = f"ﾌﾘｺﾐ {payee['holder']}"[:48]
+    legs = [Leg(instruction.debit_account_id, -(instruction.amount + instruction.fee), memo_to)]
+    if payee["own_bank"]:
+        target = ledger_repo.find_account(session, payee["branch"], payee["number"])
+        if target is None:
+            raise AccountNotFound(detail="payee account")
+        legs.append(Leg(target.id, instruction.amount, f"ﾌﾘｺﾐ {details['remitter']}"[:48]))
+    else:
+        legs.append(Leg(book(session, "clearing"), instruction.amount, memo_to))
+    if instruction.fee:
+        legs.append(Leg(book(session, "fee_income"), instruction.fee, "ﾌﾘｺﾐﾃｽｳﾘﾖｳ"))
+    return legs
+
+
+def _execute(session: Session, instruction: Instruction, details: dict[str, Any]) -> None:
+    """Debit now; raises the ledger's error (the caller decides what a failure means)."""
+    posted = post(session, EntryRequest(
+        kind=details["type"], legs=_legs(session, instruction, details),
+        memo=f"instruction {instruction.id}", value_date=instruction.value_date,
+        idempotency_key=f"instruction:{instruction.id}",
+    ), actor=f"user:{instruction.user_id}")
+    instructions.transition(session, instruction.id, frm=InstructionStatus.ACCEPTED,
+                            to=InstructionStatus.EXECUTED, finished_at=clock.now(),
+                            entry_id=posted.entry_id)
+    if not details["payee"]["own_bank"]:
+        from kinko.clearing import service as clearing
+
+        payee = details["payee"]
+        clearing.send_outgoing(
+            session, transfer_ref=f"instruction:{instruction.id}", bank_code=payee["bank"],
+            branch_code=payee["branch"], account_type=payee["account_type"],
+            number=payee["number"], holder_kana=payee["holder"], amount=instruction.amount,
+            remitter_kana=details["remitter"], edi=details.get("edi"))
+    record(session, actor="system", action="transfer.executed", subject_type="instruction",
+           subject_id=instruction.id, data={"entry": posted.entry_id})
+
+
+def _release_limits(session: Session, instruction: Instruction, details: dict[str, Any]) -> None:
+    actor = Actor(instruction.user_id, instruction.contract_id, instruction.customer_id)
+    day = date.fromisoformat(details["limit_day"])
+    for scope, _ in _scopes(actor, details, policy_at(instruction.entered_at)):
+        repo.give_back(session, scope, day, instruction.amount)
+
+
+_NOT_ESTABLISHED = {
+    InsufficientFunds: ("INSUFFICIENT_FUNDS", "資金不足 / insufficient funds"),
+    AccountNotUsable: ("ACCOUNT_NOT_USABLE",
+                       "口座が利用できません（支払停止・解約等） / account stopped or closed"),
+    AccountNotFound: ("PAYEE_ACCOUNT_NOT_FOUND",
+                      "入金先口座が確認できません / the payee account cannot be credited"),
+}
+
+
+@handler(EXECUTE_TOPIC)
+def execute_due(session: Session, payload: dict[str, Any]) -> None:
+    """The value date has come (XFER-4): debit now, or record why it was not established."""
+    instruction = session.get(Instruction, payload["instruction_id"], with_for_update=True)
+    if instruction is None or instruction.status is not InstructionStatus.ACCEPTED:
+        return  # cancelled, or already done by an earlier run
+    details = instructions.details_of(instruction)
+    try:
+        with session.begin_nested():
+            _execute(session, instruction, details)
+    except (InsufficientFunds, AccountNotUsable, AccountNotFound) as exc:
+        code, reason = _NOT_ESTABLISHED[type(exc)]
+        session.expire_all()
+        instruction = session.get(Instruction, payload["instruction_id"])
+        assert instruction is not None
+        instructions.not_established(session, instruction, code=code, reason=reason)
+        _release_limits(session, instruction, details)
+        _notify(session, instruction, "transfer.not_established", reason=reason)
+        return
+    _notify(session, instruction, "transfer.executed")
+
+
+def cancel(session: Session, actor: Actor, instruction_id: int) -> Instruction:
+    """XFER-5: a future-dated transfer can be cancelled until the day before its value date."""
+    instruction = instructions.get_own(session, actor, instruction_id, lock=True)
+    details = instructions.details_of(instruction)
+    if instruction.status is not InstructionStatus.ACCEPTED or details["same_day"] \
+            or clock.today() >= instruction.value_date:
+        raise NotCancellable(detail=instruction.status.value)
+    if not instructions.transition(session, instruction.id, frm=InstructionStatus.ACCEPTED,
+                                   to=InstructionStatus.CANCELLED, finished_at=clock.now(),
+                                   reason_code="CANCELLED_BY_CUSTOMER",
+                                   reason="お客さまによる取消 / cancelled by the customer"):
+        raise NotCancellable(detail="already processed")
+    _release_limits(session, instruction, details)
+    record(session, actor=actor.label, action="transfer.cancelled", subject_type="instruction",
+           subject_id=instruction.id)
+    return instructions.get_own(session, actor, instruction_id)
+
+
+@handler(RETURNED_TOPIC)
+def returned(session: Session, payload: dict[str, Any]) -> None:
+    """XFER-7: the other bank could not credit the payee: the funds come back, the fee stays."""
+    ref: str = payload["transfer_ref"]
+    if not ref.startswith("instruction:"):
+        return
+    instruction = session.get(Instruction, int(ref.split(":", 1)[1]), with_for_update=True)
+    if instruction is None or instruction.status is not InstructionStatus.EXECUTED:
+        return
+    post(session, EntryRequest(
+        kind="transfer_return", memo=f"return of instruction {instruction.id}",
+        idempotency_key=f"return:{instruction.id}",
+        legs=[Leg(book(session, "clearing"), -instruction.amount, "ｸﾐﾓﾄﾞｼ"),
+              Leg(instruction.debit_account_id, instruction.amount, "ﾌﾘｺﾐ ｶｴﾘｷﾝ")],
+    ), actor="system:clearing")
+    instructions.transition(session, instruction.id, frm=InstructionStatus.EXECUTED,
+                            to=InstructionStatus.RETURNED, reason_code=payload["reason_code"],
+                            reason=payload.get("reason", ""))
+    _notify(session, instruction, "transfer.returned", reason=payload.get("reason", ""))
+
+
+def _notify(session: Session, instruction: Instruction, template: str, **data: Any) -> None:
+    from kinko.auth.effects import notify
+    from kinko.auth.models import AuthUser
+
+    user = session.get(AuthUser, instruction.user_id)
+    if user is not None:
+        notify(session, user, template, dedupe_key=f"{template}:{instruction.id}",
+               instruction_id=instruction.id, amount=instruction.amount, fee=instruction.fee,
+               value_date=instruction.value_date.isoformat(), **data)
