@@ -4,5 +4,5 @@ from __future__ import annotations
 
 
 def load_handlers() -> None:
-    import kinko.ledger.scheduled  # noqa: F401
+    import kinko.ledger.scheduled
     import kinko.transfers.service  # noqa: F401
