@@ -1,0 +1,328 @@
+"""Every authentication query.
+
+The statements that decide security under concurrency are single conditional UPDATEs with
+RETURNING, so the database serialises them on the row and no two requests can both pass a
+check that only one of them should pass:
+
+- :func:`count_failure` / :func:`reset_failures`: the lockout counters (AUTH-6);
+- :func:`accept_otp_step`: an OTP time step is accepted at most once (AUTH-5);
+- :func:`consume_challenge`: a challenge is used at most once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_, select, update
+from sqlalchemy.orm import Session
+
+from kinko.auth.models import (
+    AuthContract,
+    AuthSecret,
+    AuthSecretHistory,
+    AuthSession,
+    AuthUser,
+    CardState,
+    Challenge,
+    ChallengeKind,
+    ConfirmationCard,
+    OtpToken,
+    Product,
+    SecretKind,
+    TokenKind,
+    TokenState,
+    UserState,
+)
+from kinko.auth.rules import Counters, LockoutLimits
+from kinko.db.base import UtcDateTime, table_of
+
+# --- users ----------------------------------------------------------------------------------
+
+
+def user_by_login_id(session: Session, product: Product, login_id: str) -> AuthUser | None:
+    return session.execute(
+        select(AuthUser).where(AuthUser.product == product, AuthUser.login_id == login_id)
+    ).scalar_one_or_none()
+
+
+def user(session: Session, user_id: int) -> AuthUser | None:
+    return session.get(AuthUser, user_id)
+
+
+def contract(session: Session, contract_id: int) -> AuthContract | None:
+    return session.get(AuthContract, contract_id)
+
+
+def contract_by_account(session: Session, account_id: int, product: Product
+                        ) -> AuthContract | None:
+    return session.execute(
+        select(AuthContract).where(AuthContract.representative_account_id == account_id,
+                                   AuthContract.product == product)
+    ).scalar_one_or_none()
+
+
+def users_of_contract(session: Session, contract_id: int) -> Sequence[AuthUser]:
+    return session.execute(
+        select(AuthUser).where(AuthUser.contract_id == contract_id).order_by(AuthUser.id)
+    ).scalars().all()
+
+
+def _active_or_lapsed(now: datetime) -> ColumnElement[bool]:
+    u = table_of(AuthUser).c
+    return or_(u.state == UserState.ACTIVE.value,
+               and_(u.state == UserState.LOCKED.value, u.locked_until.is_not(None),
+                    u.locked_until <= now))
+
+
+def count_failure(session: Session, user_id: int, limits: LockoutLimits, now: datetime
+                  ) -> Counters | None:
+    """Count one wrong entry in one statement; None when the user was not active.
+
+    Every right-hand side reads the row as it was before this UPDATE (standard SQL, on both
+    databases), and PostgreSQL re-evaluates the WHERE on the newest row version after waiting
+    for a concurrent writer — so N parallel wrong guesses lock at exactly the N-th.
+    """
+    t = table_of(AuthUser)
+    u = t.c
+    reached = u.failure_count + 1 >= limits.max_failures
+    blocks = u.lockout_count + 1 >= limits.lockouts_before_block
+    # With no duration the lockout is open-ended: locked_until is simply NULL (a CASE of
+    # two NULLs would have no type on PostgreSQL).
+    until: Any = (None if limits.lockout_duration is None
+                  else case((and_(reached, ~blocks),
+                             literal(now + limits.lockout_duration, UtcDateTime())),
+                            else_=null()))
+    stmt = (
+        update(t)
+        .where(u.id == user_id, _active_or_lapsed(now))
+        .values(
+            failure_count=case((reached, 0), else_=u.failure_count + 1),
+            lockout_count=case((reached, u.lockout_count + 1), else_=u.lockout_count),
+            state=case((and_(reached, blocks), UserState.BLOCKED.value),
+                       (reached, UserState.LOCKED.value),
+                       else_=UserState.ACTIVE.value),
+            locked_until=until,
+        )
+        .returning(u.state, u.failure_count, u.lockout_count, u.locked_until)
+    )
+    row = session.execute(stmt).one_or_none()
+    _expire(session, AuthUser, user_id)
+    if row is None:
+        return None
+    return Counters(UserState(row.state), row.failure_count, row.lockout_count,
+                    row.locked_until)
+
+
+def reset_failures(session: Session, user_id: int, now: datetime) -> bool:
+    """A correct entry: both counters to zero; False when the user may not log in now."""
+    t = table_of(AuthUser)
+    u = t.c
+    stmt = (
+        update(t)
+        .where(u.id == user_id, _active_or_lapsed(now))
+        .values(failure_count=0, lockout_count=0, state=UserState.ACTIVE.value,
+                locked_until=None)
+        .returning(u.id)
+    )
+    done = session.execute(stmt).one_or_none() is not None
+    _expire(session, AuthUser, user_id)
+    return done
+
+
+def set_user_state(session: Session, user_id: int, state: UserState, *, reason: str | None,
+                   from_states: Sequence[UserState]) -> bool:
+    """Move a user between states only from the expected ones (a concurrent change wins)."""
+    t = table_of(AuthUser)
+    u = t.c
+    values: dict[str, object] = {"state": state.value, "state_reason": reason}
+    if state is UserState.ACTIVE:
+        values.update(failure_count=0, lockout_count=0, locked_until=None)
+    stmt = (update(t)
+            .where(u.id == user_id, u.state.in_([s.value for s in from_states]))
+            .values(**values).returning(u.id))
+    done = session.execute(stmt).one_or_none() is not None
+    _expire(session, AuthUser, user_id)
+    return done
+
+
+def _expire(session: Session, model: type[object], key: int) -> None:
+    """Core UPDATEs bypass the identity map: make a loaded object reload its row."""
+    obj = session.identity_map.get(session.identity_key(model, key))
+    if obj is not None:
+        session.expire(obj)
+
+
+# --- secrets --------------------------------------------------------------------------------
+
+
+def secret(session: Session, user_id: int, kind: SecretKind) -> AuthSecret | None:
+    return session.execute(
+        select(AuthSecret).where(AuthSecret.user_id == user_id, AuthSecret.kind == kind)
+    ).scalar_one_or_none()
+
+
+def recent_history(session: Session, user_id: int, kind: SecretKind, limit: int
+                   ) -> Sequence[str]:
+    if limit <= 0:
+        return []
+    return session.execute(
+        select(AuthSecretHistory.hash)
+        .where(AuthSecretHistory.user_id == user_id, AuthSecretHistory.kind == kind)
+        .order_by(AuthSecretHistory.id.desc()).limit(limit)
+    ).scalars().all()
+
+
+# --- OTP tokens -----------------------------------------------------------------------------
+
+
+def active_token(session: Session, user_id: int) -> OtpToken | None:
+    return session.execute(
+        select(OtpToken).where(OtpToken.user_id == user_id,
+                               OtpToken.state == TokenState.ACTIVE)
+    ).scalar_one_or_none()
+
+
+def token_by_serial(session: Session, serial: str) -> OtpToken | None:
+    return session.execute(select(OtpToken).where(OtpToken.serial == serial)
+                           ).scalar_one_or_none()
+
+
+def tokens_of_user(session: Session, user_id: int, states: Sequence[TokenState]
+                   ) -> Sequence[OtpToken]:
+    return session.execute(
+        select(OtpToken).where(OtpToken.user_id == user_id, OtpToken.state.in_(states))
+        .order_by(OtpToken.id)
+    ).scalars().all()
+
+
+def hard_tokens_issued(session: Session, contract_id: int) -> int:
+    return int(session.execute(
+        select(func.count()).select_from(OtpToken)
+        .where(OtpToken.contract_id == contract_id, OtpToken.kind == TokenKind.HARD)
+    ).scalar_one())
+
+
+def tokens_expiring(session: Session, on_or_before: object) -> Sequence[OtpToken]:
+    return session.execute(
+        select(OtpToken).where(OtpToken.kind == TokenKind.HARD,
+                               OtpToken.state == TokenState.ACTIVE,
+                               OtpToken.expires_on <= on_or_before)
+        .order_by(OtpToken.id)
+    ).scalars().all()
+
+
+def accept_otp_step(session: Session, token_id: int, step: int) -> bool:
+    """Record ``step`` as used, only if no equal or later step was accepted (AUTH-5)."""
+    t = table_of(OtpToken)
+    c = t.c
+    stmt = (
+        update(t)
+        .where(c.id == token_id, c.state == TokenState.ACTIVE.value,
+               or_(c.last_step.is_(None), c.last_step < step))
+        .values(last_step=step)
+        .returning(c.id)
+    )
+    done = session.execute(stmt).one_or_none() is not None
+    _expire(session, OtpToken, token_id)
+    return done
+
+
+# --- cards ----------------------------------------------------------------------------------
+
+
+def active_card(session: Session, user_id: int) -> ConfirmationCard | None:
+    return session.execute(
+        select(ConfirmationCard).where(ConfirmationCard.user_id == user_id,
+                                       ConfirmationCard.state == CardState.ACTIVE)
+    ).scalar_one_or_none()
+
+
+# --- challenges -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsumedChallenge:
+    id: int
+    user_id: int | None
+    session_id: int | None
+    answer_hash: str | None
+    data: str
+    operation_digest: str | None
+    completed_at: datetime | None
+
+
+def consume_challenge(session: Session, public_id: str, kind: ChallengeKind, now: datetime,
+                      *, require_completed: bool = False) -> ConsumedChallenge | None:
+    """Use a live challenge once; None if unknown, expired, of another kind or used."""
+    t = table_of(Challenge)
+    c = t.c
+    conditions = [c.public_id == public_id, c.kind == kind.value, c.consumed_at.is_(None),
+                  c.expires_at > now]
+    if require_completed:
+        conditions.append(c.completed_at.is_not(None))
+    row = session.execute(
+        update(t).where(*conditions).values(consumed_at=now)
+        .returning(c.id, c.user_id, c.session_id, c.answer_hash, c.data,
+                   c.operation_digest, c.completed_at)
+    ).one_or_none()
+    if row is None:
+        return None
+    return ConsumedChallenge(row.id, row.user_id, row.session_id, row.answer_hash, row.data,
+                             row.operation_digest, row.completed_at)
+
+
+def challenge(session: Session, public_id: str) -> Challenge | None:
+    return session.execute(select(Challenge).where(Challenge.public_id == public_id)
+                           ).scalar_one_or_none()
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def session_by_token_hash(session: Session, token_hash: str) -> AuthSession | None:
+    return session.execute(
+        select(AuthSession).where(AuthSession.token_hash == token_hash)
+    ).scalar_one_or_none()
+
+
+def touch_session(session: Session, session_id: int, now: datetime, idle: timedelta) -> bool:
+    """Extend a live session; the idle and absolute limits are checked in the same UPDATE so
+    a request that arrives as the session ends cannot slip through."""
+    t = table_of(AuthSession)
+    c = t.c
+    stmt = (
+        update(t)
+        .where(c.id == session_id, c.ended_at.is_(None), c.absolute_expires_at > now,
+               c.last_seen_at > now - idle)
+        .values(last_seen_at=now)
+        .returning(c.id)
+    )
+    done = session.execute(stmt).one_or_none() is not None
+    _expire(session, AuthSession, session_id)
+    return done
+
+
+def open_sessions(session: Session, user_id: int) -> Sequence[AuthSession]:
+    return session.execute(
+        select(AuthSession).where(AuthSession.user_id == user_id,
+                                  AuthSession.ended_at.is_(None))
+        .order_by(AuthSession.id)
+    ).scalars().all()
+
+
+def end_sessions(session: Session, user_id: int, now: datetime, reason: str,
+                 *, except_id: int | None = None) -> int:
+    t = table_of(AuthSession)
+    c = t.c
+    conditions = [c.user_id == user_id, c.ended_at.is_(None)]
+    if except_id is not None:
+        conditions.append(c.id != except_id)
+    rows = session.execute(
+        update(t).where(*conditions).values(ended_at=now, end_reason=reason).returning(c.id)
+    ).all()
+    for (sid,) in rows:
+        _expire(session, AuthSession, sid)
+    return len(rows)

@@ -1,0 +1,160 @@
+"""Login sessions in the database (DESIGN security defaults).
+
+The browser holds a 256-bit random token; the database holds only its keyed hash, so a copy
+of the table opens no session. A session has an idle timeout and an absolute one (policy), is
+rotated (new token, old one dead) at login and at every step-up so that a token seen before a
+privilege change is useless after it, and can be listed and ended — one, or all others.
+
+A session with a limited scope (second factor pending, credentials to change) lives only for
+a few minutes and opens nothing but its own next step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from kinko import clock
+from kinko.auth import repository as repo
+from kinko.auth.crypto import keyed_digest, new_token
+from kinko.auth.effects import audit, user_actor
+from kinko.auth.errors import ScopeNotAllowed, SessionExpired
+from kinko.auth.models import AuthSession, AuthUser, SessionScope
+from kinko.auth.policy import AuthRules
+
+_PURPOSE = "session"
+
+
+def token_hash(token: str) -> str:
+    return keyed_digest(_PURPOSE, token)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What a page may show about a session (never its token)."""
+
+    id: int
+    user_id: int
+    scope: SessionScope
+    channel: str
+    login_method: str
+    ip: str | None
+    place: str | None
+    user_agent: str | None
+    created_at: datetime
+    last_seen_at: datetime
+    absolute_expires_at: datetime
+    stepped_up_at: datetime | None
+    current: bool = False
+
+
+def _info(s: AuthSession, current_id: int | None = None) -> SessionInfo:
+    return SessionInfo(s.id, s.user_id, s.scope, s.channel, s.login_method, s.ip, s.place,
+                       s.user_agent, s.created_at, s.last_seen_at, s.absolute_expires_at,
+                       s.stepped_up_at, current=s.id == current_id)
+
+
+def start(session: Session, user: AuthUser, rules: AuthRules, *,
+          scope: SessionScope = SessionScope.FULL, channel: str = "pc",
+          login_method: str = "password", ip: str | None = None, place: str | None = None,
+          user_agent: str | None = None) -> tuple[str, AuthSession]:
+    """Open a session; returns the token (give it to the client once) and the row."""
+    now = clock.now()
+    lifetime = (rules.session_absolute if scope is SessionScope.FULL
+                else rules.limited_session_absolute)
+    token = new_token()
+    row = AuthSession(user_id=user.id, token_hash=token_hash(token), scope=scope,
+                      channel=channel, login_method=login_method, ip=ip, place=place,
+                      user_agent=(user_agent or "")[:300] or None, created_at=now,
+                      last_seen_at=now, absolute_expires_at=now + lifetime,
+                      idle_seconds=int(_idle(rules, scope).total_seconds()))
+    session.add(row)
+    session.flush()
+    audit(session, actor=user_actor(user), action="auth.session_started", user=user,
+          session_id=row.id, scope=scope.value, channel=channel, ip=ip)
+    return token, row
+
+
+def authenticate(session: Session, token: str, *,
+                 scope: SessionScope | Sequence[SessionScope] = SessionScope.FULL
+                 ) -> AuthSession:
+    """The live session of ``token``, extended by one idle period; raise if it has ended.
+
+    ``scope`` names the scopes the caller accepts (a full session for any ordinary page; the
+    change-credentials scope for the change screen only).
+    """
+    row = repo.session_by_token_hash(session, token_hash(token))
+    if row is None:
+        raise SessionExpired()
+    allowed = (scope,) if isinstance(scope, SessionScope) else tuple(scope)
+    if row.scope not in allowed:
+        raise ScopeNotAllowed(detail=row.scope.value)
+    # Two round trips on every request: this SELECT and the conditional UPDATE below.
+    if not repo.touch_session(session, row.id, clock.now(),
+                              timedelta(seconds=row.idle_seconds)):
+        raise SessionExpired()
+    return row
+
+
+def _idle(rules: AuthRules, scope: SessionScope) -> timedelta:
+    return (rules.session_idle if scope is SessionScope.FULL
+            else min(rules.session_idle, rules.limited_session_absolute))
+
+
+def rotate(session: Session, row: AuthSession, *, scope: SessionScope | None = None,
+           rules: AuthRules | None = None) -> str:
+    """Give the session a new token (the old one stops working at once); optionally widen its
+    scope, which also restarts its absolute lifetime as a full session."""
+    now = clock.now()
+    token = new_token()
+    row.token_hash = token_hash(token)
+    row.rotated_at = now
+    row.last_seen_at = now
+    if scope is not None and scope is not row.scope:
+        row.scope = scope
+        if rules is not None and scope is SessionScope.FULL:
+            row.absolute_expires_at = now + rules.session_absolute
+            row.idle_seconds = int(rules.session_idle.total_seconds())
+    session.flush()
+    return token
+
+
+def end(session: Session, token: str, *, reason: str = "logout") -> None:
+    """Log out; ending an unknown or ended session is not an error."""
+    row = repo.session_by_token_hash(session, token_hash(token))
+    if row is None or row.ended_at is not None:
+        return
+    row.ended_at = clock.now()
+    row.end_reason = reason
+    audit(session, actor=user_actor(row.user_id), action="auth.session_ended",
+          user=row.user_id, session_id=row.id, reason=reason)
+
+
+def list_open(session: Session, token: str) -> list[SessionInfo]:
+    """The user's open sessions (for a "where am I logged in" page), current one marked."""
+    current = authenticate(session, token)
+    now = clock.now()
+    return [_info(s, current.id) for s in repo.open_sessions(session, current.user_id)
+            if s.absolute_expires_at > now
+            and s.last_seen_at > now - timedelta(seconds=s.idle_seconds)]
+
+
+def end_others(session: Session, token: str) -> int:
+    """End every other session of the user; returns how many were ended."""
+    current = authenticate(session, token)
+    ended = repo.end_sessions(session, current.user_id, clock.now(), "ended_by_user",
+                              except_id=current.id)
+    audit(session, actor=user_actor(current.user_id), action="auth.sessions_ended",
+          user=current.user_id, count=ended)
+    return ended
+
+
+def end_all(session: Session, user_id: int, *, reason: str, actor: str) -> int:
+    ended = repo.end_sessions(session, user_id, clock.now(), reason)
+    if ended:
+        audit(session, actor=actor, action="auth.sessions_ended", user=user_id, count=ended,
+              reason=reason)
+    return ended

@@ -1,0 +1,161 @@
+"""Step-up authentication for important operations (AUTH-3, AUTH-4, AUTH-12).
+
+Fund movements, limit changes and settings need the product's step-up factors again inside a
+session: a fresh OTP (003), the confirmation password and an OTP (002 Basic/Comprehensive),
+cells of the confirmation-number card (001), and a phone call from the registered number when
+the bank turns it on (001 2(5)). Every step-up is bound to the digest of the operation's exact
+details; a success rotates the session token and can be spent once, by that operation only
+(:func:`consume`), within the policy's validity.
+
+Flow for the instruction layer: ``begin`` when showing the confirmation screen (it returns
+which fields to ask and the card cells / number to call), ``verify`` with what the customer
+entered, then ``consume`` in the transaction that carries the operation out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from kinko import clock
+from kinko.auth import approvals, cards, lockout, otp, phone, sessions
+from kinko.auth import repository as repo
+from kinko.auth.effects import audit, user_actor
+from kinko.auth.errors import FactorNotAvailable, StepUpRequired
+from kinko.auth.models import AuthSession, AuthUser, SecretKind
+from kinko.auth.outcomes import Rejected, SteppedUp, StepUpResult
+from kinko.auth.passwords import verify_secret
+from kinko.auth.policy import AuthRules, Factor, Operation
+from kinko.auth.rules import operation_digest
+from kinko.auth.users import get_user, rules_for_user
+from kinko.db.base import table_of
+
+
+@dataclass(frozen=True)
+class StepUpPlan:
+    """What the confirmation screen must ask for."""
+
+    operation_digest: str
+    factors: tuple[Factor, ...]
+    card: cards.CardChallenge | None = None
+    phone_call: phone.PhoneCallChallenge | None = None
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What the customer entered on the confirmation screen."""
+
+    otp_code: str | None = None
+    confirmation_password: str | None = None
+    secret_phrase: str | None = None
+    card_challenge_id: str | None = None
+    card_answers: Mapping[str, str] | None = None
+    phone_challenge_id: str | None = None
+    approval_id: str | None = None        # smartphone approval (AUTH-12)
+
+
+def _context(session: Session, token: str) -> tuple[AuthSession, AuthUser, AuthRules]:
+    row = sessions.authenticate(session, token)
+    user = get_user(session, row.user_id)
+    return row, user, rules_for_user(session, user)
+
+
+def begin(session: Session, *, session_token: str, operation: Operation,
+          details: Mapping[str, Any]) -> StepUpPlan:
+    row, user, rules = _context(session, session_token)
+    digest = operation_digest(operation.value, details)
+    factors = rules.step_up_factors(operation)
+    if Factor.OTP in factors and repo.active_token(session, user.id) is None:
+        # CRED-3: every user of an OTP contract registers a token before transacting.
+        raise FactorNotAvailable(detail="register a one-time password token first")
+    card = (cards.start_challenge(session, user, rules, session_id=row.id,
+                                  operation_digest=digest)
+            if Factor.CARD in factors else None)
+    call = (phone.start(session, user, rules, session_id=row.id, operation_digest=digest)
+            if Factor.PHONE_CALL in factors else None)
+    return StepUpPlan(digest, factors, card, call)
+
+
+def _check(session: Session, row: AuthSession, user: AuthUser, rules: AuthRules,
+           factors: tuple[Factor, ...], digest: str, answers: Answers) -> tuple[bool, str]:
+    """Check every factor (no short cut); return (all right, first wrong factor)."""
+    wrong: list[str] = []
+    for factor in factors:
+        if factor is Factor.OTP:
+            ok = otp.verify(session, user, answers.otp_code or "", window=rules.otp_window)
+        elif factor is Factor.CONFIRMATION_PASSWORD:
+            ok = verify_secret(session, user, SecretKind.CONFIRMATION_PASSWORD,
+                               answers.confirmation_password or "")
+        elif factor is Factor.SECRET_PHRASE:
+            ok = verify_secret(session, user, SecretKind.SECRET_PHRASE,
+                               answers.secret_phrase or "")
+        elif factor is Factor.CARD:
+            ok = cards.check_answers(session, user, answers.card_challenge_id or "",
+                                     answers.card_answers or {}, session_id=row.id,
+                                     operation_digest=digest)
+        elif factor is Factor.SMARTPHONE:
+            ok = approvals.consume_approval(session, user, answers.approval_id or "",
+                                            operation_digest=digest)
+        elif factor is Factor.PHONE_CALL:
+            continue   # not a typed secret: checked separately, never counted
+        else:  # pragma: no cover - profiles list only step-up factors
+            ok = False
+        if not ok:
+            wrong.append(factor.value)
+    return not wrong, ",".join(wrong)
+
+
+def verify(session: Session, *, session_token: str, operation: Operation,
+           details: Mapping[str, Any], answers: Answers) -> StepUpResult:
+    """Check the step-up factors for this exact operation; rotate the session on success."""
+    row, user, rules = _context(session, session_token)
+    refused = lockout.refusal(user)
+    if refused is not None:
+        return refused
+    digest = operation_digest(operation.value, details)
+    factors = rules.step_up_factors(operation)
+    if Factor.OTP in factors and repo.active_token(session, user.id) is None:
+        return Rejected(error=FactorNotAvailable(detail="register a token first"))
+    ok, wrong = _check(session, row, user, rules, factors, digest, answers)
+    if not ok:
+        return lockout.register_failure(session, user, rules, factor=wrong, context="step_up")
+    if Factor.PHONE_CALL in factors and not phone.consume_completed(
+            session, user, answers.phone_challenge_id or "", operation_digest=digest):
+        return Rejected(error=phone.PhoneCallPending())
+    refused = lockout.register_success(session, user)
+    if refused is not None:
+        return refused
+    now = clock.now()
+    new_token = sessions.rotate(session, row)
+    row.stepped_up_at = now
+    row.stepped_up_for = digest
+    audit(session, actor=user_actor(user), action="auth.step_up", user=user,
+          operation=operation.value, digest=digest, factors=[f.value for f in factors],
+          session_id=row.id)
+    return SteppedUp(new_token, digest, now)
+
+
+def consume(session: Session, *, session_token: str, operation: Operation,
+            details: Mapping[str, Any]) -> None:
+    """Spend the session's step-up on this operation, or raise :class:`StepUpRequired`.
+
+    One conditional UPDATE: the step-up must be for exactly these details and recent, and it
+    is cleared by the same statement, so it confirms one operation once.
+    """
+    row, _user, rules = _context(session, session_token)
+    digest = operation_digest(operation.value, details)
+    if not rules.step_up_factors(operation):
+        return
+    t = table_of(AuthSession)
+    done = session.execute(
+        update(t).where(t.c.id == row.id, t.c.stepped_up_for == digest,
+                        t.c.stepped_up_at > clock.now() - rules.step_up_validity)
+        .values(stepped_up_for=None).returning(t.c.id)
+    ).one_or_none()
+    session.expire(row)
+    if done is None:
+        raise StepUpRequired(detail=operation.value)
