@@ -1,0 +1,1 @@
+"""Inquiries (INQ-1): balances, deposits/withdrawals statements, incoming transfers."""

@@ -1,0 +1,137 @@
+"""Read-only answers as of the moment asked (INQ-1; they may later be corrected, 002 第5条1(2)).
+
+Every query is scoped to the actor's own customer: another customer's account is "not found",
+never "forbidden", so account numbers cannot be probed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kinko import clock
+from kinko.errors import ValidationFailed
+from kinko.instructions.service import Actor
+from kinko.ledger.errors import AccountNotFound
+from kinko.ledger.models import Account, AccountType, JournalEntry, Posting
+from kinko.ledger.rules import withdrawable
+
+# How far back a statement reaches online (bank-prescribed; 002 第5条1 leaves it to the bank).
+STATEMENT_MONTHS = 13
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Balance:
+    account_id: int
+    branch_code: str
+    number: str
+    type: str
+    holder_kana: str
+    state: str
+    balance: int
+    withdrawable: int
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    posting_id: int
+    value_date: date
+    booked_at: datetime
+    description: str
+    withdrawal: int
+    deposit: int
+    balance_after: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    account_id: int
+    date_from: date
+    date_to: date
+    lines: list[StatementLine]
+    total: int
+    page: int
+    page_size: int
+
+
+def own_accounts(session: Session, actor: Actor) -> list[Account]:
+    return list(session.execute(
+        select(Account).where(Account.customer_id == actor.customer_id,
+                              Account.type != AccountType.INTERNAL)
+        .order_by(Account.branch_code, Account.number)
+    ).scalars())
+
+
+def own_account(session: Session, actor: Actor, account_id: int) -> Account:
+    account = session.get(Account, account_id)
+    if account is None or account.customer_id != actor.customer_id:
+        raise AccountNotFound(detail=f"account {account_id}")
+    return account
+
+
+def balances(session: Session, actor: Actor) -> list[Balance]:
+    now = clock.now()
+    return [Balance(a.id, a.branch_code, a.number, a.type.value, a.holder_kana, a.state.value,
+                    a.balance, withdrawable(a.balance, a.held, a.overdraft_limit), now)
+            for a in own_accounts(session, actor)]
+
+
+def statement(session: Session, actor: Actor, account_id: int, *,
+              date_from: date | None = None, date_to: date | None = None,
+              page: int = 1, page_size: int = 50) -> Statement:
+    """Deposits and withdrawals of one account in a period, newest first, paged."""
+    account = own_account(session, actor, account_id)
+    today = clock.today()
+    date_to = date_to or today
+    date_from = date_from or (date_to - timedelta(days=30))
+    oldest = today - timedelta(days=STATEMENT_MONTHS * 31)
+    if date_from > date_to:
+        raise ValidationFailed(detail="date_from is after date_to")
+    if date_from < oldest:
+        raise ValidationFailed(detail=f"statements reach back to {oldest.isoformat()}")
+    if not 1 <= page_size <= MAX_PAGE_SIZE or page < 1:
+        raise ValidationFailed(detail=f"page ≥ 1 and page_size 1–{MAX_PAGE_SIZE}")
+    where = (Posting.account_id == account.id, JournalEntry.value_date >= date_from,
+             JournalEntry.value_date <= date_to)
+    total = session.execute(
+        select(func.count()).select_from(Posting)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id).where(*where)
+    ).scalar_one()
+    rows = session.execute(
+        select(Posting.id, JournalEntry.value_date, JournalEntry.created_at,
+               Posting.description, Posting.amount, Posting.balance_after)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id).where(*where)
+        .order_by(Posting.id.desc()).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    lines = [StatementLine(r.id, r.value_date, r.created_at, r.description,
+                           -r.amount if r.amount < 0 else 0, r.amount if r.amount > 0 else 0,
+                           r.balance_after) for r in rows]
+    return Statement(account.id, date_from, date_to, lines, total, page, page_size)
+
+
+def statement_csv(session: Session, actor: Actor, account_id: int, *, date_from: date | None,
+                  date_to: date | None) -> str:
+    """The whole period as CSV (oldest first), headers in Japanese and English."""
+    first = statement(session, actor, account_id, date_from=date_from, date_to=date_to,
+                      page_size=MAX_PAGE_SIZE)
+    lines: list[StatementLine] = list(first.lines)
+    page = 1
+    while len(lines) < first.total:
+        page += 1
+        lines += statement(session, actor, account_id, date_from=first.date_from,
+                           date_to=first.date_to, page=page, page_size=MAX_PAGE_SIZE).lines
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["取引日/date", "摘要/description", "お引出し/withdrawal",
+                     "お預入れ/deposit", "残高/balance"])
+    for line in reversed(lines):
+        writer.writerow([line.value_date.isoformat(), line.description, line.withdrawal or "",
+                         line.deposit or "", line.balance_after])
+    return out.getvalue()
