@@ -93,7 +93,7 @@ def run(records: int, json_output: bool) -> None:
     started = time.perf_counter()
     data = build(records)
     built = time.perf_counter() - started
-    figures: dict[str, object] = dict(measure(data))
+    figures = measure(data)
     print(f"総合振込 file: {figures['records']:,} data records, {figures['file_records']:,} "
           f"records, {figures['bytes']:,} bytes (built and written in {built:.1f} s)")
     print(f"parse + validate      {figures['records_per_s']:>14,.0f} records/s "
@@ -104,5 +104,5 @@ def run(records: int, json_output: bool) -> None:
     print(f"parse + decode all    {figures['decoded_records_per_s']:>14,.0f} records/s "
           "(every record turned into a dataclass)")
     if json_output:
-        figures["python"] = platform.python_version()
-        print(json.dumps(figures, ensure_ascii=False))
+        print(json.dumps({**figures, "python": platform.python_version()},
+                         ensure_ascii=False))
