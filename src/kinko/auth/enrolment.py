@@ -40,6 +40,7 @@ from kinko.auth.outcomes import Done, Failed, Rejected
 from kinko.auth.passwords import (
     check_new_secret,
     password_policy,
+    random_password,
     rejection,
     set_secret,
     verify_secret,
@@ -114,15 +115,6 @@ def check_login_id(candidate: str, rules: AuthRules, password: str | None = None
     if problems:
         raise LoginIdRejected(detail=", ".join(p.value for p in problems),
                               reasons=[p.value for p in problems])
-
-
-def random_password(rules: AuthRules, length: int = 12) -> str:
-    """A bank-issued password that passes the product's own rules."""
-    alphabet = string.ascii_letters + string.digits
-    while True:
-        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
-        if not password_problems(candidate, password_policy(rules)):
-            return candidate
 
 
 def enrol_retail_001(session: Session, *, customer_id: int, member_number: str,

@@ -8,6 +8,8 @@ finds a hash made with older argon2 parameters rehashes it with the current ones
 
 from __future__ import annotations
 
+import secrets
+import string
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -156,3 +158,24 @@ def check_new_secret_rules_only(user: AuthUser, kind: SecretKind, candidate: str
                                  personal_facts(session, user))
     if problems:
         raise rejection(problems)
+
+
+def random_password(rules: AuthRules, length: int = 12) -> str:
+    """A bank-issued password that passes the product's own rules."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if not password_problems(candidate, password_policy(rules)):
+            return candidate
+
+
+def issue_temporary_password(session: Session, *, user_id: int, actor: str) -> str:
+    """Reset a forgotten password (AUTH-10: never shown or sent, only reset): a new temporary
+    password, returned once to be mailed on paper, that must be changed at the next login.
+    Carried out by an operator with a second operator's approval (OPS-1)."""
+    user = get_user(session, user_id)
+    password = random_password(rules_for_user(session, user))
+    set_secret(session, user, SecretKind.LOGIN_PASSWORD, password, temporary=True)
+    audit(session, actor=actor, action="auth.password_reset", user=user)
+    notify(session, user, "auth.password_reset", at=clock.now().isoformat())
+    return password
