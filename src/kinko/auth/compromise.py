@@ -127,5 +127,5 @@ def resume(session: Session, *, report_id: int, actor: str,
           subject_type="compromise_report", subject_id=row.id, users=resumed,
           request_id=request_id)
     for person in users:
-        notify(session, person, "auth.service_resumed", at=clock.now().isoformat())
+        notify(session, person, "auth.released", at=clock.now().isoformat())
     return resumed

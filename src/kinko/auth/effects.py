@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kinko.audit.service import record
+from kinko.auth import notices as _notices  # noqa: F401 - registers the auth-only notices
 from kinko.auth.models import AuthUser
-from kinko.batch.service import enqueue
+from kinko.notifications.errors import InvalidAddress
+from kinko.notifications.service import EMAIL_TOPIC, queue_email
 from kinko.parties.models import Customer
 
-EMAIL_TOPIC = "email.send"
-"""Outbox topic of e-mail notices; the notifications package registers its handler."""
+__all__ = ["EMAIL_TOPIC", "audit", "email_address", "notify", "user_actor"]
 
 
 def user_actor(user: AuthUser | int) -> str:
@@ -49,6 +50,10 @@ def notify(session: Session, user: AuthUser, template: str, *, dedupe_key: str |
     if address is None:
         # Nothing to send to; the audit event of the same change still records it.
         return
-    enqueue(session, EMAIL_TOPIC,
-            {"to": address, "template": template, "user_id": user.id, "data": data},
-            dedupe_key=dedupe_key)
+    try:
+        queue_email(session, to=address, template=template, data=data, user_id=user.id,
+                    dedupe_key=dedupe_key)
+    except InvalidAddress:
+        # A bad stored address must not undo a lockout or a report; the event says so.
+        record(session, actor="system", action="auth.notice_skipped", subject_type="auth_user",
+               subject_id=user.id, data={"template": template, "reason": "invalid address"})

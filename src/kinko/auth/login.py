@@ -139,7 +139,8 @@ def _logged_in(session: Session, user: AuthUser, rules: AuthRules, client: Clien
     audit(session, actor=user_actor(user), action="auth.login", user=user, method=method,
           channel=client.channel, ip=client.ip, session_id=row.id)
     if rules.notify_login:
-        notify(session, user, "auth.login", at=now.isoformat(), place=user.last_login_place,
+        notify(session, user, "auth.login", at=now.isoformat(), ip=client.ip or "—",
+               place=user.last_login_place,
                channel=client.channel)
     return LoggedIn(token, row.id, user.id, previous_at, previous_place)
 
@@ -334,7 +335,8 @@ def change_credentials(session: Session, *, session_token: str, current_password
                                         ("login_id", new_login_id),
                                         ("confirmation_password", new_confirmation_password))
                          if v is not None))
-    notify(session, user, "auth.credentials_changed", at=clock.now().isoformat())
+    notify(session, user, "auth.settings_changed", at=clock.now().isoformat(),
+           setting="ID・パスワード / ID and password")
     sessions.end(session, session_token, reason="credentials_changed")
     return _logged_in(session, user, rules, client, method=limited.login_method)
 

@@ -177,5 +177,6 @@ def issue_temporary_password(session: Session, *, user_id: int, actor: str) -> s
     password = random_password(rules_for_user(session, user))
     set_secret(session, user, SecretKind.LOGIN_PASSWORD, password, temporary=True)
     audit(session, actor=actor, action="auth.password_reset", user=user)
-    notify(session, user, "auth.password_reset", at=clock.now().isoformat())
+    notify(session, user, "auth.secret_changed", at=clock.now().isoformat(),
+           kind=SecretKind.LOGIN_PASSWORD.value)
     return password
