@@ -70,3 +70,21 @@ def once(
     return result
 
 
+
+
+def replay(session: Session, *, scope: str, key: str, payload: Any) -> dict[str, Any] | None:
+    """The stored response of an earlier request with this key, if any (checking that the
+    content is the same); ``None`` when the key is new. For use cases that must check a
+    one-time factor before :func:`once` is worth calling."""
+    check_key(key)
+    row = session.execute(
+        select(IdempotencyRecord.request_hash, IdempotencyRecord.response).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.request_hash != request_hash(payload) or row.response is None:
+        raise IdempotencyMismatch(detail=f"{scope}/{key}")
+    result: dict[str, Any] = json.loads(row.response)
+    result["replayed"] = True
+    return result

@@ -278,7 +278,7 @@ def confirm(session: Session, actor: Actor, instruction_id: int,
                                policy.transfers.future_dated_debit_time, clock.JST)
         enqueue(session, EXECUTE_TOPIC, {"instruction_id": instruction.id}, due_at=due,
                 dedupe_key=f"{EXECUTE_TOPIC}:{instruction.id}")
-    _notify(session, instruction, "transfer.accepted")
+    _notify(session, instruction, "transfer.confirmed")
     return instructions.get_own(session, actor, instruction_id)
 
 
@@ -403,7 +403,11 @@ def _notify(session: Session, instruction: Instruction, template: str, **data: A
     from kinko.auth.models import AuthUser
 
     user = session.get(AuthUser, instruction.user_id)
-    if user is not None:
-        notify(session, user, template, dedupe_key=f"{template}:{instruction.id}",
-               instruction_id=instruction.id, amount=instruction.amount, fee=instruction.fee,
-               value_date=instruction.value_date.isoformat(), **data)
+    if user is None:
+        return
+    p = instructions.details_of(instruction)["payee"]
+    payee = (f"{p['bank_name']} {p['branch_name']} {p['account_type']} {p['number']} "
+             f"{p['holder']}")
+    notify(session, user, template, dedupe_key=f"{template}:{instruction.id}",
+           reference=f"T{instruction.id:010d}", payee=payee, amount=instruction.amount,
+           fee=instruction.fee, value_date=instruction.value_date.isoformat(), **data)

@@ -1,0 +1,103 @@
+"""Who is calling: the session token from the ``Authorization: Bearer`` header (API clients)
+or the ``kinko_session`` cookie (pages), and CSRF protection for cookie-borne requests.
+
+The token is the only credential a request carries; it is checked against the database on
+every request (idle timeout extended, absolute timeout enforced) by ``auth.sessions``.
+Cookie-authenticated unsafe requests must also carry the session's CSRF token (a form field
+``csrf_token`` or the ``X-CSRF-Token`` header): a keyed digest of the session token, so it
+changes whenever the session is rotated (login, step-up).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from fastapi import Depends, Request, Response
+from sqlalchemy.orm import Session
+
+from kinko.auth.errors import AuthError, SessionExpired
+from kinko.auth.models import AuthSession, AuthUser
+from kinko.auth.sessions import authenticate
+from kinko.auth.users import get_user
+from kinko.config import get_settings
+from kinko.instructions.service import Actor
+from kinko.web.deps import session
+
+SESSION_COOKIE = "kinko_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CsrfRefused(AuthError):
+    code = "CSRF_REFUSED"
+    status = 403
+    message_ja = "画面の有効期限が切れました。もう一度操作してください。"
+    message_en = "This form has expired. Please try again."
+
+
+@dataclass(frozen=True)
+class Caller:
+    token: str
+    from_cookie: bool
+    row: AuthSession
+    user: AuthUser
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user.id, self.user.contract_id, self.user.customer_id)
+
+
+def token_of(request: Request) -> tuple[str | None, bool]:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None, False
+    return request.cookies.get(SESSION_COOKIE), True
+
+
+def csrf_token(session_token: str) -> str:
+    key = get_settings().secret_key.get_secret_value().encode()
+    return hmac.new(key, b"csrf\x00" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
+async def _submitted_csrf(request: Request) -> str:
+    if header := request.headers.get(CSRF_HEADER):
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a cookie-authenticated unsafe request without the session's CSRF token."""
+    token, from_cookie = token_of(request)
+    if request.method in SAFE_METHODS or not from_cookie or token is None:
+        return
+    submitted = await _submitted_csrf(request)
+    if not hmac.compare_digest(submitted, csrf_token(token)):
+        raise CsrfRefused
+
+
+async def caller(request: Request, s: Session = Depends(session)) -> Caller:
+    """The authenticated caller, or 401 problem+json."""
+    token, from_cookie = token_of(request)
+    if not token:
+        raise SessionExpired(detail="no session")
+    await check_csrf(request)
+    row = authenticate(s, token)
+    return Caller(token, from_cookie, row, get_user(s, row.user_id))
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    """The session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS, no Max-Age (ends with
+    the browser; the server's idle and absolute timeouts end it sooner)."""
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path="/")
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")

@@ -1,0 +1,256 @@
+"""The retail JSON API (INQ-1, INS-1..3, XFER-1..7): thin translations to the services.
+
+Every route acts for the authenticated caller only; another customer's account or instruction
+is "not found". Create and confirm requests carry an ``Idempotency-Key`` header.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from kinko.auth.outcomes import Rejected
+from kinko.auth.policy import Operation
+from kinko.idempotency.service import once, replay
+from kinko.inquiries import service as inquiries
+from kinko.instructions import service as instructions
+from kinko.instructions.models import Instruction
+from kinko.money import Yen
+from kinko.transfers import service as transfers
+from kinko.transfers.rules import Limits
+from kinko.web.auth import Caller, caller, csrf_token
+from kinko.web.deps import session
+from kinko.web.i18n import language
+from kinko.web.stepup import StepUpAnswers, plan, prove
+
+router = APIRouter(prefix="/api/v1", tags=["retail"])
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100,
+                                       description="a fresh random key per new request")]
+
+
+def rejection(result: Rejected, lang: str = "ja") -> JSONResponse:
+    """A failed step-up: its counters are committed, the answer is problem+json."""
+    return JSONResponse(result.error.to_problem(lang), status_code=result.error.status,
+                        media_type="application/problem+json")
+
+
+def instruction_view(i: Instruction) -> dict[str, Any]:
+    return {
+        "id": i.id, "kind": i.kind, "status": i.status.value, "amount": i.amount, "fee": i.fee,
+        "value_date": i.value_date.isoformat(), "entered_at": i.entered_at.isoformat(),
+        "confirm_deadline": i.confirm_deadline.isoformat(),
+        "confirmed_at": i.confirmed_at.isoformat() if i.confirmed_at else None,
+        "finished_at": i.finished_at.isoformat() if i.finished_at else None,
+        "reason_code": i.reason_code, "reason": i.reason,
+        "details": instructions.details_of(i),
+    }
+
+
+def _step_up_details(i: Instruction) -> dict[str, Any]:
+    return {"instruction_id": i.id, "digest": i.digest}
+
+
+# --- inquiries -----------------------------------------------------------------------------
+
+@router.get("/me", summary="ログイン中のお客さま / the caller")
+def me(c: Caller = Depends(caller)) -> dict[str, Any]:
+    return {"user_id": c.user.id, "display_name": c.user.display_name,
+            "product": c.user.product.value,
+            "last_login_at": c.user.last_login_at.isoformat() if c.user.last_login_at else None,
+            "last_login_place": c.user.last_login_place, "csrf_token": csrf_token(c.token)}
+
+
+@router.get("/accounts", summary="残高照会 / balances")
+def accounts(c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[str, Any]:
+    return {"accounts": [b.__dict__ | {"as_of": b.as_of.isoformat()}
+                         for b in inquiries.balances(s, c.actor)]}
+
+
+@router.get("/accounts/{account_id}/statement", summary="入出金明細 / statement")
+def statement(account_id: int, date_from: date | None = None, date_to: date | None = None,
+              page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=200),
+              c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[str, Any]:
+    st = inquiries.statement(s, c.actor, account_id, date_from=date_from, date_to=date_to,
+                             page=page, page_size=page_size)
+    return {"account_id": st.account_id, "date_from": st.date_from.isoformat(),
+            "date_to": st.date_to.isoformat(), "total": st.total, "page": st.page,
+            "page_size": st.page_size,
+            "lines": [{"value_date": ln.value_date.isoformat(), "description": ln.description,
+                       "withdrawal": ln.withdrawal, "deposit": ln.deposit,
+                       "balance_after": ln.balance_after} for ln in st.lines]}
+
+
+@router.get("/accounts/{account_id}/statement.csv", response_class=PlainTextResponse,
+            summary="入出金明細 CSV / statement as CSV")
+def statement_csv(account_id: int, date_from: date | None = None, date_to: date | None = None,
+                  c: Caller = Depends(caller), s: Session = Depends(session)
+                  ) -> PlainTextResponse:
+    text = inquiries.statement_csv(s, c.actor, account_id, date_from=date_from,
+                                   date_to=date_to)
+    return PlainTextResponse(
+        "\ufeff" + text, media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="statement-{account_id}.csv"'})
+
+
+# --- payees ----------------------------------------------------------------------------------
+
+class PayeeIn(BaseModel):
+    bank_code: str = Field(..., pattern=r"^\d{4}$", examples=["0005"])
+    branch_code: str = Field(..., pattern=r"^\d{3}$", examples=["001"])
+    account_type: str = Field("ordinary", examples=["ordinary"])
+    number: str = Field(..., pattern=r"^\d{7}$", examples=["1234567"])
+    nickname: str = Field("", max_length=60)
+
+
+@router.get("/payees/lookup", summary="口座名義確認 / look up the payee's name")
+def payee_lookup(bank_code: str, branch_code: str, number: str,
+                 account_type: str = "ordinary", c: Caller = Depends(caller),
+                 s: Session = Depends(session)) -> dict[str, Any]:
+    return transfers.lookup_payee(s, bank_code=bank_code, branch_code=branch_code,
+                                  account_type=account_type, number=number).__dict__
+
+
+@router.get("/payees", summary="登録振込先 / registered payees")
+def payees(c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[str, Any]:
+    from kinko.transfers import repository
+
+    return {"payees": [{"id": p.id, "bank_code": p.bank_code, "branch_code": p.branch_code,
+                        "account_type": p.account_type, "number": p.number,
+                        "holder_kana": p.holder_kana, "nickname": p.nickname}
+                       for p in repository.payees(s, c.actor.contract_id)]}
+
+
+@router.post("/payees", status_code=201, summary="振込先の登録 / register a payee")
+def register_payee(body: PayeeIn, c: Caller = Depends(caller), s: Session = Depends(session)
+                   ) -> dict[str, Any]:
+    p = transfers.register_payee(s, c.actor, **body.model_dump())
+    return {"id": p.id, "holder_kana": p.holder_kana, "nickname": p.nickname}
+
+
+# --- transfers ---------------------------------------------------------------------------
+
+class TransferIn(BaseModel):
+    from_account_id: int
+    amount: Yen = Field(..., examples=[10000])
+    payee_id: int | None = None
+    bank_code: str | None = Field(None, pattern=r"^\d{4}$")
+    branch_code: str | None = Field(None, pattern=r"^\d{3}$")
+    account_type: str | None = "ordinary"
+    number: str | None = Field(None, pattern=r"^\d{7}$")
+    value_date: date | None = None
+    edi: str | None = Field(None, max_length=20)
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"from_account_id": 1, "amount": 10000, "bank_code": "0999", "branch_code": "002",
+         "account_type": "ordinary", "number": "2345678"}]}}
+
+
+@router.post("/transfers", status_code=201,
+             summary="振込・振替の入力 / enter a transfer (step 1 of 2)")
+def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(caller),
+                   s: Session = Depends(session)) -> dict[str, Any]:
+    """Shows the details, the fee and the payee's name, and what the confirmation needs."""
+    data = body.model_dump()
+    if body.payee_id is not None:
+        for field in ("bank_code", "branch_code", "account_type", "number"):
+            data.pop(field)
+    quote = transfers.enter(s, c.actor, key=key, **data)
+    view = instruction_view(quote.instruction)
+    view["replayed"] = quote.replayed
+    view["step_up"] = plan(s, c, Operation.TRANSFER, _step_up_details(quote.instruction))
+    return view
+
+
+@router.post("/transfers/{instruction_id}/confirm",
+             summary="振込・振替の確定 / confirm with step-up (step 2 of 2)")
+def confirm_transfer(instruction_id: int, body: StepUpAnswers, key: IdempotencyKey,
+                     c: Caller = Depends(caller), s: Session = Depends(session),
+                     lang: str = Depends(language)) -> Any:
+    scope, payload = f"transfer.confirm:{c.user.id}", {"instruction_id": instruction_id}
+    if (earlier := replay(s, scope=scope, key=key, payload=payload)) is not None:
+        return _after_confirm(earlier, c)
+    instruction = instructions.get_own(s, c.actor, instruction_id)
+    proved = prove(s, c, Operation.TRANSFER, _step_up_details(instruction), body,
+                   binds=instruction.digest)
+    if isinstance(proved, Rejected):
+        return rejection(proved, lang)  # the failure counters commit; the key stays unused
+    proof, new_token = proved
+
+    def create() -> dict[str, Any]:
+        done = transfers.confirm(s, c.actor, instruction_id, proof)
+        return {"instruction": instruction_view(done), "session_token": new_token,
+                "csrf_token": csrf_token(new_token)}
+
+    return _after_confirm(once(s, scope=scope, key=key, payload=payload, create=create), c)
+
+
+def _after_confirm(result: dict[str, Any], c: Caller) -> JSONResponse:
+    from kinko.instructions.errors import InstructionExpired
+
+    if result["instruction"]["status"] == "void":
+        error = InstructionExpired()
+        return JSONResponse(error.to_problem(), status_code=error.status,
+                            media_type="application/problem+json")
+    response = JSONResponse(result)
+    if c.from_cookie and "session_token" in result:
+        from kinko.web.auth import SESSION_COOKIE
+
+        response.set_cookie(SESSION_COOKIE, result["session_token"], httponly=True,
+                            samesite="lax", path="/")
+    return response
+
+
+@router.post("/transfers/{instruction_id}/cancel",
+             summary="予約振込の取消 / cancel a future-dated transfer")
+def cancel_transfer(instruction_id: int, c: Caller = Depends(caller),
+                    s: Session = Depends(session)) -> dict[str, Any]:
+    return instruction_view(transfers.cancel(s, c.actor, instruction_id))
+
+
+@router.get("/instructions", summary="お取引の一覧 / instructions and their outcome")
+def list_instructions(page: int = Query(1, ge=1), c: Caller = Depends(caller),
+                      s: Session = Depends(session)) -> dict[str, Any]:
+    rows = instructions.list_for(s, c.actor, limit=50, offset=(page - 1) * 50)
+    return {"instructions": [instruction_view(i) for i in rows]}
+
+
+class LimitsIn(StepUpAnswers):
+    per_transaction: int = Field(..., ge=0)
+    daily: int = Field(..., ge=0)
+    for_user: bool = False
+
+
+@router.put("/limits", summary="振込限度額の変更 / change transfer limits")
+def change_limits(body: LimitsIn, c: Caller = Depends(caller), s: Session = Depends(session),
+                  lang: str = Depends(language)) -> Any:
+    """Lowering needs nothing more; raising needs the product's step-up (AUTH-3)."""
+    from kinko import clock
+    from kinko.policy import policy_at
+
+    new = Limits(body.per_transaction, body.daily)
+    current = transfers.limits_for(s, c.actor, policy_at(clock.now()))
+    proof = None
+    if new.per_transaction > current.per_transaction or new.daily > current.daily:
+        digest = transfers.limits_digest(new)
+        proved = prove(s, c, Operation.LIMIT_CHANGE, {"digest": digest}, body, binds=digest)
+        if isinstance(proved, Rejected):
+            return rejection(proved, lang)
+        proof = proved[0]
+    limits = transfers.set_limits(s, c.actor, per_transaction=new.per_transaction,
+                                  daily=new.daily, for_user=body.for_user, step_up=proof)
+    return {"per_transaction": limits.per_transaction, "daily": limits.daily}
+
+
+@router.get("/limits", summary="振込限度額 / transfer limits in force")
+def get_limits(c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[str, Any]:
+    from kinko import clock
+    from kinko.policy import policy_at
+
+    limits = transfers.limits_for(s, c.actor, policy_at(clock.now()))
+    return {"per_transaction": limits.per_transaction, "daily": limits.daily}
+

@@ -1,0 +1,57 @@
+"""Step-up for one operation inside a request: check the product's factors, spend the
+step-up on exactly this operation, and hand the instruction layer its proof (AUTH-3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from kinko import clock
+from kinko.auth import stepup
+from kinko.auth.outcomes import Rejected
+from kinko.auth.policy import Operation
+from kinko.instructions.service import StepUpProof
+from kinko.web.auth import Caller
+
+
+class StepUpAnswers(BaseModel):
+    """What the confirmation screen asked for (only the product's factors are needed)."""
+
+    otp_code: str | None = Field(None, max_length=12, examples=["123456"])
+    confirmation_password: str | None = Field(None, max_length=64)
+    secret_phrase: str | None = Field(None, max_length=64)
+    card_challenge_id: str | None = Field(None, max_length=100)
+    card_answers: dict[str, str] | None = None
+    phone_challenge_id: str | None = Field(None, max_length=100)
+    approval_id: str | None = Field(None, max_length=100)
+
+    def to_answers(self) -> stepup.Answers:
+        return stepup.Answers(**self.model_dump(include=set(StepUpAnswers.model_fields)))
+
+
+def plan(s: Session, caller: Caller, operation: Operation, details: Mapping[str, Any]
+         ) -> dict[str, Any]:
+    """What to ask on the confirmation screen (card cells, the number to call …)."""
+    p = stepup.begin(s, session_token=caller.token, operation=operation, details=details)
+    out: dict[str, Any] = {"factors": [f.value for f in p.factors]}
+    if p.card is not None:
+        out["card"] = {"challenge_id": p.card.challenge_id, "cells": list(p.card.cells)}
+    if p.phone_call is not None:
+        out["phone_call"] = {"challenge_id": p.phone_call.challenge_id,
+                             "number_to_call": p.phone_call.number_to_call}
+    return out
+
+
+def prove(s: Session, caller: Caller, operation: Operation, details: Mapping[str, Any],
+          answers: StepUpAnswers, *, binds: str) -> tuple[StepUpProof, str] | Rejected:
+    """Verify and spend the step-up; return the proof for ``binds`` (the instruction digest)
+    and the rotated session token, or the rejection (whose counters the caller commits)."""
+    result = stepup.verify(s, session_token=caller.token, operation=operation, details=details,
+                           answers=answers.to_answers())
+    if isinstance(result, Rejected):
+        return result
+    stepup.consume(s, session_token=result.session_token, operation=operation, details=details)
+    return StepUpProof(caller.user.id, binds, clock.now()), result.session_token
