@@ -191,6 +191,14 @@ def revoke_all(session: Session, *, user_ids: list[int], reason: str, actor: str
     return len(rows)
 
 
+def has_active(session: Session, user_id: int) -> bool:
+    now = clock.now()
+    return session.execute(select(ClientCertificate.id).where(
+        ClientCertificate.user_id == user_id,
+        ClientCertificate.state == CertificateState.ACTIVE,
+        ClientCertificate.not_after > now)).first() is not None
+
+
 def user_for_certificate(session: Session, certificate_pem: str) -> int | None:
     """The user a presented certificate belongs to, if it is ours, active and in date."""
     try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kinko import clock
-from kinko.auth import challenges, lockout, otp, sessions
+from kinko.auth import certificates, challenges, lockout, otp, sessions
 from kinko.auth import repository as repo
 from kinko.auth.effects import audit, notify, user_actor
 from kinko.auth.enrolment import check_login_id
@@ -234,9 +234,11 @@ def login_corporate(session: Session, *, login_id: str, password: str,
         return refused
     if not ok:
         return lockout.register_failure(session, user, rules, factor="password")
-    if contract_of(session, user).certificate_login and client.channel == "pc":
-        # A certificate-method contract logs in from a PC with its certificate only
-        # (the password was right, so saying so reveals nothing new).
+    if (contract_of(session, user).certificate_login and client.channel == "pc"
+            and certificates.has_active(session, user.id)):
+        # A certificate-method user logs in from a PC with the certificate once one is
+        # installed; before that, ID/password is how they get in to obtain it (002 第2条2(6)).
+        # The password was right, so saying so reveals nothing new.
         return Rejected(error=FactorNotAvailable(detail="log in with the client certificate"))
     return _after_first_factors(session, user, rules, client, method="password")
 
@@ -245,8 +247,6 @@ def login_corporate_certificate(session: Session, *, certificate_pem: str, passw
                                 client: Client = Client()) -> LoginResult:
     """Certificate method (002 第2条2(1)②): the client certificate the TLS terminator
     verified, plus the login password. PC only (AUTH-11)."""
-    from kinko.auth import certificates
-
     if client.channel != "pc":
         return Rejected(error=FactorNotAvailable(detail="smartphones log in with ID/password"))
     user_id = certificates.user_for_certificate(session, certificate_pem)
