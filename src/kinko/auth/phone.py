@@ -59,8 +59,17 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+def national(number: str) -> str:
+    """Japanese national digits: ``+81 90-1234-5678`` (E.164, as providers report caller
+    IDs) and ``090-1234-5678`` (as customers register) are the same number."""
+    digits = _digits(number)
+    if number.strip().startswith("+") and digits.startswith("81"):
+        return "0" + digits[2:]
+    return digits
+
+
 def _caller_key(number: str) -> str:
-    return keyed_digest("phone-caller", _digits(number))
+    return keyed_digest("phone-caller", national(number))
 
 
 def webhook_secret() -> bytes:
@@ -117,8 +126,8 @@ def handle_webhook(session: Session, *, body: bytes, timestamp: str, signature: 
     except (ValueError, KeyError, TypeError):
         raise WebhookRejected(detail="malformed event") from None
     inserted = insert_ignoring_conflicts(session, PhoneCallEvent, {
-        "event_id": event_id[:80], "caller": _digits(caller)[-20:],
-        "callee": _digits(callee)[-20:], "called_at": called_at, "received_at": now})
+        "event_id": event_id[:80], "caller": national(caller)[-20:],
+        "callee": national(callee)[-20:], "called_at": called_at, "received_at": now})
     if not inserted:
         return WebhookResult(event_id, matched=False, duplicate=True)
     matched = _complete_matching(session, caller, callee, called_at, event_id)
@@ -141,7 +150,7 @@ def _complete_matching(session: Session, caller: str, callee: str, called_at: da
     t = table_of(Challenge)
     matched = False
     for challenge in candidates:
-        if _digits(json.loads(challenge.data).get("callee", "")) != _digits(callee):
+        if national(json.loads(challenge.data).get("callee", "")) != national(callee):
             continue
         done = session.execute(
             update(t).where(t.c.id == challenge.id, t.c.completed_at.is_(None))
