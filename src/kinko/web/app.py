@@ -11,6 +11,7 @@ from kinko import __version__
 from kinko.config import Settings, get_settings
 from kinko.db.engine import Database, get_database
 from kinko.web import problems, security
+from kinko.web.pages import banking
 from kinko.web.routes import demo, health, retail
 
 STATIC = Path(__file__).parent / "static"
@@ -36,4 +37,5 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(health.router)
     app.include_router(demo.router)
     app.include_router(retail.router)
+    app.include_router(banking.router)
     return app

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from kinko.errors import DomainError
@@ -40,9 +40,27 @@ def problem(status: int, code: str, ja: str, en: str, lang: str,
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
+def wants_html(request: Request) -> bool:
+    """Pages get an HTML error page; the API (and any non-browser client) gets problem+json."""
+    return (not request.url.path.startswith("/api/")
+            and "text/html" in request.headers.get("accept", ""))
+
+
+def html_error(request: Request, status: int, ja: str, en: str, detail: str | None = None
+               ) -> Response:
+    from kinko.web.templating import render
+
+    if status == 401:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return render(request, "error.html", status_code=status, message_ja=ja, message_en=en,
+                  detail=detail)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if wants_html(request):
+            return html_error(request, exc.status, exc.message_ja, exc.message_en, exc.detail)
         return JSONResponse(exc.to_problem(language(request)), status_code=exc.status,
                             media_type=PROBLEM)
 
@@ -57,8 +75,10 @@ def install(app: FastAPI) -> None:
                        "The input is not valid.", language(request), errors=errors)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         code, ja, en = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "エラーです。", "Error."))
+        if wants_html(request):
+            return html_error(request, exc.status_code, ja, en)
         return problem(exc.status_code, code, ja, en, language(request))
 
     @app.exception_handler(Exception)
