@@ -39,9 +39,12 @@ class Framing:
 
 
 def _file_error(reason_ja: str, reason_en: str, *, record: int = 0, start: int = 0,
-                end: int = 0, value: str = "", code: str = "framing") -> ZenginError:
-    return ZenginError(record, start, end, "", "file" if not record else "record",
-                       reason_ja, reason_en, value, code)
+                end: int = 0, value: str = "", code: str = "framing",
+                field: tuple[str, str] = ("", "")) -> ZenginError:
+    field_ja, field_en = field
+    if not field_en:
+        field_en = "file" if not record else "record"
+    return ZenginError(record, start, end, field_ja, field_en, reason_ja, reason_en, value, code)
 
 
 def frame(data: bytes) -> Framing | list[ZenginError]:
@@ -90,15 +93,16 @@ def _record_length(data: bytes) -> int | ZenginError:
             "先頭レコードのデータ区分が 1（ヘッダー）ではありません",
             "the first record's record type is not 1 (header): the file must start with a "
             "header record", record=1, start=1, end=1, value=data[:1].decode("latin-1"),
-            code="structure")
+            code="structure", field=("データ区分", "record type"))
     code = data[1:3].decode("latin-1")
     fmt = FORMATS.get(code)
     if fmt is None:
         known = ", ".join(FORMATS)
         return _file_error(
             f"種別コード {code!r} は扱えません（{known}）",
-            f"type code {code!r} is not a format Kinko reads ({known})",
-            record=1, start=2, end=3, value=code, code="type_code")
+            f"{code!r} is not a format Kinko reads ({known})",
+            record=1, start=2, end=3, value=code, code="type_code",
+            field=("種別コード", "type code"))
     return fmt.length
 
 
