@@ -5,6 +5,7 @@ Read and validate with :func:`parse` / :func:`read`, write the strict form with
 normalise names with :mod:`kinko.zengin.kana`. Layouts live in :mod:`kinko.zengin.layouts`.
 """
 
+from kinko.zengin import kana
 from kinko.zengin.errors import (
     FieldTooLong,
     KanaConversionError,
@@ -31,6 +32,7 @@ __all__ = [
     "ZenginXmlInvalid",
     "build_file",
     "build_group",
+    "kana",
     "normalize_record",
     "parse",
     "read",

@@ -42,8 +42,6 @@ def _file_error(reason_ja: str, reason_en: str, *, record: int = 0, start: int =
                 end: int = 0, value: str = "", code: str = "framing",
                 field: tuple[str, str] = ("", "")) -> ZenginError:
     field_ja, field_en = field
-    if not field_en:
-        field_en = "file" if not record else "record"
     return ZenginError(record, start, end, field_ja, field_en, reason_ja, reason_en, value, code)
 
 

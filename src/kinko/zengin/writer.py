@@ -154,7 +154,7 @@ def write(file: ZenginFile, options: Options | None = None, *, normalize: bool =
             pieces.append(b"")
 
     if not file.groups:
-        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "file", "グループがありません",
+        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "", "グループがありません",
                                              "a file needs at least one header…trailer group",
                                              "", "structure")])
     first = _format(file.groups[0].header)
