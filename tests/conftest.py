@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -23,6 +24,11 @@ from kinko.db.migrate import upgrade
 from kinko.db.registry import metadata
 
 PG_ADMIN_URL = os.environ.get("KINKO_TEST_DATABASE_URL", "")
+
+# Two cores shared by parallel workers, PostgreSQL and the browser: wall-clock deadlines per
+# example would make property tests flaky without making them any stricter.
+hypothesis_settings.register_profile("kinko", deadline=None)
+hypothesis_settings.load_profile("kinko")
 
 
 def pytest_configure(config: pytest.Config) -> None:

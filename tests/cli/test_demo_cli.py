@@ -18,7 +18,7 @@ def test_demo_no_serve_recreates_the_demo_bank(db: Database, database_url: str,
     runner = CliRunner()
     for _ in range(2):  # re-running replaces the data instead of duplicating it
         result = runner.invoke(app, ["demo", "--no-serve"])
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 0, (result.output, repr(result.exception))
         assert "demo bank created" in result.output
     with db.transaction() as s:
         # six customer accounts and the bank's seven books
@@ -31,6 +31,7 @@ def test_demo_no_serve_recreates_the_demo_bank(db: Database, database_url: str,
 def test_db_upgrade_and_check(tmp_path: object) -> None:
     url = f"sqlite:///{tmp_path}/fresh.sqlite3"
     runner = CliRunner()
-    assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    upgraded = runner.invoke(app, ["db", "upgrade", "--database-url", url])
+    assert upgraded.exit_code == 0, upgraded.output
     result = runner.invoke(app, ["db", "check", "--database-url", url])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, (result.output, repr(result.exception))
