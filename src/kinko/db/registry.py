@@ -3,10 +3,12 @@
 from kinko.audit import models as _audit  # noqa: F401
 from kinko.backoffice import models as _backoffice  # noqa: F401 - and kinko.auth.models
 from kinko.batch import models as _batch  # noqa: F401
+from kinko.clearing import models as _clearing  # noqa: F401
 from kinko.db.base import Base
 from kinko.idempotency import models as _idempotency  # noqa: F401
 from kinko.instructions import models as _instructions  # noqa: F401
 from kinko.ledger import models as _ledger  # noqa: F401
+from kinko.notifications import models as _notifications  # noqa: F401
 from kinko.parties import models as _parties  # noqa: F401
 from kinko.transfers import models as _transfers  # noqa: F401
 
