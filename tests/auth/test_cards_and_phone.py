@@ -140,6 +140,17 @@ def test_step_up_waits_for_the_call(db: Database) -> None:
                             card_answers=_answers(card, plan.card.cells),
                             phone_challenge_id=plan.phone_call.challenge_id))
         assert isinstance(result, Rejected) and isinstance(result.error, phone.PhoneCallPending)
+        # Waiting spent nothing: the same card challenge works once the call is through.
+        assert _call(db, caller="09012345678", event="ev-2").matched
+        done = db.run(stepup.verify, session_token=token, operation=Operation.TRANSFER,
+                      details=DETAILS, answers=stepup.Answers(
+                          card_challenge_id=plan.card.challenge_id,
+                          card_answers=_answers(card, plan.card.cells),
+                          phone_challenge_id=plan.phone_call.challenge_id))
+        assert isinstance(done, SteppedUp)
+        plan = db.run(stepup.begin, session_token=done.session_token,
+                      operation=Operation.TRANSFER, details=DETAILS)
+        assert plan.phone_call is not None
         # A call after the window does not complete it.
         clock.advance(timedelta(minutes=6))
         assert not _call(db, caller="09012345678").matched

@@ -86,3 +86,22 @@ def test_list_and_end_other_sessions(db: Database, enrolled: int) -> None:
     with pytest.raises(SessionExpired):
         db.run(sessions.authenticate, pc.session_token)
     assert len(db.run(sessions.list_open, phone.session_token)) == 1
+
+
+def test_checking_a_session_costs_two_statements(db: Database, enrolled: int) -> None:
+    """The per-request hot path: one SELECT by token hash, one conditional UPDATE."""
+    from sqlalchemy import event
+
+    token = _login(db).session_token
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        db.run(sessions.authenticate, token)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert [s for s in statements if s in ("SELECT", "UPDATE", "INSERT")] == ["SELECT",
+                                                                              "UPDATE"]

@@ -214,6 +214,12 @@ def tokens_expiring(session: Session, on_or_before: object) -> Sequence[OtpToken
     ).scalars().all()
 
 
+def has_successor(session: Session, token_id: int) -> bool:
+    """Whether a replacement was already issued for the token (so none is mailed twice)."""
+    return session.execute(select(OtpToken.id).where(OtpToken.replaces_id == token_id)
+                           ).first() is not None
+
+
 def accept_otp_step(session: Session, token_id: int, step: int) -> bool:
     """Record ``step`` as used, only if no equal or later step was accepted (AUTH-5)."""
     t = table_of(OtpToken)

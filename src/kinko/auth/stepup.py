@@ -109,17 +109,31 @@ def _check(session: Session, row: AuthSession, user: AuthUser, rules: AuthRules,
     return not wrong, ",".join(wrong)
 
 
+def _not_ready(session: Session, user: AuthUser, factors: tuple[Factor, ...],
+               answers: Answers) -> Rejected | None:
+    """Reasons to refuse before any factor is checked (so nothing is spent or counted)."""
+    refused = lockout.refusal(user)
+    if refused is not None:
+        return refused
+    if Factor.OTP in factors and repo.active_token(session, user.id) is None:
+        return Rejected(error=FactorNotAvailable(detail="register a token first"))
+    if Factor.PHONE_CALL in factors and phone.status(
+            session, answers.phone_challenge_id or "") != "completed":
+        # Waiting for the call spends no card challenge or OTP: the customer presses
+        # confirm again once the call is through.
+        return Rejected(error=phone.PhoneCallPending())
+    return None
+
+
 def verify(session: Session, *, session_token: str, operation: Operation,
            details: Mapping[str, Any], answers: Answers) -> StepUpResult:
     """Check the step-up factors for this exact operation; rotate the session on success."""
     row, user, rules = _context(session, session_token)
-    refused = lockout.refusal(user)
-    if refused is not None:
-        return refused
     digest = operation_digest(operation.value, details)
     factors = rules.step_up_factors(operation)
-    if Factor.OTP in factors and repo.active_token(session, user.id) is None:
-        return Rejected(error=FactorNotAvailable(detail="register a token first"))
+    blocked = _not_ready(session, user, factors, answers)
+    if blocked is not None:
+        return blocked
     ok, wrong = _check(session, row, user, rules, factors, digest, answers)
     if not ok:
         return lockout.register_failure(session, user, rules, factor=wrong, context="step_up")

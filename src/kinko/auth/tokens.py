@@ -208,14 +208,7 @@ def tokens_due_for_renewal(session: Session, *, within: timedelta = timedelta(da
     """Active hard tokens that expire within ``within``: a new one is mailed (CRED-1)."""
     limit = clock.today() + within
     return [t for t in repo.tokens_expiring(session, limit)
-            if not _has_successor(session, t)]
-
-
-def _has_successor(session: Session, token: OtpToken) -> bool:
-    from sqlalchemy import select
-
-    return session.execute(select(OtpToken.id).where(OtpToken.replaces_id == token.id)
-                           ).first() is not None
+            if not repo.has_successor(session, t.id)]
 
 
 def _new_serial(prefix: str) -> str:
