@@ -1,0 +1,41 @@
+"""Clearing test helpers: the real outbox runner, a recorder for ``transfers.returned``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+import kinko.clearing.handlers
+import kinko.notifications.handlers  # noqa: F401 - incoming credits queue e-mail notices
+from kinko import clock
+from kinko.batch import service as batch
+from kinko.batch.service import RunReport, run_due
+from kinko.db import Database
+
+NOON = datetime(2026, 11, 20, 12, 0, tzinfo=clock.JST)
+
+
+@pytest.fixture(autouse=True)
+def _noon() -> None:
+    clock.set_now(NOON)
+
+
+@pytest.fixture
+def returned(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
+    """Stands in for the transfers module's handler of ``transfers.returned``."""
+    calls: list[dict[str, Any]] = []
+
+    def record(session: Session, payload: dict[str, Any]) -> None:
+        calls.append(payload)
+
+    monkeypatch.setitem(batch._handlers, "transfers.returned", record)
+    yield calls
+
+
+def run_later(db: Database, minutes: int = 0) -> RunReport:
+    """Run the due work as of ``minutes`` after the frozen clock."""
+    return run_due(db, at=clock.now() + timedelta(minutes=minutes))
