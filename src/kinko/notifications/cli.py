@@ -1,0 +1,57 @@
+"""Command-line actions on e-mail: run the local SMTP sink, record a bounce by hand."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+
+from kinko.clihelpers import DATABASE_URL_OPTION, database, fail
+
+
+def sink(
+    host: str | None = typer.Option(None, help="address to listen on (default KINKO_SMTP_HOST)"),
+    port: int | None = typer.Option(None, help="port (default KINKO_SMTP_PORT)"),
+    reject: list[str] = typer.Option([], "--reject",
+                                     help="refuse this recipient with 550 (repeatable)"),
+    database_url: str | None = DATABASE_URL_OPTION,
+) -> None:
+    """デモ用 SMTP サーバー / run the local SMTP sink; mail shows at /demo/mailbox."""
+    from kinko.config import get_settings
+    from kinko.notifications.sink import start_sink
+
+    settings = get_settings()
+    host = host or settings.smtp_host
+    port = port or settings.smtp_port
+    try:
+        handle = start_sink(host, port, db=database(database_url), reject=reject)
+    except (OSError, RuntimeError) as exc:
+        fail(f"cannot listen on {host}:{port}: {exc}")
+    typer.echo(f"SMTP を {host}:{port} で受信中 / SMTP sink on {host}:{port} (Ctrl-C で終了 / "
+               "to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handle.stop()
+
+
+def bounce(
+    address: str = typer.Argument(..., help="e-mail address"),
+    reason: str = typer.Option("bounced (recorded by an operator)", help="why"),
+    database_url: str | None = DATABASE_URL_OPTION,
+) -> None:
+    """配信不能を記録 / record that mail to ADDRESS cannot be delivered (CTR-2)."""
+    from kinko.errors import DomainError
+    from kinko.notifications.service import bounced_since, record_bounce
+
+    db = database(database_url)
+    try:
+        db.run(record_bounce, address, reason)
+    except DomainError as exc:
+        fail(f"{exc.describe('ja')} / {exc.describe('en')}")
+    since = db.run(bounced_since, address)
+    typer.echo(f"記録しました / recorded: {address} undeliverable since {since:%Y-%m-%d %H:%M}"
+               if since else f"recorded: {address}")
