@@ -4,5 +4,7 @@ from __future__ import annotations
 
 
 def load_handlers() -> None:
+    import kinko.clearing.handlers
     import kinko.ledger.scheduled
+    import kinko.notifications.handlers
     import kinko.transfers.service  # noqa: F401
