@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import time
+from types import FrameType
 
 import typer
 
@@ -27,6 +29,10 @@ def sink(
         handle = start_sink(host, port, db=database(database_url), reject=reject)
     except (OSError, RuntimeError) as exc:
         fail(f"cannot listen on {host}:{port}: {exc}")
+    def stop_on_term(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # a process manager's TERM stops it as cleanly as Ctrl-C
+
+    signal.signal(signal.SIGTERM, stop_on_term)
     typer.echo(f"SMTP を {host}:{port} で受信中 / SMTP sink on {host}:{port} (Ctrl-C で終了 / "
                "to stop)")
     try:
