@@ -192,6 +192,24 @@ def test_holder_with_an_address_gets_an_incoming_notice(db: Database) -> None:
 
 
 @pytest.mark.req("XFER-9")
+def test_a_malformed_address_on_file_does_not_stop_the_credit(db: Database) -> None:
+    def make(s: Session) -> tuple[int, str, str]:
+        ensure_books(s, actor="test")
+        c = factories.customer(s)
+        c.email = "not an address"
+        account_id = factories.account(s)
+        a = s.get(Account, account_id)
+        assert a is not None
+        a.customer_id = c.id
+        s.flush()
+        return account_id, a.branch_code, a.number
+    account_id, branch, number = db.run(make)
+    assert _receive(db, branch, number).state is IncomingState.CREDITED
+    assert _balance(db, account_id) == 50_000
+    assert db.run(lambda s: s.execute(select(func.count(OutboxMessage.id))).scalar_one()) == 0
+
+
+@pytest.mark.req("XFER-9")
 @pytest.mark.parametrize(("over", "error"), [
     ({"remitter_bank_code": "0002"}, UnknownBank),
     ({"remitter_name_kana": "田中"}, InvalidTransferMessage),

@@ -214,3 +214,23 @@ def test_mailbox_query_filters_and_orders(db: Database, sink: MailSink) -> None:
     assert len(_mails(db, sink, limit=1)) == 1
 
 
+
+
+@pytest.mark.req("CTR-2")
+def test_operator_records_a_bounce_from_the_command_line(db: Database) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from kinko.notifications.cli import bounce
+
+    app = typer.Typer()
+    app.command()(bounce)
+    app.command("unused")(lambda: None)
+    url = db.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["bounce", "Hanako@Example.jp", "--reason",
+                                      "DSN 5.1.1", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    assert "undeliverable since 2026-11-20 12:00" in result.output
+    assert db.run(bounced_since, "hanako@example.jp") == clock.now()
+    blank = CliRunner().invoke(app, ["bounce", " ", "--database-url", url])
+    assert blank.exit_code == 2 and blank.output.startswith("エラー / error: ")

@@ -264,11 +264,13 @@ def _notify_holder(session: Session, customer_id: int | None, row: IncomingTrans
     """入金のお知らせ: e-mail the account holder, if the customer has an address (NOTIF-1)."""
     if customer_id is None:
         return
+    from kinko.notifications.mailer import valid_address
     from kinko.notifications.service import queue_email
     from kinko.parties.models import Customer
 
     customer = session.get(Customer, customer_id)
-    if customer is None or not customer.email:
+    # A malformed address on file must never stop the money being credited.
+    if customer is None or not customer.email or not valid_address(customer.email):
         return
     queue_email(session, to=customer.email, template=INCOMING_NOTICE, data={
         "amount": row.amount, "account": f"{row.to_branch}-{row.to_number}",
