@@ -7,10 +7,15 @@ the demo accounts at other banks and lists them, as payees for outgoing transfer
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from kinko.clihelpers import DATABASE_URL_OPTION, database, fail
 from kinko.errors import DomainError
+
+if TYPE_CHECKING:
+    from kinko.db.engine import Database
 
 DEFAULT_BANK = "0005"     # 三菱ＵＦＪ銀行
 DEFAULT_BRANCH = "001"    # 本店
@@ -28,12 +33,9 @@ def _split_account(text: str) -> tuple[str, str]:
     return branch, number
 
 
-def _check_schema(db: object) -> None:
+def _check_schema(db: Database) -> None:
     from sqlalchemy import inspect
 
-    from kinko.db.engine import Database
-
-    assert isinstance(db, Database)
     if not inspect(db.engine).has_table("clearing_incoming"):
         fail(f"no clearing tables in {db.url.render_as_string()}: run `kinko db upgrade` first")
 

@@ -58,6 +58,6 @@ def recent_mail(session: Session, *, limit: int, offset: int = 0, to: str | None
                 ) -> list[MailboxMessage]:
     stmt = select(MailboxMessage)
     if to:
-        stmt = stmt.where(MailboxMessage.rcpt_to.contains(to))
+        stmt = stmt.where(MailboxMessage.rcpt_to.contains(to, autoescape=True))
     stmt = stmt.order_by(MailboxMessage.received_at.desc(), MailboxMessage.id.desc())
     return list(session.execute(stmt.limit(limit).offset(offset)).scalars())
