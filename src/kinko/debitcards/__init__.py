@@ -1,0 +1,1 @@
+"""Debit card service (DEB-1): register, cancel, inquire."""
