@@ -5,6 +5,8 @@ from __future__ import annotations
 
 def load_handlers() -> None:
     import kinko.clearing.handlers
+    import kinko.deposits.service
     import kinko.ledger.scheduled
     import kinko.notifications.handlers
+    import kinko.payeasy.notices
     import kinko.transfers.service  # noqa: F401

@@ -5,11 +5,15 @@ from kinko.backoffice import models as _backoffice  # noqa: F401 - and kinko.aut
 from kinko.batch import models as _batch  # noqa: F401
 from kinko.clearing import models as _clearing  # noqa: F401
 from kinko.db.base import Base
+from kinko.debitcards import models as _debitcards  # noqa: F401
+from kinko.deposits import models as _deposits  # noqa: F401
 from kinko.idempotency import models as _idempotency  # noqa: F401
 from kinko.instructions import models as _instructions  # noqa: F401
 from kinko.ledger import models as _ledger  # noqa: F401
 from kinko.notifications import models as _notifications  # noqa: F401
 from kinko.parties import models as _parties  # noqa: F401
+from kinko.parties import residency_models as _residency  # noqa: F401
+from kinko.payeasy import models as _payeasy  # noqa: F401
 from kinko.transfers import models as _transfers  # noqa: F401
 
 metadata = Base.metadata
