@@ -8,9 +8,11 @@ from kinko.audit.cli import app as audit_app
 from kinko.batch.cli import app as batch_app
 from kinko.bench.cli import app as bench_app
 from kinko.calendar.cli import app as calendar_app
+from kinko.clearing.cli import incoming, other_banks
 from kinko.db.cli import app as db_app
 from kinko.demo.cli import app as demo_app
 from kinko.demo.cli import serve
+from kinko.notifications.cli import bounce, sink
 from kinko.policy.cli import app as policy_app
 from kinko.zengin.cli import app as zengin_app
 
@@ -28,6 +30,12 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(zengin_app, name="zengin")
 app.add_typer(demo_app, name="demo")
 app.command()(serve)
+demo_app.command("incoming")(incoming)
+demo_app.command("other-banks")(other_banks)
+mail_app = typer.Typer(help="メール / e-mail notices", no_args_is_help=True)
+mail_app.command("sink")(sink)
+mail_app.command("bounce")(bounce)
+app.add_typer(mail_app, name="mail")
 
 
 def main() -> None:

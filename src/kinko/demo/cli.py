@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 
 import typer
 
 from kinko.clihelpers import DATABASE_URL_OPTION, fail
+from kinko.db.engine import Database
+
+
+def _batch_loop(db: Database, stop: threading.Event, every: float = 10.0) -> None:
+    """The demo's stand-in for a scheduler: run due work (mail, future-dated transfers, the
+    clearing network's answers) every few seconds. Production runs `kinko batch run` from cron.
+    """
+    from kinko.batch.service import run_due
+
+    while not stop.wait(every):
+        try:
+            run_due(db)
+        except Exception:
+            logging.getLogger(__name__).exception("demo batch round failed")
 
 
 def _serve(url: str | None, host: str, port: int, demo_mode: bool) -> None:
@@ -24,9 +40,27 @@ def _serve(url: str | None, host: str, port: int, demo_mode: bool) -> None:
     if not inspect(db.engine).has_table("accounts"):
         fail(f"no Kinko schema in {db.url.render_as_string()}: run `kinko db upgrade` first")
     settings = get_settings()
+    mail_sink = None
+    if demo_mode:
+        # The demo keeps its e-mail notices: a local SMTP sink, read at /demo/mailbox.
+        from kinko.notifications.sink import start_sink
+
+        try:
+            mail_sink = start_sink(settings.smtp_host, settings.smtp_port, db=db)
+        except OSError as exc:
+            typer.echo(f"SMTP sink not started ({exc}); notices stay queued", err=True)
+    stop = threading.Event()
+    if demo_mode:
+        threading.Thread(target=_batch_loop, args=(db, stop), daemon=True,
+                         name="kinko-demo-batch").start()
     typer.echo(f"Kinko を http://{host}:{port}/ で公開しています / serving on "
                f"http://{host}:{port}/ (Ctrl-C で終了 / to stop)")
-    uvicorn.run(create_app(db, settings), host=host, port=port, log_level="info")
+    try:
+        uvicorn.run(create_app(db, settings), host=host, port=port, log_level="info")
+    finally:
+        stop.set()
+        if mail_sink is not None:
+            mail_sink.stop()
 
 
 app = typer.Typer(help="デモ銀行 / the demo bank", invoke_without_command=True)

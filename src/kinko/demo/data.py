@@ -104,6 +104,9 @@ def create(s: Session, *, today: date | None = None) -> dict[str, int]:
                          Leg(ids["wang_ordinary"], 45_000, "ﾌﾘｺﾐ ｵｳ ﾀｲｶﾞｲ")])
     book(1, "sweep", [Leg(ids["shoji_checking"], -2_000_000, "ﾌﾘｶｴ"),
                       Leg(ids["shoji_ordinary"], 2_000_000, "ﾌﾘｶｴ")])
+    from kinko.clearing.network import seed_network
+
+    seed_network(s)  # accounts at other banks, for transfers out and in (XFER-8)
     # One account in a stopped state, so the pages show what that looks like (LED-4).
     with clock.frozen(at(2)):
         change_state(s, ids["wang_ordinary"], AccountState.PAYMENT_STOPPED, actor=ACTOR,
