@@ -95,7 +95,9 @@ def _progress(label: str, size: int) -> Iterator[Callable[[int, int], None] | No
 
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+                  console=Console(stderr=True), transient=True,
+                  # the records go to stdout; rich would otherwise reroute them to the bar
+                  redirect_stdout=False, redirect_stderr=False) as bar:
         task = bar.add_task(label, total=None)
 
         def update(done: int, total: int) -> None:

@@ -253,7 +253,7 @@ def decoder(f: Field, ctx: Context) -> Callable[[str], Any]:
     if kind is Kind.FLAG:
         return f.values[0].__eq__
     if kind is Kind.CODE:
-        return _blank_code if f.blank else _same
+        return _blank_code if f.blank else identity
     simple: dict[Kind, Callable[[str], Any]] = {Kind.TEXT: _rstrip, Kind.INT: int}
     if kind not in simple:
         raise ValueError(f"{f.ja} has no value")
@@ -264,7 +264,7 @@ def _rstrip(s: str) -> str:
     return s.rstrip(" ")
 
 
-def _same(s: str) -> str:
+def identity(s: str) -> str:
     return s
 
 

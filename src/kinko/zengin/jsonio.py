@@ -24,11 +24,21 @@ from kinko.zengin.records import Record
 _BY_KIND: dict[str, Layout] = {layout.key: layout for layout in ALL_LAYOUTS.values()}
 
 
+_NAMES: dict[type[Record], tuple[str, ...]] = {}
+
+
+def _names(cls: type[Record]) -> tuple[str, ...]:
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 def record_to_dict(record: Record) -> dict[str, Any]:
     out: dict[str, Any] = {"record": record.KIND}
-    for f in dataclasses.fields(record):
-        value = getattr(record, f.name)
-        out[f.name] = value.isoformat() if isinstance(value, date) else value
+    for name in _names(type(record)):
+        value = getattr(record, name)
+        out[name] = value.isoformat() if isinstance(value, date) else value
     return out
 
 
