@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kinko import clock
+from kinko.batch.models import OutboxMessage
 from kinko.db import Database
 from kinko.instructions.errors import InstructionExpired, StepUpRequired
 from kinko.instructions.models import Instruction, InstructionStatus
@@ -147,6 +148,9 @@ def test_confirmed_payment_debits_the_payer_and_credits_the_settlement_book(
         bill = s.get(PayEasyBill, bill_id)
         assert bill is not None and bill.paid_instruction_id == done.id
         assert bill.paid_entry_id == done.entry_id
+        [mail] = s.execute(select(OutboxMessage.payload).where(
+            OutboxMessage.topic == "email.send")).scalars()
+        assert '"template": "payeasy.paid"' in mail and "P0000000" in mail  # NOTIF-1
 
 
 @pytest.mark.req("AUTH-3")

@@ -354,6 +354,11 @@ def confirm_cancellation(session: Session, actor: Actor, instruction_id: int,
     return instructions.get_own(session, actor, instruction_id)
 
 
+def reference(instruction_id: int) -> str:
+    """The reference (受付番号) shown to the customer for a time deposit instruction."""
+    return f"D{instruction_id:010d}"
+
+
 def _notify(session: Session, instruction: Instruction, template: str, **data: Any) -> None:
     from kinko.auth.effects import notify
     from kinko.auth.models import AuthUser
@@ -361,4 +366,4 @@ def _notify(session: Session, instruction: Instruction, template: str, **data: A
     user = session.get(AuthUser, instruction.user_id)
     if user is not None:
         notify(session, user, template, dedupe_key=f"{template}:{instruction.id}",
-               instruction_id=instruction.id, amount=instruction.amount, **data)
+               reference=reference(instruction.id), amount=instruction.amount, **data)

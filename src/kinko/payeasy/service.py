@@ -194,8 +194,8 @@ def confirm(session: Session, actor: Actor, instruction_id: int,
     record(session, actor=actor.label, action="payeasy.paid", subject_type="payeasy_bill",
            subject_id=bill_id, data={"instruction": instruction.id, "amount":
                                      instruction.amount, "entry": posted.entry_id})
-    _notify(session, instruction, "payeasy.paid", agency=details["agency"]["name"],
-            payee=details["bill"]["payee_name"])
+    _notify(session, instruction, "payeasy.paid",
+            payee=f"{details['agency']['name']} {details['bill']['payee_name']}")
     return instructions.get_own(session, actor, instruction_id)
 
 
@@ -275,7 +275,7 @@ def agency_cancel(session: Session, *, agency_code: str, customer_number: str, r
         instruction = session.get(Instruction, bill.paid_instruction_id)
         if instruction is not None:
             _notify(session, instruction, "payeasy.cancelled_by_agency", reason=reason,
-                    agency=agency.name)
+                    payee=f"{agency.name} {bill.payee_name}")
     record(session, actor=actor, action="payeasy.bill.cancelled", subject_type="payeasy_bill",
            subject_id=bill.id, data={"was": was.value, "reason": reason,
                                      "refund_entry": refund.entry_id if refund else None})
@@ -307,6 +307,11 @@ def _refund(session: Session, bill: PayEasyBill, agency: PayEasyAgency,
         ), actor=actor)
 
 
+def reference(instruction_id: int) -> str:
+    """The reference (受付番号) shown to the customer for a Pay-easy payment."""
+    return f"P{instruction_id:010d}"
+
+
 def _notify(session: Session, instruction: Instruction, template: str, **data: Any) -> None:
     from kinko.auth.effects import notify
     from kinko.auth.models import AuthUser
@@ -314,4 +319,4 @@ def _notify(session: Session, instruction: Instruction, template: str, **data: A
     user = session.get(AuthUser, instruction.user_id)
     if user is not None:
         notify(session, user, template, dedupe_key=f"{template}:{instruction.id}",
-               instruction_id=instruction.id, amount=instruction.amount, **data)
+               reference=reference(instruction.id), amount=instruction.amount, **data)
