@@ -21,8 +21,8 @@ def test_demo_no_serve_recreates_the_demo_bank(db: Database, database_url: str,
         assert result.exit_code == 0, (result.output, repr(result.exception))
         assert "demo bank created" in result.output
     with db.transaction() as s:
-        # six customer accounts and the bank's seven books
-        assert s.scalar(select(func.count()).select_from(Account)) == 6 + 7
+        # five customer accounts and the bank's seven books
+        assert s.scalar(select(func.count()).select_from(Account)) == 5 + 7
         assert check_books(s).ok
     verify = runner.invoke(app, ["audit", "verify"])
     assert verify.exit_code == 0 and "intact" in verify.output

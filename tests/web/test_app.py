@@ -66,12 +66,12 @@ def test_demo_page_lists_customers_accounts_and_balances(demo_client: TestClient
 def test_demo_api_amounts_are_integer_yen_and_books_balance(demo_client: TestClient) -> None:
     body = demo_client.get("/api/v1/demo/accounts").json()
     accounts = [a for c in body["customers"] for a in c["accounts"]]
-    assert len(body["customers"]) == 4 and len(accounts) == 6
+    assert len(body["customers"]) == 4 and len(accounts) == 5
     assert all(isinstance(a["balance"], int) for a in accounts)
     yamada = next(a for a in accounts if a["number"] == "1234567")
-    # 300,000 in, 100,000 to a time deposit, 310,000 salary, 30,110 transfer out with fee
-    assert yamada["balance"] == 479_890
-    assert len(yamada["recent"]) == 4
+    # 300,000 in, 310,000 salary, 30,110 transfer out with its fee
+    assert yamada["balance"] == 579_890
+    assert len(yamada["recent"]) == 3
 
 
 def test_security_headers_on_every_response(client: TestClient) -> None:

@@ -67,7 +67,6 @@ def create(s: Session, *, today: date | None = None) -> dict[str, int]:
                                 overdraft_limit=overdraft, actor=ACTOR).id
 
     account("yamada_ordinary", yamada, "001", "1234567", AccountType.ORDINARY)
-    account("yamada_time", yamada, "001", "7000001", AccountType.TIME)
     account("sato_ordinary", sato, "002", "2345678", AccountType.ORDINARY)
     account("wang_ordinary", wang, "001", "3456789", AccountType.ORDINARY)
     account("shoji_checking", kinko_shoji, "001", "0100001", AccountType.CHECKING, 5_000_000)
@@ -87,8 +86,6 @@ def create(s: Session, *, today: date | None = None) -> dict[str, int]:
     book(40, "deposit", [Leg(cash, -50_000), Leg(ids["wang_ordinary"], 50_000, "ｹﾞﾝｷﾝ")])
     book(40, "deposit", [Leg(clearing, -8_000_000),
                          Leg(ids["shoji_checking"], 8_000_000, "ｳﾘｱｹﾞｷﾝ ﾆﾕｳｷﾝ")])
-    book(35, "time_deposit", [Leg(ids["yamada_ordinary"], -100_000, "ﾃｲｷﾖｷﾝ ｻｸｾｲ"),
-                              Leg(ids["yamada_time"], 100_000, "ｻｸｾｲ")])
     book(30, "payroll", [
         Leg(ids["shoji_checking"], -560_000, "ｷﾕｳﾖ ｿｳｷﾝ"),
         Leg(ids["yamada_ordinary"], 310_000, "ｷﾕｳﾖ ｶ)ｷﾝｺｼﾖｳｼﾞ"),
@@ -107,6 +104,9 @@ def create(s: Session, *, today: date | None = None) -> dict[str, int]:
     from kinko.clearing.network import seed_network
 
     seed_network(s)  # accounts at other banks, for transfers out and in (XFER-8)
+    from kinko.payeasy.seed import seed_demo as seed_payeasy
+
+    seed_payeasy(s, ids)  # collection agencies and bills to pay (PAY-1)
     # One account in a stopped state, so the pages show what that looks like (LED-4).
     with clock.frozen(at(2)):
         change_state(s, ids["wang_ordinary"], AccountState.PAYMENT_STOPPED, actor=ACTOR,

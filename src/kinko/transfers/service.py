@@ -30,6 +30,7 @@ from kinko.ledger.models import Account, AccountType
 from kinko.ledger.rules import DEBITABLE, Leg
 from kinko.ledger.service import EntryRequest, post
 from kinko.money import parse_yen
+from kinko.parties.residency import check_allowed
 from kinko.policy import Policy, policy_at
 from kinko.transfers import repository as repo
 from kinko.transfers import rules
@@ -202,6 +203,7 @@ def enter(session: Session, actor: Actor, *, key: str, from_account_id: int, amo
     policy = policy_at(now)
     calendar = get_calendar(now)
     source = _own_account(session, actor, from_account_id)
+    check_allowed(session, actor.customer_id, "transfer")  # PRD-5: the bank may restrict
     if source.state not in DEBITABLE:  # SUSP-1: a stopped account stops its services
         raise AccountNotUsable(detail=f"{source.branch_code}-{source.number}: "
                                       f"{source.state.value}")
