@@ -4,6 +4,8 @@ crash the reader — it answers with records or with errors."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 from kinko.zengin import ZenginFile, build_file, build_group, charset, jsonio, parse, write, zedi
 from kinko.zengin import records as r
+from kinko.zengin.compiled import CompiledLayout, compiled
 
 from .golden_spec import FILES, GOLDEN
 from .helpers import OPTIONS
@@ -251,3 +254,47 @@ def test_random_bytes_never_crash_any_reader(data: bytes) -> None:
             jsonio.loads(candidate)
         except Exception as exc:
             assert type(exc).__name__ == "ZenginFileInvalid", exc
+
+
+@contextmanager
+def _exact_checks_only() -> Iterator[None]:
+    """Turn off the column test so that every record takes the exact per-record path."""
+    original = CompiledLayout._column_plan
+    compiled.cache_clear()
+    CompiledLayout._column_plan = lambda self: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        CompiledLayout._column_plan = original  # type: ignore[method-assign]
+        compiled.cache_clear()
+
+
+INTERESTING = b"0 9AZaz()-./\\,Y\xa6\xa7\xb0\xb1\xdd\xde\xdf\r\n\x00\xff\x81"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["transfer_21.txt", "payroll_11.txt", "bonus_72.txt",
+                        "debit_request_91.txt", "debit_result_91.txt"]),
+       st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(list(INTERESTING))),
+                min_size=1, max_size=3),
+       st.sampled_from([b"\r\n", b"\n", b""]))
+def test_column_check_agrees_with_the_exact_check(name: str, edits: list[tuple[int, int]],
+                                                  separator: bytes) -> None:
+    """The vectorised test of whole blocks is only a shortcut: on any bytes, the verdict and
+    every error must be those of the record-by-record path."""
+    recs = (GOLDEN / name).read_bytes().split(b"\r\n")[:-1]
+    # Edit the data records only (headers and trailers never take the column test), keeping
+    # their length so the records stay framed.
+    data_rows = [i for i, rec in enumerate(recs) if rec[:1] == b"2"]
+    for position, byte in edits:
+        row = data_rows[position % len(data_rows)]
+        column = position % 119 + 1
+        recs[row] = recs[row][:column] + bytes([byte]) + recs[row][column + 1:]
+    data = b"".join(rec + separator for rec in recs)
+    fast = parse(data, OPTIONS)
+    with _exact_checks_only():
+        exact = parse(data, OPTIONS)
+    assert fast.errors == exact.errors
+    assert (fast.file is None) == (exact.file is None)
+    if fast.file is not None:
+        assert fast.file == exact.file
