@@ -11,6 +11,7 @@ from kinko import __version__
 from kinko.config import Settings, get_settings
 from kinko.db.engine import Database, get_database
 from kinko.web import problems, security
+from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
 from kinko.web.routes import demo, health, retail
 
@@ -38,4 +39,5 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(demo.router)
     app.include_router(retail.router)
     app.include_router(banking.router)
+    app.include_router(auth_pages.router)
     return app

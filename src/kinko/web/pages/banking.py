@@ -25,6 +25,7 @@ from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import session
 from kinko.web.i18n import language
+from kinko.web.pages.auth import previous_login
 from kinko.web.stepup import StepUpAnswers, plan, prove
 from kinko.web.templating import render
 
@@ -45,8 +46,9 @@ def _error(request: Request, exc: DomainError) -> str:
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, c: Caller = Depends(caller), s: Session = Depends(session)
          ) -> HTMLResponse:
-    """Balances, and the last login time and place (AUTH-13)."""
-    return _page(request, c, "banking/home.html", balances=inquiries.balances(s, c.actor))
+    """Balances, and the previous login's time and place (AUTH-13)."""
+    return _page(request, c, "banking/home.html", balances=inquiries.balances(s, c.actor),
+                 previous=previous_login(s, c.row))
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
