@@ -13,7 +13,7 @@ from kinko.db.engine import Database, get_database
 from kinko.web import problems, security
 from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
-from kinko.web.routes import demo, health, retail
+from kinko.web.routes import auth_api, demo, health, retail
 
 STATIC = Path(__file__).parent / "static"
 
@@ -40,4 +40,5 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(retail.router)
     app.include_router(banking.router)
     app.include_router(auth_pages.router)
+    app.include_router(auth_api.router)
     return app
