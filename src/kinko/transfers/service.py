@@ -84,12 +84,12 @@ def lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_
                          number, account.holder_kana, own_bank=True)
     from kinko.clearing import service as clearing
 
-    bank_name, branch_name = clearing.validate_bank_branch(bank_code, branch_code)
+    where = clearing.validate_bank_branch(bank_code, branch_code)
     holder = clearing.lookup_holder(session, bank_code, branch_code, account_type, number)
     if holder is None:
         raise PayeeAccountNotFound(detail=f"{bank_code}-{branch_code}-{number}")
-    return PayeeView(bank_code, bank_name, branch_code, branch_name, account_type, number,
-                     holder, own_bank=False)
+    return PayeeView(bank_code, where.bank_name, branch_code, where.branch_name, account_type,
+                     number, holder, own_bank=False)
 
 
 def register_payee(session: Session, actor: Actor, *, bank_code: str, branch_code: str,

@@ -1,7 +1,7 @@
 """clearing (other banks, outgoing and incoming transfers) and notifications (bounces, mailbox)
 
 Revision ID: 0003_clearing
-Revises: 0002
+Revises: 0003_transfers
 Create Date: 2026-11-21 22:46:20.621004
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import kinko.db.base
 
 
 revision = '0003_clearing'
-down_revision = '0002'
+down_revision = '0003_transfers'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """retail services: Pay-easy agencies and bills, time deposits, debit cards, residency history
 
 Revision ID: 0003_retail
-Revises: 0002
+Revises: 0003_clearing
 Create Date: 2026-11-21 23:21:33.260677
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import kinko.db.base
 
 
 revision = '0003_retail'
-down_revision = '0002'
+down_revision = '0003_clearing'
 branch_labels = None
 depends_on = None
 
