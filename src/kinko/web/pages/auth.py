@@ -29,8 +29,8 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -162,12 +162,13 @@ class FailurePace:
 
     The login services spend a dummy argon2 verification on an unknown identifier, but a
     known user's failure also counts the failure, writes its audit event and loads the
-    policy — several milliseconds more, enough to tell over many tries whether an ID exists.
-    Until the services do equal work on both paths, this layer measures both kinds of failed
-    attempt and holds an unknown one for the difference of their medians, so that both take
-    the same time. Shifting by the gap (rather than padding up to a sampled duration) keeps
-    the two distributions aligned even when the machine is noisy. Only attempts on IDs that
-    exist are counted as known, so an attacker cannot feed that side.
+    policy, and its transaction commits those writes — several milliseconds more, enough to
+    tell over many tries whether an ID exists. Until the services do equal work on both
+    paths, this layer measures both kinds of failed attempt, from before the transaction
+    begins to after it commits, and holds an unknown one for the difference of their
+    medians. Shifting by the gap (rather than padding up to a sampled duration) keeps the two
+    distributions aligned even when the machine is noisy. Only attempts on IDs that exist
+    are counted as known, so an attacker cannot feed that side.
     """
 
     def __init__(self, size: int = 256, warm_up: int = 5) -> None:
@@ -195,14 +196,30 @@ class FailurePace:
 PACE = FailurePace()
 
 
-def paced_login(s: Session, product: Product, login_id: str,
+@dataclass
+class Pacer:
+    """One login request's pacing: told by the handler whether the attempt failed and for a
+    known ID, it settles after the request's transaction has committed."""
+
+    started: float = field(default_factory=time.perf_counter)
+    known: bool | None = None
+
+
+def pacer() -> Iterator[Pacer]:
+    """Declare before the ``session`` dependency: exit code runs in reverse order, so this
+    runs after the commit, and before the response is sent."""
+    pace = Pacer()
+    yield pace
+    if pace.known is not None:
+        PACE.settle(pace.started, pace.known)
+
+
+def paced_login(s: Session, pace: Pacer, product: Product, login_id: str,
                 attempt: Callable[[], LoginResult]) -> LoginResult:
-    """Run a login; pace its failure (see :class:`FailurePace`)."""
-    started = time.perf_counter()
+    """Run a login; a failure is paced (see :class:`FailurePace`)."""
     result = attempt()
     if isinstance(result, Rejected):
-        known = auth_repo.user_by_login_id(s, product, login_id.strip()) is not None
-        PACE.settle(started, known)
+        pace.known = auth_repo.user_by_login_id(s, product, login_id.strip()) is not None
     return result
 
 
@@ -434,12 +451,12 @@ def login_page(request: Request, product: str = "retail-001", method: str = "id"
                        notice=None if text is None else text[lang == "en"])
 
 
-def _attempt(request: Request, s: Session, *, product: str, method: str, login_id: str,
-             password: str, otp_code: str, challenge_id: str, confirmation_code: str
-             ) -> LoginResult:
+def _attempt(request: Request, s: Session, pace: Pacer, *, product: str, method: str,
+             login_id: str, password: str, otp_code: str, challenge_id: str,
+             confirmation_code: str) -> LoginResult:
     client = client_of(request)
     if product == "retail-003":
-        return paced_login(s, Product.RETAIL_003, login_id, lambda: login_retail_003(
+        return paced_login(s, pace, Product.RETAIL_003, login_id, lambda: login_retail_003(
             s, user_id=login_id, password=password, otp_code=otp_code,
             challenge_id=challenge_id, confirmation_code=confirmation_code, client=client))
     if product == "corporate-002" and method == "certificate":
@@ -450,9 +467,9 @@ def _attempt(request: Request, s: Session, *, product: str, method: str, login_i
         return login_corporate_certificate(s, certificate_pem=pem, password=password,
                                            client=client)
     if product == "corporate-002":
-        return paced_login(s, Product.CORPORATE_002, login_id, lambda: login_corporate(
+        return paced_login(s, pace, Product.CORPORATE_002, login_id, lambda: login_corporate(
             s, login_id=login_id, password=password, client=client))
-    return paced_login(s, Product.RETAIL_001, login_id, lambda: login_retail_001(
+    return paced_login(s, pace, Product.RETAIL_001, login_id, lambda: login_retail_001(
         s, member_number=login_id, password=password, client=client))
 
 
@@ -483,7 +500,7 @@ def login_submit(request: Request, product: str = Form("retail-001"),
                  next_: str = Form("", alias="next"), login_id: str = Form(""),
                  password: str = Form(""), otp_code: str = Form(""),
                  challenge_id: str = Form(""), confirmation_code: str = Form(""),
-                 s: Session = Depends(session)) -> Response:
+                 pace: Pacer = Depends(pacer), s: Session = Depends(session)) -> Response:
     """Check every factor of the product at once (AUTH-1); the outcome decides the page."""
     product = _product(product)
     method = "certificate" if method == "certificate" else "id"
@@ -491,7 +508,8 @@ def login_submit(request: Request, product: str = Form("retail-001"),
     if not login_csrf_ok(request, csrf):
         return _login_page(request, s, product=product, method=method, next_=next_,
                            error=message(CsrfRefused(), lang), status_code=403)
-    result = _attempt(request, s, product=product, method=method, login_id=_cut(login_id),
+    result = _attempt(request, s, pace, product=product, method=method,
+                      login_id=_cut(login_id),
                       password=_cut(password), otp_code=_cut(otp_code),
                       challenge_id=_cut(challenge_id),
                       confirmation_code=_cut(confirmation_code))

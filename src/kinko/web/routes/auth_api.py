@@ -42,10 +42,12 @@ from kinko.web.auth import Caller, caller, check_csrf, csrf_token, token_of
 from kinko.web.deps import session
 from kinko.web.i18n import language
 from kinko.web.pages.auth import (
+    Pacer,
     client_certificate,
     client_of,
     new_confirmation_code,
     paced_login,
+    pacer,
     register_login_id,
 )
 
@@ -199,9 +201,9 @@ class CertificateIn(BaseModel):
 
 @router.post("/login/retail-001", response_model=LoginOut, responses=LOGIN_RESPONSES,
              summary="ログイン（会員番号）/ log in: member number + password")
-def login_001(body: Retail001In, request: Request, s: Session = Depends(session),
-              lang: str = Depends(language)) -> Any:
-    return login_out(paced_login(s, Product.RETAIL_001, body.member_number, lambda: (
+def login_001(body: Retail001In, request: Request, pace: Pacer = Depends(pacer),
+              s: Session = Depends(session), lang: str = Depends(language)) -> Any:
+    return login_out(paced_login(s, pace, Product.RETAIL_001, body.member_number, lambda: (
         login_retail_001(s, member_number=body.member_number, password=body.password,
                          attributes=body.attributes, client=client_of(request)))), lang)
 
@@ -209,9 +211,9 @@ def login_001(body: Retail001In, request: Request, s: Session = Depends(session)
 @router.post("/login/retail-003", response_model=LoginOut, responses=LOGIN_RESPONSES,
              summary="ログイン（ユーザID・ワンタイムパスワード）/ log in: user ID + password + "
                      "one-time password + confirmation code")
-def login_003(body: Retail003In, request: Request, s: Session = Depends(session),
-              lang: str = Depends(language)) -> Any:
-    return login_out(paced_login(s, Product.RETAIL_003, body.user_id, lambda: (
+def login_003(body: Retail003In, request: Request, pace: Pacer = Depends(pacer),
+              s: Session = Depends(session), lang: str = Depends(language)) -> Any:
+    return login_out(paced_login(s, pace, Product.RETAIL_003, body.user_id, lambda: (
         login_retail_003(s, user_id=body.user_id, password=body.password,
                          otp_code=body.otp_code, challenge_id=body.challenge_id,
                          confirmation_code=body.confirmation_code,
@@ -220,9 +222,9 @@ def login_003(body: Retail003In, request: Request, s: Session = Depends(session)
 
 @router.post("/login/corporate", response_model=LoginOut, responses=LOGIN_RESPONSES,
              summary="ログイン（法人・ID・パスワード方式）/ log in: business, ID and password")
-def login_002(body: CorporateIn, request: Request, s: Session = Depends(session),
-              lang: str = Depends(language)) -> Any:
-    return login_out(paced_login(s, Product.CORPORATE_002, body.login_id, lambda: (
+def login_002(body: CorporateIn, request: Request, pace: Pacer = Depends(pacer),
+              s: Session = Depends(session), lang: str = Depends(language)) -> Any:
+    return login_out(paced_login(s, pace, Product.CORPORATE_002, body.login_id, lambda: (
         login_corporate(s, login_id=body.login_id, password=body.password,
                         client=client_of(request)))), lang)
 
