@@ -46,7 +46,6 @@ from kinko.auth.effects import user_actor
 from kinko.auth.errors import (
     AuthError,
     CertificateRejected,
-    LoginIdRejected,
     PasswordRejected,
 )
 from kinko.auth.login import (
@@ -65,7 +64,6 @@ from kinko.auth.models import (
     Product,
     SecretKind,
     SessionScope,
-    TokenKind,
     TokenState,
     UserRole,
 )
@@ -393,19 +391,14 @@ def previous_login(s: Session, current: AuthSession) -> PreviousLogin | None:
 
 
 def message(exc: DomainError, lang: str) -> str:
-    """A domain error for the person typing, with the reasons a new password was refused."""
-    reasons = exc.extra.get("reasons_ja" if lang == "ja" else "reasons")
+    """A domain error for the person typing: the Japanese message (with the reasons a new
+    password was refused), or the English one with its detail."""
+    if lang != "ja":
+        return exc.describe("en")
+    reasons = exc.extra.get("reasons_ja")
     if isinstance(exc, PasswordRejected) and isinstance(reasons, list):
-        base = exc.message_ja if lang == "ja" else exc.message_en
-        if lang == "ja":
-            return base + " " + " ".join(str(r) for r in reasons)
-        detail = exc.detail or ""
-        return f"{base} {detail}".strip()
-    if isinstance(exc, LoginIdRejected):
-        return exc.message_ja if lang == "ja" else exc.describe("en")
-    if lang == "ja":
-        return exc.message_ja
-    return exc.describe("en")
+        return exc.message_ja + " " + " ".join(str(r) for r in reasons)
+    return exc.message_ja
 
 
 _NOTICES = {
@@ -414,7 +407,6 @@ _NOTICES = {
                 "That step has expired. Please log in again."),
     "registered": ("ログインIDを登録しました。ご登録のIDと仮パスワードでログインしてください。",
                    "Your login ID is registered. Log in with it and the temporary passwords."),
-    "stopped": ("ご利用を停止しました。", "The service has been stopped."),
 }
 
 # --- login ---------------------------------------------------------------------------------
@@ -823,7 +815,7 @@ def _token_page(request: Request, c: Caller, s: Session, *, status_code: int = 2
     return _page(request, c, "auth/token.html", status_code=status_code,
                  token=auth_repo.active_token(s, c.user.id), kind=contract.token_kind,
                  pending=pending[-1] if pending else None, provisioning=provisioning,
-                 error=error, done=done, kinds=TokenKind)
+                 error=error, done=done)
 
 
 @router.get("/security/token", response_class=HTMLResponse)
