@@ -33,3 +33,22 @@ def ledger(
 
     run(database_url=database_url, clients=clients, seconds=seconds, batch=batch,
         json_output=json_output)
+
+
+@app.command("api")
+def api(
+    database_url: str = typer.Option(..., "--database-url",
+                                     help="PostgreSQL URL, SQLAlchemy form "
+                                          "(postgresql+psycopg://user@host:port/db)"),
+    clients: int = typer.Option(8, "--clients", min=1, max=64),
+    seconds: float = typer.Option(10.0, "--seconds", min=1.0, max=600.0),
+    # One worker measured better than two on the 2-core machine (PostgreSQL, the clients and
+    # the server share the cores): more transfers/s and half the p99. See kinko.bench.api.
+    workers: int = typer.Option(1, "--workers", min=1, max=16, help="uvicorn worker processes"),
+    json_output: bool = typer.Option(False, "--json", help="print one JSON object last"),
+) -> None:
+    """Confirmed transfers/s through the HTTP API (enter + card step-up + confirm) vs pgbench."""
+    from kinko.bench.api import run
+
+    run(database_url=database_url, clients=clients, seconds=seconds, workers=workers,
+        json_output=json_output)
