@@ -32,12 +32,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kinko.db.base import Base, BigId, UtcDateTime
+from kinko.db.base import Base, BigId, UtcDateTime, value_enum
 
 
 def _enum(cls: type[enum.Enum], length: int = 24) -> Enum:
-    return Enum(cls, native_enum=False, length=length, validate_strings=True,
-                values_callable=lambda e: [m.value for m in e])
+    return value_enum(cls, length)
 
 
 class Product(enum.StrEnum):

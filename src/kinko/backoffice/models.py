@@ -13,12 +13,11 @@ from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kinko.auth import models as _auth_models  # noqa: F401 - registers the auth tables
-from kinko.db.base import Base, BigId, UtcDateTime
+from kinko.db.base import Base, BigId, UtcDateTime, value_enum
 
 
 def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(cls, native_enum=False, length=length, validate_strings=True,
-                values_callable=lambda e: [m.value for m in e])
+    return value_enum(cls, length)
 
 
 class OperatorRole(enum.StrEnum):

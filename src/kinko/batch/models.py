@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Index, String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kinko.db.base import Base, BigId, UtcDateTime
+from kinko.db.base import Base, BigId, UtcDateTime, value_enum
 
 
 class OutboxState(enum.StrEnum):
@@ -32,8 +32,7 @@ class OutboxMessage(Base):
     # Deduplicates work scheduled twice (e.g. the same transfer's execution).
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     state: Mapped[OutboxState] = mapped_column(
-        Enum(OutboxState, native_enum=False, length=10, validate_strings=True,
-             values_callable=lambda e: [m.value for m in e]),
+        value_enum(OutboxState, 10),
         default=OutboxState.PENDING,
     )
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)

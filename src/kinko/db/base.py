@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, literal_column
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, Table, literal_column
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
@@ -80,3 +81,10 @@ def insert_ignoring_conflicts(session: Session, model: type[Base], values: dict[
         stmt = sqlite_insert(table_of(model)).values(**values).on_conflict_do_nothing()
     # rowcount is not reliable for ON CONFLICT on every driver; RETURNING is.
     return len(session.execute(stmt.returning(literal_column("1"))).all())
+
+
+def value_enum(cls: type[enum.Enum], length: int) -> Enum:
+    """A Python enum stored as its string value in a VARCHAR (no native ENUM type), so adding
+    a member needs no ALTER TYPE and the column reads the same on SQLite and PostgreSQL."""
+    return Enum(cls, native_enum=False, length=length, validate_strings=True,
+                values_callable=lambda e: [m.value for m in e])

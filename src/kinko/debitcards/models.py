@@ -15,10 +15,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kinko.db.base import Base, BigId, UtcDateTime
+from kinko.db.base import Base, BigId, UtcDateTime, value_enum
 
 
 class CardState(enum.StrEnum):
@@ -36,8 +36,7 @@ class DebitCard(Base):
     number_digest: Mapped[str] = mapped_column(String(64))
     last4: Mapped[str] = mapped_column(String(4))
     state: Mapped[CardState] = mapped_column(
-        Enum(CardState, native_enum=False, length=12, validate_strings=True,
-             values_callable=lambda e: [m.value for m in e]),
+        value_enum(CardState, 12),
         default=CardState.ACTIVE,
     )
     active_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"),

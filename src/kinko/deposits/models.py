@@ -9,10 +9,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, ForeignKey, Index, Integer
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kinko.db.base import Base, BigId, UtcDateTime
+from kinko.db.base import Base, BigId, UtcDateTime, value_enum
 
 
 class DepositState(enum.StrEnum):
@@ -41,8 +41,7 @@ class TimeDeposit(Base):
     start_date: Mapped[date] = mapped_column(Date)        # 預入日: interest runs from here
     maturity_date: Mapped[date] = mapped_column(Date)     # 満期日
     state: Mapped[DepositState] = mapped_column(
-        Enum(DepositState, native_enum=False, length=12, validate_strings=True,
-             values_callable=lambda e: [m.value for m in e]),
+        value_enum(DepositState, 12),
         default=DepositState.ACTIVE,
     )
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)

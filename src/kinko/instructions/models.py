@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kinko.db.base import Base, BigId, UtcDateTime
+from kinko.db.base import Base, BigId, UtcDateTime, value_enum
 
 
 class InstructionStatus(enum.StrEnum):
@@ -39,8 +39,7 @@ class Instruction(Base):
     contract_id: Mapped[int] = mapped_column(ForeignKey("auth_contracts.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("auth_users.id"))
     status: Mapped[InstructionStatus] = mapped_column(
-        Enum(InstructionStatus, native_enum=False, length=20, validate_strings=True,
-             values_callable=lambda e: [m.value for m in e]),
+        value_enum(InstructionStatus, 20),
         default=InstructionStatus.ENTERED,
     )
     create_key: Mapped[str] = mapped_column(String(100))  # idempotency key of the entry

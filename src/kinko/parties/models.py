@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, String, func
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kinko.db.base import Base, BigId, UtcDateTime
+from kinko.db.base import Base, BigId, UtcDateTime, value_enum
 
 
 class CustomerKind(enum.StrEnum):
@@ -31,8 +31,7 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(10), unique=True)  # 顧客番号 / CIF
     kind: Mapped[CustomerKind] = mapped_column(
-        Enum(CustomerKind, native_enum=False, length=12, validate_strings=True,
-             values_callable=lambda e: [m.value for m in e])
+        value_enum(CustomerKind, 12)
     )
     name: Mapped[str] = mapped_column(String(120))
     name_kana: Mapped[str] = mapped_column(String(48))

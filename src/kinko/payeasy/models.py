@@ -14,14 +14,13 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     String,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kinko.db.base import Base, BigId, UtcDateTime
+from kinko.db.base import Base, BigId, UtcDateTime, value_enum
 
 
 class BillState(enum.StrEnum):
@@ -56,8 +55,7 @@ class PayEasyBill(Base):
     payee_name: Mapped[str] = mapped_column(String(60))             # 払込先 shown to the payer
     description: Mapped[str] = mapped_column(String(100), default="")  # 請求内容
     state: Mapped[BillState] = mapped_column(
-        Enum(BillState, native_enum=False, length=12, validate_strings=True,
-             values_callable=lambda e: [m.value for m in e]),
+        value_enum(BillState, 12),
         default=BillState.UNPAID,
     )
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kinko.db.base import Base, BigId, UtcDateTime
+from kinko.db.base import Base, BigId, UtcDateTime, value_enum
 
 
 class Payee(Base):
@@ -72,8 +72,7 @@ class Recall(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     instruction_id: Mapped[int] = mapped_column(ForeignKey("instructions.id"), unique=True)
     state: Mapped[RecallState] = mapped_column(
-        Enum(RecallState, native_enum=False, length=12, validate_strings=True,
-             values_callable=lambda e: [m.value for m in e]),
+        value_enum(RecallState, 12),
         default=RecallState.REQUESTED,
     )
     reason: Mapped[str] = mapped_column(String(200))
