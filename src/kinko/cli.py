@@ -14,6 +14,7 @@ from kinko.demo.cli import app as demo_app
 from kinko.demo.cli import serve
 from kinko.notifications.cli import bounce, sink
 from kinko.policy.cli import app as policy_app
+from kinko.web.demo_users import otp_command
 from kinko.zengin.cli import app as zengin_app
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.add_typer(demo_app, name="demo")
 app.command()(serve)
 demo_app.command("incoming")(incoming)
 demo_app.command("other-banks")(other_banks)
+demo_app.command("otp")(otp_command)
 mail_app = typer.Typer(help="メール / e-mail notices", no_args_is_help=True)
 mail_app.command("sink")(sink)
 mail_app.command("bounce")(bounce)

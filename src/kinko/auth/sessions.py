@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinko import clock
@@ -158,3 +159,27 @@ def end_all(session: Session, user_id: int, *, reason: str, actor: str) -> int:
         audit(session, actor=actor, action="auth.sessions_ended", user=user_id, count=ended,
               reason=reason)
     return ended
+
+
+@dataclass(frozen=True)
+class PreviousLogin:
+    at: datetime
+    place: str | None
+
+
+def previous_login(s: Session, current: AuthSession) -> PreviousLogin | None:
+    """The login before the one that opened ``current``: the user's previous full session.
+
+    ``auth_users.last_login_at`` already holds *this* login by the time a page is shown, and
+    each login opens exactly one full session (step-up rotates the token, not the row), so
+    the full session just before this one is the previous login. One indexed query.
+    """
+    row = s.execute(
+        select(AuthSession.created_at, AuthSession.place, AuthSession.ip)
+        .where(AuthSession.user_id == current.user_id, AuthSession.id < current.id,
+               AuthSession.scope == SessionScope.FULL)
+        .order_by(AuthSession.id.desc()).limit(1)
+    ).first()
+    if row is None:
+        return None
+    return PreviousLogin(row.created_at, row.place or row.ip)

@@ -86,12 +86,13 @@ def demo(
 
     url = database_url or get_settings().effective_database_url
     upgrade(url)
-    ids = rebuild(get_database(url))
+    ids, credentials = rebuild(get_database(url))
     from kinko.ledger.books import BOOKS
 
     accounts = len([k for k in ids if k not in BOOKS])
     typer.echo(f"デモ銀行を作成しました / demo bank created: 4 customers, "
                f"{accounts} accounts in {url}")
+    typer.echo(credentials)
     if serve:
         _serve(url, host, port, demo_mode=True)
 

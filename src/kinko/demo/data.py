@@ -114,11 +114,17 @@ def create(s: Session, *, today: date | None = None) -> dict[str, int]:
     return ids
 
 
-def rebuild(db: Database) -> dict[str, int]:
-    """(Re)create the demo bank in ``db``: wipe the data, create it anew in one transaction."""
+def rebuild(db: Database) -> tuple[dict[str, int], str]:
+    """(Re)create the demo bank in ``db``: wipe the data, create it anew in one transaction.
+    Returns the account ids by name and the demo credentials as printable text."""
     from kinko.audit.service import seal_all
+    from kinko.web.demo_users import describe, seed_demo_users
+
+    def build(s: Session) -> tuple[dict[str, int], str]:
+        ids = create(s)
+        return ids, describe(seed_demo_users(s, ids))
 
     wipe(db)
-    ids = db.run(create)
+    ids, credentials = db.run(build)
     db.run(seal_all)
-    return ids
+    return ids, credentials

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -51,7 +52,8 @@ def html_error(request: Request, status: int, ja: str, en: str, detail: str | No
     from kinko.web.templating import render
 
     if status == 401:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}",
+                                status_code=303)
     return render(request, "error.html", status_code=status, message_ja=ja, message_en=en,
                   detail=detail)
 

@@ -37,7 +37,6 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinko.auth import challenges, compromise, enrolment, passwords, sessions, tokens
@@ -361,30 +360,6 @@ def new_confirmation_code(s: Session) -> CodeChallenge:
 
 
 # --- the previous login (AUTH-13) ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PreviousLogin:
-    at: datetime
-    place: str | None
-
-
-def previous_login(s: Session, current: AuthSession) -> PreviousLogin | None:
-    """The login before the one that opened ``current``: the user's previous full session.
-
-    ``auth_users.last_login_at`` already holds *this* login by the time a page is shown, and
-    each login opens exactly one full session (step-up rotates the token, not the row), so
-    the full session just before this one is the previous login. One indexed query.
-    """
-    row = s.execute(
-        select(AuthSession.created_at, AuthSession.place, AuthSession.ip)
-        .where(AuthSession.user_id == current.user_id, AuthSession.id < current.id,
-               AuthSession.scope == SessionScope.FULL)
-        .order_by(AuthSession.id.desc()).limit(1)
-    ).first()
-    if row is None:
-        return None
-    return PreviousLogin(row.created_at, row.place or row.ip)
 
 
 # --- messages ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import Operation
+from kinko.auth.sessions import previous_login
 from kinko.errors import DomainError
 from kinko.inquiries import service as inquiries
 from kinko.instructions import service as instructions
@@ -25,7 +26,6 @@ from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import session
 from kinko.web.i18n import language
-from kinko.web.pages.auth import previous_login
 from kinko.web.stepup import StepUpAnswers, plan, prove
 from kinko.web.templating import render
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from kinko.instructions.models import Instruction
 from kinko.money import Yen
 from kinko.transfers import service as transfers
 from kinko.transfers.rules import Limits
-from kinko.web.auth import Caller, caller, csrf_token
+from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import session
 from kinko.web.i18n import language
 from kinko.web.stepup import StepUpAnswers, plan, prove
@@ -58,11 +58,16 @@ def _step_up_details(i: Instruction) -> dict[str, Any]:
 # --- inquiries -----------------------------------------------------------------------------
 
 @router.get("/me", summary="ログイン中のお客さま / the caller")
-def me(c: Caller = Depends(caller)) -> dict[str, Any]:
+def me(c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[str, Any]:
+    """Who is logged in, and the previous login's time and place (AUTH-13)."""
+    from kinko.auth.sessions import previous_login
+
+    previous = previous_login(s, c.row)
     return {"user_id": c.user.id, "display_name": c.user.display_name,
             "product": c.user.product.value,
-            "last_login_at": c.user.last_login_at.isoformat() if c.user.last_login_at else None,
-            "last_login_place": c.user.last_login_place, "csrf_token": csrf_token(c.token)}
+            "previous_login_at": previous.at.isoformat() if previous else None,
+            "previous_login_place": previous.place if previous else None,
+            "csrf_token": csrf_token(c.token)}
 
 
 @router.get("/accounts", summary="残高照会 / balances")
@@ -169,11 +174,11 @@ def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(ca
 @router.post("/transfers/{instruction_id}/confirm",
              summary="振込・振替の確定 / confirm with step-up (step 2 of 2)")
 def confirm_transfer(instruction_id: int, body: StepUpAnswers, key: IdempotencyKey,
-                     c: Caller = Depends(caller), s: Session = Depends(session),
+                     request: Request, c: Caller = Depends(caller), s: Session = Depends(session),
                      lang: str = Depends(language)) -> Any:
     scope, payload = f"transfer.confirm:{c.user.id}", {"instruction_id": instruction_id}
     if (earlier := replay(s, scope=scope, key=key, payload=payload)) is not None:
-        return _after_confirm(earlier, c)
+        return _after_confirm(earlier, c, request)
     instruction = instructions.get_own(s, c.actor, instruction_id)
     proved = prove(s, c, Operation.TRANSFER, _step_up_details(instruction), body,
                    binds=instruction.digest)
@@ -186,10 +191,11 @@ def confirm_transfer(instruction_id: int, body: StepUpAnswers, key: IdempotencyK
         return {"instruction": instruction_view(done), "session_token": new_token,
                 "csrf_token": csrf_token(new_token)}
 
-    return _after_confirm(once(s, scope=scope, key=key, payload=payload, create=create), c)
+    return _after_confirm(once(s, scope=scope, key=key, payload=payload, create=create), c,
+                          request)
 
 
-def _after_confirm(result: dict[str, Any], c: Caller) -> JSONResponse:
+def _after_confirm(result: dict[str, Any], c: Caller, request: Request) -> JSONResponse:
     from kinko.instructions.errors import InstructionExpired
 
     if result["instruction"]["status"] == "void":
@@ -198,10 +204,7 @@ def _after_confirm(result: dict[str, Any], c: Caller) -> JSONResponse:
                             media_type="application/problem+json")
     response = JSONResponse(result)
     if c.from_cookie and "session_token" in result:
-        from kinko.web.auth import SESSION_COOKIE
-
-        response.set_cookie(SESSION_COOKIE, result["session_token"], httponly=True,
-                            samesite="lax", path="/")
+        set_session_cookie(response, request, result["session_token"])
     return response
 
 
