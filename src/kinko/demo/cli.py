@@ -86,10 +86,14 @@ def demo(
 
     url = database_url or get_settings().effective_database_url
     upgrade(url)
-    ids, credentials = rebuild(get_database(url))
-    from kinko.ledger.books import BOOKS
+    _, credentials = rebuild(get_database(url))
+    from sqlalchemy import func, select
 
-    accounts = len([k for k in ids if k not in BOOKS])
+    from kinko.ledger.models import Account
+
+    with get_database(url).transaction() as s:
+        accounts = s.scalar(select(func.count()).select_from(Account)
+                            .where(Account.customer_id.is_not(None)))
     typer.echo(f"デモ銀行を作成しました / demo bank created: 4 customers, "
                f"{accounts} accounts in {url}")
     typer.echo(credentials)
