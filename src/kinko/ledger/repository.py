@@ -2,7 +2,10 @@
 
 * PostgreSQL: one data-modifying statement per entry (lock in id order, check, insert the
   entry, move the balances, insert postings and the audit event) — one round trip, because
-  round trips are the cost (DESIGN "Speed").
+  round trips are the cost (DESIGN "Speed"). The new balance is computed from the locked row
+  (``lk``), not from the UPDATE's own scan: PostgreSQL checks CHECK constraints on the new row
+  *before* it notices a concurrent update and re-reads the row, so a value computed from the
+  statement's older snapshot could trip ``within_overdraft`` spuriously (seen under load).
 * SQLite (and any other database): the same steps as separate statements. SQLite has a single
   writer and Kinko begins every transaction IMMEDIATE, so the rows read are already locked.
 """
@@ -76,8 +79,8 @@ e AS (
   RETURNING id
 ),
 u AS (
-  UPDATE accounts a SET balance = a.balance + v.amount
-  FROM legs v, e WHERE a.id = v.id
+  UPDATE accounts a SET balance = lk.balance + v.amount
+  FROM lk JOIN legs v ON v.id = lk.id, e WHERE a.id = lk.id
   RETURNING a.id, a.balance, v.amount, v.descr, e.id AS entry_id
 ),
 p AS (
