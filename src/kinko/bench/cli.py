@@ -52,3 +52,16 @@ def api(
 
     run(database_url=database_url, clients=clients, seconds=seconds, workers=workers,
         json_output=json_output)
+
+
+@app.command("login")
+def login(
+    logins: int = typer.Option(200, "--logins", min=10, max=10_000),
+    database_url: str | None = typer.Option(None, "--database-url",
+                                            help="a sqlite:/// scratch file (default: temp)"),
+    json_output: bool = typer.Option(False, "--json", help="print one JSON object last"),
+) -> None:
+    """Login p50/p99 with production argon2id vs the bare verify of the same hash."""
+    from kinko.bench.login import run
+
+    run(database_url=database_url, logins=logins, json_output=json_output)
