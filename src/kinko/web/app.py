@@ -14,6 +14,7 @@ from kinko.web import problems, security
 from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
 from kinko.web.pages import operator as operator_pages
+from kinko.web.pages import recalls as recall_pages
 from kinko.web.routes import auth_api, demo, health, retail
 
 STATIC = Path(__file__).parent / "static"
@@ -40,6 +41,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(demo.router)
     app.include_router(retail.router)
     app.include_router(banking.router)
+    app.include_router(recall_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(auth_api.router)
     app.include_router(operator_pages.router)
