@@ -40,9 +40,11 @@ import typer
 from sqlalchemy import URL, Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from kinko.db.engine import Database
 from kinko.db.migrate import upgrade
+from kinko.ledger.books import ensure_books
 from kinko.ledger.errors import InsufficientFunds
 from kinko.ledger.models import Account, AccountType, JournalEntry
 from kinko.ledger.rules import Leg
@@ -53,7 +55,6 @@ from kinko.ledger.service import (
     post_many,
     transfer,
 )
-from kinko.money import MAX_AMOUNT
 from kinko.parties.models import Branch
 
 ACCOUNTS = 1_000
@@ -84,7 +85,6 @@ class ClientResult:
     """What one client process reports back: counts and per-transaction latencies (s)."""
 
     index: int
-    transactions: int = 0
     transfers: int = 0
     refused: int = 0
     warmup_transfers: int = 0
@@ -232,14 +232,11 @@ def _checkpoint(admin: Engine) -> None:
 
 # --- the ledger phase -----------------------------------------------------------------------
 
-def _open_accounts(session: Any) -> tuple[list[int], int]:
-    """A branch, a cash book and ACCOUNTS customer accounts funded from it, through the services."""
+def _open_accounts(session: Session) -> list[int]:
+    """A branch and ACCOUNTS customer accounts funded from the bank's cash book."""
     session.add(Branch(code="001", name="ベンチ支店", name_kana="ﾍﾞﾝﾁ"))
-    session.add(Branch(code="999", name="本部", name_kana="ﾎﾝﾌﾞ"))
     session.flush()
-    cash = open_account(session, branch_code="999", number="9000001",
-                        account_type=AccountType.INTERNAL, holder_kana="ｹﾞﾝｷﾝ",
-                        customer_id=None, overdraft_limit=MAX_AMOUNT, actor=ACTOR).id
+    cash = ensure_books(session, actor=ACTOR)["cash"]
     ids = [open_account(session, branch_code="001", number=f"{n:07d}",
                         account_type=AccountType.ORDINARY, holder_kana="ﾍﾞﾝﾁ ﾀﾛｳ",
                         customer_id=None, actor=ACTOR).id
@@ -250,7 +247,7 @@ def _open_accounts(session: Any) -> tuple[list[int], int]:
     ], actor=ACTOR)
     if funding.refused:  # pragma: no cover - a fresh cash book with an unlimited line
         raise BenchError(f"funding refused: {funding.refused}")
-    return ids, cash
+    return ids
 
 
 def _totals(db: Database, account_ids: Sequence[int]) -> tuple[int, bool, int]:
@@ -318,6 +315,7 @@ def _client(plan: _Plan, barrier: Barrier, results: Any) -> None:
     # pool would only hold idle server backends.
     db = Database(plan.url, pool_size=1)
     try:
+        # A batch client's slice is an eighth of the accounts or so: fewer hot ones in it.
         picker = _Picker(plan.index, plan.account_ids,
                          hot=HOT_ACCOUNTS if not plan.batch else HOT_ACCOUNTS // 2)
         serial = 0
@@ -363,7 +361,6 @@ def _client(plan: _Plan, barrier: Barrier, results: Any) -> None:
                 latencies.append(clock() - t0)
             result.elapsed += clock() - start
             barrier.wait()          # the parent runs pgbench once every client is idle
-        result.transactions = len(latencies)
     except Exception as exc:  # any failure is reported to the parent as one line
         result.error = f"client {plan.index}: {type(exc).__name__}: {_one_line(exc)}"
         with suppress(Exception):
@@ -456,7 +453,7 @@ def _prepare_ledger(url: URL) -> tuple[list[int], tuple[int, bool, int]]:
     db = Database(url_text, pool_size=1)
     try:
         with db.transaction() as session:
-            account_ids, _cash = _open_accounts(session)
+            account_ids = _open_accounts(session)
         return account_ids, _totals(db, account_ids)
     finally:
         db.dispose()
