@@ -84,3 +84,17 @@ def test_posting_a_transfer_is_one_statement_on_postgresql(db: Database) -> None
         event.remove(db.engine, "before_cursor_execute", count)
     expected = 1 if db.is_postgres else 7
     assert len(statements) == expected, statements
+
+
+def test_a_connection_killed_between_transactions_is_replaced(pg_url: str) -> None:
+    """Without a pre-ping, a pooled connection the server has dropped fails on its first
+    statement; nothing was sent to commit, so ``run`` runs the use case again."""
+    db = Database(pg_url, pool_size=1)
+    try:
+        pid = db.run(lambda s: s.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        other = Database(pg_url, pool_size=1)
+        other.run(lambda s: s.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}))
+        other.dispose()
+        assert db.run(lambda s: s.execute(text("SELECT 41 + 1")).scalar_one()) == 42
+    finally:
+        db.dispose()
