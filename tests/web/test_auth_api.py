@@ -446,8 +446,22 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int]:
         request = approvals.request(s, action="auth.reset_password", subject_type="auth_user",
                                     subject_id=user.id, payload={"user_id": user.id},
                                     reason="test", requested_by=teller)
+        from kinko import clock
+        from kinko.debitcards.service import register_card
+        from kinko.deposits.service import confirm_opening, enter_opening, list_deposits
+        from kinko.instructions.service import StepUpProof
+
+        opening = enter_opening(s, actor, key=uuid.uuid4().hex,
+                                from_account_id=demo.ids["sato_ordinary"], amount="10000",
+                                term_months=1)
+        confirm_opening(s, actor, opening.instruction.id, StepUpProof(
+            actor.user_id, opening.instruction.digest, clock.now()))
+        deposit = list_deposits(s, actor)[0]
+        card = register_card(s, actor, account_id=demo.ids["sato_ordinary"],
+                             card_number="4111111111111111")
         return {"account_id": demo.ids["sato_ordinary"],
-                "instruction_id": quote.instruction.id, "request_id": request.id}
+                "instruction_id": quote.instruction.id, "request_id": request.id,
+                "deposit_id": deposit.id, "card_id": card.id, "recall_id": 1}
 
 
 def test_no_route_lets_one_customer_reach_anothers_resources(
