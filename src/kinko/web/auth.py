@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from fastapi import Depends, Request, Response
+from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
 from kinko.auth.errors import AuthError, SessionExpired
@@ -23,7 +23,7 @@ from kinko.auth.sessions import authenticate
 from kinko.auth.users import get_user
 from kinko.config import get_settings
 from kinko.instructions.service import Actor
-from kinko.web.deps import session
+from kinko.web.deps import DB
 
 SESSION_COOKIE = "kinko_session"
 CSRF_HEADER = "x-csrf-token"
@@ -82,7 +82,7 @@ async def check_csrf(request: Request) -> None:
         raise CsrfRefused
 
 
-async def caller(request: Request, s: Session = Depends(session)) -> Caller:
+async def caller(request: Request, s: Session = DB) -> Caller:
     """The authenticated caller, or 401 problem+json."""
     token, from_cookie = token_of(request)
     if not token:

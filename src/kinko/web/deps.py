@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from kinko.db.engine import Database
@@ -16,6 +16,16 @@ def database(request: Request) -> Database:
 
 
 def session(request: Request) -> Iterator[Session]:
-    """The request's transaction: committed if the handler returns, rolled back if it raises."""
+    """The request's transaction: committed if the handler returns, rolled back if it raises.
+
+    Routes take it with ``DB`` so the commit happens before
+    the response is sent: a client must never see "executed" (or use a rotated session
+    token) for a transaction that has not committed yet.
+    """
     with database(request).transaction() as s:
         yield s
+
+
+# Function scope: the transaction commits when the handler returns, before the response goes
+# out, so a client never acts on an answer whose transaction has not committed.
+DB = Depends(session, scope="function")

@@ -87,7 +87,7 @@ from kinko.web.auth import (
     set_session_cookie,
     token_of,
 )
-from kinko.web.deps import session
+from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.templating import render
 
@@ -407,7 +407,7 @@ def _product(value: str) -> str:
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, product: str = "retail-001", method: str = "id",
                next_: str = Query("", alias="next", max_length=500),
-               notice: str = Query("", max_length=20), s: Session = Depends(session)
+               notice: str = Query("", max_length=20), s: Session = DB
                ) -> HTMLResponse:
     """The login page with its product switch (retail-001 / retail-003 / corporate-002)."""
     lang = language(request)
@@ -467,7 +467,7 @@ def login_submit(request: Request, product: str = Form("retail-001"),
                  next_: str = Form("", alias="next"), login_id: str = Form(""),
                  password: str = Form(""), otp_code: str = Form(""),
                  challenge_id: str = Form(""), confirmation_code: str = Form(""),
-                 pace: Pacer = Depends(pacer), s: Session = Depends(session)) -> Response:
+                 pace: Pacer = Depends(pacer), s: Session = DB) -> Response:
     """Check every factor of the product at once (AUTH-1); the outcome decides the page."""
     product = _product(product)
     method = "certificate" if method == "certificate" else "id"
@@ -525,7 +525,7 @@ def _second_step_page(request: Request, s: Session, token: str, row: AuthSession
 
 @router.get("/login/second-step", response_class=HTMLResponse)
 def second_step_page(request: Request, next_: str = Query("", alias="next", max_length=500),
-                     s: Session = Depends(session)) -> Response:
+                     s: Session = DB) -> Response:
     """The second step of a login (AUTH-2 registered attributes, 合言葉)."""
     try:
         token, row = _pending(request, s, SessionScope.SECOND_FACTOR)
@@ -538,7 +538,7 @@ def second_step_page(request: Request, next_: str = Query("", alias="next", max_
 def second_step_submit(request: Request, csrf: str = Form("", alias="csrf_token"),
                        next_: str = Form("", alias="next"), phone: str = Form(""),
                        name: str = Form(""), name_kana: str = Form(""),
-                       secret_phrase: str = Form(""), s: Session = Depends(session)
+                       secret_phrase: str = Form(""), s: Session = DB
                        ) -> Response:
     token = request.cookies.get(PENDING_COOKIE, "")
     if not token or not hmac.compare_digest(csrf, csrf_token(token)):
@@ -577,7 +577,7 @@ def _change_page(request: Request, s: Session, token: str, row: AuthSession, nex
 
 @router.get("/login/change", response_class=HTMLResponse)
 def change_page(request: Request, next_: str = Query("", alias="next", max_length=500),
-                s: Session = Depends(session)) -> Response:
+                s: Session = DB) -> Response:
     """The forced change (AUTH-7, AUTH-8): issued or temporary credentials, or an expired
     password. The limited session opens nothing else."""
     try:
@@ -595,7 +595,7 @@ def change_submit(request: Request, csrf: str = Form("", alias="csrf_token"),
                   current_confirmation_password: str = Form(""),
                   new_confirmation_password: str = Form(""),
                   new_confirmation_password_again: str = Form(""),
-                  s: Session = Depends(session)) -> Response:
+                  s: Session = DB) -> Response:
     token = request.cookies.get(PENDING_COOKIE, "")
     if not token or not hmac.compare_digest(csrf, csrf_token(token)):
         raise CsrfRefused
@@ -678,7 +678,7 @@ def first_use_submit(request: Request, csrf: str = Form("", alias="csrf_token"),
                      account_number: str = Form(""),
                      temporary_login_password: str = Form(""),
                      temporary_confirmation_password: str = Form(""),
-                     login_id: str = Form(""), s: Session = Depends(session)) -> Response:
+                     login_id: str = Form(""), s: Session = DB) -> Response:
     form = {"branch_code": _cut(branch_code).strip(), "account_type": account_type,
             "account_number": _cut(account_number).strip(), "login_id": _cut(login_id).strip()}
     lang = language(request)
@@ -705,7 +705,7 @@ def first_use_submit(request: Request, csrf: str = Form("", alias="csrf_token"),
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("", alias="csrf_token"),
-           s: Session = Depends(session)) -> Response:
+           s: Session = DB) -> Response:
     """End the session (POST with the session's CSRF token, so no other site can log the
     customer out)."""
     token, from_cookie = token_of(request)
@@ -730,7 +730,7 @@ def _page(request: Request, c: Caller, name: str, status_code: int = 200,
 
 @router.get("/security", response_class=HTMLResponse)
 def security_home(request: Request, c: Caller = Depends(caller),
-                  s: Session = Depends(session)) -> HTMLResponse:
+                  s: Session = DB) -> HTMLResponse:
     return _page(request, c, "auth/security.html", token=auth_repo.active_token(s, c.user.id),
                  contract=contract_of(s, c.user))
 
@@ -743,7 +743,7 @@ def password_page(request: Request, c: Caller = Depends(caller)) -> HTMLResponse
 @router.post("/security/password", response_class=HTMLResponse)
 def password_submit(request: Request, kind: str = Form("login_password"),
                     current: str = Form(""), new: str = Form(""), again: str = Form(""),
-                    c: Caller = Depends(caller), s: Session = Depends(session)) -> Response:
+                    c: Caller = Depends(caller), s: Session = DB) -> Response:
     """AUTH-8: the change is made only if the old password matches the latest one."""
     lang = language(request)
     secret = (SecretKind.CONFIRMATION_PASSWORD
@@ -770,13 +770,13 @@ def password_submit(request: Request, kind: str = Form("login_password"),
 
 @router.get("/security/sessions", response_class=HTMLResponse)
 def sessions_page(request: Request, ended: int | None = Query(None, ge=0),
-                  c: Caller = Depends(caller), s: Session = Depends(session)) -> HTMLResponse:
+                  c: Caller = Depends(caller), s: Session = DB) -> HTMLResponse:
     return _page(request, c, "auth/sessions.html", rows=sessions.list_open(s, c.token),
                  ended=ended)
 
 
 @router.post("/security/sessions/end-others")
-def sessions_end_others(c: Caller = Depends(caller), s: Session = Depends(session)
+def sessions_end_others(c: Caller = Depends(caller), s: Session = DB
                         ) -> Response:
     ended = sessions.end_others(s, c.token)
     return RedirectResponse(f"/security/sessions?ended={ended}", status_code=303)
@@ -794,7 +794,7 @@ def _token_page(request: Request, c: Caller, s: Session, *, status_code: int = 2
 
 
 @router.get("/security/token", response_class=HTMLResponse)
-def token_page(request: Request, c: Caller = Depends(caller), s: Session = Depends(session)
+def token_page(request: Request, c: Caller = Depends(caller), s: Session = DB
                ) -> HTMLResponse:
     """Register the hard token the bank lent, or a soft token on the smartphone (CRED-1..3)."""
     return _token_page(request, c, s)
@@ -816,7 +816,7 @@ def _token_outcome(request: Request, c: Caller, s: Session, run: Any, done: str
 
 @router.post("/security/token/hard", response_class=HTMLResponse)
 def token_hard(request: Request, serial: str = Form(""), code: str = Form(""),
-               c: Caller = Depends(caller), s: Session = Depends(session)) -> HTMLResponse:
+               c: Caller = Depends(caller), s: Session = DB) -> HTMLResponse:
     """利用開始登録: the serial on the back of the token and the code it shows now."""
     return _token_outcome(request, c, s, lambda: tokens.register_hard_token(
         s, user_id=c.user.id, serial=_cut(serial).strip(), code=_cut(code)), "hard")
@@ -824,7 +824,7 @@ def token_hard(request: Request, serial: str = Form(""), code: str = Form(""),
 
 @router.post("/security/token/soft", response_class=HTMLResponse)
 def token_soft(request: Request, device_label: str = Form(""), c: Caller = Depends(caller),
-               s: Session = Depends(session)) -> HTMLResponse:
+               s: Session = DB) -> HTMLResponse:
     """Start a soft token: the otpauth URI is shown once, for the authenticator app."""
     lang = language(request)
     try:
@@ -838,7 +838,7 @@ def token_soft(request: Request, device_label: str = Form(""), c: Caller = Depen
 
 @router.post("/security/token/soft/confirm", response_class=HTMLResponse)
 def token_soft_confirm(request: Request, serial: str = Form(""), code: str = Form(""),
-                       c: Caller = Depends(caller), s: Session = Depends(session)
+                       c: Caller = Depends(caller), s: Session = DB
                        ) -> HTMLResponse:
     return _token_outcome(request, c, s, lambda: tokens.confirm_soft_token(
         s, user_id=c.user.id, serial=_cut(serial).strip(), code=_cut(code)), "soft")
@@ -857,7 +857,7 @@ def report_page(request: Request, c: Caller = Depends(caller)) -> HTMLResponse:
 @router.post("/security/report", response_class=HTMLResponse)
 def report_submit(request: Request, credential: str = Form(""), note: str = Form(""),
                   whole_contract: str = Form(""), understood: str = Form(""),
-                  c: Caller = Depends(caller), s: Session = Depends(session)) -> Response:
+                  c: Caller = Depends(caller), s: Session = DB) -> Response:
     """Stop the service at once: the user is suspended, every session ends (this one too)
     and the reported credential is put out of use."""
     lang = language(request)

@@ -24,7 +24,7 @@ from kinko.instructions import service as instructions
 from kinko.transfers import repository as transfer_repo
 from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
-from kinko.web.deps import session
+from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.stepup import StepUpAnswers, plan, prove
 from kinko.web.templating import render
@@ -44,7 +44,7 @@ def _error(request: Request, exc: DomainError) -> str:
 
 
 @router.get("", response_class=HTMLResponse)
-def home(request: Request, c: Caller = Depends(caller), s: Session = Depends(session)
+def home(request: Request, c: Caller = Depends(caller), s: Session = DB
          ) -> HTMLResponse:
     """Balances, and the previous login's time and place (AUTH-13)."""
     return _page(request, c, "banking/home.html", balances=inquiries.balances(s, c.actor),
@@ -54,7 +54,7 @@ def home(request: Request, c: Caller = Depends(caller), s: Session = Depends(ses
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
 def statement(request: Request, account_id: int, date_from: date | None = None,
               date_to: date | None = None, page: int = 1, c: Caller = Depends(caller),
-              s: Session = Depends(session)) -> HTMLResponse:
+              s: Session = DB) -> HTMLResponse:
     account = inquiries.own_account(s, c.actor, account_id)
     st: inquiries.Statement | None
     error: str | None = None
@@ -68,7 +68,7 @@ def statement(request: Request, account_id: int, date_from: date | None = None,
 
 
 @router.get("/payees", response_class=HTMLResponse)
-def payees(request: Request, c: Caller = Depends(caller), s: Session = Depends(session)
+def payees(request: Request, c: Caller = Depends(caller), s: Session = DB
            ) -> HTMLResponse:
     return _page(request, c, "banking/payees.html",
                  payees=transfer_repo.payees(s, c.actor.contract_id), error=None, form={})
@@ -78,7 +78,7 @@ def payees(request: Request, c: Caller = Depends(caller), s: Session = Depends(s
 def register_payee(request: Request, bank_code: str = Form(""), branch_code: str = Form(""),
                    account_type: str = Form("ordinary"), number: str = Form(""),
                    nickname: str = Form(""), c: Caller = Depends(caller),
-                   s: Session = Depends(session)) -> Response:
+                   s: Session = DB) -> Response:
     form = {"bank_code": bank_code, "branch_code": branch_code, "account_type": account_type,
             "number": number, "nickname": nickname}
     try:
@@ -92,7 +92,7 @@ def register_payee(request: Request, bank_code: str = Form(""), branch_code: str
 
 
 @router.get("/transfer", response_class=HTMLResponse)
-def transfer_form(request: Request, c: Caller = Depends(caller), s: Session = Depends(session)
+def transfer_form(request: Request, c: Caller = Depends(caller), s: Session = DB
                   ) -> HTMLResponse:
     return _transfer_form(request, c, s, {}, None)
 
@@ -110,7 +110,7 @@ def transfer_enter(request: Request, key: str = Form(...), from_account_id: str 
                    payee_id: str = Form(""), bank_code: str = Form(""),
                    branch_code: str = Form(""), account_type: str = Form("ordinary"),
                    number: str = Form(""), amount: str = Form(""), value_date: str = Form(""),
-                   c: Caller = Depends(caller), s: Session = Depends(session)) -> HTMLResponse:
+                   c: Caller = Depends(caller), s: Session = DB) -> HTMLResponse:
     """Step 1: the bank shows the details, the fee and the payee's name (INS-1, XFER-2)."""
     form = {"key": key, "from_account_id": from_account_id, "payee_id": payee_id,
             "bank_code": bank_code, "branch_code": branch_code, "account_type": account_type,
@@ -143,7 +143,7 @@ def transfer_confirm(request: Request, instruction_id: int, otp_code: str = Form
                      confirmation_password: str = Form(""), card_challenge_id: str = Form(""),
                      card_cells: str = Form(""), card_answer_1: str = Form(""),
                      card_answer_2: str = Form(""), phone_challenge_id: str = Form(""),
-                     c: Caller = Depends(caller), s: Session = Depends(session)) -> Response:
+                     c: Caller = Depends(caller), s: Session = DB) -> Response:
     """Step 2: confirm with the product's step-up factor (AUTH-3)."""
     instruction = instructions.get_own(s, c.actor, instruction_id)
     cells = [x for x in card_cells.split(",") if x]
@@ -180,7 +180,7 @@ def transfer_confirm(request: Request, instruction_id: int, otp_code: str = Form
 
 @router.get("/instructions", response_class=HTMLResponse)
 def instruction_list(request: Request, c: Caller = Depends(caller),
-                     s: Session = Depends(session)) -> HTMLResponse:
+                     s: Session = DB) -> HTMLResponse:
     """Every instruction with its outcome, including why one was not established (INS-2)."""
     rows = instructions.list_for(s, c.actor, limit=100)
     return _page(request, c, "banking/instructions.html",
@@ -189,6 +189,6 @@ def instruction_list(request: Request, c: Caller = Depends(caller),
 
 @router.post("/instructions/{instruction_id}/cancel")
 def cancel(request: Request, instruction_id: int, c: Caller = Depends(caller),
-           s: Session = Depends(session)) -> Response:
+           s: Session = DB) -> Response:
     transfers.cancel(s, c.actor, instruction_id)
     return RedirectResponse("/banking/instructions", status_code=303)

@@ -21,7 +21,7 @@ import hmac
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,7 +37,7 @@ from kinko.backoffice.models import ApprovalState, Operator
 from kinko.backoffice.operators import actor_of, roles_of
 from kinko.errors import DomainError, ValidationFailed
 from kinko.web.auth import CsrfRefused, csrf_token
-from kinko.web.deps import session
+from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.pages.auth import (
     CREDENTIALS,
@@ -125,7 +125,7 @@ def _login_page(request: Request, error: str | None = None, status_code: int = 2
 
 @router.post("/login", response_class=HTMLResponse)
 def login_submit(request: Request, code: str = Form(""), key: str = Form(""),
-                 csrf: str = Form("", alias="csrf_token"), s: Session = Depends(session)
+                 csrf: str = Form("", alias="csrf_token"), s: Session = DB
                  ) -> Response:
     lang = language(request)
     if not login_csrf_ok(request, csrf):
@@ -185,7 +185,7 @@ def _console(request: Request, s: Session, operator: Operator, *, status_code: i
 @router.get("", response_class=HTMLResponse)
 def console(request: Request, product: str = Query("", max_length=20),
             login_id: str = Query("", max_length=32), done: str = Query("", max_length=60),
-            s: Session = Depends(session)) -> Response:
+            s: Session = DB) -> Response:
     operator = current_operator(request, s)
     if operator is None:
         return _to_login()
@@ -214,7 +214,7 @@ def _int(value: str, name: str) -> int:
 @router.post("/requests", response_class=HTMLResponse)
 def ask(request: Request, action: str = Form(""), target_id: str = Form(""),
         reason: str = Form(""), csrf: str = Form("", alias="csrf_token"),
-        s: Session = Depends(session)) -> Response:
+        s: Session = DB) -> Response:
     """Ask for a four-eyes action; nothing happens until a second operator approves."""
     operator = _guarded(request, s, csrf)
     if isinstance(operator, Response):
@@ -236,7 +236,7 @@ def ask(request: Request, action: str = Form(""), target_id: str = Form(""),
 
 @router.post("/requests/{request_id}/approve", response_class=HTMLResponse)
 def approve(request: Request, request_id: int, note: str = Form(""),
-            csrf: str = Form("", alias="csrf_token"), s: Session = Depends(session)
+            csrf: str = Form("", alias="csrf_token"), s: Session = DB
             ) -> Response:
     """A second operator approves: the action runs now, as the approver (OPS-1)."""
     operator = _guarded(request, s, csrf)
@@ -259,7 +259,7 @@ def approve(request: Request, request_id: int, note: str = Form(""),
 
 @router.post("/requests/{request_id}/reject", response_class=HTMLResponse)
 def reject(request: Request, request_id: int, note: str = Form(""),
-           csrf: str = Form("", alias="csrf_token"), s: Session = Depends(session)
+           csrf: str = Form("", alias="csrf_token"), s: Session = DB
            ) -> Response:
     operator = _guarded(request, s, csrf)
     if isinstance(operator, Response):
@@ -277,7 +277,7 @@ def reject(request: Request, request_id: int, note: str = Form(""),
 
 @router.post("/requests/{request_id}/withdraw", response_class=HTMLResponse)
 def withdraw(request: Request, request_id: int, csrf: str = Form("", alias="csrf_token"),
-             s: Session = Depends(session)) -> Response:
+             s: Session = DB) -> Response:
     operator = _guarded(request, s, csrf)
     if isinstance(operator, Response):
         return operator
@@ -294,7 +294,7 @@ def withdraw(request: Request, request_id: int, csrf: str = Form("", alias="csrf
 @router.post("/reports", response_class=HTMLResponse)
 def report(request: Request, user_id: str = Form(""), credential: str = Form(""),
            note: str = Form(""), csrf: str = Form("", alias="csrf_token"),
-           s: Session = Depends(session)) -> Response:
+           s: Session = DB) -> Response:
     """A customer's report taken by phone (CRED-6): the service stops at once; no second
     operator is needed to stop, only to resume."""
     operator = _guarded(request, s, csrf)

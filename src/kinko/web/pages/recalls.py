@@ -4,7 +4,7 @@ answers. Same operator session and CSRF rule as the rest of the console."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,7 @@ from kinko.instructions.models import Instruction
 from kinko.transfers import recalls
 from kinko.transfers.models import RecallState
 from kinko.web.auth import csrf_token
-from kinko.web.deps import session
+from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.pages.operator import OPERATOR_COOKIE, _guarded, _int, _to_login, current_operator
 from kinko.web.templating import render
@@ -31,7 +31,7 @@ def _page(request: Request, s: Session, *, status_code: int = 200, error: str | 
 
 
 @router.get("", response_class=HTMLResponse)
-def queue(request: Request, s: Session = Depends(session)) -> Response:
+def queue(request: Request, s: Session = DB) -> Response:
     if current_operator(request, s) is None:
         return _to_login()
     return _page(request, s)
@@ -39,7 +39,7 @@ def queue(request: Request, s: Session = Depends(session)) -> Response:
 
 @router.post("", response_class=HTMLResponse)
 def request_recall(request: Request, instruction_id: str = Form(""), reason: str = Form(""),
-                   csrf: str = Form("", alias="csrf_token"), s: Session = Depends(session)
+                   csrf: str = Form("", alias="csrf_token"), s: Session = DB
                    ) -> Response:
     operator = _guarded(request, s, csrf)
     if isinstance(operator, Response):
@@ -55,7 +55,7 @@ def request_recall(request: Request, instruction_id: str = Form(""), reason: str
 
 @router.post("/{recall_id}/decide", response_class=HTMLResponse)
 def decide(request: Request, recall_id: int, outcome: str = Form(""),
-           csrf: str = Form("", alias="csrf_token"), s: Session = Depends(session)) -> Response:
+           csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
     operator = _guarded(request, s, csrf)
     if isinstance(operator, Response):
         return operator

@@ -39,7 +39,7 @@ from kinko.auth.outcomes import (
 )
 from kinko.auth.users import contract_of
 from kinko.web.auth import Caller, caller, check_csrf, csrf_token, token_of
-from kinko.web.deps import session
+from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.pages.auth import (
     Pacer,
@@ -155,7 +155,7 @@ class CodeOut(BaseModel):
 
 @router.post("/confirmation-code", response_model=CodeOut,
              summary="確認コードの発行 / a confirmation code image (retail-003 login)")
-def confirmation_code(s: Session = Depends(session)) -> CodeOut:
+def confirmation_code(s: Session = DB) -> CodeOut:
     """The code is only in the image; type it as ``confirmation_code`` with the login. Each
     code is used once, right or wrong, and expires in a few minutes."""
     code = new_confirmation_code(s)
@@ -202,7 +202,7 @@ class CertificateIn(BaseModel):
 @router.post("/login/retail-001", response_model=LoginOut, responses=LOGIN_RESPONSES,
              summary="ログイン（会員番号）/ log in: member number + password")
 def login_001(body: Retail001In, request: Request, pace: Pacer = Depends(pacer),
-              s: Session = Depends(session), lang: str = Depends(language)) -> Any:
+              s: Session = DB, lang: str = Depends(language)) -> Any:
     return login_out(paced_login(s, pace, Product.RETAIL_001, body.member_number, lambda: (
         login_retail_001(s, member_number=body.member_number, password=body.password,
                          attributes=body.attributes, client=client_of(request)))), lang)
@@ -212,7 +212,7 @@ def login_001(body: Retail001In, request: Request, pace: Pacer = Depends(pacer),
              summary="ログイン（ユーザID・ワンタイムパスワード）/ log in: user ID + password + "
                      "one-time password + confirmation code")
 def login_003(body: Retail003In, request: Request, pace: Pacer = Depends(pacer),
-              s: Session = Depends(session), lang: str = Depends(language)) -> Any:
+              s: Session = DB, lang: str = Depends(language)) -> Any:
     return login_out(paced_login(s, pace, Product.RETAIL_003, body.user_id, lambda: (
         login_retail_003(s, user_id=body.user_id, password=body.password,
                          otp_code=body.otp_code, challenge_id=body.challenge_id,
@@ -223,7 +223,7 @@ def login_003(body: Retail003In, request: Request, pace: Pacer = Depends(pacer),
 @router.post("/login/corporate", response_model=LoginOut, responses=LOGIN_RESPONSES,
              summary="ログイン（法人・ID・パスワード方式）/ log in: business, ID and password")
 def login_002(body: CorporateIn, request: Request, pace: Pacer = Depends(pacer),
-              s: Session = Depends(session), lang: str = Depends(language)) -> Any:
+              s: Session = DB, lang: str = Depends(language)) -> Any:
     return login_out(paced_login(s, pace, Product.CORPORATE_002, body.login_id, lambda: (
         login_corporate(s, login_id=body.login_id, password=body.password,
                         client=client_of(request)))), lang)
@@ -233,7 +233,7 @@ def login_002(body: CorporateIn, request: Request, pace: Pacer = Depends(pacer),
              responses=LOGIN_RESPONSES,
              summary="ログイン（法人・電子証明書方式）/ log in: business, certificate + password")
 def login_002_certificate(body: CertificateIn, request: Request,
-                          s: Session = Depends(session), lang: str = Depends(language)
+                          s: Session = DB, lang: str = Depends(language)
                           ) -> Any:
     """The certificate is the one the TLS server verified during the handshake (it proved
     the key); a certificate sent in the body would prove nothing and is not accepted."""
@@ -257,7 +257,7 @@ class FirstUseIn(BaseModel):
 
 @router.post("/first-use", status_code=204, responses=_problems(401, 422, 423),
              summary="ログインIDの登録（法人・初回）/ register the master user's login ID")
-def first_use(body: FirstUseIn, s: Session = Depends(session), lang: str = Depends(language)
+def first_use(body: FirstUseIn, s: Session = DB, lang: str = Depends(language)
               ) -> Response:
     result = register_login_id(s, **body.model_dump())
     if isinstance(result, Rejected):
@@ -286,7 +286,7 @@ class SecondStepIn(BaseModel):
 @router.post("/second-step", response_model=LoginOut, responses=_problems(401, 403, 423),
              summary="ログインの追加認証 / finish a login that needs a second factor")
 def second_step(body: SecondStepIn, request: Request, token: str = Depends(bearer),
-                s: Session = Depends(session), lang: str = Depends(language)) -> Any:
+                s: Session = DB, lang: str = Depends(language)) -> Any:
     return login_out(complete_second_step(s, session_token=token, attributes=body.attributes,
                                           secret_phrase=body.secret_phrase,
                                           client=client_of(request)), lang)
@@ -308,7 +308,7 @@ class ChangeIn(BaseModel):
              responses=_problems(401, 403, 422, 423),
              summary="ID・パスワードの変更（初回・期限切れ）/ the forced change of credentials")
 def change(body: ChangeIn, request: Request, token: str = Depends(bearer),
-           s: Session = Depends(session), lang: str = Depends(language)) -> Any:
+           s: Session = DB, lang: str = Depends(language)) -> Any:
     """Every credential the login named in ``change`` is required. Success opens a full
     session (a new token)."""
     return login_out(change_credentials(s, session_token=token, client=client_of(request),
@@ -320,7 +320,7 @@ def change(body: ChangeIn, request: Request, token: str = Depends(bearer),
 
 @router.post("/logout", status_code=204, dependencies=[Depends(check_csrf)],
              summary="ログアウト / end this session")
-def logout(request: Request, s: Session = Depends(session)) -> Response:
+def logout(request: Request, s: Session = DB) -> Response:
     """Ends the presented session (full or limited); an ended one is not an error."""
     token, _ = token_of(request)
     if token:
@@ -341,7 +341,7 @@ class SessionOut(BaseModel):
 
 @router.get("/sessions", response_model=list[SessionOut], responses=_problems(401),
             summary="ログイン中の端末 / open sessions")
-def list_sessions(c: Caller = Depends(caller), s: Session = Depends(session)) -> Any:
+def list_sessions(c: Caller = Depends(caller), s: Session = DB) -> Any:
     return [SessionOut(id=i.id, channel=i.channel, login_method=i.login_method, ip=i.ip,
                        user_agent=i.user_agent, created_at=i.created_at,
                        last_seen_at=i.last_seen_at, current=i.current)
@@ -354,7 +354,7 @@ class EndedOut(BaseModel):
 
 @router.post("/sessions/end-others", response_model=EndedOut, responses=_problems(401, 403),
              summary="他の端末をログアウト / end every other session")
-def end_others(c: Caller = Depends(caller), s: Session = Depends(session)) -> EndedOut:
+def end_others(c: Caller = Depends(caller), s: Session = DB) -> EndedOut:
     return EndedOut(ended=sessions.end_others(s, c.token))
 
 
@@ -370,7 +370,7 @@ class PasswordIn(BaseModel):
 @router.post("/password", status_code=204, responses=_problems(401, 403, 422, 423),
              summary="パスワードの変更 / change a password (AUTH-8)")
 def change_password(body: PasswordIn, c: Caller = Depends(caller),
-                    s: Session = Depends(session), lang: str = Depends(language)) -> Response:
+                    s: Session = DB, lang: str = Depends(language)) -> Response:
     """The old password must match the latest one; other sessions end on success."""
     kind = SecretKind(body.kind)
     outcome = passwords.change_secret(s, user_id=c.user.id, kind=kind, old=body.current,
@@ -391,7 +391,7 @@ class TokenOut(BaseModel):
 
 @router.get("/token", response_model=TokenOut, responses=_problems(401),
             summary="ワンタイムパスワードの状態 / the caller's OTP token")
-def token_status(c: Caller = Depends(caller), s: Session = Depends(session)) -> TokenOut:
+def token_status(c: Caller = Depends(caller), s: Session = DB) -> TokenOut:
     contract = contract_of(s, c.user)
     token = auth_repo.active_token(s, c.user.id)
     kind = None if contract.token_kind is None else contract.token_kind.value
@@ -410,7 +410,7 @@ class HardTokenIn(BaseModel):
 @router.post("/token/hard", status_code=204, responses=_problems(401, 409, 423),
              summary="ハードウェアトークンの利用登録 / register a lent hard token (CRED-1)")
 def register_hard(body: HardTokenIn, c: Caller = Depends(caller),
-                  s: Session = Depends(session), lang: str = Depends(language)) -> Response:
+                  s: Session = DB, lang: str = Depends(language)) -> Response:
     outcome = tokens.register_hard_token(s, user_id=c.user.id, serial=body.serial,
                                          code=body.code)
     if isinstance(outcome, Rejected):
@@ -432,7 +432,7 @@ class SoftTokenOut(BaseModel):
              responses=_problems(401, 409),
              summary="ソフトウェアトークンの登録開始 / start a soft token (CRED-2)")
 def provision_soft(body: SoftTokenIn, c: Caller = Depends(caller),
-                   s: Session = Depends(session)) -> SoftTokenOut:
+                   s: Session = DB) -> SoftTokenOut:
     p = tokens.provision_soft_token(s, user_id=c.user.id, device_label=body.device_label)
     return SoftTokenOut(serial=p.serial, provisioning_uri=p.provisioning_uri)
 
@@ -440,7 +440,7 @@ def provision_soft(body: SoftTokenIn, c: Caller = Depends(caller),
 @router.post("/token/soft/confirm", status_code=204, responses=_problems(401, 409, 423),
              summary="ソフトウェアトークンの利用登録 / confirm a soft token with its first code")
 def confirm_soft(body: HardTokenIn, c: Caller = Depends(caller),
-                 s: Session = Depends(session), lang: str = Depends(language)) -> Response:
+                 s: Session = DB, lang: str = Depends(language)) -> Response:
     outcome = tokens.confirm_soft_token(s, user_id=c.user.id, serial=body.serial,
                                         code=body.code)
     if isinstance(outcome, Rejected):
@@ -463,7 +463,7 @@ class CompromiseOut(BaseModel):
              responses=_problems(401, 403),
              summary="紛失・盗難の届出 / report loss or theft: stops the service at once")
 def report_compromise(body: CompromiseIn, c: Caller = Depends(caller),
-                      s: Session = Depends(session)) -> CompromiseOut:
+                      s: Session = DB) -> CompromiseOut:
     """CRED-6 / SUSP-1: the user (or, for a master user, the whole contract) is suspended,
     every session ends — this token too — and the credential is put out of use."""
     scope = (CompromiseScope.CONTRACT

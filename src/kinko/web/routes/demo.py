@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kinko.demo.service import overview
 from kinko.errors import NotFound
-from kinko.web.deps import session
+from kinko.web.deps import DB
 from kinko.web.templating import render
 
 router = APIRouter()
@@ -33,12 +33,12 @@ def home(request: Request) -> HTMLResponse:
 
 @router.get("/demo/accounts", response_class=HTMLResponse, include_in_schema=False,
             dependencies=[Depends(_demo_only)])
-def demo_accounts_page(request: Request, s: Session = Depends(session)) -> HTMLResponse:
+def demo_accounts_page(request: Request, s: Session = DB) -> HTMLResponse:
     return render(request, "demo_accounts.html", customers=overview(s))
 
 
 @router.get("/api/v1/demo/accounts", tags=["demo"], dependencies=[Depends(_demo_only)],
             summary="デモ銀行の顧客と口座残高 / the demo bank's customers and balances")
-def demo_accounts(s: Session = Depends(session)) -> dict[str, Any]:
+def demo_accounts(s: Session = DB) -> dict[str, Any]:
     """Only in demo mode. Amounts are integer yen."""
     return {"customers": [asdict(c) for c in overview(s)]}

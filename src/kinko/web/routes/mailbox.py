@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from kinko import clock
 from kinko.errors import NotFound
 from kinko.notifications.service import mailbox, undeliverable_since
-from kinko.web.deps import session
+from kinko.web.deps import DB
 from kinko.web.templating import render
 
 router = APIRouter()
@@ -30,7 +30,7 @@ def _demo_only(request: Request) -> None:
 @router.get("/demo/mailbox", response_class=HTMLResponse, include_in_schema=False,
             dependencies=[Depends(_demo_only)])
 def mailbox_page(request: Request, limit: int = Query(50, ge=1, le=500),
-                 s: Session = Depends(session)) -> HTMLResponse:
+                 s: Session = DB) -> HTMLResponse:
     return render(request, "mailbox.html", mails=mailbox(s, limit=limit),
                   bounces=undeliverable_since(s, clock.now()))
 
@@ -40,7 +40,7 @@ def mailbox_page(request: Request, limit: int = Query(50, ge=1, le=500),
 def mailbox_api(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
                 to: str | None = Query(None, max_length=254,
                                        description="only mail to this address"),
-                s: Session = Depends(session)) -> dict[str, Any]:
+                s: Session = DB) -> dict[str, Any]:
     """Only in demo mode. Newest first; times are Japan time (ISO 8601)."""
     return {
         "messages": [{**asdict(m), "received_at": m.received_at.isoformat()}

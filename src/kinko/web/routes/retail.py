@@ -24,7 +24,7 @@ from kinko.money import Yen
 from kinko.transfers import service as transfers
 from kinko.transfers.rules import Limits
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
-from kinko.web.deps import session
+from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.stepup import StepUpAnswers, plan, prove
 
@@ -58,7 +58,7 @@ def _step_up_details(i: Instruction) -> dict[str, Any]:
 # --- inquiries -----------------------------------------------------------------------------
 
 @router.get("/me", summary="ログイン中のお客さま / the caller")
-def me(c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[str, Any]:
+def me(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
     """Who is logged in, and the previous login's time and place (AUTH-13)."""
     from kinko.auth.sessions import previous_login
 
@@ -71,7 +71,7 @@ def me(c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[str, 
 
 
 @router.get("/accounts", summary="残高照会 / balances")
-def accounts(c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[str, Any]:
+def accounts(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
     return {"accounts": [b.__dict__ | {"as_of": b.as_of.isoformat()}
                          for b in inquiries.balances(s, c.actor)]}
 
@@ -79,7 +79,7 @@ def accounts(c: Caller = Depends(caller), s: Session = Depends(session)) -> dict
 @router.get("/accounts/{account_id}/statement", summary="入出金明細 / statement")
 def statement(account_id: int, date_from: date | None = None, date_to: date | None = None,
               page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=200),
-              c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[str, Any]:
+              c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
     st = inquiries.statement(s, c.actor, account_id, date_from=date_from, date_to=date_to,
                              page=page, page_size=page_size)
     return {"account_id": st.account_id, "date_from": st.date_from.isoformat(),
@@ -93,7 +93,7 @@ def statement(account_id: int, date_from: date | None = None, date_to: date | No
 @router.get("/accounts/{account_id}/statement.csv", response_class=PlainTextResponse,
             summary="入出金明細 CSV / statement as CSV")
 def statement_csv(account_id: int, date_from: date | None = None, date_to: date | None = None,
-                  c: Caller = Depends(caller), s: Session = Depends(session)
+                  c: Caller = Depends(caller), s: Session = DB
                   ) -> PlainTextResponse:
     text = inquiries.statement_csv(s, c.actor, account_id, date_from=date_from,
                                    date_to=date_to)
@@ -115,13 +115,13 @@ class PayeeIn(BaseModel):
 @router.get("/payees/lookup", summary="口座名義確認 / look up the payee's name")
 def payee_lookup(bank_code: str, branch_code: str, number: str,
                  account_type: str = "ordinary", c: Caller = Depends(caller),
-                 s: Session = Depends(session)) -> dict[str, Any]:
+                 s: Session = DB) -> dict[str, Any]:
     return transfers.lookup_payee(s, bank_code=bank_code, branch_code=branch_code,
                                   account_type=account_type, number=number).__dict__
 
 
 @router.get("/payees", summary="登録振込先 / registered payees")
-def payees(c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[str, Any]:
+def payees(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
     from kinko.transfers import repository
 
     return {"payees": [{"id": p.id, "bank_code": p.bank_code, "branch_code": p.branch_code,
@@ -131,7 +131,7 @@ def payees(c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[s
 
 
 @router.post("/payees", status_code=201, summary="振込先の登録 / register a payee")
-def register_payee(body: PayeeIn, c: Caller = Depends(caller), s: Session = Depends(session)
+def register_payee(body: PayeeIn, c: Caller = Depends(caller), s: Session = DB
                    ) -> dict[str, Any]:
     p = transfers.register_payee(s, c.actor, **body.model_dump())
     return {"id": p.id, "holder_kana": p.holder_kana, "nickname": p.nickname}
@@ -158,7 +158,7 @@ class TransferIn(BaseModel):
 @router.post("/transfers", status_code=201,
              summary="振込・振替の入力 / enter a transfer (step 1 of 2)")
 def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(caller),
-                   s: Session = Depends(session)) -> dict[str, Any]:
+                   s: Session = DB) -> dict[str, Any]:
     """Shows the details, the fee and the payee's name, and what the confirmation needs."""
     data = body.model_dump()
     if body.payee_id is not None:
@@ -174,7 +174,7 @@ def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(ca
 @router.post("/transfers/{instruction_id}/confirm",
              summary="振込・振替の確定 / confirm with step-up (step 2 of 2)")
 def confirm_transfer(instruction_id: int, body: StepUpAnswers, key: IdempotencyKey,
-                     request: Request, c: Caller = Depends(caller), s: Session = Depends(session),
+                     request: Request, c: Caller = Depends(caller), s: Session = DB,
                      lang: str = Depends(language)) -> Any:
     scope, payload = f"transfer.confirm:{c.user.id}", {"instruction_id": instruction_id}
     if (earlier := replay(s, scope=scope, key=key, payload=payload)) is not None:
@@ -211,13 +211,13 @@ def _after_confirm(result: dict[str, Any], c: Caller, request: Request) -> JSONR
 @router.post("/transfers/{instruction_id}/cancel",
              summary="予約振込の取消 / cancel a future-dated transfer")
 def cancel_transfer(instruction_id: int, c: Caller = Depends(caller),
-                    s: Session = Depends(session)) -> dict[str, Any]:
+                    s: Session = DB) -> dict[str, Any]:
     return instruction_view(transfers.cancel(s, c.actor, instruction_id))
 
 
 @router.get("/instructions", summary="お取引の一覧 / instructions and their outcome")
 def list_instructions(page: int = Query(1, ge=1), c: Caller = Depends(caller),
-                      s: Session = Depends(session)) -> dict[str, Any]:
+                      s: Session = DB) -> dict[str, Any]:
     rows = instructions.list_for(s, c.actor, limit=50, offset=(page - 1) * 50)
     return {"instructions": [instruction_view(i) for i in rows]}
 
@@ -229,7 +229,7 @@ class LimitsIn(StepUpAnswers):
 
 
 @router.put("/limits", summary="振込限度額の変更 / change transfer limits")
-def change_limits(body: LimitsIn, c: Caller = Depends(caller), s: Session = Depends(session),
+def change_limits(body: LimitsIn, c: Caller = Depends(caller), s: Session = DB,
                   lang: str = Depends(language)) -> Any:
     """Lowering needs nothing more; raising needs the product's step-up (AUTH-3)."""
     from kinko import clock
@@ -250,7 +250,7 @@ def change_limits(body: LimitsIn, c: Caller = Depends(caller), s: Session = Depe
 
 
 @router.get("/limits", summary="振込限度額 / transfer limits in force")
-def get_limits(c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[str, Any]:
+def get_limits(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
     from kinko import clock
     from kinko.policy import policy_at
 

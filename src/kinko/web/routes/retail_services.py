@@ -30,7 +30,7 @@ from kinko.instructions.models import Instruction
 from kinko.money import Yen
 from kinko.payeasy import service as payeasy
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
-from kinko.web.deps import session
+from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.routes.retail import IdempotencyKey, instruction_view, rejection
 from kinko.web.stepup import StepUpAnswers, plan, prove
@@ -102,7 +102,7 @@ class PayEasyIn(BaseModel):
 
 
 @router.get("/payeasy/agencies", summary="収納機関の一覧 / Pay-easy collection agencies")
-def payeasy_agencies(c: Caller = Depends(caller), s: Session = Depends(session)
+def payeasy_agencies(c: Caller = Depends(caller), s: Session = DB
                      ) -> dict[str, Any]:
     return {"agencies": [a.__dict__ for a in payeasy.list_agencies(s)]}
 
@@ -111,7 +111,7 @@ def payeasy_agencies(c: Caller = Depends(caller), s: Session = Depends(session)
 def payeasy_lookup(agency_code: str = Query(..., min_length=1, max_length=20),
                    customer_number: str = Query(..., min_length=1, max_length=40),
                    confirmation_number: str = Query(..., min_length=1, max_length=20),
-                   c: Caller = Depends(caller), s: Session = Depends(session)
+                   c: Caller = Depends(caller), s: Session = DB
                    ) -> dict[str, Any]:
     bill = payeasy.lookup_bill(s, agency_code=agency_code, customer_number=customer_number,
                                confirmation_number=confirmation_number)
@@ -121,7 +121,7 @@ def payeasy_lookup(agency_code: str = Query(..., min_length=1, max_length=20),
 @router.post("/payeasy/payments", status_code=201,
              summary="ペイジー払込の入力 / enter a Pay-easy payment (step 1 of 2)")
 def enter_payeasy(body: PayEasyIn, key: IdempotencyKey, c: Caller = Depends(caller),
-                  s: Session = Depends(session)) -> dict[str, Any]:
+                  s: Session = DB) -> dict[str, Any]:
     """Shows the bill (agency, payee, amount, due date) and what the confirmation needs."""
     quote = payeasy.enter(s, c.actor, key=key, **body.model_dump())
     view = _quote_view(s, c, Operation.PAY_EASY, quote.instruction, quote.replayed)
@@ -133,7 +133,7 @@ def enter_payeasy(body: PayEasyIn, key: IdempotencyKey, c: Caller = Depends(call
              summary="ペイジー払込の確定 / confirm a Pay-easy payment with step-up (step 2 of 2)")
 def confirm_payeasy(instruction_id: int, body: StepUpAnswers, key: IdempotencyKey,
                     request: Request, c: Caller = Depends(caller),
-                    s: Session = Depends(session), lang: str = Depends(language)) -> Any:
+                    s: Session = DB, lang: str = Depends(language)) -> Any:
     return _confirm(s, c, request, lang, name="payeasy", operation=Operation.PAY_EASY,
                     instruction_id=instruction_id, body=body, key=key,
                     confirm=payeasy.confirm)
@@ -160,7 +160,7 @@ def _deposit_view(d: TimeDeposit) -> dict[str, Any]:
 
 
 @router.get("/time-deposits", summary="定期預金の一覧 / time deposits")
-def time_deposits(c: Caller = Depends(caller), s: Session = Depends(session)
+def time_deposits(c: Caller = Depends(caller), s: Session = DB
                   ) -> dict[str, Any]:
     return {"time_deposits": [_deposit_view(d) for d in deposits.list_deposits(s, c.actor)]}
 
@@ -168,7 +168,7 @@ def time_deposits(c: Caller = Depends(caller), s: Session = Depends(session)
 @router.post("/time-deposits", status_code=201,
              summary="定期預金の作成の入力 / enter a time deposit (step 1 of 2)")
 def enter_time_deposit(body: TimeDepositIn, key: IdempotencyKey, c: Caller = Depends(caller),
-                       s: Session = Depends(session)) -> dict[str, Any]:
+                       s: Session = DB) -> dict[str, Any]:
     """Shows the term, the start and maturity dates, the rate and the expected interest."""
     quote = deposits.enter_opening(s, c.actor, key=key, **body.model_dump())
     view = _quote_view(s, c, Operation.FUND_MOVEMENT, quote.instruction, quote.replayed)
@@ -180,7 +180,7 @@ def enter_time_deposit(body: TimeDepositIn, key: IdempotencyKey, c: Caller = Dep
              summary="定期預金の作成の確定 / confirm a time deposit with step-up (step 2 of 2)")
 def confirm_time_deposit(instruction_id: int, body: StepUpAnswers, key: IdempotencyKey,
                          request: Request, c: Caller = Depends(caller),
-                         s: Session = Depends(session), lang: str = Depends(language)) -> Any:
+                         s: Session = DB, lang: str = Depends(language)) -> Any:
     return _confirm(s, c, request, lang, name="time_deposit",
                     operation=Operation.FUND_MOVEMENT, instruction_id=instruction_id,
                     body=body, key=key, confirm=deposits.confirm_opening)
@@ -190,7 +190,7 @@ def confirm_time_deposit(instruction_id: int, body: StepUpAnswers, key: Idempote
              summary="定期預金の中途解約の入力 / enter an early cancellation (step 1 of 2)")
 def enter_time_deposit_cancellation(deposit_id: int, key: IdempotencyKey,
                                     c: Caller = Depends(caller),
-                                    s: Session = Depends(session)) -> dict[str, Any]:
+                                    s: Session = DB) -> dict[str, Any]:
     """Shows the interest at the early-cancellation rate, the tax and the payout."""
     quote = deposits.enter_cancellation(s, c.actor, key=key, deposit_id=deposit_id)
     view = _quote_view(s, c, Operation.FUND_MOVEMENT, quote.instruction, quote.replayed)
@@ -204,7 +204,7 @@ def enter_time_deposit_cancellation(deposit_id: int, key: IdempotencyKey,
 def confirm_time_deposit_cancellation(instruction_id: int, body: StepUpAnswers,
                                       key: IdempotencyKey, request: Request,
                                       c: Caller = Depends(caller),
-                                      s: Session = Depends(session),
+                                      s: Session = DB,
                                       lang: str = Depends(language)) -> Any:
     return _confirm(s, c, request, lang, name="time_deposit_cancel",
                     operation=Operation.FUND_MOVEMENT, instruction_id=instruction_id,
@@ -227,14 +227,14 @@ def _card_view(card: CardView) -> dict[str, Any]:
 
 
 @router.get("/debit-cards", summary="デビットカードの一覧 / debit cards")
-def debit_cards(c: Caller = Depends(caller), s: Session = Depends(session)) -> dict[str, Any]:
+def debit_cards(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
     return {"debit_cards": [_card_view(card) for card in debitcards.list_cards(s, c.actor)]}
 
 
 @router.post("/debit-cards", status_code=201,
              summary="デビットカードの登録 / register a debit card (with step-up)")
 def register_debit_card(body: DebitCardIn, key: IdempotencyKey, request: Request,
-                        c: Caller = Depends(caller), s: Session = Depends(session),
+                        c: Caller = Depends(caller), s: Session = DB,
                         lang: str = Depends(language)) -> Any:
     """The step-up is bound to the account and the card; the card is registered only after
     it succeeds. The card number is never stored or echoed (its last four digits are)."""
@@ -269,5 +269,5 @@ def _created(response: JSONResponse) -> JSONResponse:
 @router.post("/debit-cards/{card_id}/cancel",
              summary="デビットカードの解除 / cancel a debit card")
 def cancel_debit_card(card_id: int, c: Caller = Depends(caller),
-                      s: Session = Depends(session)) -> dict[str, Any]:
+                      s: Session = DB) -> dict[str, Any]:
     return {"debit_card": _card_view(debitcards.cancel_card(s, c.actor, card_id))}
