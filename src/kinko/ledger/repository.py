@@ -310,3 +310,37 @@ def set_state(session: Session, account_id: int, state: AccountState) -> Account
         return None
     session.execute(update(Account).where(Account.id == account_id).values(state=state))
     return old
+
+
+# --- PostgreSQL bulk path (post_many) -----------------------------------------------------
+
+def reserve_entry_ids(session: Session, n: int) -> list[int]:
+    """``n`` fresh journal entry ids from the table's own sequence, in one round trip, so the
+    entries and their postings can be streamed with COPY (which returns nothing)."""
+    return list(session.connection().exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence('journal_entries', 'id')) "
+        "FROM generate_series(1, %(n)s)", {"n": n}).scalars())
+
+
+def copy_rows(session: Session, table: str, columns: Sequence[str],
+              rows: Sequence[Sequence[Any]]) -> None:
+    """Stream rows into ``table`` with COPY … FROM STDIN on the session's own connection (so
+    in its transaction): the fastest way PostgreSQL takes many rows."""
+    if not rows:
+        return
+    dbapi = session.connection().connection.driver_connection
+    assert dbapi is not None
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def add_to_balances_pg(session: Session, nets: dict[int, int]) -> None:
+    """All net movements in one UPDATE (the rows are already locked in id order)."""
+    moved = sorted((k, v) for k, v in nets.items() if v)
+    if moved:
+        session.connection().exec_driver_sql(
+            "UPDATE accounts a SET balance = a.balance + v.net "
+            "FROM unnest(%(ids)s::bigint[], %(nets)s::bigint[]) AS v(id, net) WHERE a.id = v.id",
+            {"ids": [k for k, _ in moved], "nets": [v for _, v in moved]})
