@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_starttls: bool = False
     mail_from: str = "Kinko Bank <no-reply@kinko.example.jp>"
+    # The request header in which the bank's edge proxy puts the client's country (ISO 3166
+    # alpha-2, from its geolocation of the address); empty = not known, treated as Japan.
+    country_header: str = "X-Client-Country"
     # Demo mode shows the demo bank's overview without login; never enable it in production.
     demo: bool = False
 

@@ -174,3 +174,27 @@ def test_limits_lower_freely_raise_with_step_up(customer: Customer, db: Database
     raised = customer.client.put("/api/v1/limits", json={
         "per_transaction": 9_000, "daily": 9_000, "otp_code": customer.otp(db)})
     assert raised.status_code == 200, raised.text
+
+
+@pytest.mark.req("OVS-1")
+def test_use_from_abroad_is_recorded_and_fund_movements_refused(customer: Customer,
+                                                                 db: Database) -> None:
+    from sqlalchemy import select
+
+    from kinko.audit.models import AuditEvent
+
+    abroad = {"X-Client-Country": "US"}
+    assert customer.client.get("/api/v1/accounts", headers=abroad).status_code == 200
+    refused = customer.client.post("/api/v1/transfers", headers=abroad | _key(), json={
+        "from_account_id": customer.account_id, "amount": 1_000, "bank_code": "0999",
+        "branch_code": customer.payee[0], "account_type": "ordinary",
+        "number": customer.payee[1]})
+    assert 400 <= refused.status_code < 500
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert customer.client.get("/api/v1/instructions").json()["instructions"] == []
+    with db.transaction() as s:
+        actions = s.scalars(select(AuditEvent.action).where(
+            AuditEvent.action.like("access.abroad%"))).all()
+    assert sorted(actions) == ["access.abroad", "access.abroad.refused"]
+    bad = customer.client.get("/api/v1/accounts", headers={"X-Client-Country": "???"})
+    assert 400 <= bad.status_code < 500

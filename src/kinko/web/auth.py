@@ -82,12 +82,52 @@ async def check_csrf(request: Request) -> None:
         raise CsrfRefused
 
 
+# OVS-1: which function an unsafe request is, for the use-from-abroad rule (prefix → function).
+_FUNCTIONS = (
+    ("/api/v1/transfers", "transfer"), ("/banking/transfer", "transfer"),
+    ("/api/v1/payeasy/payments", "payeasy"), ("/api/v1/time-deposits", "time_deposit"),
+    ("/api/v1/debit-cards", "debit_card"),
+)
+
+
+def _function_of(request: Request) -> str:
+    if request.method not in SAFE_METHODS:
+        for prefix, function in _FUNCTIONS:
+            if request.url.path.startswith(prefix):
+                return function
+    return "inquiry"
+
+
+def _check_country(request: Request, token: str) -> None:
+    """Use from abroad is recorded, and refused where the bank says so (OVS-1). The record is
+    committed in its own transaction — taken before the request's own transaction touches the
+    database, so that SQLite's single writer is free — so a refusal still leaves its trace."""
+    country = request.headers.get(get_settings().country_header, "").strip()
+    if not country or country.upper() == "JP":
+        return
+    from kinko.auth.repository import session_by_token_hash
+    from kinko.auth.sessions import token_hash
+    from kinko.parties.access import AccessDecision, record_access_country
+    from kinko.web.deps import database
+
+    def decide(s: Session) -> AccessDecision | None:
+        row = session_by_token_hash(s, token_hash(token))
+        if row is None:
+            return None  # no session: authenticate() answers that
+        return record_access_country(s, row.user_id, country, _function_of(request))
+
+    decision = database(request).run(decide)
+    if decision is not None:
+        decision.raise_if_refused()
+
+
 async def caller(request: Request, s: Session = DB) -> Caller:
     """The authenticated caller, or 401 problem+json."""
     token, from_cookie = token_of(request)
     if not token:
         raise SessionExpired(detail="no session")
     await check_csrf(request)
+    _check_country(request, token)
     row = authenticate(s, token)
     return Caller(token, from_cookie, row, get_user(s, row.user_id))
 
