@@ -198,3 +198,23 @@ def test_use_from_abroad_is_recorded_and_fund_movements_refused(customer: Custom
     assert sorted(actions) == ["access.abroad", "access.abroad.refused"]
     bad = customer.client.get("/api/v1/accounts", headers={"X-Client-Country": "???"})
     assert 400 <= bad.status_code < 500
+
+
+@pytest.mark.req("XFER-9")
+@pytest.mark.req("INQ-1")
+def test_incoming_transfer_list_shows_remitter_and_edi(customer: Customer, db: Database) -> None:
+    from kinko.clearing.service import receive_incoming
+    from kinko.ledger.models import Account
+
+    with db.transaction() as s:
+        account = s.get(Account, customer.account_id)
+        assert account is not None
+        receive_incoming(s, to_branch=account.branch_code, to_account_type="ordinary",
+                         to_number=account.number, amount=45_000,
+                         remitter_name_kana="ｽｽﾞｷ ｲﾁﾛｳ", remitter_bank_code="0005",
+                         remitter_branch_code="001", edi="INV-2026-001", reference="in-1")
+    body = customer.client.get(f"/api/v1/accounts/{customer.account_id}/incoming").json()
+    [line] = body["incoming"]
+    assert (line["amount"], line["remitter"], line["edi"]) == (45_000, "ｽｽﾞｷ ｲﾁﾛｳ",
+                                                                "INV-2026-001")
+    assert customer.client.get("/api/v1/accounts/999999/incoming").status_code == 404

@@ -102,6 +102,24 @@ def statement_csv(account_id: int, date_from: date | None = None, date_to: date 
         headers={"Content-Disposition": f'attachment; filename="statement-{account_id}.csv"'})
 
 
+@router.get("/accounts/{account_id}/incoming",
+            summary="振込入金明細 / incoming transfers with remitter names (INQ-1, XFER-9)")
+def incoming(account_id: int, date_from: date | None = None, date_to: date | None = None,
+             page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=200),
+             c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    from kinko.clearing.service import incoming_transfers
+
+    account = inquiries.own_account(s, c.actor, account_id)
+    lines = incoming_transfers(s, account.id, date_from=date_from, date_to=date_to,
+                               limit=page_size, offset=(page - 1) * page_size)
+    return {"account_id": account.id, "page": page, "page_size": page_size,
+            "incoming": [{"value_date": ln.value_date.isoformat(), "amount": ln.amount,
+                          "remitter": ln.remitter_name_kana,
+                          "remitter_bank": ln.remitter_bank_name,
+                          "remitter_branch": ln.remitter_branch_name, "edi": ln.edi,
+                          "reference": ln.reference} for ln in lines]}
+
+
 # --- payees ----------------------------------------------------------------------------------
 
 class PayeeIn(BaseModel):
