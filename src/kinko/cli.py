@@ -10,6 +10,7 @@ from kinko.bench.cli import app as bench_app
 from kinko.calendar.cli import app as calendar_app
 from kinko.clearing.cli import incoming, other_banks
 from kinko.db.cli import app as db_app
+from kinko.demo.call import call
 from kinko.demo.cli import app as demo_app
 from kinko.demo.cli import serve
 from kinko.notifications.cli import bounce, sink
@@ -34,6 +35,7 @@ app.command()(serve)
 demo_app.command("incoming")(incoming)
 demo_app.command("other-banks")(other_banks)
 demo_app.command("otp")(otp_command)
+demo_app.command("call")(call)
 mail_app = typer.Typer(help="メール / e-mail notices", no_args_is_help=True)
 mail_app.command("sink")(sink)
 mail_app.command("bounce")(bounce)

@@ -15,7 +15,7 @@ from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
-from kinko.web.routes import auth_api, demo, health, retail, retail_services
+from kinko.web.routes import auth_api, demo, health, retail, retail_services, telephony
 
 STATIC = Path(__file__).parent / "static"
 
@@ -41,6 +41,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(demo.router)
     app.include_router(retail.router)
     app.include_router(retail_services.router)
+    app.include_router(telephony.router)
     app.include_router(banking.router)
     app.include_router(recall_pages.router)
     app.include_router(auth_pages.router)
