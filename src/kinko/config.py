@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # The request header in which the bank's edge proxy puts the client's country (ISO 3166
     # alpha-2, from its geolocation of the address); empty = not known, treated as Japan.
     country_header: str = "X-Client-Country"
+    # Client certificates verified by a TLS-terminating proxy (AUTH-11): the header it puts
+    # the URL-encoded PEM in, honoured only from these proxy addresses.
+    client_cert_header: str = "X-SSL-Client-Cert"
+    trusted_proxies: tuple[str, ...] = ()
     # Demo mode shows the demo bank's overview without login; never enable it in production.
     demo: bool = False
 

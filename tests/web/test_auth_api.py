@@ -251,6 +251,20 @@ def test_certificate_login_uses_the_certificate_the_tls_server_verified(
                             json={"password": "Kari3Login"},
                             headers={"User-Agent": "Mozilla/5.0 (iPhone) Mobile/15E148"})
         is_problem(phone, 409, "AUTH_FACTOR_NOT_AVAILABLE")    # PC only (AUTH-11)
+    # Behind a TLS-terminating proxy: the forwarded certificate counts only from a trusted
+    # proxy address; from anyone else the header is ignored.
+    from urllib.parse import quote
+
+    forwarded = {"X-SSL-Client-Cert": quote(pem)}
+    with TestClient(app, headers=JSON) as untrusted:
+        is_problem(untrusted.post("/api/v1/auth/login/corporate-certificate",
+                                  json={"password": "Kari3Login"}, headers=forwarded), 401,
+                   "AUTH_CERTIFICATE_REJECTED")
+    proxied_app = create_app(db, Settings(trusted_proxies=("testclient",)))
+    with TestClient(proxied_app, headers=JSON) as proxied:
+        done = proxied.post("/api/v1/auth/login/corporate-certificate",
+                            json={"password": "Kari3Login"}, headers=forwarded)
+        assert done.json()["status"] == "change_required", done.text
 
 
 # --- the logged-in customer ---------------------------------------------------------------

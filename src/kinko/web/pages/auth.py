@@ -130,7 +130,23 @@ def client_certificate(request: Request) -> str | None:
     if chain:
         first = next(iter(chain), None)
         return first if isinstance(first, str) else None
-    return None
+    return _certificate_from_proxy(request)
+
+
+def _certificate_from_proxy(request: Request) -> str | None:
+    """The certificate a TLS-terminating proxy verified and forwarded (AUTH-11): taken only
+    from the configured header, and only when the request comes from a trusted proxy address
+    — from anyone else the header is ignored, since a certificate alone proves nothing."""
+    from urllib.parse import unquote
+
+    settings = request.app.state.settings
+    peer = request.client.host if request.client else None
+    if not settings.client_cert_header or peer not in settings.trusted_proxies:
+        return None
+    value = request.headers.get(settings.client_cert_header, "")
+    pem = unquote(value).strip()  # nginx's $ssl_client_escaped_cert is URL-encoded PEM
+    return pem if pem.startswith("-----BEGIN CERTIFICATE-----") and len(pem) < 20_000 \
+        else None
 
 
 def safe_next(value: str | None) -> str:
