@@ -60,6 +60,42 @@ def _reset_password(session: Session, payload: Mapping[str, Any], *, actor: str,
                                               actor=actor)
 
 
+def _reissue_token(reason: str) -> Handler:
+    """Reissue a user's hard token (CRED-1): free at expiry or for a defect, the policy's fee
+    for a lost one, charged through the ledger to the customer's account."""
+
+    def run(session: Session, payload: Mapping[str, Any], *, actor: str,
+            request_id: int) -> str:
+        import secrets
+
+        from kinko.auth import repository as repo
+        from kinko.auth import tokens
+        from kinko.auth.models import TokenIssueReason, TokenKind, TokenState
+        from kinko.auth.users import get_user
+        from kinko.errors import ValidationFailed
+        from kinko.ledger.books import book
+        from kinko.ledger.models import Account, AccountType
+
+        user = get_user(session, int(payload["user_id"]))
+        old = [t for t in repo.tokens_of_user(
+            session, user.id, (TokenState.ACTIVE, TokenState.STOPPED, TokenState.EXPIRED))
+            if t.kind is TokenKind.HARD]
+        if not old:
+            raise ValidationFailed(detail="the user has no hard token to replace")
+        paying = session.query(Account.id).filter(
+            Account.customer_id == user.customer_id, Account.type == AccountType.ORDINARY
+        ).order_by(Account.id).first()
+        issued = tokens.issue_hard_token(
+            session, contract_id=user.contract_id, serial=f"ET-{secrets.token_hex(5).upper()}",
+            reason=TokenIssueReason(reason), user_id=user.id, activate=True,
+            replaces_serial=old[-1].serial, actor=actor,
+            fee_accounts=tokens.FeeAccounts(book(session, "fee_income"),
+                                            paying[0] if paying else None))
+        return f"{issued.serial} (fee {issued.fee_yen} yen, request {request_id})"
+
+    return run
+
+
 _STAFF = frozenset({OperatorRole.TELLER, OperatorRole.SECURITY})
 _SECURITY = frozenset({OperatorRole.SECURITY})
 
@@ -73,4 +109,11 @@ ACTIONS: dict[str, ActionSpec] = {
     # AUTH-10: reset a forgotten password to a temporary one, mailed on paper.
     "auth.reset_password": ActionSpec(_reset_password, _STAFF, _SECURITY, _needs("user_id"),
                                       summary=lambda _password: "temporary password issued"),
+    # CRED-1: reissue a hard token — after loss (fee), at expiry or for a defect (free).
+    "auth.reissue_token_lost": ActionSpec(_reissue_token("lost"), _STAFF, _SECURITY,
+                                          _needs("user_id"), summary=lambda out: out),
+    "auth.reissue_token_expiry": ActionSpec(_reissue_token("expiry"), _STAFF, _SECURITY,
+                                            _needs("user_id"), summary=lambda out: out),
+    "auth.reissue_token_defect": ActionSpec(_reissue_token("defect"), _STAFF, _SECURITY,
+                                            _needs("user_id"), summary=lambda out: out),
 }

@@ -58,6 +58,9 @@ OPERATOR_SESSION = timedelta(hours=8)
 ACTIONS: dict[str, tuple[str, str]] = {
     "auth.release_lock": ("auth_user", "user_id"),
     "auth.reset_password": ("auth_user", "user_id"),
+    "auth.reissue_token_lost": ("auth_user", "user_id"),
+    "auth.reissue_token_expiry": ("auth_user", "user_id"),
+    "auth.reissue_token_defect": ("auth_user", "user_id"),
     "auth.resume_service": ("compromise_report", "report_id"),
 }
 
