@@ -51,15 +51,26 @@ from datetime import datetime
 from datetime import time as time_of_day
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Barrier
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
-from sqlalchemy import URL, Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy import URL, create_engine, func, select, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kinko import clock
+from kinko.bench.pg import (
+    BenchError,
+    checkpoint,
+    fail,
+    last_line,
+    libpq_env,
+    one_line,
+    parse_tps,
+    percentile_ms,
+    postgres_url,
+    scratch_databases,
+)
 from kinko.errors import DomainError
 
 ACTOR = "bench"
@@ -78,43 +89,18 @@ PAYEE_NUMBERS = 2_000_000    # … into 001-(2000000 + i), so the totals tell th
 _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)
 
 
-class BenchError(Exception):
-    """A condition that ends the bench with a one-line message and exit code 2."""
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"エラー / error: {message}", err=True)
-    raise typer.Exit(code)
 
 
-def _one_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    lines = str(orig).strip().splitlines()
-    return lines[0] if lines else type(orig).__name__
 
 
-def _last_line(output: str) -> str:
-    lines = [line for line in output.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
 
 
 # --- figures ------------------------------------------------------------------------------
 
-def percentile_ms(samples: Sequence[float], pct: int) -> float:
-    """The ``pct``-th percentile of ``samples`` (seconds) in milliseconds; 0 when empty."""
-    if not samples:
-        return 0.0
-    if len(samples) == 1:
-        return samples[0] * 1000
-    return statistics.quantiles(samples, n=100, method="inclusive")[pct - 1] * 1000
 
 
-def parse_tps(output: str) -> float:
-    """pgbench's TPS excluding connection set-up, the figure comparable with ours."""
-    match = _TPS.search(output)
-    if match is None:
-        raise BenchError("pgbench printed no 'tps = … (without initial connection time)' line")
-    return float(match.group(1))
 
 
 @dataclass
@@ -201,59 +187,12 @@ class Report:
 
 # --- URLs and scratch databases -------------------------------------------------------------
 
-def postgres_url(database_url: str) -> URL:
-    """The SQLAlchemy URL if it names PostgreSQL, with psycopg 3 as the driver; else BenchError."""
-    try:
-        url = make_url(database_url)
-    except ArgumentError as exc:
-        raise BenchError(f"not a database URL: {database_url!r}") from exc
-    if url.get_backend_name() != "postgresql":
-        raise BenchError(f"the API bench needs PostgreSQL, not {url.get_backend_name()!r} "
-                         "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)")
-    # A bare postgresql:// would pick psycopg2, which Kinko does not install.
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    return url
 
 
-def libpq_env(url: URL) -> dict[str, str]:
-    """libpq environment for pgbench: the password travels in PGPASSWORD, never in argv."""
-    env = dict(os.environ)
-    query_host = url.query.get("host")
-    host = url.host or (query_host if isinstance(query_host, str) else None)
-    for key, value in (("PGHOST", host), ("PGPORT", str(url.port) if url.port else None),
-                       ("PGUSER", url.username), ("PGPASSWORD", url.password)):
-        if value:
-            env[key] = str(value)
-        else:
-            env.pop(key, None)
-    env.setdefault("PGCONNECT_TIMEOUT", "10")
-    return env
 
 
-@contextmanager
-def scratch_databases(admin: Engine, url: URL, *prefixes: str) -> Iterator[list[URL]]:
-    """Create one uniquely named database per prefix on ``url``'s server; drop them after."""
-    suffix = uuid.uuid4().hex[:10]
-    created: list[str] = []
-    try:
-        for prefix in prefixes:
-            name = f"{prefix}_{suffix}"
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            created.append(name)
-        yield [url.set(database=name) for name in created]
-    finally:
-        for name in created:
-            # FORCE ends the connections a killed server worker may have left behind.
-            with suppress(SQLAlchemyError), admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def _checkpoint(admin: Engine) -> None:
-    """Flush the set-up's dirty pages so that neither measurement pays for them."""
-    with suppress(DBAPIError), admin.connect() as conn:
-        conn.execute(text("CHECKPOINT"))
 
 
 def _render(url: URL) -> str:
@@ -423,7 +362,7 @@ def serve(url: URL, moment: datetime, workers: int) -> Iterator[str]:
 
         def server_log() -> str:
             log.seek(0)
-            return _last_line(log.read())
+            return last_line(log.read())
 
         try:
             base = f"http://127.0.0.1:{port}"
@@ -584,7 +523,7 @@ def _client(plan: _Plan, barrier: Barrier, results: Any) -> None:
             result.elapsed += clock_() - start
             barrier.wait()          # the parent runs pgbench once every client is idle
     except Exception as exc:  # any failure is reported to the parent as one line
-        result.error = f"client {plan.setup.index}: {type(exc).__name__}: {_one_line(exc)}"
+        result.error = f"client {plan.setup.index}: {type(exc).__name__}: {one_line(exc)}"
         with suppress(Exception):
             barrier.abort()
     finally:
@@ -670,7 +609,7 @@ def _pgbench_init(pgbench: str, url: URL, scale: int) -> None:
         [pgbench, "-i", "-q", "-s", str(scale), str(url.database)],
         env=libpq_env(url), capture_output=True, text=True, check=False)
     if init.returncode != 0:
-        raise BenchError(f"pgbench -i failed: {_last_line(init.stderr)}")
+        raise BenchError(f"pgbench -i failed: {last_line(init.stderr)}")
 
 
 def _pgbench_round(pgbench: str, url: URL, clients: int, seconds: float) -> float:
@@ -679,7 +618,7 @@ def _pgbench_round(pgbench: str, url: URL, clients: int, seconds: float) -> floa
          "-T", str(max(1, round(seconds))), "-n", str(url.database)],
         env=libpq_env(url), capture_output=True, text=True, check=False)
     if bench.returncode != 0:
-        raise BenchError(f"pgbench failed: {_last_line(bench.stderr)}")
+        raise BenchError(f"pgbench failed: {last_line(bench.stderr)}")
     return parse_tps(bench.stdout)
 
 
@@ -699,7 +638,7 @@ def measure(database_url: str, clients: int, seconds: float, workers: int) -> Re
                 conn.execute(text("SELECT 1"))
         except DBAPIError as exc:
             where = f"{url.host or 'localhost'}:{url.port or 5432}"
-            raise BenchError(f"cannot connect to PostgreSQL at {where}: {_one_line(exc)}"
+            raise BenchError(f"cannot connect to PostgreSQL at {where}: {one_line(exc)}"
                              ) from exc
         moment = bench_moment(clock.now())
         with scratch_databases(admin, url, "kinko_bench_api", "kinko_pgbench") as (api_url,
@@ -707,7 +646,7 @@ def measure(database_url: str, clients: int, seconds: float, workers: int) -> Re
             setups, before = _prepare(api_url, clients, moment)
             scale = pgbench_scale(clients)
             _pgbench_init(pgbench, pg_url, scale)
-            _checkpoint(admin)
+            checkpoint(admin)
 
             def reference(round_seconds: float) -> float:
                 return _pgbench_round(pgbench, pg_url, clients, round_seconds)
@@ -770,13 +709,13 @@ def run(database_url: str, clients: int, seconds: float, workers: int,
     try:
         report = measure(database_url, clients, seconds, workers)
     except BenchError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyboardInterrupt:
-        _fail("interrupted; API server stopped, scratch databases dropped", code=130)
+        fail("interrupted; API server stopped, scratch databases dropped", code=130)
     except (SQLAlchemyError, OSError) as exc:
-        _fail(f"{type(exc).__name__}: {_one_line(exc)}")
+        fail(f"{type(exc).__name__}: {one_line(exc)}")
     except DomainError as exc:  # the scratch bank refused its own set-up: a bug to report
-        _fail(f"{exc.code}: {exc.describe()}")
+        fail(f"{exc.code}: {exc.describe()}")
     _print(report)
     if json_output:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False))

@@ -28,20 +28,30 @@ import statistics
 import subprocess
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Barrier
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 from sqlalchemy import URL, Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from kinko.bench.pg import (
+    BenchError,
+    checkpoint,
+    fail,
+    last_line,
+    libpq_env,
+    one_line,
+    parse_tps,
+    percentile_ms,
+    postgres_url,
+    scratch_databases,
+)
 from kinko.db.engine import Database
 from kinko.db.migrate import upgrade
 from kinko.ledger.books import ensure_books
@@ -69,13 +79,8 @@ ACTOR = "bench"
 _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)
 
 
-class BenchError(Exception):
-    """A condition that ends the bench with a one-line message and exit code 2."""
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"エラー / error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 # --- figures ------------------------------------------------------------------------------
@@ -139,56 +144,14 @@ class Report:
         return out
 
 
-def percentile_ms(samples: Sequence[float], pct: int) -> float:
-    """The ``pct``-th percentile of ``samples`` (seconds) in milliseconds; 0 when empty."""
-    if not samples:
-        return 0.0
-    if len(samples) == 1:
-        return samples[0] * 1000
-    return statistics.quantiles(samples, n=100, method="inclusive")[pct - 1] * 1000
 
 
-def parse_tps(output: str) -> float:
-    """pgbench's TPS excluding connection set-up, the figure comparable with ours."""
-    match = _TPS.search(output)
-    if match is None:
-        raise BenchError("pgbench printed no 'tps = … (without initial connection time)' line")
-    return float(match.group(1))
 
 
 # --- URLs and scratch databases -------------------------------------------------------------
 
-def postgres_url(database_url: str) -> URL:
-    """The SQLAlchemy URL if it names PostgreSQL, with psycopg 3 as the driver; else BenchError."""
-    try:
-        url = make_url(database_url)
-    except ArgumentError as exc:
-        raise BenchError(f"not a database URL: {database_url!r}") from exc
-    if url.get_backend_name() != "postgresql":
-        raise BenchError(f"the ledger bench needs PostgreSQL, not {url.get_backend_name()!r} "
-                         "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)")
-    # A bare postgresql:// would pick psycopg2, which Kinko does not install.
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    return url
 
 
-def libpq_env(url: URL) -> dict[str, str]:
-    """libpq environment for pgbench: the same server and user as the SQLAlchemy URL.
-
-    The password travels in PGPASSWORD, never on the command line where ``ps`` would show it.
-    """
-    env = dict(os.environ)
-    query_host = url.query.get("host")
-    host = url.host or (query_host if isinstance(query_host, str) else None)
-    for key, value in (("PGHOST", host), ("PGPORT", str(url.port) if url.port else None),
-                       ("PGUSER", url.username), ("PGPASSWORD", url.password)):
-        if value:
-            env[key] = str(value)
-        else:
-            env.pop(key, None)
-    env.setdefault("PGCONNECT_TIMEOUT", "10")
-    return env
 
 
 def _admin_engine(url: URL) -> Engine:
@@ -196,38 +159,10 @@ def _admin_engine(url: URL) -> Engine:
                          connect_args={"connect_timeout": 10})
 
 
-def _one_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    lines = str(orig).strip().splitlines()
-    return lines[0] if lines else type(orig).__name__
 
 
-@contextmanager
-def scratch_databases(admin: Engine, url: URL, *prefixes: str) -> Iterator[list[URL]]:
-    """Create one uniquely named database per prefix on ``url``'s server; drop them after."""
-    suffix = uuid.uuid4().hex[:10]
-    names = [f"{prefix}_{suffix}" for prefix in prefixes]
-    created: list[str] = []
-    try:
-        for name in names:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            created.append(name)
-        yield [url.set(database=name) for name in names]
-    finally:
-        for name in created:
-            # FORCE ends connections a killed client may have left behind.
-            with suppress(SQLAlchemyError), admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def _checkpoint(admin: Engine) -> None:
-    """Flush dirty pages so a phase does not pay for the previous phase's writes.
-
-    Needs superuser or pg_checkpoint; without them the phases simply run without it.
-    """
-    with suppress(DBAPIError), admin.connect() as conn:
-        conn.execute(text("CHECKPOINT"))
 
 
 # --- the ledger phase -----------------------------------------------------------------------
@@ -362,7 +297,7 @@ def _client(plan: _Plan, barrier: Barrier, results: Any) -> None:
             result.elapsed += clock() - start
             barrier.wait()          # the parent runs pgbench once every client is idle
     except Exception as exc:  # any failure is reported to the parent as one line
-        result.error = f"client {plan.index}: {type(exc).__name__}: {_one_line(exc)}"
+        result.error = f"client {plan.index}: {type(exc).__name__}: {one_line(exc)}"
         with suppress(Exception):
             barrier.abort()
     finally:
@@ -449,7 +384,7 @@ def _prepare_ledger(url: URL) -> tuple[list[int], tuple[int, bool, int]]:
         upgrade(url_text)
     except SQLAlchemyError as exc:
         raise BenchError(f"building the scratch database with the migrations failed: "
-                         f"{_one_line(exc)}") from exc
+                         f"{one_line(exc)}") from exc
     db = Database(url_text, pool_size=1)
     try:
         with db.transaction() as session:
@@ -485,7 +420,7 @@ def _pgbench_init(pgbench: str, url: URL, scale: int) -> None:
         env=libpq_env(url), capture_output=True, text=True, check=False,
     )
     if init.returncode != 0:
-        raise BenchError(f"pgbench -i failed: {_last_line(init.stderr)}")
+        raise BenchError(f"pgbench -i failed: {last_line(init.stderr)}")
 
 
 def _pgbench_round(pgbench: str, url: URL, clients: int, seconds: float) -> float:
@@ -495,13 +430,10 @@ def _pgbench_round(pgbench: str, url: URL, clients: int, seconds: float) -> floa
         env=libpq_env(url), capture_output=True, text=True, check=False,
     )
     if bench.returncode != 0:
-        raise BenchError(f"pgbench failed: {_last_line(bench.stderr)}")
+        raise BenchError(f"pgbench failed: {last_line(bench.stderr)}")
     return parse_tps(bench.stdout)
 
 
-def _last_line(output: str) -> str:
-    lines = [line for line in output.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
 
 
 # --- the command ----------------------------------------------------------------------------
@@ -519,14 +451,14 @@ def measure(database_url: str, clients: int, seconds: float, batch: bool) -> Rep
                 conn.execute(text("SELECT 1"))
         except DBAPIError as exc:
             where = f"{url.host or 'localhost'}:{url.port or 5432}"
-            raise BenchError(f"cannot connect to PostgreSQL at {where}: {_one_line(exc)}"
+            raise BenchError(f"cannot connect to PostgreSQL at {where}: {one_line(exc)}"
                              ) from exc
         with scratch_databases(admin, url, "kinko_bench", "kinko_pgbench") as (ledger_url,
                                                                                pgbench_url):
             account_ids, before = _prepare_ledger(ledger_url)
             scale = pgbench_scale(clients)
             _pgbench_init(pgbench, pgbench_url, scale)
-            _checkpoint(admin)  # neither measurement pays for the set-up's dirty pages
+            checkpoint(admin)  # neither measurement pays for the set-up's dirty pages
 
             def reference(round_seconds: float) -> float:
                 return _pgbench_round(pgbench, pgbench_url, clients, round_seconds)
@@ -589,11 +521,11 @@ def run(database_url: str, clients: int, seconds: float, batch: bool, json_outpu
     try:
         report = measure(database_url, clients, seconds, batch)
     except BenchError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyboardInterrupt:
-        _fail("interrupted; scratch databases dropped", code=130)
+        fail("interrupted; scratch databases dropped", code=130)
     except (SQLAlchemyError, OSError) as exc:
-        _fail(f"{type(exc).__name__}: {_one_line(exc)}")
+        fail(f"{type(exc).__name__}: {one_line(exc)}")
     finally:
         signal.signal(signal.SIGTERM, previous)
     _print(report)
