@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kinko import clock
@@ -208,7 +208,7 @@ def verify(session: Session) -> VerifyReport:
             )
     elif report.checked:
         report.problems.append("chain head: missing while sealed events exist")
-    report.unsealed = len(session.execute(
-        select(AuditEvent.id).where(AuditEvent.chain_seq.is_(None))
-    ).all())
+    report.unsealed = session.execute(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.chain_seq.is_(None))
+    ).scalar_one()
     return report

@@ -137,9 +137,3 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
     while sealed := db.run(seal):
         report.sealed += sealed
     return report
-
-
-def pending_count(session: Session) -> int:
-    return len(session.execute(
-        select(OutboxMessage.id).where(OutboxMessage.state == OutboxState.PENDING)
-    ).all())

@@ -32,7 +32,6 @@ import json
 import multiprocessing as mp
 import os
 import queue
-import re
 import shutil
 import signal
 import socket
@@ -86,21 +85,8 @@ ROUND_SECONDS = 5.0          # API and pgbench rounds alternate at about this le
 PAYER_NUMBERS = 1_000_000    # client i pays from account 001-(1000000 + i) …
 PAYEE_NUMBERS = 2_000_000    # … into 001-(2000000 + i), so the totals tell them apart
 
-_TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)
-
-
-
-
-
-
-
-
-
 
 # --- figures ------------------------------------------------------------------------------
-
-
-
 
 
 @dataclass
@@ -186,13 +172,6 @@ class Report:
 
 
 # --- URLs and scratch databases -------------------------------------------------------------
-
-
-
-
-
-
-
 
 
 def _render(url: URL) -> str:

@@ -21,7 +21,6 @@ import multiprocessing as mp
 import os
 import queue
 import random
-import re
 import shutil
 import signal
 import statistics
@@ -75,12 +74,6 @@ MAX_TRANSFER = 10_000
 BATCH_SIZE = 500           # transfers per post_many transaction with --batch
 WARMUP_TRANSACTIONS = 20   # per client, before the clock starts (prepared statements, caches)
 ACTOR = "bench"
-
-_TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)
-
-
-
-
 
 
 # --- figures ------------------------------------------------------------------------------
@@ -144,25 +137,12 @@ class Report:
         return out
 
 
-
-
-
-
 # --- URLs and scratch databases -------------------------------------------------------------
-
-
-
 
 
 def _admin_engine(url: URL) -> Engine:
     return create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=False,
                          connect_args={"connect_timeout": 10})
-
-
-
-
-
-
 
 
 # --- the ledger phase -----------------------------------------------------------------------
@@ -432,8 +412,6 @@ def _pgbench_round(pgbench: str, url: URL, clients: int, seconds: float) -> floa
     if bench.returncode != 0:
         raise BenchError(f"pgbench failed: {last_line(bench.stderr)}")
     return parse_tps(bench.stdout)
-
-
 
 
 # --- the command ----------------------------------------------------------------------------
