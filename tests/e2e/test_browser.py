@@ -168,3 +168,19 @@ def operator_login(page: Any, site: Site, code: str) -> None:
     page.fill("input[name=key]", access_key(code))
     page.click("#operator-login button[type=submit]")
     page.wait_for_url(f"{site.url}/operator")
+
+
+def test_api_docs_render_offline_and_list_the_operations(page: Any, site: Site) -> None:
+    """Swagger UI from the app's own assets: the browser is refused anything from
+    another origin (the closed network of a bank), and the viewers still list the operations."""
+    outside: list[str] = []
+    page.route(re.compile(r"^(?!" + re.escape(site.url) + ").*"),
+               lambda route: (outside.append(route.request.url), route.abort()))
+    page.goto(f"{site.url}/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/api/v1/transfers" in p for p in paths), paths
+    page.goto(f"{site.url}/redoc")
+    assert page.url == f"{site.url}/docs"
+    assert not outside, outside
+    no_problems(site)
