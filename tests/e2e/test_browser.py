@@ -106,6 +106,13 @@ def test_retail_003_first_login_with_otp_and_forced_change_on_a_phone(
     assert phone.locator(f"#account-{site.demo.ids['sato_ordinary']}").is_visible()
     # Phone-friendly: nothing is wider than the screen.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    # The statement keeps every column on a phone: each row is a card of labelled cells.
+    phone.click(f"#account-{site.demo.ids['sato_ordinary']} h3 a")
+    phone.wait_for_selector("table.stack tbody tr")
+    salary = phone.locator("table.stack tbody tr", has_text="ｷﾕｳﾖ").first
+    description = salary.locator("td[data-label='摘要']")
+    assert description.is_visible() and "ｷﾕｳﾖ" in description.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     no_problems(site)
 
 

@@ -62,7 +62,7 @@ def test_transfer_journey_with_step_up(browser: Customer, db: Database) -> None:
     confirm = browser.client.post("/banking/transfer", data={
         "csrf_token": _csrf(form), "key": key.group(1), "from_account_id": str(browser.account_id),
         "bank_code": "0999", "branch_code": browser.payee[0], "account_type": "ordinary",
-        "number": browser.payee[1], "amount": "12,000"})
+        "number": browser.payee[1], "amount": "１２，０００"})  # as a Japanese keyboard types it
     assert confirm.status_code == 200, confirm.text
     assert "ｻﾄｳ ﾊﾅｺ" in confirm.text and "12,000円" in confirm.text  # shown before confirming
     action = re.search(r'action="(/banking/transfer/\d+/confirm)"', confirm.text)
