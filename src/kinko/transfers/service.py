@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.service import record
-from kinko.batch.service import enqueue, handler
 from kinko.calendar import get_calendar
 from kinko.config import get_settings
 from kinko.instructions import service as instructions
@@ -30,6 +29,7 @@ from kinko.ledger.models import Account, AccountType
 from kinko.ledger.rules import DEBITABLE, Leg
 from kinko.ledger.service import EntryRequest, post
 from kinko.money import parse_yen
+from kinko.outbox.service import enqueue, handler
 from kinko.parties.residency import check_allowed
 from kinko.policy import Policy, policy_at
 from kinko.transfers import repository as repo
