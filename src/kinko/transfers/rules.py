@@ -79,10 +79,6 @@ def check_per_transaction(amount: int, limits: Limits) -> None:
                                    f"{limits.per_transaction:,}")
 
 
-def is_raise(current: Limits, new: Limits) -> bool:
-    return new.per_transaction > current.per_transaction or new.daily > current.daily
-
-
 def check_new_limits(new: Limits, bank: Limits) -> None:
     if new.per_transaction < 0 or new.daily < 0:
         raise LimitRaiseNotAllowed(detail="limits cannot be negative")

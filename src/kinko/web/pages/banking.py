@@ -182,7 +182,9 @@ def transfer_confirm(request: Request, instruction_id: int, otp_code: str = Form
 def instruction_list(request: Request, c: Caller = Depends(caller),
                      s: Session = DB) -> HTMLResponse:
     """Every instruction with its outcome, including why one was not established (INS-2)."""
-    rows = instructions.list_for(s, c.actor, limit=100)
+    from kinko.inquiries.history import instructions_for
+
+    rows = instructions_for(s, c.actor, limit=100)
     return _page(request, c, "banking/instructions.html",
                  rows=[(i, instructions.details_of(i)) for i in rows])
 
