@@ -242,13 +242,9 @@ def test_limits_per_transaction_daily_lowering_and_raising(db: Database) -> None
         _enter(db, actor, acc, payees["same_branch"], amount=1_000_001)
     from kinko.transfers.rules import Limits
 
-    with pytest.raises(StepUpRequired):  # lowering needs the step-up too (AUTH-3)
-        db.run(lambda s: transfers.set_limits(s, actor, per_transaction=50_000, daily=60_000,
-                                              for_user=False, step_up=None))
-    lower = StepUpProof(actor.user_id, transfers.limits_digest(Limits(50_000, 60_000)),
-                        clock.now())
+    # Lowering needs no step-up (XFER-6): it can only protect the customer.
     db.run(lambda s: transfers.set_limits(s, actor, per_transaction=50_000, daily=60_000,
-                                          for_user=False, step_up=lower))
+                                          for_user=False, step_up=None))
     with pytest.raises(LimitExceeded):
         _enter(db, actor, acc, payees["same_branch"], amount=50_001)
     _confirm(db, actor, _enter(db, actor, acc, payees["same_branch"], amount=40_000))

@@ -144,6 +144,7 @@ class LimitChange:
     limits: rules.Limits
     for_user: bool
     digest: str
+    raises: bool  # only a raise needs the step-up (XFER-6)
 
 
 def request_limits(session: Session, actor: Actor, *, per_transaction: int, daily: int,
@@ -155,17 +156,21 @@ def request_limits(session: Session, actor: Actor, *, per_transaction: int, dail
     # PRD-4: contract-wide limits and per-user limits are set by the master or admin users.
     require_manager(session, actor, what="transfer limits")
     new = rules.Limits(per_transaction, daily)
-    rules.check_new_limits(new, bank_limits(session, actor, policy_at(clock.now())))
-    return LimitChange(new, for_user, limits_digest(new, for_user=for_user))
+    bank = bank_limits(session, actor, policy_at(clock.now()))
+    rules.check_new_limits(new, bank)
+    user_id = actor.user_id if for_user else None
+    current = rules.effective_limits(bank, repo.chosen_limits(session, actor.contract_id, user_id))
+    return LimitChange(new, for_user, limits_digest(new, for_user=for_user),
+                       raises=rules.is_raise(new, current))
 
 
 def set_limits(session: Session, actor: Actor, *, per_transaction: int, daily: int,
                for_user: bool, step_up: StepUpProof | None) -> rules.Limits:
-    """Step 2 (XFER-6, AUTH-3): every change, lower or higher, is made only with a step-up for
-    exactly this change; never above the bank's maximum."""
+    """Step 2 (XFER-6, AUTH-3): a raise is made only with a step-up for exactly this change;
+    a lowering needs none; never above the bank's maximum."""
     change = request_limits(session, actor, per_transaction=per_transaction, daily=daily,
                             for_user=for_user)
-    if (step_up is None or step_up.user_id != actor.user_id
+    if change.raises and (step_up is None or step_up.user_id != actor.user_id
             or step_up.operation_digest != change.digest):
         from kinko.instructions.errors import StepUpRequired
 

@@ -267,16 +267,22 @@ def request_limits(body: LimitsRequest, c: Caller = Depends(caller), s: Session 
                                       daily=body.daily, for_user=body.for_user)
     return {"per_transaction": change.limits.per_transaction, "daily": change.limits.daily,
             "for_user": change.for_user,
-            "step_up": plan(s, c, Operation.LIMIT_CHANGE, _limits_details(change.digest))}
+            "step_up": (plan(s, c, Operation.LIMIT_CHANGE, _limits_details(change.digest))
+                        if change.raises else None)}
 
 
 @router.put("/limits", summary="振込限度額の変更 / change transfer limits (step 2 of 2)")
 def change_limits(body: LimitsIn, request: Request, c: Caller = Depends(caller),
                   s: Session = DB, lang: str = Depends(language)) -> Any:
-    """Every change needs the product's step-up (AUTH-3), answered for exactly this change;
-    card cells come from ``POST /limits/change``. A success rotates the session token."""
+    """A raise needs the product's step-up (AUTH-3), answered for exactly this change (card
+    cells come from ``POST /limits/change``) and rotates the session token; a lowering needs
+    no second factor (XFER-6)."""
     change = transfers.request_limits(s, c.actor, per_transaction=body.per_transaction,
                                       daily=body.daily, for_user=body.for_user)
+    if not change.raises:
+        limits = transfers.set_limits(s, c.actor, per_transaction=body.per_transaction,
+                                      daily=body.daily, for_user=body.for_user, step_up=None)
+        return {"per_transaction": limits.per_transaction, "daily": limits.daily}
     proved = prove(s, c, Operation.LIMIT_CHANGE, _limits_details(change.digest), body,
                    binds=change.digest)
     if isinstance(proved, Rejected):
