@@ -215,6 +215,7 @@ class Tally:
     server_errors: Counter[str] = field(default_factory=Counter)  # 5xx other than 503, by route
     transport: Counter[str] = field(default_factory=Counter)      # timeouts, refused connections
     relogins: int = 0
+    aborted: threading.Event = field(default_factory=threading.Event)  # Ctrl-C, SIGTERM
     longest_stall_s: float = 0.0
     longest_stall_at: str = ""
 
@@ -300,7 +301,7 @@ class Client:
                             continue
                     elif answer.status < 500 and answer.status not in (408, 429):
                         return answer
-                if time.monotonic() + delay > self.give_up_at:
+                if time.monotonic() + delay > self.give_up_at or self.tally.aborted.is_set():
                     return None
                 time.sleep(self._retry_after(answer, delay))
                 delay = min(1.0, delay * 2)
@@ -378,7 +379,7 @@ class Client:
         return record
 
     def run(self) -> None:
-        while time.monotonic() < self.stop_at:
+        while time.monotonic() < self.stop_at and not self.tally.aborted.is_set():
             if self.rng.random() < READ_SHARE:
                 self.read()
             else:
@@ -639,6 +640,8 @@ class Terminated(BaseException):
 @contextmanager
 def _sigterm_unwinds() -> Iterator[None]:
     def handler(signum: int, frame: types.FrameType | None) -> None:
+        # A second SIGTERM must not cut the cleanup the first one started.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise Terminated
 
     previous = signal.signal(signal.SIGTERM, handler)
@@ -751,6 +754,14 @@ def _drive(stack: ExitStack, bank: _Bank, customers: Sequence[Customer], seconds
                         seed=seed + customer.index)
         threads.append(threading.Thread(target=client.run, daemon=True,
                                         name=f"kinko-bench-bank-{customer.index}"))
+
+    def abort() -> None:
+        """On the way out after an interruption: the clients stop before their HTTP clients
+        close under them."""
+        tally.aborted.set()
+        _wait_all(threads, time.monotonic() + HTTP_TIMEOUT + 1)
+
+    stack.callback(abort)
     for thread in threads:
         thread.start()
     nemesis.start()
