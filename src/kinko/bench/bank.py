@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -584,6 +585,7 @@ class Report:
     elapsed: float
     app_starts: int
     runner_starts: int
+    server_exceptions: dict[str, int] = field(default_factory=dict)
 
     def _transfers(self, outcome: str) -> int:
         return sum(t.outcome == outcome for t in self.tally.transfers)
@@ -615,6 +617,7 @@ class Report:
             "server_errors": dict(self.tally.server_errors.most_common()),
             "answers": dict(self.tally.statuses.most_common()),
             "transport_errors": dict(self.tally.transport.most_common()),
+            "server_exceptions": self.server_exceptions,
             "relogins": self.tally.relogins,
             "faults": self.faults,
             "schedule": [e.as_json() for e in self.schedule],
@@ -705,13 +708,30 @@ class _Bank:
     base_url: str
     app: Proc
     runners: list[Proc]
+    log: IO[str]
 
 
-def _start_bank(stack: ExitStack, url: str, cluster: Any, moment: datetime) -> _Bank:
+_EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Timeout)\b.*")
+
+
+def server_exceptions(log: str, top: int = 12) -> dict[str, int]:
+    """The exceptions the app and runners logged (the last line of each traceback, numbers
+    blanked so that one cause counts once): what a 500 was, for whoever fixes it."""
+    counts: Counter[str] = Counter()
+    for line in log.splitlines():
+        if _EXCEPTION.match(line) and not line.startswith(("psycopg.", "During ")):
+            counts[re.sub(r"\d+", "N", line)[:240]] += 1
+    return dict(counts.most_common(top))
+
+
+def _start_bank(stack: ExitStack, url: str, cluster: Any, moment: datetime,
+                log_path: Path | None) -> _Bank:
     from kinko.bench.api_server import DATABASE_URL_ENV, NOW_ENV
     from kinko.bench.cluster import free_port
 
-    log = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))  # noqa: SIM115
+    log: IO[str] = stack.enter_context(
+        log_path.open("a+", encoding="utf-8") if log_path is not None
+        else tempfile.TemporaryFile("w+", encoding="utf-8"))  # noqa: SIM115 - on the stack
     env = dict(os.environ)
     # The URL travels in the environment, never in argv where ps shows it.
     env[DATABASE_URL_ENV] = url
@@ -720,7 +740,7 @@ def _start_bank(stack: ExitStack, url: str, cluster: Any, moment: datetime) -> _
     bank = _Bank(url, cluster, f"http://127.0.0.1:{port}",
                  Proc("app", app_argv(port, APP_WORKERS), env, log),
                  [Proc(f"batch runner {n + 1}", runner_argv(), env, log)
-                  for n in range(RUNNERS)])
+                  for n in range(RUNNERS)], log)
     for proc in (bank.app, *bank.runners):
         stack.callback(proc.stop)
         proc.start()
@@ -728,7 +748,7 @@ def _start_bank(stack: ExitStack, url: str, cluster: Any, moment: datetime) -> _
         wait_healthy(bank.base_url, bank.app)
     except BenchError as exc:
         log.seek(0)
-        raise BenchError(f"{exc}: {last_line(log.read())}") from exc
+        raise BenchError(f"{exc}: {last_line(log.read()[-100_000:])}") from exc
     return bank
 
 
@@ -779,7 +799,7 @@ def _drive(stack: ExitStack, bank: _Bank, customers: Sequence[Customer], seconds
 
 
 def measure(*, database_url: str | None, seconds: float, clients: int,
-            faults: Sequence[str], seed: int | None = None,
+            faults: Sequence[str], seed: int | None = None, log_path: Path | None = None,
             on_progress: Callable[[str], None] | None = None) -> Report:
     """The whole run; raises BenchError when it cannot be set up."""
     from kinko.bench.api import bench_moment
@@ -794,7 +814,7 @@ def measure(*, database_url: str | None, seconds: float, clients: int,
         say(f"seeding {clients} customers")
         customers, base = prepare(url, clients, moment, seed)
         say("starting the app and the batch runners")
-        bank = _start_bank(stack, url, cluster, moment)
+        bank = _start_bank(stack, url, cluster, moment, log_path)
         say(f"running {clients} clients for {seconds:g} s, faults: "
             f"{', '.join(faults) or 'none'}")
         tally, schedule, elapsed = _drive(stack, bank, customers, seconds, faults, seed)
@@ -809,11 +829,14 @@ def measure(*, database_url: str | None, seconds: float, clients: int,
                 report = check(db, base, tally.transfers)
         finally:
             db.dispose()
+        bank.log.seek(0)
+        exceptions = server_exceptions(bank.log.read())
         return Report(clients=clients, seconds=seconds, faults=list(faults),
                       database="own cluster" if cluster is not None else "scratch database",
                       tally=tally, check=report, schedule=schedule, elapsed=elapsed,
                       app_starts=bank.app.starts,
-                      runner_starts=sum(r.starts for r in bank.runners))
+                      runner_starts=sum(r.starts for r in bank.runners),
+                      server_exceptions=exceptions)
     raise AssertionError("unreachable")  # pragma: no cover - ExitStack does not swallow
 
 
@@ -847,7 +870,8 @@ def _print(figures: dict[str, Any]) -> None:
         f"  relogins           {figures['relogins']:10,d}",
         f"  anomalies          {figures['anomaly_count']:10,d}",
     ]
-    for name in ("refusals", "server_errors", "answers", "transport_errors"):
+    for name in ("refusals", "server_errors", "answers", "transport_errors",
+                 "server_exceptions"):
         if figures[name]:
             lines.append(f"  {name}:")
             lines.extend(f"    {count:6,d}  {what}" for what, count in figures[name].items())
@@ -869,7 +893,7 @@ def _print(figures: dict[str, Any]) -> None:
 
 
 def run(*, database_url: str | None, seconds: float, clients: int, faults: str | None,
-        json_output: bool) -> None:
+        json_output: bool, log_path: Path | None = None) -> None:
     """`kinko bench bank`: exit 0 clean, 1 on an anomaly or a 5xx other than 503, 2 when the
     run could not be set up, 130/143 when interrupted (everything stopped and removed)."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -883,7 +907,7 @@ def run(*, database_url: str | None, seconds: float, clients: int, faults: str |
         with _sigterm_unwinds():
             chosen = parse_faults(faults, own_cluster=database_url is None)
             report = measure(database_url=database_url, seconds=seconds, clients=clients,
-                             faults=chosen, on_progress=progress)
+                             faults=chosen, log_path=log_path, on_progress=progress)
     except BenchError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 app = typer.Typer(help="ベンチマーク / benchmarks", no_args_is_help=True)
@@ -80,6 +82,9 @@ def bank(
         help="comma-separated: app-kill,batch-kill,db-restart, or none (default: every "
              "fault the database allows)"),
     json_output: bool = typer.Option(False, "--json", help="print one JSON object"),
+    log: Path | None = typer.Option(
+        None, "--log", help="append the app's and the batch runners' output to this file "
+                            "(the tracebacks behind a 500)"),
 ) -> None:
     """The bank under faults (kill -9 of app and batch processes, PostgreSQL crashes) through
     the real HTTP API, then a checker: money conserved, every acknowledged transfer booked
@@ -87,4 +92,4 @@ def bank(
     from kinko.bench.bank import run
 
     run(database_url=database_url, seconds=seconds, clients=clients, faults=faults,
-        json_output=json_output)
+        json_output=json_output, log_path=log)
