@@ -153,3 +153,20 @@ def test_an_edited_audit_event_is_caught(run: Run) -> None:
         first = s.scalar(select(AuditEvent.id).order_by(AuditEvent.id).limit(1))
         s.execute(update(AuditEvent).where(AuditEvent.id == first).values(data='{"x":1}'))
     assert "audit_chain" in kinds(run.check())
+
+
+def test_a_client_whose_token_died_logs_in_again_and_carries_on(db: Database) -> None:
+    """A confirm whose answer was lost rotated the token unseen: the next request is a 401,
+    and the client logs in with its member number and password, then retries."""
+    moment = bench_moment(clock.now())
+    customers, _base = prepare(db.url.render_as_string(hide_password=False), clients=2,
+                               moment=moment, seed=3)
+    tally = Tally()
+    with clock.frozen(moment), TestClient(create_app(db, Settings())) as http:
+        far = time.monotonic() + 60
+        client = Client(customers[0], http, tally, stop_at=far, give_up_at=far, seed=1)
+        client.token = "a-token-the-server-never-issued"
+        client.read()
+        record = client.transfer()
+    assert tally.relogins == 1 and tally.reads["ok"] == 1, tally
+    assert record.outcome in (OK, FAILED) and record.instruction_id is not None
