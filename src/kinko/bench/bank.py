@@ -712,16 +712,41 @@ class _Bank:
 
 
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Timeout)\b.*")
+_DIGITS = re.compile(r"\d+")
+_UNHANDLED = "unhandled error on "   # kinko.web.problems logs every 500 with this line
 
 
 def server_exceptions(log: str, top: int = 12) -> dict[str, int]:
-    """The exceptions the app and runners logged (the last line of each traceback, numbers
-    blanked so that one cause counts once): what a 500 was, for whoever fixes it."""
+    """What each 500 was, from the app's log: the route and the last exception line of the
+    traceback after each "unhandled error on …", numbers blanked so one cause counts once."""
     counts: Counter[str] = Counter()
+    route: str | None = None
     for line in log.splitlines():
-        if _EXCEPTION.match(line) and not line.startswith(("psycopg.", "During ")):
-            counts[re.sub(r"\d+", "N", line)[:240]] += 1
+        if line.startswith(_UNHANDLED):
+            route = re.sub(r"/\d+", "/N", line.removeprefix(_UNHANDLED).strip())
+        elif route is not None and _EXCEPTION.match(line) and not line.startswith("psycopg."):
+            counts[f"{route}: {_DIGITS.sub('N', line)[:200]}"] += 1
+            route = None
     return dict(counts.most_common(top))
+
+
+class _DiscardMail:
+    """The bank's mail server for the run: takes every notice and keeps none, so that the
+    runners' e-mail work succeeds (and is what a SIGKILL interrupts) without a mailbox."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return "250 2.0.0 accepted"
+
+
+def _mail_server(stack: ExitStack) -> int:
+    from aiosmtpd.controller import Controller
+
+    from kinko.bench.cluster import free_port
+
+    controller = Controller(_DiscardMail(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    stack.callback(controller.stop)
+    return int(controller.port)
 
 
 def _start_bank(stack: ExitStack, url: str, cluster: Any, moment: datetime,
@@ -736,6 +761,8 @@ def _start_bank(stack: ExitStack, url: str, cluster: Any, moment: datetime,
     # The URL travels in the environment, never in argv where ps shows it.
     env[DATABASE_URL_ENV] = url
     env[NOW_ENV] = moment.isoformat()
+    env["KINKO_SMTP_HOST"], env["KINKO_SMTP_PORT"] = "127.0.0.1", str(_mail_server(stack))
+    env["KINKO_SMTP_STARTTLS"] = "false"
     port = free_port()
     bank = _Bank(url, cluster, f"http://127.0.0.1:{port}",
                  Proc("app", app_argv(port, APP_WORKERS), env, log),
