@@ -170,3 +170,38 @@ def test_a_client_whose_token_died_logs_in_again_and_carries_on(db: Database) ->
         record = client.transfer()
     assert tally.relogins == 1 and tally.reads["ok"] == 1, tally
     assert record.outcome in (OK, FAILED) and record.instruction_id is not None
+
+
+def test_a_confirm_whose_answer_was_lost_is_booked_once(db: Database) -> None:
+    """The confirm committed and rotated the token, but its answer never arrived: the client
+    sends it again under the same key with the dead token, logs in on the 401, and gets the
+    stored answer; the checker finds the transfer booked exactly once."""
+    moment = bench_moment(clock.now())
+    customers, base = prepare(db.url.render_as_string(hide_password=False), clients=2,
+                              moment=moment, seed=5)
+    customer = customers[0]
+    payee_id, target = customer.payees[0]
+    tally = Tally()
+    with clock.frozen(moment), TestClient(create_app(db, Settings())) as http:
+        far = time.monotonic() + 60
+        client = Client(customer, http, tally, stop_at=far, give_up_at=far, seed=1)
+        quote = client.definite("POST", "/api/v1/transfers", route="enter", key="enter-1",
+                                body={"from_account_id": customer.accounts[0], "amount": 100,
+                                      "payee_id": payee_id})
+        assert quote is not None and quote.status == 201, quote
+        card = quote.body["step_up"]["card"]
+        confirm = {"card_challenge_id": card["challenge_id"],
+                   "card_answers": {cell: customer.card[cell] for cell in card["cells"]}}
+        path = f"/api/v1/transfers/{quote.body['id']}/confirm"
+        first = client.definite("POST", path, route="confirm", key="confirm-1", body=confirm)
+        assert first is not None and first.status == 200, first
+        # The answer is "lost": the client still holds the token the confirm rotated away.
+        again = client.definite("POST", path, route="confirm", key="confirm-1", body=confirm)
+    assert again is not None and again.status == 200, again
+    assert again.body["replayed"] is True and tally.relogins == 1
+    record = TransferRecord(client=0, user_id=customer.user_id, enter_key="enter-1",
+                            confirm_key="confirm-1", from_account=customer.accounts[0],
+                            to_account=target, amount=100, instruction_id=quote.body["id"],
+                            outcome=OK, answer="200 executed")
+    report = check(db, base, [record])
+    assert report.anomalies == [] and report.entries_booked == 1
