@@ -428,15 +428,22 @@ class Proc:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def children(self) -> list[int]:
-        """The group leader's child processes (uvicorn's workers)."""
+    def workers(self) -> list[int]:
+        """uvicorn's worker processes: the group leader's children that multiprocessing
+        spawned (its resource tracker, also a child, is not a worker)."""
         if self.proc is None:
             return []
         path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
         try:
-            return [int(pid) for pid in path.read_text().split()]
-        except (OSError, ValueError):
+            children = path.read_text().split()
+        except OSError:
             return []
+        workers = []
+        for pid in children:
+            with suppress(OSError):   # a child that has just exited
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    workers.append(int(pid))
+        return workers
 
     def kill(self) -> None:
         """SIGKILL to the whole process group: the crash, no shutdown of any kind."""
@@ -542,7 +549,7 @@ class Nemesis:
         self.counts[fault] += 1
         t0 = time.monotonic()
         if fault == "app-kill":
-            workers = self.app.children()
+            workers = self.app.workers()
             if kind % 2 == 0 and workers:
                 pid = workers[kind // 2 % len(workers)]
                 event.target = f"app worker pid {pid} (the supervisor starts another)"
