@@ -26,7 +26,8 @@ needs_initdb = pytest.mark.skipif(
     reason="needs initdb and pg_ctl (apt-get install postgresql) for the bench's own cluster")
 
 KEYS = ("ok", "failed", "indeterminate", "anomalies", "anomaly_count", "http_500",
-        "longest_stall_s", "transfers_per_s", "schedule", "faults", "check", "loadavg")
+        "longest_stall_s", "wait_p50_ms", "wait_p99_ms", "transfers_per_s", "schedule",
+        "faults", "check", "server_exceptions", "loadavg")
 
 
 def _argv(*args: str) -> list[str]:

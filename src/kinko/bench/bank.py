@@ -71,7 +71,7 @@ from kinko.bench.bank_check import (
     baseline,
     check,
 )
-from kinko.bench.pg import BenchError, fail, last_line, one_line
+from kinko.bench.pg import BenchError, fail, last_line, one_line, percentile_ms
 
 FAULTS = ("app-kill", "batch-kill", "db-restart")
 ACTOR = "bench"
@@ -219,9 +219,11 @@ class Tally:
     aborted: threading.Event = field(default_factory=threading.Event)  # Ctrl-C, SIGTERM
     longest_stall_s: float = 0.0
     longest_stall_at: str = ""
+    waits: list[float] = field(default_factory=list)   # every request's wait, retries included
 
     def stall(self, seconds: float, what: str) -> None:
         with self.lock:
+            self.waits.append(seconds)
             if seconds > self.longest_stall_s:
                 self.longest_stall_s, self.longest_stall_at = seconds, what
 
@@ -615,6 +617,8 @@ class Report:
             "http_500": self.http_500,
             "longest_stall_s": round(self.tally.longest_stall_s, 2),
             "longest_stall_at": self.tally.longest_stall_at,
+            "wait_p50_ms": round(percentile_ms(self.tally.waits, 50), 1),
+            "wait_p99_ms": round(percentile_ms(self.tally.waits, 99), 1),
             "transfers_ok": t_ok, "transfers_failed": t_failed,
             "transfers_indeterminate": t_ind,
             "transfers_per_s": round(t_ok / self.elapsed, 2) if self.elapsed else 0.0,
@@ -901,6 +905,8 @@ def _print(figures: dict[str, Any]) -> None:
         f"  http_500           {figures['http_500']:10,d}  5xx other than 503",
         f"  longest_stall_s    {figures['longest_stall_s']:10,.2f}  "
         f"({figures['longest_stall_at'] or '-'})",
+        f"  wait p50 / p99     {figures['wait_p50_ms']:10,.1f} / "
+        f"{figures['wait_p99_ms']:,.1f} ms  (per request, retries included)",
         f"  relogins           {figures['relogins']:10,d}",
         f"  anomalies          {figures['anomaly_count']:10,d}",
     ]
