@@ -43,6 +43,7 @@ def _scratch_dirs() -> set[Path]:
     return set(Path(tempfile.gettempdir()).glob("kinko-bench-bank-*"))
 
 
+@pytest.mark.slow
 @needs_initdb
 def test_a_short_fault_run_reports_every_figure() -> None:
     before = _scratch_dirs()
@@ -66,6 +67,7 @@ def test_a_short_fault_run_reports_every_figure() -> None:
     assert _scratch_dirs() <= before, "the cluster's directory was left behind"
 
 
+@pytest.mark.slow
 @needs_initdb
 def test_sigterm_stops_everything_and_removes_the_cluster() -> None:
     before = _scratch_dirs()
