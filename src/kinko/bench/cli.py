@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 app = typer.Typer(help="ベンチマーク / benchmarks", no_args_is_help=True)
@@ -65,3 +67,29 @@ def login(
     from kinko.bench.login import run
 
     run(database_url=database_url, logins=logins, json_output=json_output)
+
+
+@app.command("bank")
+def bank(
+    database_url: str | None = typer.Option(
+        None, "--database-url",
+        help="a PostgreSQL server to create the scratch bank on (SQLAlchemy form); left out, "
+             "the bench starts a cluster of its own (needed for db-restart)"),
+    seconds: float = typer.Option(60.0, "--seconds", min=1.0, max=3600.0),
+    clients: int = typer.Option(8, "--clients", min=1, max=64),
+    faults: str | None = typer.Option(
+        None, "--faults",
+        help="comma-separated: app-kill,batch-kill,db-restart, or none (default: every "
+             "fault the database allows)"),
+    json_output: bool = typer.Option(False, "--json", help="print one JSON object"),
+    log: Path | None = typer.Option(
+        None, "--log", help="append the app's and the batch runners' output to this file "
+                            "(the tracebacks behind a 500)"),
+) -> None:
+    """The bank under faults (kill -9 of app and batch processes, PostgreSQL crashes) through
+    the real HTTP API, then a checker: money conserved, every acknowledged transfer booked
+    exactly once, the audit chain intact."""
+    from kinko.bench.bank import run
+
+    run(database_url=database_url, seconds=seconds, clients=clients, faults=faults,
+        json_output=json_output, log_path=log)
