@@ -197,7 +197,10 @@ def _run(threads: list[Callable[[], None]], seconds: float, stop: threading.Even
 
 def _summary(label: str, log: Log, seconds: float) -> str:
     durations = sorted(d for _, _, d in log.calls)
-    p = (lambda q: durations[min(len(durations) - 1, int(q * len(durations)))] * 1000)
+
+    def p(q: float) -> float:
+        return durations[min(len(durations) - 1, int(q * len(durations)))] * 1000
+
     statuses: dict[int, int] = {}
     for _, status, _ in log.calls:
         statuses[status] = statuses.get(status, 0) + 1
