@@ -273,3 +273,61 @@ def test_the_app_recovers_by_itself_after_the_database_returns(
     finally:
         app_db.dispose()
         clock.set_now(None)
+
+
+def test_sqlite_locked_by_another_process_is_a_503(tmp_path: Any) -> None:
+    """Another process (here: another connection outside the app's pool) holds the file's
+    write lock past the wait: "database is locked" is answered 503 DB_BUSY, not 500."""
+    import sqlite3
+
+    from kinko.db.migrate import upgrade
+
+    path = tmp_path / "k.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    db = Database(f"sqlite:///{path}", sqlite_write_wait_s=0.3)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        with TestClient(create_app(db, Settings()), raise_server_exceptions=False) as client:
+            other.execute("BEGIN IMMEDIATE")
+            response = client.get("/api/v1/accounts", headers={"Authorization": "Bearer x"})
+            assert response.status_code == 503, response.text
+            assert _problem(response)["code"] == "DB_BUSY"
+            other.execute("ROLLBACK")
+            assert client.get("/api/v1/accounts",
+                              headers={"Authorization": "Bearer x"}).status_code == 401
+    finally:
+        other.close()
+        db.dispose()
+
+
+def test_requests_over_the_limit_queue_and_a_long_wait_is_a_503() -> None:
+    """Admission: requests above the limit wait (without a thread) in order; one that waits
+    longer than the queue wait is answered 503 SERVER_BUSY with Retry-After."""
+    import anyio
+    import httpx
+    from starlette.responses import JSONResponse
+    from starlette.types import Receive, Scope, Send
+
+    from kinko.web.admission import Admission
+
+    async def slow(scope: Scope, receive: Receive, send: Send) -> None:
+        await anyio.sleep(0.3)
+        await JSONResponse({"ok": True})(scope, receive, send)
+
+    async def three(app: Admission) -> list[tuple[int, str]]:
+        out: list[tuple[int, str]] = []
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://kinko.test") as http:
+
+            async def one() -> None:
+                response = await http.get("/api/v1/x")
+                out.append((response.status_code, response.json().get("code", "")))
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(3):
+                    tg.start_soon(one)
+        return sorted(out)
+
+    assert anyio.run(three, Admission(slow, limit=1, wait_s=5)) == [(200, "")] * 3
+    assert anyio.run(three, Admission(slow, limit=1, wait_s=0.1)) == [
+        (200, ""), (503, "SERVER_BUSY"), (503, "SERVER_BUSY")]
