@@ -331,3 +331,32 @@ def test_requests_over_the_limit_queue_and_a_long_wait_is_a_503() -> None:
     assert anyio.run(three, Admission(slow, limit=1, wait_s=5)) == [(200, "")] * 3
     assert anyio.run(three, Admission(slow, limit=1, wait_s=0.1)) == [
         (200, ""), (503, "SERVER_BUSY"), (503, "SERVER_BUSY")]
+
+
+def test_a_connection_found_dead_at_the_first_statement_is_retried(pg_url: str,
+                                                                    db: Database) -> None:
+    """Without the checkout check (as when a connection dies between checkout and use), the
+    request's first statement fails on the dead connection: the request is checked again on a
+    fresh one and answered normally."""
+    from sqlalchemy import event
+
+    from kinko.db import engine as engine_module
+
+    _, _, token = login(db)
+    app_db = Database(pg_url)
+    event.remove(app_db.engine, "checkout", engine_module._discard_if_closed)
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    try:
+        with TestClient(create_app(app_db, Settings())) as client, admin.connect() as conn:
+            client.headers["Authorization"] = f"Bearer {token}"
+            assert client.get("/api/v1/accounts").status_code == 200
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend'"))
+            time.sleep(0.2)
+            response = client.get("/api/v1/accounts")
+            assert response.status_code == 200, response.text
+    finally:
+        admin.dispose()
+        app_db.dispose()

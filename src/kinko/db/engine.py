@@ -218,8 +218,13 @@ class Database:
         """One unit of work: commit when the block ends normally, roll back on any error."""
         session = self._sessions()
         try:
-            with session.begin():
-                yield session
+            # Not ``with session.begin()``: the request path may roll back and go on in a new
+            # transaction once, when its connection died at its first statement (web.auth).
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
         finally:
             session.close()
 

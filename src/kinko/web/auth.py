@@ -15,6 +15,7 @@ import hmac
 from dataclasses import dataclass
 
 from fastapi import Depends, Request, Response
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from kinko.auth.errors import AuthError, SessionExpired
@@ -136,7 +137,16 @@ def caller(request: Request, _csrf: None = Depends(check_csrf), s: Session = DB)
     if not token:
         raise SessionExpired(detail="no session")
     _check_country(request, token)
-    row = authenticate(s, token)
+    try:
+        row = authenticate(s, token)
+    except DBAPIError as exc:
+        # The connection died under the request's first statements (a server restart between
+        # checkout and use; closed connections are replaced at checkout already): nothing was
+        # done, so roll back and check again once, on a fresh connection.
+        if not exc.connection_invalidated:
+            raise
+        s.rollback()
+        row = authenticate(s, token)
     return Caller(token, from_cookie, row, get_user(s, row.user_id))
 
 
