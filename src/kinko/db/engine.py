@@ -14,9 +14,9 @@ Concurrency and faults (docs/operations.md):
   replaced at checkout without a round trip: an idle connection's socket has nothing to read
   unless the server sent its goodbye or hung up;
 - a SQLite file has one writer, and every transaction here is a writer (BEGIN IMMEDIATE):
-  a process keeps one connection to it, so its transactions queue on the pool, in the worker
-  thread that asked, for at most ``sqlite_write_wait_s``; other processes wait on
-  ``busy_timeout`` for as long;
+  a process keeps one connection to it, which its transactions queue for first come first
+  served (:class:`FairSingleConnectionPool`), in the worker thread that asked, for at most
+  ``sqlite_write_wait_s``; other processes wait on ``busy_timeout`` for as long;
 - :func:`fault_of` tells a database that is busy or unavailable from a bug, so that the web
   layer answers 503 with Retry-After instead of 500.
 """
@@ -26,7 +26,9 @@ from __future__ import annotations
 import logging
 import random
 import select
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -36,7 +38,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,72 @@ def _discard_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None
     readable, _, _ = select.select([fd], [], [], 0)
     if readable:
         raise sa_exc.DisconnectionError("the server closed the connection")
+
+
+class WriterBusy(sa_exc.TimeoutError):
+    """This process's queue for the SQLite writer did not come round within the wait."""
+
+
+class FairLock:
+    """A lock taken first come, first served: a release hands it straight to the longest
+    waiter, so a newcomer cannot barge in ahead (threading.Lock and the pool's queue let it,
+    and under load some requests then lose again and again: seconds of tail latency)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            ticket = threading.Event()
+            self._waiters.append(ticket)
+        if ticket.wait(timeout):
+            return True
+        with self._mutex:
+            if ticket.is_set():  # handed over just as the wait ran out
+                return True
+            self._waiters.remove(ticket)
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().set()  # still held: it passes to that waiter
+            else:
+                self._held = False
+
+
+class FairSingleConnectionPool(QueuePool):
+    """One connection, handed out first come first served (:class:`FairLock`).
+
+    A SQLite file has one writer and every transaction here is one (BEGIN IMMEDIATE), so a
+    process keeps a single connection to it — which also keeps SQLite's page cache warm, since
+    no other connection of the process changes the file under it — and its transactions queue
+    for that connection in order, in the worker thread that asked, for at most the pool
+    timeout, instead of polling the file lock in busy_timeout's sleeps."""
+
+    def __init__(self, creator: Any, **kwargs: Any) -> None:
+        super().__init__(creator, **kwargs)
+        self._fair = FairLock()
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        if not self._fair.acquire(self._timeout):
+            raise WriterBusy(f"the SQLite writer was not free within {self._timeout:g} s")
+        try:
+            return super()._do_get()
+        except BaseException:
+            self._fair.release()
+            raise
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        try:
+            super()._do_return_conn(record)
+        finally:
+            self._fair.release()
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
@@ -166,11 +234,7 @@ class Database:
             # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin_immediate).
             kwargs["connect_args"]["isolation_level"] = None
             if (self.url.database or ":memory:") != ":memory:":
-                # One connection per process: SQLite has one writer and every transaction
-                # here is one (BEGIN IMMEDIATE), so this process's transactions queue on the
-                # pool — in the worker thread that asked, first come first served — instead
-                # of polling the file lock in busy_timeout's sleeps. Nothing else waits.
-                kwargs.update(poolclass=QueuePool, pool_size=1, max_overflow=0,
+                kwargs.update(poolclass=FairSingleConnectionPool, pool_size=1, max_overflow=0,
                               pool_timeout=write_wait)
         else:
             # No pool_pre_ping: it costs a SELECT 1 round trip per transaction (a quarter of a
