@@ -48,3 +48,35 @@ def test_a_statement_timeout_is_not_retried_and_is_busy(pg_url: str) -> None:
         assert fault_of(raised.value) == "busy" and len(attempts) == 1
     finally:
         db.dispose()
+
+
+def test_the_sqlite_writer_queue_is_first_come_first_served() -> None:
+    """A release hands the lock to the longest waiter; a newcomer cannot barge in, and a
+    waiter whose wait runs out leaves the queue."""
+    import threading
+    import time
+
+    from kinko.db.engine import FairLock
+
+    lock = FairLock()
+    assert lock.acquire(0)
+    order: list[int] = []
+
+    def waiter(n: int) -> None:
+        assert lock.acquire(10)
+        order.append(n)
+        lock.release()
+
+    threads = []
+    for n in range(5):
+        t = threading.Thread(target=waiter, args=(n,))
+        t.start()
+        threads.append(t)
+        while len(lock._waiters) < n + 1:  # queued in this order
+            time.sleep(0.001)
+    assert not lock.acquire(0.05)  # a newcomer waits its turn, and gives up
+    lock.release()
+    for t in threads:
+        t.join(10)
+    assert order == [0, 1, 2, 3, 4]
+    assert lock.acquire(0)
