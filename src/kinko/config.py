@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     trusted_proxies: tuple[str, ...] = ()
     # Demo mode shows the demo bank's overview without login; never enable it in production.
     demo: bool = False
+    # Concurrency and faults (docs/operations.md). PostgreSQL session limits, in milliseconds
+    # (0 = off): no statement waits longer than lock_timeout for a row lock, none runs longer
+    # than statement_timeout, and a transaction left idle is ended by the server.
+    db_lock_timeout_ms: int = 5_000
+    db_statement_timeout_ms: int = 30_000
+    db_idle_in_transaction_timeout_ms: int = 60_000
+    # SQLite: how long a transaction waits for the file's single writer (this process's queue,
+    # then another process's lock) before the request is answered 503 DB_BUSY.
+    sqlite_write_wait_s: float = 10.0
+    # Requests in progress at once per process; the rest wait (without a thread) in a queue
+    # for at most request_queue_wait_s, then are answered 503 SERVER_BUSY.
+    max_concurrent_requests: int = 20
+    request_queue_wait_s: float = 10.0
 
     @property
     def effective_database_url(self) -> str:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kinko.auth.models import (
     AuthContract,
@@ -294,21 +295,25 @@ def session_by_token_hash(session: Session, token_hash: str) -> AuthSession | No
     ).scalar_one_or_none()
 
 
-def touch_session(session: Session, session_id: int, now: datetime, idle: timedelta) -> bool:
-    """Extend a live session; the idle and absolute limits are checked in the same UPDATE so
-    a request that arrives as the session ends cannot slip through."""
+def touch_session(session: Session, row: AuthSession, now: datetime, *,
+                  stale_before: datetime) -> bool:
+    """Move a live session's ``last_seen_at`` to ``now`` if it is not after ``stale_before``,
+    without ever waiting: on PostgreSQL the row is taken with ``FOR UPDATE SKIP LOCKED``, so a
+    request of the same session that holds it (touching it too, or rotating it) makes this a
+    no-op instead of a wait until that request commits. True if the row was moved."""
     t = table_of(AuthSession)
     c = t.c
-    stmt = (
-        update(t)
-        .where(c.id == session_id, c.ended_at.is_(None), c.absolute_expires_at > now,
-               c.last_seen_at > now - idle)
-        .values(last_seen_at=now)
-        .returning(c.id)
-    )
-    done = session.execute(stmt).one_or_none() is not None
-    _expire(session, AuthSession, session_id)
-    return done
+    conditions = [c.id == row.id, c.ended_at.is_(None), c.last_seen_at <= stale_before]
+    if session.get_bind().dialect.name == "postgresql":
+        free = select(c.id).where(c.id == row.id).with_for_update(skip_locked=True)
+        conditions.append(c.id.in_(free.scalar_subquery()))
+    # SQLite needs no such care: a transaction there holds the file's single write lock.
+    result = session.execute(update(t).where(*conditions).values(last_seen_at=now))
+    moved = bool(getattr(result, "rowcount", 0))
+    if moved:
+        # The loaded row is right without a reload (a Core UPDATE bypasses the identity map).
+        set_committed_value(row, "last_seen_at", now)
+    return moved
 
 
 def open_sessions(session: Session, user_id: int) -> Sequence[AuthSession]:

@@ -25,7 +25,7 @@ def _batch_loop(db: Database, stop: threading.Event, every: float = 10.0) -> Non
             logging.getLogger(__name__).exception("demo batch round failed")
 
 
-def _serve(url: str | None, host: str, port: int, demo_mode: bool) -> None:
+def _serve(url: str | None, host: str, port: int, demo_mode: bool, workers: int = 1) -> None:
     import uvicorn
     from sqlalchemy import inspect
 
@@ -56,7 +56,15 @@ def _serve(url: str | None, host: str, port: int, demo_mode: bool) -> None:
     typer.echo(f"Kinko を http://{host}:{port}/ で公開しています / serving on "
                f"http://{host}:{port}/ (Ctrl-C で終了 / to stop)")
     try:
-        uvicorn.run(create_app(db, settings), host=host, port=port, log_level="info")
+        if workers > 1:
+            # Worker processes import the app by name and build it from the settings, so the
+            # database travels in the environment (never in argv, where ps shows it).
+            # uvicorn's supervisor restarts a worker that dies.
+            os.environ["KINKO_DATABASE_URL"] = db.url.render_as_string(hide_password=False)
+            uvicorn.run("kinko.web.app:create_app", factory=True, host=host, port=port,
+                        workers=workers, log_level="info")
+        else:
+            uvicorn.run(create_app(db, settings), host=host, port=port, log_level="info")
     finally:
         stop.set()
         if mail_sink is not None:
@@ -106,6 +114,8 @@ def serve(
     database_url: str | None = DATABASE_URL_OPTION,
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="port to listen on"),
+    workers: int = typer.Option(1, min=1, help="worker processes (PostgreSQL; SQLite has one "
+                                "writer, so more than one rarely helps there)"),
 ) -> None:
     """既存のデータベースを公開 / serve an existing database."""
-    _serve(database_url, host, port, demo_mode=False)
+    _serve(database_url, host, port, demo_mode=False, workers=workers)

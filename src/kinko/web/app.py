@@ -11,6 +11,7 @@ from kinko import __version__
 from kinko.config import Settings, get_settings
 from kinko.db.engine import Database, get_database
 from kinko.web import problems, security
+from kinko.web.admission import Admission
 from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
 from kinko.web.pages import operator as operator_pages
@@ -45,6 +46,9 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.state.db = db or get_database()
     app.state.settings = settings
     problems.install(app)
+    # Inside the security headers, so that a SERVER_BUSY answer carries them too.
+    app.add_middleware(Admission, limit=settings.max_concurrent_requests,
+                       wait_s=settings.request_queue_wait_s)
     security.install(app)
     apidocs.install(app)  # before /static: its assets live under /static/apidocs
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

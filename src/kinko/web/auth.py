@@ -14,7 +14,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from kinko.auth.errors import AuthError, SessionExpired
@@ -73,7 +74,10 @@ async def _submitted_csrf(request: Request) -> str:
 
 
 async def check_csrf(request: Request) -> None:
-    """Refuse a cookie-authenticated unsafe request without the session's CSRF token."""
+    """Refuse a cookie-authenticated unsafe request without the session's CSRF token.
+
+    ``async`` because the form body is read asynchronously; it does no blocking work (an HMAC
+    of the token and a constant-time comparison), so it may run on the event loop."""
     token, from_cookie = token_of(request)
     if request.method in SAFE_METHODS or not from_cookie or token is None:
         return
@@ -121,14 +125,28 @@ def _check_country(request: Request, token: str) -> None:
         decision.raise_if_refused()
 
 
-async def caller(request: Request, s: Session = DB) -> Caller:
-    """The authenticated caller, or 401 problem+json."""
+def caller(request: Request, _csrf: None = Depends(check_csrf), s: Session = DB) -> Caller:
+    """The authenticated caller, or 401 problem+json.
+
+    A plain ``def``: FastAPI runs it in the threadpool, so its database work never blocks the
+    event loop (a request waiting for a row lock there would stop every other request, the
+    lock holder's commit included). Only reading the form for the CSRF token is ``async``
+    (:func:`check_csrf`, which touches no database), and it runs first.
+    """
     token, from_cookie = token_of(request)
     if not token:
         raise SessionExpired(detail="no session")
-    await check_csrf(request)
     _check_country(request, token)
-    row = authenticate(s, token)
+    try:
+        row = authenticate(s, token)
+    except DBAPIError as exc:
+        # The connection died under the request's first statements (a server restart between
+        # checkout and use; closed connections are replaced at checkout already): nothing was
+        # done, so roll back and check again once, on a fresh connection.
+        if not exc.connection_invalidated:
+            raise
+        s.rollback()
+        row = authenticate(s, token)
     return Caller(token, from_cookie, row, get_user(s, row.user_id))
 
 
