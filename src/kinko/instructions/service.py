@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from kinko import clock
@@ -175,10 +175,26 @@ def not_established(session: Session, instruction: Instruction, *, code: str, re
     return done
 
 
-def list_for(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0
-             ) -> list[Instruction]:
+def list_for(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0,
+             before: int | None = None) -> list[Instruction]:
+    """The contract's instructions, newest first.
+
+    ``before`` is the id of the last instruction of the previous page: the page then starts
+    right after it by keyset on ``(entered_at, id)`` over ``ix_instructions_contract_entered``,
+    at the cost of the first page however many instructions the contract has. An id that is
+    not the contract's own gives an empty page.
+    """
+    stmt = select(Instruction).where(Instruction.contract_id == actor.contract_id)
+    if before is not None:
+        cursor = session.execute(
+            select(Instruction.entered_at).where(Instruction.id == before,
+                                                 Instruction.contract_id == actor.contract_id)
+        ).scalar_one_or_none()
+        if cursor is None:
+            return []
+        stmt = stmt.where(Instruction.entered_at <= cursor,
+                          tuple_(Instruction.entered_at, Instruction.id) < tuple_(cursor, before))
     return list(session.execute(
-        select(Instruction).where(Instruction.contract_id == actor.contract_id)
-        .order_by(Instruction.entered_at.desc(), Instruction.id.desc())
+        stmt.order_by(Instruction.entered_at.desc(), Instruction.id.desc())
         .limit(limit).offset(offset)
     ).scalars())
