@@ -14,8 +14,8 @@ entries of the whole bank.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from collections.abc import Sequence
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Date, Row, bindparam, func, select, text
 from sqlalchemy.orm import Session
@@ -60,7 +60,8 @@ def count_lines(session: Session, account_id: int, first_entry: int, date_from: 
 
 def statement_lines(session: Session, account_id: int, first_entry: int, date_from: date,
                     date_to: date, *, limit: int, before_entry: int | None = None,
-                    offset: int = 0) -> list[Row[Any]]:
+                    offset: int = 0
+                    ) -> Sequence[Row[int, int, date, datetime, str, int, int]]:
     """Up to ``limit`` lines, newest first, older than ``before_entry`` when given."""
     stmt = (
         select(Posting.id, Posting.entry_id, JournalEntry.value_date, JournalEntry.created_at,
@@ -73,4 +74,4 @@ def statement_lines(session: Session, account_id: int, first_entry: int, date_fr
     stmt = stmt.order_by(Posting.entry_id.desc()).limit(limit)
     if offset:
         stmt = stmt.offset(offset)
-    return list(session.execute(stmt).all())
+    return session.execute(stmt).all()
