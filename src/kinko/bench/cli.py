@@ -65,3 +65,19 @@ def login(
     from kinko.bench.login import run
 
     run(database_url=database_url, logins=logins, json_output=json_output)
+
+
+@app.command("scale")
+def scale(
+    database_url: str = typer.Option(..., "--database-url",
+                                     help="PostgreSQL server URL (a scratch database is created "
+                                          "and dropped) or a sqlite:/// path (a scratch file "
+                                          "beside it)"),
+    postings: int = typer.Option(1_000_000, "--postings", min=10_000, max=100_000_000,
+                                 help="postings of history in the large phase"),
+    json_output: bool = typer.Option(False, "--json", help="print one JSON object last"),
+) -> None:
+    """Request costs at 10,000 postings and at N: statement, lists, balance, limit, audit."""
+    from kinko.bench.scale import run
+
+    run(database_url=database_url, postings=postings, json_output=json_output)
