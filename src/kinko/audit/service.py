@@ -85,18 +85,35 @@ def record_values(
 
 def link(key: bytes, prev_hash: str, seq: int, event: AuditEvent | Any) -> str:
     """The chain link of one event: HMAC over its position, predecessor and full content."""
-    return _link(key, prev_hash, seq, event.id, event.occurred_at, event.actor, event.action,
-                 event.subject_type, event.subject_id, event.data)
+    return _mac(key, f"{prev_hash}\x1f{seq}\x1f" + _content(
+        event.id, event.occurred_at, event.actor, event.action, event.subject_type,
+        event.subject_id, event.data))
 
 
-def _link(key: bytes, prev_hash: str, seq: int, event_id: int, occurred_at: datetime,
-          actor: str, action: str, subject_type: str, subject_id: str, data: str) -> str:
-    """``link`` on the bare columns: the sealer and the verifier call it once per event, so it
-    is one f-string and OpenSSL's one-shot HMAC (``hmac.digest``), nothing else."""
+def _content(event_id: int, occurred_at: datetime, actor: str, action: str,
+             subject_type: str, subject_id: str, data: str) -> str:
+    """What a link covers of the event itself. ``_PG_CONTENT`` builds the same text in SQL."""
     occurred = clock.to_jst(occurred_at).isoformat()
-    message = (f"{prev_hash}\x1f{seq}\x1f{event_id}\x1f{occurred}\x1f{actor}\x1f{action}"
-               f"\x1f{subject_type}\x1f{subject_id}\x1f{data}")
+    return (f"{event_id}\x1f{occurred}\x1f{actor}\x1f{action}\x1f{subject_type}"
+            f"\x1f{subject_id}\x1f{data}")
+
+
+def _mac(key: bytes, message: str) -> str:
+    # OpenSSL's one-shot HMAC: the sealer and the verifier call this once per event.
     return hmac.digest(key, message.encode(), "sha256").hex()
+
+
+# ``_content`` in SQL, so that PostgreSQL formats the time (in Japan time, as isoformat does:
+# no fraction when the microseconds are zero) and joins the fields, and Python only hashes.
+# tests/audit pins the two to the same text.
+_PG_JST = "(occurred_at AT TIME ZONE 'Asia/Tokyo')"
+_PG_CONTENT = (
+    "concat_ws(chr(31), id, "
+    f"to_char({_PG_JST}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+    "CASE WHEN mod(date_part('microseconds', occurred_at)::bigint, 1000000) = 0 THEN '' "
+    f"ELSE to_char({_PG_JST}, '.US') END || '+09:00', "
+    "actor, action, subject_type, subject_id, data)"
+)
 
 
 def _head_mac(key: bytes, last_seq: int, last_hash: str) -> str:
@@ -118,23 +135,19 @@ def _lock_head(session: Session) -> AuditChainHead:
     return head
 
 
-# What the sealer and the verifier read of an event, in this order.
-_CONTENT = "id, occurred_at, actor, action, subject_type, subject_id, data"
-
-
-def _unsealed(session: Session, limit: int) -> Sequence[Any]:
-    """The oldest unsealed events as bare tuples (the partial index ix_audit_events_unsealed_id
-    holds exactly these, in id order)."""
+def _unsealed(session: Session, limit: int) -> list[tuple[int, str]]:
+    """The oldest unsealed events as (id, content) (the partial index
+    ix_audit_events_unsealed_id holds exactly these, in id order)."""
     if _is_pg(session):
-        # The driver's own tuples: no ORM identity map, no per-row result processing.
-        return session.connection().exec_driver_sql(
-            f"SELECT {_CONTENT} FROM audit_events WHERE chain_seq IS NULL "  # noqa: S608
+        rows = session.connection().exec_driver_sql(
+            f"SELECT id, {_PG_CONTENT} FROM audit_events WHERE chain_seq IS NULL "  # noqa: S608
             "ORDER BY id LIMIT %(n)s", {"n": limit}).all()
+        return [(r[0], r[1]) for r in rows]
     e = AuditEvent
-    return session.execute(
+    return [(r[0], _content(*r)) for r in session.execute(
         select(e.id, e.occurred_at, e.actor, e.action, e.subject_type, e.subject_id, e.data)
         .where(e.chain_seq.is_(None)).order_by(e.id).limit(limit)
-    ).all()
+    ).all()]
 
 
 def _write_links(session: Session, ids: list[int], first_seq: int, prevs: list[str],
@@ -142,11 +155,15 @@ def _write_links(session: Session, ids: list[int], first_seq: int, prevs: list[s
     if _is_pg(session):
         # One UPDATE joined to the batch as arrays: one round trip and one plan for the whole
         # batch instead of a statement per event.
+        # The id range (the batch is read in id order) keeps the join to the batch's own
+        # rows: without it the planner hashes the whole table, a cost that grows with the log.
         session.connection().exec_driver_sql(
             "UPDATE audit_events a SET chain_seq = %(base)s::bigint + v.n, prev_hash = v.prev, "
             "hash = v.hash FROM unnest(%(ids)s::bigint[], %(prevs)s::varchar[], "
-            "%(hashes)s::varchar[]) WITH ORDINALITY AS v(id, prev, hash, n) WHERE a.id = v.id",
-            {"ids": ids, "prevs": prevs, "hashes": hashes, "base": first_seq - 1})
+            "%(hashes)s::varchar[]) WITH ORDINALITY AS v(id, prev, hash, n) "
+            "WHERE a.id = v.id AND a.id BETWEEN %(low)s AND %(high)s",
+            {"ids": ids, "prevs": prevs, "hashes": hashes, "base": first_seq - 1,
+             "low": ids[0], "high": ids[-1]})
         return
     table = table_of(AuditEvent)
     session.connection().execute(
@@ -173,10 +190,9 @@ def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
     ids: list[int] = []
     prevs: list[str] = []
     hashes: list[str] = []
-    for event_id, occurred_at, actor, action, subject_type, subject_id, data in events:
+    for event_id, content in events:
         seq += 1
-        digest = _link(key, prev, seq, event_id, occurred_at, actor, action, subject_type,
-                       subject_id, data)
+        digest = _mac(key, f"{prev}\x1f{seq}\x1f{content}")
         ids.append(event_id)
         prevs.append(prev)
         hashes.append(digest)
@@ -210,20 +226,24 @@ class VerifyReport:
         return not self.problems
 
 
-_SEALED = f"{_CONTENT}, chain_seq, prev_hash, hash"
+# A sealed event as the verifier reads it: (id, chain_seq, prev_hash, hash, message), where
+# message is what its hash covers when the stored predecessor and position are the right ones.
+Sealed = tuple[int, int | None, str | None, str | None, str]
 
 
-def _iter_sealed(session: Session) -> Iterator[Sequence[Any]]:
-    """Every sealed event in chain order as a bare tuple (the _SEALED columns), streamed."""
+def _sealed_blocks(session: Session) -> Iterator[Sequence[Sealed]]:
+    """Every sealed event in chain order, in blocks of VERIFY_BLOCK."""
     if _is_pg(session):
         # A server-side cursor: one query, rows arrive in blocks as the loop consumes them.
         dbapi = session.connection().connection.driver_connection
         assert dbapi is not None
         with dbapi.cursor(name="kinko_audit_verify") as cursor:
-            cursor.itersize = VERIFY_BLOCK
-            cursor.execute(f"SELECT {_SEALED} FROM audit_events "  # noqa: S608
-                           "WHERE chain_seq IS NOT NULL ORDER BY chain_seq")
-            yield from cursor
+            cursor.execute(
+                "SELECT id, chain_seq, prev_hash, hash, concat_ws(chr(31), prev_hash, "  # noqa: S608
+                f"chain_seq, {_PG_CONTENT}) FROM audit_events WHERE chain_seq IS NOT NULL "
+                "ORDER BY chain_seq")
+            while rows := cursor.fetchmany(VERIFY_BLOCK):
+                yield rows
         return
     e = AuditEvent
     last = None
@@ -235,7 +255,8 @@ def _iter_sealed(session: Session) -> Iterator[Sequence[Any]]:
         batch = session.execute(stmt.order_by(e.chain_seq).limit(VERIFY_BLOCK)).all()
         if not batch:
             return
-        yield from batch
+        yield [(r[0], r[7], r[8], r[9], f"{r[8]}\x1f{r[7]}\x1f" + _content(*r[:7]))
+               for r in batch]
         last = batch[-1][7]
 
 
@@ -244,25 +265,29 @@ def verify(session: Session) -> VerifyReport:
     key = _key()
     report = VerifyReport()
     prev, expected_seq = GENESIS, 1
-    for (event_id, occurred_at, actor, action, subject_type, subject_id, data, chain_seq,
-         prev_hash, event_hash) in _iter_sealed(session):
-        if chain_seq != expected_seq:
-            report.problems.append(
-                f"event id={event_id} seq={chain_seq}: expected seq {expected_seq} "
-                "(an event before it was deleted or moved)"
-            )
-            return report
-        if prev_hash != prev or event_hash != _link(key, prev, expected_seq, event_id,
-                                                    occurred_at, actor, action, subject_type,
-                                                    subject_id, data):
-            report.problems.append(
-                f"event id={event_id} seq={chain_seq}: hash does not match its content "
-                "or predecessor (edited, inserted or reordered)"
-            )
-            return report
-        prev = event_hash
-        expected_seq += 1
-        report.checked += 1
+    digest = hmac.digest
+    for block in _sealed_blocks(session):
+        for event_id, chain_seq, prev_hash, event_hash, message in block:
+            if chain_seq != expected_seq:
+                report.problems.append(
+                    f"event id={event_id} seq={chain_seq}: expected seq {expected_seq} "
+                    "(an event before it was deleted or moved)"
+                )
+                report.checked = expected_seq - 1
+                return report
+            # The message holds the stored predecessor and position, which are only the
+            # right ones when they match what the chain so far says they must be.
+            if prev_hash != prev or event_hash != digest(key, message.encode(),
+                                                         "sha256").hex():
+                report.problems.append(
+                    f"event id={event_id} seq={chain_seq}: hash does not match its content "
+                    "or predecessor (edited, inserted or reordered)"
+                )
+                report.checked = expected_seq - 1
+                return report
+            prev = event_hash
+            expected_seq += 1
+        report.checked = expected_seq - 1
     head = session.get(AuditChainHead, 1)
     if head is not None:
         if head.head_mac != _head_mac(key, head.last_seq, head.last_hash):
