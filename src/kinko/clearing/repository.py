@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from kinko.clearing.models import (
@@ -119,9 +119,10 @@ def credited_to(session: Session, account_id: int, *, date_from: date | None,
         ).scalar_one_or_none()
         if cursor is None:
             return []
+        day = bindparam("cursor_day", cursor, type_=IncomingTransfer.value_date.type)
         stmt = stmt.where(IncomingTransfer.value_date <= cursor,
                           tuple_(IncomingTransfer.value_date, IncomingTransfer.id)
-                          < tuple_(cursor, before))
+                          < tuple_(day, before))
     if date_from is not None:
         stmt = stmt.where(IncomingTransfer.value_date >= date_from)
     if date_to is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from kinko import clock
@@ -192,8 +192,11 @@ def list_for(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0
         ).scalar_one_or_none()
         if cursor is None:
             return []
+        # The cursor's time is bound with the column's own type (UTC on SQLite), as a plain
+        # comparison with the column would be; a bare tuple would bind it unconverted.
+        at = bindparam("cursor_at", cursor, type_=Instruction.entered_at.type)
         stmt = stmt.where(Instruction.entered_at <= cursor,
-                          tuple_(Instruction.entered_at, Instruction.id) < tuple_(cursor, before))
+                          tuple_(Instruction.entered_at, Instruction.id) < tuple_(at, before))
     return list(session.execute(
         stmt.order_by(Instruction.entered_at.desc(), Instruction.id.desc())
         .limit(limit).offset(offset)
