@@ -75,9 +75,12 @@ def scale(
                                           "beside it)"),
     postings: int = typer.Option(1_000_000, "--postings", min=10_000, max=100_000_000,
                                  help="postings of history in the large phase"),
+    repetitions: int = typer.Option(200, "--repetitions", min=1, max=100_000,
+                                    help="timed calls per figure (the median is reported)"),
     json_output: bool = typer.Option(False, "--json", help="print one JSON object last"),
 ) -> None:
     """Request costs at 10,000 postings and at N: statement, lists, balance, limit, audit."""
     from kinko.bench.scale import run
 
-    run(database_url=database_url, postings=postings, json_output=json_output)
+    run(database_url=database_url, postings=postings, json_output=json_output,
+        repetitions=repetitions)

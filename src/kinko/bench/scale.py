@@ -173,6 +173,8 @@ _INSTRUCTION_COLUMNS = ("id", "kind", "customer_id", "contract_id", "user_id", "
                         "amount", "fee", "value_date", "entered_at", "confirm_deadline",
                         "confirmed_at", "finished_at", "entry_id")
 _AUDIT_COLUMNS = ("id", "occurred_at", "actor", "action", "subject_type", "subject_id", "data")
+_LOADED = ("journal_entries", "postings", "instructions", "audit_events", "limit_usage",
+           "accounts")
 _EXECUTED = InstructionStatus.EXECUTED.value
 _HASH = "0" * 64
 
@@ -288,17 +290,17 @@ def _analyze(db: Database) -> None:
     autovacuum would on a live database."""
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if db.engine.dialect.name == "postgresql":
-            conn.execute(text("VACUUM ANALYZE"))
+            conn.execute(text(f"VACUUM ANALYZE {', '.join(_LOADED)}"))
         else:
             conn.execute(text("ANALYZE"))
 
 
 # --- the timings ----------------------------------------------------------------------------
 
-def _median_ms(db: Database, call: Callable[[Session], object]) -> float:
+def _median_ms(db: Database, call: Callable[[Session], object], repetitions: int) -> float:
     """Median wall time of ``call`` in its own transaction, after an uncounted warm-up."""
     samples = []
-    for n in range(WARMUP + REPETITIONS):
+    for n in range(WARMUP + repetitions):
         t0 = time.perf_counter()
         with db.transaction() as session:
             call(session)
@@ -307,7 +309,8 @@ def _median_ms(db: Database, call: Callable[[Session], object]) -> float:
     return statistics.median(samples) * 1000
 
 
-def _timings(db: Database, people: _People, today: date) -> dict[str, float]:
+def _timings(db: Database, people: _People, today: date, repetitions: int
+             ) -> dict[str, float]:
     from kinko.inquiries import service as inquiries
     from kinko.instructions import service as instructions
     from kinko.transfers import repository as transfer_repo
@@ -339,7 +342,7 @@ def _timings(db: Database, people: _People, today: date) -> dict[str, float]:
         "instructions": instruction_list,
         "limit_take": limit_take,
     }
-    return {name: _median_ms(db, calls[name]) for name in TIMINGS}
+    return {name: _median_ms(db, calls[name], repetitions) for name in TIMINGS}
 
 
 def _seal(db: Database) -> tuple[int, float]:
@@ -383,6 +386,7 @@ class Report:
     verify_seconds: float
     load_seconds: float
     statement_lines: int
+    repetitions: int
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"backend": self.backend, "postings_small": self.postings_small,
@@ -400,11 +404,11 @@ class Report:
             if self.verify_seconds > 0 else None
         out["load_seconds"] = round(self.load_seconds, 1)
         out["busy_statement_lines_in_period"] = self.statement_lines
-        out["repetitions"] = REPETITIONS
+        out["repetitions"] = self.repetitions
         return out
 
 
-def _run_phases(url: str, postings: int) -> Report:
+def _run_phases(url: str, postings: int, repetitions: int = REPETITIONS) -> Report:
     if postings < SMALL:
         raise BenchError(f"--postings must be at least the small phase's {SMALL:,}")
     upgrade(url)
@@ -423,7 +427,7 @@ def _run_phases(url: str, postings: int) -> Report:
         _verify(db)
         today = state.day(state.entries - 1)
         clock.set_now(_at_end_of(today))
-        ms_small = _timings(db, people, today)
+        ms_small = _timings(db, people, today, repetitions)
         with db.transaction() as session:
             from kinko.inquiries.service import statement
 
@@ -436,7 +440,7 @@ def _run_phases(url: str, postings: int) -> Report:
         verified, verify_seconds = _verify(db)
         today = state.day(state.entries - 1)
         clock.set_now(_at_end_of(today))
-        ms_large = _timings(db, people, today)
+        ms_large = _timings(db, people, today, repetitions)
         with db.transaction() as session:
             from kinko.ledger.service import check_books
 
@@ -449,7 +453,7 @@ def _run_phases(url: str, postings: int) -> Report:
                   postings_large=postings, ms_small=ms_small, ms_large=ms_large,
                   seal_events=sealed, seal_seconds=seal_seconds, verify_events=verified,
                   verify_seconds=verify_seconds, load_seconds=load_seconds,
-                  statement_lines=lines)
+                  statement_lines=lines, repetitions=repetitions)
 
 
 @contextmanager
@@ -487,15 +491,15 @@ def _scratch(database_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def measure(database_url: str, postings: int) -> Report:
+def measure(database_url: str, postings: int, repetitions: int = REPETITIONS) -> Report:
     with _scratch(database_url) as url:
-        return _run_phases(url, postings)
+        return _run_phases(url, postings, repetitions)
 
 
 def _print(report: Report) -> None:
     data = report.as_json()
     lines = [f"cost in history on {report.backend}: {report.postings_small:,} → "
-             f"{report.postings_large:,} postings (median of {REPETITIONS} calls, ms)"]
+             f"{report.postings_large:,} postings (median of {report.repetitions} calls, ms)"]
     for name in TIMINGS:
         lines.append(f"  {name:<18} {data[f'{name}_ms_small']:9.3f} → "
                      f"{data[f'{name}_ms_large']:9.3f}   growth {data[f'{name}_growth']}")
@@ -511,11 +515,12 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run(database_url: str, postings: int, json_output: bool) -> None:
+def run(database_url: str, postings: int, json_output: bool,
+        repetitions: int = REPETITIONS) -> None:
     """`kinko bench scale`: print the figures; exit 2 with one line when the setup is refused."""
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        report = measure(database_url, postings)
+        report = measure(database_url, postings, repetitions)
     except BenchError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
