@@ -13,7 +13,8 @@ unsealed, so the sealer has a real backlog) and the day's limit usage rows. Acco
 end equal to the sum of their postings (``check_books`` holds).
 
 Each timing is the median of ``REPETITIONS`` calls of the real service function, each in its
-own transaction as a request would make it, after ``WARMUP`` calls that are not counted. The
+own transaction as a request would make it, after ``WARMUP`` calls that are not counted; the
+five calls take turns so that load from elsewhere falls on all of them alike. The
 audit chain is sealed with the same loop as ``kinko audit seal`` and verified with
 ``kinko audit verify``'s function, and their rates are events/s over the whole large backlog.
 
@@ -297,16 +298,21 @@ def _analyze(db: Database) -> None:
 
 # --- the timings ----------------------------------------------------------------------------
 
-def _median_ms(db: Database, call: Callable[[Session], object], repetitions: int) -> float:
-    """Median wall time of ``call`` in its own transaction, after an uncounted warm-up."""
-    samples = []
+def _medians_ms(db: Database, calls: dict[str, Callable[[Session], object]],
+                repetitions: int) -> dict[str, float]:
+    """Median wall time of each call in its own transaction, after an uncounted warm-up.
+
+    The calls take turns (one of each, then again), so that a burst of load from elsewhere on
+    the machine falls on every figure alike instead of on whichever was being timed."""
+    samples: dict[str, list[float]] = {name: [] for name in calls}
     for n in range(WARMUP + repetitions):
-        t0 = time.perf_counter()
-        with db.transaction() as session:
-            call(session)
-        if n >= WARMUP:
-            samples.append(time.perf_counter() - t0)
-    return statistics.median(samples) * 1000
+        for name, call in calls.items():
+            t0 = time.perf_counter()
+            with db.transaction() as session:
+                call(session)
+            if n >= WARMUP:
+                samples[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(times) * 1000 for name, times in samples.items()}
 
 
 def _timings(db: Database, people: _People, today: date, repetitions: int
@@ -342,7 +348,7 @@ def _timings(db: Database, people: _People, today: date, repetitions: int
         "instructions": instruction_list,
         "limit_take": limit_take,
     }
-    return {name: _median_ms(db, calls[name], repetitions) for name in TIMINGS}
+    return _medians_ms(db, {name: calls[name] for name in TIMINGS}, repetitions)
 
 
 def _seal(db: Database) -> tuple[int, float]:
