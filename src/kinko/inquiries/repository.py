@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Date, Row, bindparam, func, select, text
+from sqlalchemy import ColumnElement, Date, Row, Select, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from kinko.ledger.models import JournalEntry, Posting
@@ -49,23 +49,30 @@ def _period(account_id: int, first_entry: int, date_from: date, date_to: date
             JournalEntry.value_date >= date_from, JournalEntry.value_date <= date_to]
 
 
+def _count(account_id: int, first_entry: int, date_from: date, date_to: date
+           ) -> Select[int]:
+    return (select(func.count()).select_from(Posting)
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(*_period(account_id, first_entry, date_from, date_to)))
+
+
 def count_lines(session: Session, account_id: int, first_entry: int, date_from: date,
                 date_to: date) -> int:
-    return int(session.execute(
-        select(func.count()).select_from(Posting)
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(*_period(account_id, first_entry, date_from, date_to))
-    ).scalar_one())
+    return int(session.execute(_count(account_id, first_entry, date_from, date_to)
+                               ).scalar_one())
 
 
 def statement_lines(session: Session, account_id: int, first_entry: int, date_from: date,
                     date_to: date, *, limit: int, before_entry: int | None = None,
                     offset: int = 0
-                    ) -> Sequence[Row[int, int, date, datetime, str, int, int]]:
-    """Up to ``limit`` lines, newest first, older than ``before_entry`` when given."""
+                    ) -> Sequence[Row[int, int, date, datetime, str, int, int, int]]:
+    """Up to ``limit`` lines, newest first, older than ``before_entry`` when given; each row
+    also carries the period's line count (``total``), so a page is one round trip."""
+    total = _count(account_id, first_entry, date_from, date_to).scalar_subquery()
     stmt = (
         select(Posting.id, Posting.entry_id, JournalEntry.value_date, JournalEntry.created_at,
-               Posting.description, Posting.amount, Posting.balance_after)
+               Posting.description, Posting.amount, Posting.balance_after,
+               total.label("total"))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .where(*_period(account_id, first_entry, date_from, date_to))
     )

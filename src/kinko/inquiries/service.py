@@ -113,11 +113,14 @@ def statement(session: Session, actor: Actor, account_id: int, *,
     first = repo.first_entry_of_period(session, date_from, date_to)
     if first is None:
         return Statement(account.id, date_from, date_to, [], 0, page, page_size)
-    total = repo.count_lines(session, account.id, first, date_from, date_to)
     # One line more than the page tells whether an older page exists without another query.
     rows = repo.statement_lines(
         session, account.id, first, date_from, date_to, limit=page_size + 1,
         before_entry=before, offset=0 if before is not None else (page - 1) * page_size)
+    # Each row carries the period's count; only a page past the end needs it asked for.
+    total = rows[0].total if rows else (
+        repo.count_lines(session, account.id, first, date_from, date_to)
+        if before is not None or page > 1 else 0)
     more = len(rows) > page_size
     rows = rows[:page_size]
     lines = [StatementLine(r.id, r.value_date, r.created_at, r.description,
