@@ -5,6 +5,7 @@ lines the offset pages give, and ``next`` is null on the last page."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -50,7 +51,7 @@ def test_incoming_and_statement_follow_next_to_the_end(customer: Customer,
         f"{API}/{customer.account_id}/statement?page_size=3&page={page}").json()["lines"]]
     assert statement == by_offset and len(statement) == 8    # the opening deposit and 7
     assert [ln["deposit"] for ln in statement[:7]] == [1_006 - n for n in range(7)]
-    for newer, older in zip(statement, statement[1:], strict=False):
+    for newer, older in itertools.pairwise(statement):
         assert newer["balance_after"] == older["balance_after"] + newer["deposit"] \
             - newer["withdrawal"]
     bad = customer.client.get(f"{API}/{customer.account_id}/statement?before=0")

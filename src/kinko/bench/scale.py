@@ -318,7 +318,7 @@ def _medians_ms(db: Database, calls: dict[str, Callable[[Session], object]],
 def _timings(db: Database, people: _People, today: date, repetitions: int
              ) -> dict[str, float]:
     from kinko.inquiries import service as inquiries
-    from kinko.instructions import service as instructions
+    from kinko.inquiries.history import instructions_for
     from kinko.transfers import repository as transfer_repo
 
     busy, typical = people.account_ids[0], people.account_ids[1]
@@ -334,7 +334,7 @@ def _timings(db: Database, people: _People, today: date, repetitions: int
         inquiries.statement(s, people.typical, typical)
 
     def instruction_list(s: Session) -> None:
-        if not instructions.list_for(s, people.busy, limit=51):
+        if not instructions_for(s, people.busy, limit=51):   # what GET /instructions calls
             raise BenchError("the busy contract's instruction list is empty")
 
     def limit_take(s: Session) -> None:

@@ -176,8 +176,8 @@ def not_established(session: Session, instruction: Instruction, *, code: str, re
 
 
 def list_for(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0,
-             before: int | None = None) -> list[Instruction]:
-    """The contract's instructions, newest first.
+             user_id: int | None = None, before: int | None = None) -> list[Instruction]:
+    """The contract's instructions, newest first; only ``user_id``'s when given.
 
     ``before`` is the id of the last instruction of the previous page: the page then starts
     right after it by keyset on ``(entered_at, id)`` over ``ix_instructions_contract_entered``,
@@ -185,6 +185,8 @@ def list_for(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0
     not the contract's own gives an empty page.
     """
     stmt = select(Instruction).where(Instruction.contract_id == actor.contract_id)
+    if user_id is not None:
+        stmt = stmt.where(Instruction.user_id == user_id)
     if before is not None:
         cursor = session.execute(
             select(Instruction.entered_at).where(Instruction.id == before,
