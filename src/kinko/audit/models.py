@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, String, Text
+from sqlalchemy import BigInteger, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kinko.db.base import Base, BigId, UtcDateTime
@@ -20,7 +20,10 @@ from kinko.db.base import Base, BigId, UtcDateTime
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (
-        Index("ix_audit_events_unsealed", "chain_seq"),
+        # Only the events still waiting for the sealer, in id order: the index stays as small
+        # as the backlog however long the sealed chain grows (chain_seq has its own unique one).
+        Index("ix_audit_events_unsealed_id", "id", postgresql_where=text("chain_seq IS NULL"),
+              sqlite_where=text("chain_seq IS NULL")),
         Index("ix_audit_events_subject", "subject_type", "subject_id"),
     )
 

@@ -93,3 +93,21 @@ def bank(
 
     run(database_url=database_url, seconds=seconds, clients=clients, faults=faults,
         json_output=json_output, log_path=log)
+
+@app.command("scale")
+def scale(
+    database_url: str = typer.Option(..., "--database-url",
+                                     help="PostgreSQL server URL (a scratch database is created "
+                                          "and dropped) or a sqlite:/// path (a scratch file "
+                                          "beside it)"),
+    postings: int = typer.Option(1_000_000, "--postings", min=10_000, max=100_000_000,
+                                 help="postings of history in the large phase"),
+    repetitions: int = typer.Option(200, "--repetitions", min=1, max=100_000,
+                                    help="timed calls per figure (the median is reported)"),
+    json_output: bool = typer.Option(False, "--json", help="print one JSON object last"),
+) -> None:
+    """Request costs at 10,000 postings and at N: statement, lists, balance, limit, audit."""
+    from kinko.bench.scale import run
+
+    run(database_url=database_url, postings=postings, json_output=json_output,
+        repetitions=repetitions)

@@ -113,7 +113,8 @@ class IncomingTransfer(Base):
     __tablename__ = "clearing_incoming"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        Index("ix_clearing_incoming_account_date", "account_id", "value_date"),
+        # The account's list, newest first, paged by keyset on (value_date, id).
+        Index("ix_clearing_incoming_account_date_id", "account_id", "value_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

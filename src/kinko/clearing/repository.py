@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from kinko.clearing.models import (
@@ -106,9 +106,23 @@ def set_incoming(session: Session, reference: str, **values: Any) -> None:
 
 
 def credited_to(session: Session, account_id: int, *, date_from: date | None,
-                date_to: date | None, limit: int, offset: int) -> list[IncomingTransfer]:
+                date_to: date | None, limit: int, offset: int, before: int | None = None
+                ) -> list[IncomingTransfer]:
+    """Newest first; ``before`` (an incoming id of this account) starts after that line by
+    keyset on ``(value_date, id)`` over ``ix_clearing_incoming_account_date_id``."""
     stmt = select(IncomingTransfer).where(IncomingTransfer.account_id == account_id,
                                           IncomingTransfer.state == IncomingState.CREDITED)
+    if before is not None:
+        cursor = session.execute(
+            select(IncomingTransfer.value_date).where(IncomingTransfer.id == before,
+                                                      IncomingTransfer.account_id == account_id)
+        ).scalar_one_or_none()
+        if cursor is None:
+            return []
+        day = bindparam("cursor_day", cursor, type_=IncomingTransfer.value_date.type)
+        stmt = stmt.where(IncomingTransfer.value_date <= cursor,
+                          tuple_(IncomingTransfer.value_date, IncomingTransfer.id)
+                          < tuple_(day, before))
     if date_from is not None:
         stmt = stmt.where(IncomingTransfer.value_date >= date_from)
     if date_to is not None:

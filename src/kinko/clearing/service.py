@@ -301,8 +301,8 @@ class IncomingStatementLine:
 
 
 def incoming_transfers(session: Session, account_id: int, *, date_from: date | None = None,
-                       date_to: date | None = None, limit: int = 50, offset: int = 0
-                       ) -> list[IncomingStatementLine]:
+                       date_to: date | None = None, limit: int = 50, offset: int = 0,
+                       before: int | None = None) -> list[IncomingStatementLine]:
     """The account's incoming transfers, newest first (the figures are as of now, INQ-1).
 
     The caller checks that the asking user may see ``account_id``.
@@ -313,8 +313,10 @@ def incoming_transfers(session: Session, account_id: int, *, date_from: date | N
         raise InvalidQuery(detail="offset must be 0 or more")
     if date_from is not None and date_to is not None and date_from > date_to:
         raise InvalidQuery(detail="date_from is after date_to")
+    if before is not None and (type(before) is not int or not 0 < before < 2**63):
+        raise InvalidQuery(detail="before is not an incoming transfer id")
     rows = repo.credited_to(session, account_id, date_from=date_from, date_to=date_to,
-                            limit=limit, offset=offset)
+                            limit=limit, offset=offset, before=before)
     return [IncomingStatementLine(
         id=r.id, reference=r.reference, value_date=r.value_date, received_at=r.received_at,
         amount=r.amount, remitter_name_kana=r.remitter_kana,

@@ -14,7 +14,8 @@ from kinko.instructions.models import Instruction
 from kinko.instructions.service import Actor
 
 
-def instructions_for(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0
-                     ) -> list[Instruction]:
+def instructions_for(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0,
+                     before: int | None = None) -> list[Instruction]:
+    """``before``: the last instruction id of the previous page (keyset; see ``list_for``)."""
     return instructions.list_for(session, actor, limit=limit, offset=offset,
-                                 user_id=visible_user(session, actor))
+                                 user_id=visible_user(session, actor), before=before)

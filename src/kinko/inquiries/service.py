@@ -11,14 +11,15 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.errors import ValidationFailed
+from kinko.inquiries import repository as repo
 from kinko.instructions.service import Actor
 from kinko.ledger.errors import AccountNotFound
-from kinko.ledger.models import Account, AccountType, JournalEntry, Posting
+from kinko.ledger.models import Account, AccountType
 from kinko.ledger.rules import withdrawable
 
 # How far back a statement reaches online (bank-prescribed; 002 第5条1 leaves it to the bank).
@@ -59,6 +60,8 @@ class Statement:
     total: int
     page: int
     page_size: int
+    # Cursor of the next (older) page, to pass as ``before``; None on the last page.
+    next: int | None = None
 
 
 def own_accounts(session: Session, actor: Actor) -> list[Account]:
@@ -85,8 +88,15 @@ def balances(session: Session, actor: Actor) -> list[Balance]:
 
 def statement(session: Session, actor: Actor, account_id: int, *,
               date_from: date | None = None, date_to: date | None = None,
-              page: int = 1, page_size: int = 50) -> Statement:
-    """Deposits and withdrawals of one account in a period, newest first, paged."""
+              page: int = 1, page_size: int = 50, before: int | None = None) -> Statement:
+    """Deposits and withdrawals of one account in a period, newest first, paged.
+
+    ``before`` is the cursor of the previous page (``Statement.next``): the page then starts
+    right after that page's last line at the cost of any other page. Without it, ``page``
+    counts from the newest line (kept for links; a deep page costs its depth). Page 1 and
+    every cursor page read only their own lines and the period's, never older history
+    (docs/performance.md "Cost flat in history").
+    """
     account = own_account(session, actor, account_id)
     today = clock.today()
     date_to = date_to or today
@@ -98,35 +108,38 @@ def statement(session: Session, actor: Actor, account_id: int, *,
         raise ValidationFailed(detail=f"statements reach back to {oldest.isoformat()}")
     if not 1 <= page_size <= MAX_PAGE_SIZE or page < 1:
         raise ValidationFailed(detail=f"page ≥ 1 and page_size 1–{MAX_PAGE_SIZE}")
-    where = (Posting.account_id == account.id, JournalEntry.value_date >= date_from,
-             JournalEntry.value_date <= date_to)
-    total = session.execute(
-        select(func.count()).select_from(Posting)
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id).where(*where)
-    ).scalar_one()
-    rows = session.execute(
-        select(Posting.id, JournalEntry.value_date, JournalEntry.created_at,
-               Posting.description, Posting.amount, Posting.balance_after)
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id).where(*where)
-        .order_by(Posting.id.desc()).limit(page_size).offset((page - 1) * page_size)
-    ).all()
+    if before is not None and not 0 < before < 2**63:
+        raise ValidationFailed(detail="before is not a statement cursor")
+    first = repo.first_entry_of_period(session, date_from, date_to)
+    if first is None:
+        return Statement(account.id, date_from, date_to, [], 0, page, page_size)
+    # One line more than the page tells whether an older page exists without another query.
+    rows = repo.statement_lines(
+        session, account.id, first, date_from, date_to, limit=page_size + 1,
+        before_entry=before, offset=0 if before is not None else (page - 1) * page_size)
+    # Each row carries the period's count; only a page past the end needs it asked for.
+    total = rows[0].total if rows else (
+        repo.count_lines(session, account.id, first, date_from, date_to)
+        if before is not None or page > 1 else 0)
+    more = len(rows) > page_size
+    rows = rows[:page_size]
     lines = [StatementLine(r.id, r.value_date, r.created_at, r.description,
                            -r.amount if r.amount < 0 else 0, r.amount if r.amount > 0 else 0,
                            r.balance_after) for r in rows]
-    return Statement(account.id, date_from, date_to, lines, total, page, page_size)
+    return Statement(account.id, date_from, date_to, lines, total, page, page_size,
+                     next=rows[-1].entry_id if more else None)
 
 
 def statement_csv(session: Session, actor: Actor, account_id: int, *, date_from: date | None,
                   date_to: date | None) -> str:
     """The whole period as CSV (oldest first), headers in Japanese and English."""
-    first = statement(session, actor, account_id, date_from=date_from, date_to=date_to,
-                      page_size=MAX_PAGE_SIZE)
-    lines: list[StatementLine] = list(first.lines)
-    page = 1
-    while len(lines) < first.total:
-        page += 1
-        lines += statement(session, actor, account_id, date_from=first.date_from,
-                           date_to=first.date_to, page=page, page_size=MAX_PAGE_SIZE).lines
+    page = statement(session, actor, account_id, date_from=date_from, date_to=date_to,
+                     page_size=MAX_PAGE_SIZE)
+    lines: list[StatementLine] = list(page.lines)
+    while page.next is not None:
+        page = statement(session, actor, account_id, date_from=page.date_from,
+                         date_to=page.date_to, page_size=MAX_PAGE_SIZE, before=page.next)
+        lines += page.lines
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["取引日/date", "摘要/description", "お引出し/withdrawal",

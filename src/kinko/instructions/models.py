@@ -31,6 +31,8 @@ class Instruction(Base):
         UniqueConstraint("user_id", "create_key"),
         Index("ix_instructions_customer_created", "customer_id", "entered_at"),
         Index("ix_instructions_due", "status", "value_date"),
+        # The contract's list, newest first, paged by keyset on (entered_at, id).
+        Index("ix_instructions_contract_entered", "contract_id", "entered_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from kinko import clock
@@ -176,13 +176,30 @@ def not_established(session: Session, instruction: Instruction, *, code: str, re
 
 
 def list_for(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0,
-             user_id: int | None = None) -> list[Instruction]:
-    """The contract's instructions, newest first; only ``user_id``'s when given."""
+             user_id: int | None = None, before: int | None = None) -> list[Instruction]:
+    """The contract's instructions, newest first; only ``user_id``'s when given.
+
+    ``before`` is the id of the last instruction of the previous page: the page then starts
+    right after it by keyset on ``(entered_at, id)`` over ``ix_instructions_contract_entered``,
+    at the cost of the first page however many instructions the contract has. An id that is
+    not the contract's own gives an empty page.
+    """
     stmt = select(Instruction).where(Instruction.contract_id == actor.contract_id)
     if user_id is not None:
         stmt = stmt.where(Instruction.user_id == user_id)
+    if before is not None:
+        cursor = session.execute(
+            select(Instruction.entered_at).where(Instruction.id == before,
+                                                 Instruction.contract_id == actor.contract_id)
+        ).scalar_one_or_none()
+        if cursor is None:
+            return []
+        # The cursor's time is bound with the column's own type (UTC on SQLite), as a plain
+        # comparison with the column would be; a bare tuple would bind it unconverted.
+        at = bindparam("cursor_at", cursor, type_=Instruction.entered_at.type)
+        stmt = stmt.where(Instruction.entered_at <= cursor,
+                          tuple_(Instruction.entered_at, Instruction.id) < tuple_(at, before))
     return list(session.execute(
-        stmt
-        .order_by(Instruction.entered_at.desc(), Instruction.id.desc())
+        stmt.order_by(Instruction.entered_at.desc(), Instruction.id.desc())
         .limit(limit).offset(offset)
     ).scalars())

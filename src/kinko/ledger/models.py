@@ -71,6 +71,9 @@ class Account(Base):
 
 class JournalEntry(Base):
     __tablename__ = "journal_entries"
+    # A statement period starts at the first entry of its first value date: found by one probe
+    # per day of the period instead of a scan of the whole journal (inquiries.service).
+    __table_args__ = (Index("ix_journal_entries_value_date_id", "value_date", "id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(30))

@@ -53,14 +53,15 @@ def home(request: Request, c: Caller = Depends(caller), s: Session = DB
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
 def statement(request: Request, account_id: int, date_from: date | None = None,
-              date_to: date | None = None, page: int = 1, c: Caller = Depends(caller),
-              s: Session = DB) -> HTMLResponse:
+              date_to: date | None = None, page: int = 1, before: int | None = None,
+              c: Caller = Depends(caller), s: Session = DB) -> HTMLResponse:
     account = inquiries.own_account(s, c.actor, account_id)
     st: inquiries.Statement | None
     error: str | None = None
     try:
         st = inquiries.statement(s, c.actor, account_id, date_from=date_from,
-                                 date_to=date_to, page=max(page, 1), page_size=20)
+                                 date_to=date_to, page=max(page, 1), page_size=20,
+                                 before=before)
     except DomainError as exc:
         st, error = None, _error(request, exc)
     return _page(request, c, "banking/statement.html", account=account, st=st, error=error,

@@ -78,12 +78,14 @@ def accounts(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
 @router.get("/accounts/{account_id}/statement", summary="入出金明細 / statement")
 def statement(account_id: int, date_from: date | None = None, date_to: date | None = None,
               page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=200),
+              before: int | None = Query(None, ge=1, lt=2**63,
+                                         description="the previous page's `next`"),
               c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
     st = inquiries.statement(s, c.actor, account_id, date_from=date_from, date_to=date_to,
-                             page=page, page_size=page_size)
+                             page=page, page_size=page_size, before=before)
     return {"account_id": st.account_id, "date_from": st.date_from.isoformat(),
             "date_to": st.date_to.isoformat(), "total": st.total, "page": st.page,
-            "page_size": st.page_size,
+            "page_size": st.page_size, "next": st.next,
             "lines": [{"value_date": ln.value_date.isoformat(), "description": ln.description,
                        "withdrawal": ln.withdrawal, "deposit": ln.deposit,
                        "balance_after": ln.balance_after} for ln in st.lines]}
@@ -105,13 +107,20 @@ def statement_csv(account_id: int, date_from: date | None = None, date_to: date 
             summary="振込入金明細 / incoming transfers with remitter names (INQ-1, XFER-9)")
 def incoming(account_id: int, date_from: date | None = None, date_to: date | None = None,
              page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=200),
+             before: int | None = Query(None, ge=1, lt=2**63,
+                                        description="the previous page's `next`"),
              c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
     from kinko.clearing.service import incoming_transfers
 
     account = inquiries.own_account(s, c.actor, account_id)
+    # One line more than the page tells whether an older page exists.
     lines = incoming_transfers(s, account.id, date_from=date_from, date_to=date_to,
-                               limit=page_size, offset=(page - 1) * page_size)
+                               limit=page_size + 1,
+                               offset=0 if before is not None else (page - 1) * page_size,
+                               before=before)
+    more, lines = len(lines) > page_size, lines[:page_size]
     return {"account_id": account.id, "page": page, "page_size": page_size,
+            "next": lines[-1].id if more else None,
             "incoming": [{"value_date": ln.value_date.isoformat(), "amount": ln.amount,
                           "remitter": ln.remitter_name_kana,
                           "remitter_bank": ln.remitter_bank_name,
@@ -233,12 +242,19 @@ def cancel_transfer(instruction_id: int, c: Caller = Depends(caller),
 
 
 @router.get("/instructions", summary="お取引の一覧 / instructions and their outcome")
-def list_instructions(page: int = Query(1, ge=1), c: Caller = Depends(caller),
-                      s: Session = DB) -> dict[str, Any]:
+def list_instructions(page: int = Query(1, ge=1),
+                      before: int | None = Query(None, ge=1, lt=2**63,
+                                                 description="the previous page's `next`"),
+                      c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    """50 per page, newest first; ``next`` (or None on the last page) is the next page's
+    ``before``, which costs what page 1 does however long the history is."""
     from kinko.inquiries.history import instructions_for
 
-    rows = instructions_for(s, c.actor, limit=50, offset=(page - 1) * 50)
-    return {"instructions": [instruction_view(i) for i in rows]}
+    rows = instructions_for(s, c.actor, limit=51, before=before,
+                            offset=0 if before is not None else (page - 1) * 50)
+    more, rows = len(rows) > 50, rows[:50]
+    return {"instructions": [instruction_view(i) for i in rows],
+            "next": rows[-1].id if more else None}
 
 
 class LimitsRequest(BaseModel):
