@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from kinko import __version__
@@ -15,6 +15,7 @@ from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
+from kinko.web.params import refuse_control_characters
 from kinko.web.routes import auth_api, demo, health, retail, retail_services, telephony
 
 STATIC = Path(__file__).parent / "static"
@@ -31,6 +32,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
             "Kinko internet banking API. Errors are RFC 9457 problem+json with a stable "
             "`code` and Japanese and English messages."
         ),
+        # No control character (NUL among them) in any path, query or form value (params.py).
+        dependencies=[Depends(refuse_control_characters)],
     )
     app.state.db = db or get_database()
     app.state.settings = settings

@@ -26,6 +26,7 @@ from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
+from kinko.web.params import BankDate, Id, Page
 from kinko.web.stepup import StepUpAnswers, plan, prove
 from kinko.web.templating import render
 
@@ -52,8 +53,8 @@ def home(request: Request, c: Caller = Depends(caller), s: Session = DB
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
-def statement(request: Request, account_id: int, date_from: date | None = None,
-              date_to: date | None = None, page: int = 1, c: Caller = Depends(caller),
+def statement(request: Request, account_id: Id, date_from: BankDate | None = None,
+              date_to: BankDate | None = None, page: Page = 1, c: Caller = Depends(caller),
               s: Session = DB) -> HTMLResponse:
     account = inquiries.own_account(s, c.actor, account_id)
     st: inquiries.Statement | None
@@ -139,7 +140,7 @@ def _details(instruction: Any) -> dict[str, Any]:
 
 
 @router.post("/transfer/{instruction_id}/confirm", response_class=HTMLResponse)
-def transfer_confirm(request: Request, instruction_id: int, otp_code: str = Form(""),
+def transfer_confirm(request: Request, instruction_id: Id, otp_code: str = Form(""),
                      confirmation_password: str = Form(""), card_challenge_id: str = Form(""),
                      card_cells: str = Form(""), card_answer_1: str = Form(""),
                      card_answer_2: str = Form(""), phone_challenge_id: str = Form(""),
@@ -188,7 +189,7 @@ def instruction_list(request: Request, c: Caller = Depends(caller),
 
 
 @router.post("/instructions/{instruction_id}/cancel")
-def cancel(request: Request, instruction_id: int, c: Caller = Depends(caller),
+def cancel(request: Request, instruction_id: Id, c: Caller = Depends(caller),
            s: Session = DB) -> Response:
     transfers.cancel(s, c.actor, instruction_id)
     return RedirectResponse("/banking/instructions", status_code=303)

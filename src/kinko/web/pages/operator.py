@@ -47,6 +47,7 @@ from kinko.web.pages.auth import (
     message,
     set_login_cookie,
 )
+from kinko.web.params import MAX_ID, Id
 from kinko.web.templating import render
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
@@ -209,9 +210,13 @@ def _guarded(request: Request, s: Session, csrf: str) -> Operator | Response:
 
 
 def _int(value: str, name: str) -> int:
-    if not value.strip().isdigit():
-        raise ValidationFailed(detail=f"{name} must be a number", fields=[name])
-    return int(value)
+    """A positive id typed into a form (ASCII digits, within the database's BIGINT)."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 19
+            and 1 <= int(text) <= MAX_ID):
+        raise ValidationFailed(detail=f"{name} must be a number from 1 to {MAX_ID}",
+                               fields=[name])
+    return int(text)
 
 
 @router.post("/requests", response_class=HTMLResponse)
@@ -238,7 +243,7 @@ def ask(request: Request, action: str = Form(""), target_id: str = Form(""),
 
 
 @router.post("/requests/{request_id}/approve", response_class=HTMLResponse)
-def approve(request: Request, request_id: int, note: str = Form(""),
+def approve(request: Request, request_id: Id, note: str = Form(""),
             csrf: str = Form("", alias="csrf_token"), s: Session = DB
             ) -> Response:
     """A second operator approves: the action runs now, as the approver (OPS-1)."""
@@ -261,7 +266,7 @@ def approve(request: Request, request_id: int, note: str = Form(""),
 
 
 @router.post("/requests/{request_id}/reject", response_class=HTMLResponse)
-def reject(request: Request, request_id: int, note: str = Form(""),
+def reject(request: Request, request_id: Id, note: str = Form(""),
            csrf: str = Form("", alias="csrf_token"), s: Session = DB
            ) -> Response:
     operator = _guarded(request, s, csrf)
@@ -279,7 +284,7 @@ def reject(request: Request, request_id: int, note: str = Form(""),
 
 
 @router.post("/requests/{request_id}/withdraw", response_class=HTMLResponse)
-def withdraw(request: Request, request_id: int, csrf: str = Form("", alias="csrf_token"),
+def withdraw(request: Request, request_id: Id, csrf: str = Form("", alias="csrf_token"),
              s: Session = DB) -> Response:
     operator = _guarded(request, s, csrf)
     if isinstance(operator, Response):
