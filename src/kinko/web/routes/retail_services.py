@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -108,9 +108,9 @@ def payeasy_agencies(c: Caller = Depends(caller), s: Session = DB
 
 
 @router.get("/payeasy/bills/lookup", summary="払込情報の照会 / look up a Pay-easy bill")
-def payeasy_lookup(agency_code: Line = Query(..., min_length=1, max_length=20),
-                   customer_number: Line = Query(..., min_length=1, max_length=40),
-                   confirmation_number: Line = Query(..., min_length=1, max_length=20),
+def payeasy_lookup(agency_code: Annotated[Line, Query(min_length=1, max_length=20)],
+                   customer_number: Annotated[Line, Query(min_length=1, max_length=40)],
+                   confirmation_number: Annotated[Line, Query(min_length=1, max_length=20)],
                    c: Caller = Depends(caller), s: Session = DB
                    ) -> dict[str, Any]:
     bill = payeasy.lookup_bill(s, agency_code=agency_code, customer_number=customer_number,
