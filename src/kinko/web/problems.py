@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 _HTTP_CODES = {
+    400: ("BAD_REQUEST", "リクエストの形式が正しくありません。", "The request is malformed."),
     404: ("NOT_FOUND", "見つかりません。", "Not found."),
     405: ("METHOD_NOT_ALLOWED", "この操作はできません。", "Method not allowed."),
     401: ("UNAUTHENTICATED", "ログインが必要です。", "Login required."),
@@ -147,6 +148,8 @@ def install(app: FastAPI) -> None:
 # limited session, a row that is not the caller's, a business rule, bad input, a lockout, and
 # throttling. Their meanings per code are in the description of each operation's errors.
 _DECLARED = {
+    400: "リクエストの形式の誤り / a malformed request (BAD_REQUEST: a body that cannot be "
+         "read)",
     401: "ログインが必要、または認証に失敗 / no session, or authentication failed "
          "(AUTH_SESSION_EXPIRED, AUTH_INVALID_CREDENTIALS, …)",
     403: "許可されていない操作 / not allowed (FORBIDDEN, CSRF_REFUSED, "
