@@ -214,6 +214,7 @@ def _cases(operation: APIOperation) -> st.SearchStrategy[schemathesis.Case]:
 
 
 @pytest.mark.req("OPS-1")
+@pytest.mark.slow
 def test_every_operation_answers_within_its_schema(run: Run) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", run.app)
     failures: list[str] = []
@@ -238,3 +239,5 @@ def test_every_operation_answers_within_its_schema(run: Run) -> None:
             failures.append(f"{operation.label}:\n" + "".join(
                 traceback.format_exception(exc))[-4000:])
     assert not failures, "\n\n".join(failures)
+    called = {label for label, _ in run.statuses}
+    assert called == {o.label for o in operations}, {o.label for o in operations} - called
