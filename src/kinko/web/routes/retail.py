@@ -259,8 +259,8 @@ def list_instructions(page: Page = 1, c: Caller = Depends(caller),
 
 
 class LimitsRequest(BaseModel):
-    per_transaction: int = Field(..., ge=0)
-    daily: int = Field(..., ge=0)
+    per_transaction: LimitAmount
+    daily: LimitAmount
     for_user: bool = False
 
 
