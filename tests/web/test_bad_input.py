@@ -281,3 +281,19 @@ def test_the_openapi_document_bounds_ids_pages_dates_and_text(db: Database) -> N
                 content = operation["responses"][status]["content"]
                 assert list(content) == [PROBLEM], (method, path, status)
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+@pytest.mark.req("OPS-1")
+@pytest.mark.parametrize("path", ["/api/v1/auth/logout", "/login", "/operator/login",
+                                  "/logout", "/operator/requests"])
+def test_a_non_ascii_csrf_token_is_refused_not_500(db: Database, path: str) -> None:
+    """hmac.compare_digest raises TypeError on non-ASCII text: the comparison is on bytes."""
+    with TestClient(create_app(db, Settings()), raise_server_exceptions=False) as client:
+        client.cookies.set(SESSION_COOKIE, "a-session-token")
+        client.cookies.set("kinko_operator", "1.2.abc")
+        form = client.post(path, data={"csrf_token": "ｘ", "code": "x", "key": "ｘ"},
+                           follow_redirects=False)
+        header = client.post(path, headers={"X-CSRF-Token": "é".encode()},
+                             follow_redirects=False)
+    assert 300 <= form.status_code < 500, form.text
+    assert 300 <= header.status_code < 500, header.text

@@ -30,7 +30,7 @@ from kinko import clock
 from kinko.audit.service import record
 from kinko.auth import compromise
 from kinko.auth import repository as auth_repo
-from kinko.auth.crypto import derived_key
+from kinko.auth.crypto import constant_time_equals, derived_key
 from kinko.auth.models import AuthContract, AuthUser, CompromiseReport, Product, UserState
 from kinko.backoffice import approvals
 from kinko.backoffice.models import ApprovalState, Operator
@@ -91,7 +91,7 @@ def current_operator(request: Request, s: Session) -> Operator | None:
     parts = value.split(".")
     if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
         return None
-    if not hmac.compare_digest(parts[2], _mac(f"{parts[0]}.{parts[1]}")):
+    if not constant_time_equals(parts[2], _mac(f"{parts[0]}.{parts[1]}")):
         return None
     if int(parts[1]) <= clock.now().timestamp():
         return None
@@ -101,7 +101,7 @@ def current_operator(request: Request, s: Session) -> Operator | None:
 
 def _csrf_ok(request: Request, submitted: str) -> bool:
     value = request.cookies.get(OPERATOR_COOKIE, "")
-    return bool(value) and hmac.compare_digest(submitted, csrf_token("operator\x00" + value))
+    return bool(value) and constant_time_equals(submitted, csrf_token("operator\x00" + value))
 
 
 def _to_login() -> RedirectResponse:
@@ -136,7 +136,7 @@ def login_submit(request: Request, code: str = Form(""), key: str = Form(""),
         return _login_page(request, message(CsrfRefused(), lang), 403)
     operator = _operator_by_code(s, code.strip()[:20])
     expected = access_key(code.strip()[:20])
-    ok = hmac.compare_digest(expected, key.strip()[:64]) and operator is not None
+    ok = constant_time_equals(expected, key.strip()[:64]) and operator is not None
     if operator is None or not ok or not operator.active:
         record(s, actor="anonymous", action="backoffice.operator_login_failed",
                subject_type="operator", subject_id=code.strip()[:20], data={})
