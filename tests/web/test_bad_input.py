@@ -297,3 +297,23 @@ def test_a_non_ascii_csrf_token_is_refused_not_500(db: Database, path: str) -> N
                              follow_redirects=False)
     assert 300 <= form.status_code < 500, form.text
     assert 300 <= header.status_code < 500, header.text
+
+
+@pytest.mark.req("OPS-1")
+@pytest.mark.parametrize(("field", "value"), [("from_account_id", str(2**64)),
+                                              ("payee_id", str(2**63)),
+                                              ("from_account_id", "１２"),
+                                              ("payee_id", "9" * 5000)])
+def test_bad_ids_in_the_transfer_form_are_shown_next_to_the_form(customer: Customer,
+                                                                 field: str,
+                                                                 value: str) -> None:
+    client = customer.client
+    del client.headers["Authorization"]
+    client.cookies.set(SESSION_COOKIE, customer.token)
+    form = {"csrf_token": csrf_token(customer.token), "key": uuid.uuid4().hex,
+            "from_account_id": str(customer.account_id), "bank_code": "0999",
+            "branch_code": customer.payee[0], "number": customer.payee[1], "amount": "1000",
+            field: value}
+    response = client.post("/banking/transfer", headers={"Accept": "text/html"}, data=form)
+    assert response.status_code == 422
+    assert "口座・日付の入力内容をご確認ください。" in response.text

@@ -26,7 +26,7 @@ from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.params import BankDate, Id, Page
+from kinko.web.params import MAX_ID, BankDate, Id, Page
 from kinko.web.stepup import StepUpAnswers, plan, prove
 from kinko.web.templating import render
 
@@ -118,11 +118,11 @@ def transfer_enter(request: Request, key: str = Form(...), from_account_id: str 
             "number": number, "amount": amount, "value_date": value_date}
     try:
         with s.begin_nested():
-            target: dict[str, Any] = ({"payee_id": int(payee_id)} if payee_id else {
+            target: dict[str, Any] = ({"payee_id": _form_id(payee_id)} if payee_id else {
                 "bank_code": bank_code.strip(), "branch_code": branch_code.strip(),
                 "account_type": account_type, "number": number.strip()})
             quote = transfers.enter(
-                s, c.actor, key=key, from_account_id=int(from_account_id or 0), amount=amount,
+                s, c.actor, key=key, from_account_id=_form_id(from_account_id), amount=amount,
                 value_date=date.fromisoformat(value_date) if value_date else None, **target)
             step_up = plan(s, c, Operation.TRANSFER, _details(quote.instruction))
     except ValueError:
@@ -133,6 +133,15 @@ def transfer_enter(request: Request, key: str = Form(...), from_account_id: str 
         return _transfer_form(request, c, s, form, _error(request, exc), 422)
     return _page(request, c, "banking/confirm.html", instruction=quote.instruction,
                  details=quote.details, step_up=step_up, error=None, key=uuid.uuid4().hex)
+
+
+def _form_id(value: str) -> int:
+    """An id chosen in a form; ``ValueError`` (shown next to the form) unless it is ASCII
+    digits within the database's BIGINT. An empty choice is 0, which matches nothing."""
+    text = value.strip() or "0"
+    if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_ID):
+        raise ValueError(f"not an id: {value[:30]!r}")
+    return int(text)
 
 
 def _details(instruction: Any) -> dict[str, Any]:
