@@ -28,7 +28,7 @@ from typing import Annotated
 
 from annotated_types import Interval
 from fastapi import Request
-from pydantic import Field, StringConstraints, WithJsonSchema
+from pydantic import StringConstraints, WithJsonSchema
 
 from kinko.calendar.rules import MAX_YEAR, MIN_YEAR
 from kinko.errors import DomainError
@@ -84,11 +84,6 @@ Line = Annotated[str, StringConstraints(pattern=LINE_PATTERN)]
 
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 """Free text: tab, CR and LF allowed; no other control character."""
-
-
-def bounded_line(max_length: int, min_length: int = 0) -> object:
-    """``Annotated[str, …]`` metadata for a one-line field of at most ``max_length``."""
-    return Field(min_length=min_length, max_length=max_length, pattern=LINE_PATTERN)
 
 
 class ControlCharacterRefused(DomainError):
