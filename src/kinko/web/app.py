@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from kinko import __version__
@@ -16,6 +16,7 @@ from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
+from kinko.web.params import refuse_control_characters
 from kinko.web.routes import (
     apidocs,
     auth_api,
@@ -42,6 +43,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
             "`code` and Japanese and English messages."
         ),
         docs_url=None, redoc_url=None,  # served from shipped assets by apidocs
+        # No control character (NUL among them) in any path, query or form value (params.py).
+        dependencies=[Depends(refuse_control_characters)],
     )
     app.state.db = db or get_database()
     app.state.settings = settings

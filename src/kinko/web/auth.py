@@ -18,6 +18,7 @@ from fastapi import Depends, Request, Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from kinko.auth.crypto import constant_time_equals
 from kinko.auth.errors import AuthError, SessionExpired
 from kinko.auth.models import AuthSession, AuthUser
 from kinko.auth.sessions import authenticate
@@ -82,7 +83,7 @@ async def check_csrf(request: Request) -> None:
     if request.method in SAFE_METHODS or not from_cookie or token is None:
         return
     submitted = await _submitted_csrf(request)
-    if not hmac.compare_digest(submitted, csrf_token(token)):
+    if not constant_time_equals(submitted, csrf_token(token)):
         raise CsrfRefused
 
 

@@ -6,8 +6,20 @@ A database that is busy (a lock or statement timeout, SQLite's writer queue) or 
 (down, restarting, in recovery, the connection lost) is not a bug: 503 DB_BUSY or
 DB_UNAVAILABLE with Retry-After, and nothing was done unless the client is told otherwise —
 a create retried under its idempotency key is safe either way.
+
+Pages (a browser asking for HTML) get the same answers as an error page instead.
+
+The schemas bound every input (:mod:`kinko.web.params`), so out-of-range values are refused
+before they reach a service. As a backstop, a value that still overflows the database or the
+bank calendar (``OverflowError``, ``CalendarRangeError``, a driver's ``DataError`` such as
+"bigint out of range" or a NUL byte in text) is answered 422 ``INPUT_OUT_OF_RANGE`` and logged
+as a warning naming the route, so the missing bound gets fixed.
+
 Anything else is a bug: it is logged with its traceback and answered as a plain 500 problem
 that reveals nothing.
+
+:func:`install` also declares the problem responses in the OpenAPI document, so clients (and
+the schema tests) know every operation may answer problem+json.
 """
 
 from __future__ import annotations
@@ -19,9 +31,12 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
+from kinko.calendar.rules import CalendarRangeError
 from kinko.db.engine import fault_of
 from kinko.errors import DomainError
 from kinko.web.i18n import language
@@ -30,6 +45,7 @@ log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 _HTTP_CODES = {
+    400: ("BAD_REQUEST", "リクエストの形式が正しくありません。", "The request is malformed."),
     404: ("NOT_FOUND", "見つかりません。", "Not found."),
     405: ("METHOD_NOT_ALLOWED", "この操作はできません。", "Method not allowed."),
     401: ("UNAUTHENTICATED", "ログインが必要です。", "Login required."),
@@ -46,6 +62,29 @@ _FAULTS = {
 }
 SERVER_BUSY = ("SERVER_BUSY", "ただいま混み合っています。しばらくしてからもう一度お試しください。",
                "The server is busy. Please try again in a moment.", 1)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details with Kinko's stable ``code``."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    message_ja: str
+    message_en: str
+    detail: str | None = None
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "type": "https://kinko.example/problems/auth-invalid-credentials",
+        "title": "ご入力内容に誤りがあります。再度ご入力ください。", "status": 401,
+        "code": "AUTH_INVALID_CREDENTIALS",
+        "message_ja": "ご入力内容に誤りがあります。再度ご入力ください。",
+        "message_en": "The details you entered are not correct. Please try again."}]})
+
+
+OUT_OF_RANGE = ("INPUT_OUT_OF_RANGE", "入力された値が扱える範囲を超えています。",
+                "A value in the request is outside the range Kinko can handle.")
 
 
 def problem(status: int, code: str, ja: str, en: str, lang: str,
@@ -92,14 +131,29 @@ def install(app: FastAPI) -> None:
                             media_type=PROBLEM)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
              "reason": e.get("msg", "")}
             for e in exc.errors()
         ]
-        return problem(422, "VALIDATION_FAILED", "入力内容に誤りがあります。",
-                       "The input is not valid.", language(request), errors=errors)
+        ja, en = "入力内容に誤りがあります。", "The input is not valid."
+        if wants_html(request):
+            return html_error(request, 422, ja, en,
+                              ", ".join(e["field"] for e in errors if e["field"]) or None)
+        return problem(422, "VALIDATION_FAILED", ja, en, language(request), errors=errors)
+
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        # A backstop: the schema should have refused this value (kinko.web.params).
+        log.warning("out-of-range input reached %s %s: %s", request.method, request.url.path,
+                    type(exc).__name__)
+        code, ja, en = OUT_OF_RANGE
+        if wants_html(request):
+            return html_error(request, 422, ja, en)
+        return problem(422, code, ja, en, language(request))
+
+    for kind in (OverflowError, CalendarRangeError, DataError):
+        app.add_exception_handler(kind, out_of_range)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -124,3 +178,58 @@ def install(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "INTERNAL_ERROR", "システムエラーが発生しました。",
                        "An internal error occurred.", language(request))
+    declare_problems(app)
+
+
+# The problem answers any API operation may give: no or an ended session, a refused form or a
+# limited session, a row that is not the caller's, a business rule, bad input, a lockout, and
+# throttling. Their meanings per code are in the description of each operation's errors.
+_DECLARED = {
+    400: "リクエストの形式の誤り / a malformed request (BAD_REQUEST: a body that cannot be "
+         "read)",
+    401: "ログインが必要、または認証に失敗 / no session, or authentication failed "
+         "(AUTH_SESSION_EXPIRED, AUTH_INVALID_CREDENTIALS, …)",
+    403: "許可されていない操作 / not allowed (FORBIDDEN, CSRF_REFUSED, "
+         "AUTH_SCOPE_NOT_ALLOWED, AUTH_SUSPENDED, …)",
+    404: "見つからない / not found, or not the caller's (NOT_FOUND, …)",
+    409: "業務ルール上できない / refused by a business rule (insufficient funds, limits, "
+         "state of the instruction, …)",
+    422: "入力内容の誤り / bad input (VALIDATION_FAILED with the fields, INPUT_OUT_OF_RANGE, "
+         "domain validation codes)",
+    423: "ロックアウト / locked out or blocked (AUTH_LOCKED_OUT, AUTH_BLOCKED, …)",
+    429: "試行回数の制限 / too many attempts: wait for Retry-After",
+}
+
+
+def declare_problems(app: FastAPI) -> None:
+    """Declare :class:`Problem` (``application/problem+json``) for the error statuses of every
+    operation in the OpenAPI document, replacing FastAPI's default 422 (which describes a
+    shape Kinko never sends)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}")
+        ref = {"$ref": "#/components/schemas/Problem"}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in _DECLARED.items():
+                    declared = responses.get(str(status), {})
+                    responses[str(status)] = {
+                        "description": (declared.get("description")
+                                        if declared.get("description")
+                                        not in (None, "", "Validation Error")
+                                        else description),
+                        "content": {PROBLEM: {"schema": ref}},
+                    }
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

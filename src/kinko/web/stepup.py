@@ -4,7 +4,7 @@ step-up on exactly this operation, and hand the instruction layer its proof (AUT
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -15,18 +15,22 @@ from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import Operation
 from kinko.instructions.service import StepUpProof
 from kinko.web.auth import Caller
+from kinko.web.params import Line
+
+# A card cell name (``A1``) and the digits written in it.
+CardCell = Annotated[Line, Field(min_length=1, max_length=8)]
 
 
 class StepUpAnswers(BaseModel):
     """What the confirmation screen asked for (only the product's factors are needed)."""
 
-    otp_code: str | None = Field(None, max_length=12, examples=["123456"])
-    confirmation_password: str | None = Field(None, max_length=64)
-    secret_phrase: str | None = Field(None, max_length=64)
-    card_challenge_id: str | None = Field(None, max_length=100)
-    card_answers: dict[str, str] | None = None
-    phone_challenge_id: str | None = Field(None, max_length=100)
-    approval_id: str | None = Field(None, max_length=100)
+    otp_code: Line | None = Field(None, max_length=12, examples=["123456"])
+    confirmation_password: Line | None = Field(None, max_length=64)
+    secret_phrase: Line | None = Field(None, max_length=64)
+    card_challenge_id: Line | None = Field(None, max_length=100)
+    card_answers: dict[CardCell, CardCell] | None = Field(None, max_length=8)
+    phone_challenge_id: Line | None = Field(None, max_length=100)
+    approval_id: Line | None = Field(None, max_length=100)
 
     def to_answers(self) -> stepup.Answers:
         return stepup.Answers(**self.model_dump(include=set(StepUpAnswers.model_fields)))

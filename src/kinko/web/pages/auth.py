@@ -20,7 +20,6 @@ Cookies:
 from __future__ import annotations
 
 import base64
-import hmac
 import re
 import secrets
 import statistics
@@ -41,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from kinko.auth import challenges, compromise, enrolment, passwords, sessions, tokens
 from kinko.auth import repository as auth_repo
+from kinko.auth.crypto import constant_time_equals
 from kinko.auth.effects import user_actor
 from kinko.auth.errors import (
     AuthError,
@@ -252,7 +252,7 @@ def login_form_token(nonce: str) -> str:
 
 def login_csrf_ok(request: Request, submitted: str) -> bool:
     nonce = request.cookies.get(LOGIN_COOKIE, "")
-    return bool(nonce) and hmac.compare_digest(submitted, login_form_token(nonce))
+    return bool(nonce) and constant_time_equals(submitted, login_form_token(nonce))
 
 
 def set_login_cookie(response: Response, request: Request, nonce: str) -> None:
@@ -550,7 +550,7 @@ def second_step_submit(request: Request, csrf: str = Form("", alias="csrf_token"
                        secret_phrase: str = Form(""), s: Session = DB
                        ) -> Response:
     token = request.cookies.get(PENDING_COOKIE, "")
-    if not token or not hmac.compare_digest(csrf, csrf_token(token)):
+    if not token or not constant_time_equals(csrf, csrf_token(token)):
         raise CsrfRefused
     answers = {"phone": _cut(phone), "name": _cut(name), "name_kana": _cut(name_kana)}
     try:
@@ -606,7 +606,7 @@ def change_submit(request: Request, csrf: str = Form("", alias="csrf_token"),
                   new_confirmation_password_again: str = Form(""),
                   s: Session = DB) -> Response:
     token = request.cookies.get(PENDING_COOKIE, "")
-    if not token or not hmac.compare_digest(csrf, csrf_token(token)):
+    if not token or not constant_time_equals(csrf, csrf_token(token)):
         raise CsrfRefused
     lang = language(request)
     try:
@@ -719,7 +719,7 @@ def logout(request: Request, csrf: str = Form("", alias="csrf_token"),
     customer out)."""
     token, from_cookie = token_of(request)
     if token and from_cookie:
-        if not hmac.compare_digest(csrf, csrf_token(token)):
+        if not constant_time_equals(csrf, csrf_token(token)):
             raise CsrfRefused
         sessions.end(s, token, reason="logout")
     response = RedirectResponse("/login?notice=logged_out", status_code=303)

@@ -26,6 +26,7 @@ from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
+from kinko.web.params import MAX_ID, BankDate, Id, Page
 from kinko.web.stepup import StepUpAnswers, plan, prove
 from kinko.web.templating import render
 
@@ -52,8 +53,8 @@ def home(request: Request, c: Caller = Depends(caller), s: Session = DB
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
-def statement(request: Request, account_id: int, date_from: date | None = None,
-              date_to: date | None = None, page: int = 1, before: int | None = None,
+def statement(request: Request, account_id: Id, date_from: BankDate | None = None,
+              date_to: BankDate | None = None, page: Page = 1, before: Id | None = None,
               c: Caller = Depends(caller), s: Session = DB) -> HTMLResponse:
     account = inquiries.own_account(s, c.actor, account_id)
     st: inquiries.Statement | None
@@ -118,11 +119,11 @@ def transfer_enter(request: Request, key: str = Form(...), from_account_id: str 
             "number": number, "amount": amount, "value_date": value_date}
     try:
         with s.begin_nested():
-            target: dict[str, Any] = ({"payee_id": int(payee_id)} if payee_id else {
+            target: dict[str, Any] = ({"payee_id": _form_id(payee_id)} if payee_id else {
                 "bank_code": bank_code.strip(), "branch_code": branch_code.strip(),
                 "account_type": account_type, "number": number.strip()})
             quote = transfers.enter(
-                s, c.actor, key=key, from_account_id=int(from_account_id or 0), amount=amount,
+                s, c.actor, key=key, from_account_id=_form_id(from_account_id), amount=amount,
                 value_date=date.fromisoformat(value_date) if value_date else None, **target)
             step_up = plan(s, c, Operation.TRANSFER, _details(quote.instruction))
     except ValueError:
@@ -135,12 +136,21 @@ def transfer_enter(request: Request, key: str = Form(...), from_account_id: str 
                  details=quote.details, step_up=step_up, error=None, key=uuid.uuid4().hex)
 
 
+def _form_id(value: str) -> int:
+    """An id chosen in a form; ``ValueError`` (shown next to the form) unless it is ASCII
+    digits within the database's BIGINT. An empty choice is 0, which matches nothing."""
+    text = value.strip() or "0"
+    if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_ID):
+        raise ValueError(f"not an id: {value[:30]!r}")
+    return int(text)
+
+
 def _details(instruction: Any) -> dict[str, Any]:
     return {"instruction_id": instruction.id, "digest": instruction.digest}
 
 
 @router.post("/transfer/{instruction_id}/confirm", response_class=HTMLResponse)
-def transfer_confirm(request: Request, instruction_id: int, otp_code: str = Form(""),
+def transfer_confirm(request: Request, instruction_id: Id, otp_code: str = Form(""),
                      confirmation_password: str = Form(""), card_challenge_id: str = Form(""),
                      card_cells: str = Form(""), card_answer_1: str = Form(""),
                      card_answer_2: str = Form(""), phone_challenge_id: str = Form(""),
@@ -191,7 +201,7 @@ def instruction_list(request: Request, c: Caller = Depends(caller),
 
 
 @router.post("/instructions/{instruction_id}/cancel")
-def cancel(request: Request, instruction_id: int, c: Caller = Depends(caller),
+def cancel(request: Request, instruction_id: Id, c: Caller = Depends(caller),
            s: Session = DB) -> Response:
     transfers.cancel(s, c.actor, instruction_id)
     return RedirectResponse("/banking/instructions", status_code=303)

@@ -30,7 +30,7 @@ from kinko import clock
 from kinko.audit.service import record
 from kinko.auth import compromise
 from kinko.auth import repository as auth_repo
-from kinko.auth.crypto import derived_key
+from kinko.auth.crypto import constant_time_equals, derived_key
 from kinko.auth.models import AuthContract, AuthUser, CompromiseReport, Product, UserState
 from kinko.backoffice import approvals
 from kinko.backoffice.models import ApprovalState, Operator
@@ -47,6 +47,7 @@ from kinko.web.pages.auth import (
     message,
     set_login_cookie,
 )
+from kinko.web.params import MAX_ID, Id
 from kinko.web.templating import render
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
@@ -90,7 +91,7 @@ def current_operator(request: Request, s: Session) -> Operator | None:
     parts = value.split(".")
     if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
         return None
-    if not hmac.compare_digest(parts[2], _mac(f"{parts[0]}.{parts[1]}")):
+    if not constant_time_equals(parts[2], _mac(f"{parts[0]}.{parts[1]}")):
         return None
     if int(parts[1]) <= clock.now().timestamp():
         return None
@@ -100,7 +101,7 @@ def current_operator(request: Request, s: Session) -> Operator | None:
 
 def _csrf_ok(request: Request, submitted: str) -> bool:
     value = request.cookies.get(OPERATOR_COOKIE, "")
-    return bool(value) and hmac.compare_digest(submitted, csrf_token("operator\x00" + value))
+    return bool(value) and constant_time_equals(submitted, csrf_token("operator\x00" + value))
 
 
 def _to_login() -> RedirectResponse:
@@ -135,7 +136,7 @@ def login_submit(request: Request, code: str = Form(""), key: str = Form(""),
         return _login_page(request, message(CsrfRefused(), lang), 403)
     operator = _operator_by_code(s, code.strip()[:20])
     expected = access_key(code.strip()[:20])
-    ok = hmac.compare_digest(expected, key.strip()[:64]) and operator is not None
+    ok = constant_time_equals(expected, key.strip()[:64]) and operator is not None
     if operator is None or not ok or not operator.active:
         record(s, actor="anonymous", action="backoffice.operator_login_failed",
                subject_type="operator", subject_id=code.strip()[:20], data={})
@@ -209,9 +210,13 @@ def _guarded(request: Request, s: Session, csrf: str) -> Operator | Response:
 
 
 def _int(value: str, name: str) -> int:
-    if not value.strip().isdigit():
-        raise ValidationFailed(detail=f"{name} must be a number", fields=[name])
-    return int(value)
+    """A positive id typed into a form (ASCII digits, within the database's BIGINT)."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 19
+            and 1 <= int(text) <= MAX_ID):
+        raise ValidationFailed(detail=f"{name} must be a number from 1 to {MAX_ID}",
+                               fields=[name])
+    return int(text)
 
 
 @router.post("/requests", response_class=HTMLResponse)
@@ -238,7 +243,7 @@ def ask(request: Request, action: str = Form(""), target_id: str = Form(""),
 
 
 @router.post("/requests/{request_id}/approve", response_class=HTMLResponse)
-def approve(request: Request, request_id: int, note: str = Form(""),
+def approve(request: Request, request_id: Id, note: str = Form(""),
             csrf: str = Form("", alias="csrf_token"), s: Session = DB
             ) -> Response:
     """A second operator approves: the action runs now, as the approver (OPS-1)."""
@@ -261,7 +266,7 @@ def approve(request: Request, request_id: int, note: str = Form(""),
 
 
 @router.post("/requests/{request_id}/reject", response_class=HTMLResponse)
-def reject(request: Request, request_id: int, note: str = Form(""),
+def reject(request: Request, request_id: Id, note: str = Form(""),
            csrf: str = Form("", alias="csrf_token"), s: Session = DB
            ) -> Response:
     operator = _guarded(request, s, csrf)
@@ -279,7 +284,7 @@ def reject(request: Request, request_id: int, note: str = Form(""),
 
 
 @router.post("/requests/{request_id}/withdraw", response_class=HTMLResponse)
-def withdraw(request: Request, request_id: int, csrf: str = Form("", alias="csrf_token"),
+def withdraw(request: Request, request_id: Id, csrf: str = Form("", alias="csrf_token"),
              s: Session = DB) -> Response:
     operator = _guarded(request, s, csrf)
     if isinstance(operator, Response):

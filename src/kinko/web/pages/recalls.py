@@ -16,6 +16,7 @@ from kinko.web.auth import csrf_token
 from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.pages.operator import OPERATOR_COOKIE, _guarded, _int, _to_login, current_operator
+from kinko.web.params import Id
 from kinko.web.templating import render
 
 router = APIRouter(prefix="/operator/recalls", include_in_schema=False)
@@ -54,7 +55,7 @@ def request_recall(request: Request, instruction_id: str = Form(""), reason: str
 
 
 @router.post("/{recall_id}/decide", response_class=HTMLResponse)
-def decide(request: Request, recall_id: int, outcome: str = Form(""),
+def decide(request: Request, recall_id: Id, outcome: str = Form(""),
            csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
     operator = _guarded(request, s, csrf)
     if isinstance(operator, Response):

@@ -50,29 +50,12 @@ from kinko.web.pages.auth import (
     pacer,
     register_login_id,
 )
+from kinko.web.params import Line, Text
+from kinko.web.problems import Problem
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 PROBLEM = "application/problem+json"
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details with Kinko's stable ``code``."""
-
-    type: str
-    title: str
-    status: int
-    code: str
-    message_ja: str
-    message_en: str
-    detail: str | None = None
-
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "type": "https://kinko.example/problems/auth-invalid-credentials",
-        "title": "ご入力内容に誤りがあります。再度ご入力ください。", "status": 401,
-        "code": "AUTH_INVALID_CREDENTIALS",
-        "message_ja": "ご入力内容に誤りがあります。再度ご入力ください。",
-        "message_en": "The details you entered are not correct. Please try again."}]})
 
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -97,10 +80,11 @@ def rejected(result: Rejected, lang: str) -> JSONResponse:
                         media_type=PROBLEM)
 
 
-Secret = Annotated[str, Field(min_length=1, max_length=128)]
-Code = Annotated[str, Field(min_length=1, max_length=16)]
+Secret = Annotated[Line, Field(min_length=1, max_length=128)]
+Code = Annotated[Line, Field(min_length=1, max_length=16)]
 # Registered attributes by kind: phone, name, name_kana (AUTH-2); other keys are ignored.
-Attributes = Annotated[dict[str, Annotated[str, Field(max_length=100)]],
+Attributes = Annotated[dict[Annotated[Line, Field(max_length=20)],
+                            Annotated[Line, Field(max_length=100)]],
                        Field(max_length=3, examples=[{"phone": "090-1234-5678"}])]
 
 
@@ -166,7 +150,7 @@ def confirmation_code(s: Session = DB) -> CodeOut:
 
 
 class Retail001In(BaseModel):
-    member_number: str = Field(..., min_length=1, max_length=32, examples=["10000001"])
+    member_number: Line = Field(..., min_length=1, max_length=32, examples=["10000001"])
     password: Secret
     attributes: Attributes | None = Field(
         None, description="registered attributes, when the bank asks for them (AUTH-2)")
@@ -176,10 +160,10 @@ class Retail001In(BaseModel):
 
 
 class Retail003In(BaseModel):
-    user_id: str = Field(..., min_length=1, max_length=32)
+    user_id: Line = Field(..., min_length=1, max_length=32)
     password: Secret
     otp_code: Code
-    challenge_id: str = Field(..., min_length=1, max_length=64)
+    challenge_id: Line = Field(..., min_length=1, max_length=64)
     confirmation_code: Code
 
     model_config = ConfigDict(json_schema_extra={"examples": [
@@ -188,7 +172,7 @@ class Retail003In(BaseModel):
 
 
 class CorporateIn(BaseModel):
-    login_id: str = Field(..., min_length=1, max_length=32)
+    login_id: Line = Field(..., min_length=1, max_length=32)
     password: Secret
 
     model_config = ConfigDict(json_schema_extra={"examples": [
@@ -252,7 +236,7 @@ class FirstUseIn(BaseModel):
     account_number: str = Field(..., pattern=r"^\d{7}$", examples=["0100001"])
     temporary_login_password: Secret
     temporary_confirmation_password: Secret
-    login_id: str = Field(..., min_length=1, max_length=32, examples=["kinkoshoji"])
+    login_id: Line = Field(..., min_length=1, max_length=32, examples=["kinkoshoji"])
 
 
 @router.post("/first-use", status_code=204, responses=_problems(401, 422, 423),
@@ -278,7 +262,7 @@ def bearer(request: Request) -> str:
 
 class SecondStepIn(BaseModel):
     attributes: Attributes | None = None
-    secret_phrase: str | None = Field(None, max_length=128)
+    secret_phrase: Line | None = Field(None, max_length=128)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"secret_phrase": "きんこ"}]})
 
@@ -294,10 +278,10 @@ def second_step(body: SecondStepIn, request: Request, token: str = Depends(beare
 
 class ChangeIn(BaseModel):
     current_password: Secret
-    new_password: str | None = Field(None, max_length=128)
-    new_login_id: str | None = Field(None, max_length=32)
-    current_confirmation_password: str | None = Field(None, max_length=128)
-    new_confirmation_password: str | None = Field(None, max_length=128)
+    new_password: Line | None = Field(None, max_length=128)
+    new_login_id: Line | None = Field(None, max_length=32)
+    current_confirmation_password: Line | None = Field(None, max_length=128)
+    new_confirmation_password: Line | None = Field(None, max_length=128)
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"current_password": "Hanako5Kari", "new_login_id": "hanako01",
@@ -403,7 +387,7 @@ def token_status(c: Caller = Depends(caller), s: Session = DB) -> TokenOut:
 
 
 class HardTokenIn(BaseModel):
-    serial: str = Field(..., min_length=1, max_length=32, examples=["ET-DEMO-0001"])
+    serial: Line = Field(..., min_length=1, max_length=32, examples=["ET-DEMO-0001"])
     code: Code
 
 
@@ -419,7 +403,7 @@ def register_hard(body: HardTokenIn, c: Caller = Depends(caller),
 
 
 class SoftTokenIn(BaseModel):
-    device_label: str = Field("", max_length=80)
+    device_label: Line = Field("", max_length=80)
 
 
 class SoftTokenOut(BaseModel):
@@ -450,7 +434,7 @@ def confirm_soft(body: HardTokenIn, c: Caller = Depends(caller),
 
 class CompromiseIn(BaseModel):
     credential: compromise.Credential = Field(..., examples=["token"])
-    note: str = Field("", max_length=500)
+    note: Text = Field("", max_length=500)
     whole_contract: bool = Field(False, description="master users: stop every user")
 
 

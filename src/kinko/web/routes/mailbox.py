@@ -17,6 +17,7 @@ from kinko import clock
 from kinko.errors import NotFound
 from kinko.notifications.service import mailbox, undeliverable_since
 from kinko.web.deps import DB
+from kinko.web.params import LINE_PATTERN
 from kinko.web.templating import render
 
 router = APIRouter()
@@ -37,8 +38,9 @@ def mailbox_page(request: Request, limit: int = Query(50, ge=1, le=500),
 
 @router.get("/api/v1/demo/mailbox", tags=["demo"], dependencies=[Depends(_demo_only)],
             summary="デモ用受信メール / mail received by the demo SMTP sink")
-def mailbox_api(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
-                to: str | None = Query(None, max_length=254,
+def mailbox_api(limit: int = Query(50, ge=1, le=500),
+                offset: int = Query(0, ge=0, le=1_000_000_000),
+                to: str | None = Query(None, max_length=254, pattern=LINE_PATTERN,
                                        description="only mail to this address"),
                 s: Session = DB) -> dict[str, Any]:
     """Only in demo mode. Newest first; times are Japan time (ISO 8601)."""

@@ -6,7 +6,6 @@ is "not found". Create and confirm requests carry an ``Idempotency-Key`` header.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -20,16 +19,30 @@ from kinko.idempotency.service import once, replay
 from kinko.inquiries import service as inquiries
 from kinko.instructions import service as instructions
 from kinko.instructions.models import Instruction
-from kinko.money import Yen
 from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
+from kinko.web.params import (
+    LINE_PATTERN,
+    Amount,
+    BankDate,
+    Id,
+    LimitAmount,
+    Line,
+    Page,
+)
 from kinko.web.stepup import StepUpAnswers, plan, prove
 
 router = APIRouter(prefix="/api/v1", tags=["retail"])
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100,
+                                       pattern=LINE_PATTERN,
                                        description="a fresh random key per new request")]
+PageSize = Annotated[int, Query(ge=1, le=200)]
+
+
+class CsvResponse(PlainTextResponse):
+    media_type = "text/csv"
 
 
 def rejection(result: Rejected, lang: str = "ja") -> JSONResponse:
@@ -76,10 +89,9 @@ def accounts(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
 
 
 @router.get("/accounts/{account_id}/statement", summary="入出金明細 / statement")
-def statement(account_id: int, date_from: date | None = None, date_to: date | None = None,
-              page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=200),
-              before: int | None = Query(None, ge=1, lt=2**63,
-                                         description="the previous page's `next`"),
+def statement(account_id: Id, date_from: BankDate | None = None,
+              date_to: BankDate | None = None, page: Page = 1, page_size: PageSize = 50,
+              before: Id | None = Query(None, description="the previous page's `next`"),
               c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
     st = inquiries.statement(s, c.actor, account_id, date_from=date_from, date_to=date_to,
                              page=page, page_size=page_size, before=before)
@@ -91,9 +103,10 @@ def statement(account_id: int, date_from: date | None = None, date_to: date | No
                        "balance_after": ln.balance_after} for ln in st.lines]}
 
 
-@router.get("/accounts/{account_id}/statement.csv", response_class=PlainTextResponse,
+@router.get("/accounts/{account_id}/statement.csv", response_class=CsvResponse,
             summary="入出金明細 CSV / statement as CSV")
-def statement_csv(account_id: int, date_from: date | None = None, date_to: date | None = None,
+def statement_csv(account_id: Id, date_from: BankDate | None = None,
+                  date_to: BankDate | None = None,
                   c: Caller = Depends(caller), s: Session = DB
                   ) -> PlainTextResponse:
     text = inquiries.statement_csv(s, c.actor, account_id, date_from=date_from,
@@ -105,10 +118,9 @@ def statement_csv(account_id: int, date_from: date | None = None, date_to: date 
 
 @router.get("/accounts/{account_id}/incoming",
             summary="振込入金明細 / incoming transfers with remitter names (INQ-1, XFER-9)")
-def incoming(account_id: int, date_from: date | None = None, date_to: date | None = None,
-             page: int = Query(1, ge=1), page_size: int = Query(50, ge=1, le=200),
-             before: int | None = Query(None, ge=1, lt=2**63,
-                                        description="the previous page's `next`"),
+def incoming(account_id: Id, date_from: BankDate | None = None,
+             date_to: BankDate | None = None, page: Page = 1, page_size: PageSize = 50,
+             before: Id | None = Query(None, description="the previous page's `next`"),
              c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
     from kinko.clearing.service import incoming_transfers
 
@@ -133,14 +145,17 @@ def incoming(account_id: int, date_from: date | None = None, date_to: date | Non
 class PayeeIn(BaseModel):
     bank_code: str = Field(..., pattern=r"^\d{4}$", examples=["0005"])
     branch_code: str = Field(..., pattern=r"^\d{3}$", examples=["001"])
-    account_type: str = Field("ordinary", examples=["ordinary"])
+    account_type: Line = Field("ordinary", max_length=20, examples=["ordinary"])
     number: str = Field(..., pattern=r"^\d{7}$", examples=["1234567"])
-    nickname: str = Field("", max_length=60)
+    nickname: Line = Field("", max_length=60)
 
 
 @router.get("/payees/lookup", summary="口座名義確認 / look up the payee's name")
-def payee_lookup(bank_code: str, branch_code: str, number: str,
-                 account_type: str = "ordinary", c: Caller = Depends(caller),
+def payee_lookup(bank_code: Annotated[Line, Query(max_length=20)],
+                 branch_code: Annotated[Line, Query(max_length=20)],
+                 number: Annotated[Line, Query(max_length=20)],
+                 account_type: Annotated[Line, Query(max_length=20)] = "ordinary",
+                 c: Caller = Depends(caller),
                  s: Session = DB) -> dict[str, Any]:
     return transfers.lookup_payee(s, bank_code=bank_code, branch_code=branch_code,
                                   account_type=account_type, number=number).__dict__
@@ -166,15 +181,15 @@ def register_payee(body: PayeeIn, c: Caller = Depends(caller), s: Session = DB
 # --- transfers ---------------------------------------------------------------------------
 
 class TransferIn(BaseModel):
-    from_account_id: int
-    amount: Yen = Field(..., examples=[10000])
-    payee_id: int | None = None
+    from_account_id: Id
+    amount: Amount = Field(..., examples=[10000])
+    payee_id: Id | None = None
     bank_code: str | None = Field(None, pattern=r"^\d{4}$")
     branch_code: str | None = Field(None, pattern=r"^\d{3}$")
-    account_type: str | None = "ordinary"
+    account_type: Line | None = Field("ordinary", max_length=20)
     number: str | None = Field(None, pattern=r"^\d{7}$")
-    value_date: date | None = None
-    edi: str | None = Field(None, max_length=20)
+    value_date: BankDate | None = None
+    edi: Line | None = Field(None, max_length=20)
 
     model_config = {"json_schema_extra": {"examples": [
         {"from_account_id": 1, "amount": 10000, "bank_code": "0999", "branch_code": "002",
@@ -199,7 +214,7 @@ def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(ca
 
 @router.post("/transfers/{instruction_id}/confirm",
              summary="振込・振替の確定 / confirm with step-up (step 2 of 2)")
-def confirm_transfer(instruction_id: int, body: StepUpAnswers, key: IdempotencyKey,
+def confirm_transfer(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKey,
                      request: Request, c: Caller = Depends(caller), s: Session = DB,
                      lang: str = Depends(language)) -> Any:
     scope, payload = f"transfer.confirm:{c.user.id}", {"instruction_id": instruction_id}
@@ -236,15 +251,15 @@ def _after_confirm(result: dict[str, Any], c: Caller, request: Request) -> JSONR
 
 @router.post("/transfers/{instruction_id}/cancel",
              summary="予約振込の取消 / cancel a future-dated transfer")
-def cancel_transfer(instruction_id: int, c: Caller = Depends(caller),
+def cancel_transfer(instruction_id: Id, c: Caller = Depends(caller),
                     s: Session = DB) -> dict[str, Any]:
     return instruction_view(transfers.cancel(s, c.actor, instruction_id))
 
 
 @router.get("/instructions", summary="お取引の一覧 / instructions and their outcome")
-def list_instructions(page: int = Query(1, ge=1),
-                      before: int | None = Query(None, ge=1, lt=2**63,
-                                                 description="the previous page's `next`"),
+def list_instructions(page: Page = 1,
+                      before: Id | None = Query(None,
+                                                description="the previous page's `next`"),
                       c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
     """50 per page, newest first; ``next`` (or None on the last page) is the next page's
     ``before``, which costs what page 1 does however long the history is."""
@@ -258,14 +273,14 @@ def list_instructions(page: int = Query(1, ge=1),
 
 
 class LimitsRequest(BaseModel):
-    per_transaction: int = Field(..., ge=0)
-    daily: int = Field(..., ge=0)
+    per_transaction: LimitAmount
+    daily: LimitAmount
     for_user: bool = False
 
 
 class LimitsIn(StepUpAnswers):
-    per_transaction: int = Field(..., ge=0)
-    daily: int = Field(..., ge=0)
+    per_transaction: LimitAmount
+    daily: LimitAmount
     for_user: bool = False
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -27,11 +27,11 @@ from kinko.deposits.models import TimeDeposit
 from kinko.idempotency.service import once, replay
 from kinko.instructions import service as instructions
 from kinko.instructions.models import Instruction
-from kinko.money import Yen
 from kinko.payeasy import service as payeasy
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
+from kinko.web.params import Amount, Id, Line
 from kinko.web.routes.retail import IdempotencyKey, instruction_view, rejection
 from kinko.web.stepup import StepUpAnswers, plan, prove
 
@@ -94,11 +94,11 @@ def _confirm(s: Session, c: Caller, request: Request, lang: str, *, name: str,
 # --- Pay-easy ---------------------------------------------------------------------------------
 
 class PayEasyIn(BaseModel):
-    from_account_id: int
-    agency_code: str = Field(..., min_length=1, max_length=20, examples=["12345"])
-    customer_number: str = Field(..., min_length=1, max_length=40,
-                                 examples=["10000000000000000001"])
-    confirmation_number: str = Field(..., min_length=1, max_length=20, examples=["123456"])
+    from_account_id: Id
+    agency_code: Line = Field(..., min_length=1, max_length=20, examples=["12345"])
+    customer_number: Line = Field(..., min_length=1, max_length=40,
+                                  examples=["10000000000000000001"])
+    confirmation_number: Line = Field(..., min_length=1, max_length=20, examples=["123456"])
 
 
 @router.get("/payeasy/agencies", summary="収納機関の一覧 / Pay-easy collection agencies")
@@ -108,9 +108,9 @@ def payeasy_agencies(c: Caller = Depends(caller), s: Session = DB
 
 
 @router.get("/payeasy/bills/lookup", summary="払込情報の照会 / look up a Pay-easy bill")
-def payeasy_lookup(agency_code: str = Query(..., min_length=1, max_length=20),
-                   customer_number: str = Query(..., min_length=1, max_length=40),
-                   confirmation_number: str = Query(..., min_length=1, max_length=20),
+def payeasy_lookup(agency_code: Annotated[Line, Query(min_length=1, max_length=20)],
+                   customer_number: Annotated[Line, Query(min_length=1, max_length=40)],
+                   confirmation_number: Annotated[Line, Query(min_length=1, max_length=20)],
                    c: Caller = Depends(caller), s: Session = DB
                    ) -> dict[str, Any]:
     bill = payeasy.lookup_bill(s, agency_code=agency_code, customer_number=customer_number,
@@ -131,7 +131,7 @@ def enter_payeasy(body: PayEasyIn, key: IdempotencyKey, c: Caller = Depends(call
 
 @router.post("/payeasy/payments/{instruction_id}/confirm",
              summary="ペイジー払込の確定 / confirm a Pay-easy payment with step-up (step 2 of 2)")
-def confirm_payeasy(instruction_id: int, body: StepUpAnswers, key: IdempotencyKey,
+def confirm_payeasy(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKey,
                     request: Request, c: Caller = Depends(caller),
                     s: Session = DB, lang: str = Depends(language)) -> Any:
     return _confirm(s, c, request, lang, name="payeasy", operation=Operation.PAY_EASY,
@@ -142,9 +142,9 @@ def confirm_payeasy(instruction_id: int, body: StepUpAnswers, key: IdempotencyKe
 # --- time deposits ------------------------------------------------------------------------
 
 class TimeDepositIn(BaseModel):
-    from_account_id: int
-    amount: Yen = Field(..., examples=[100000])
-    term_months: int = Field(..., examples=[12])
+    from_account_id: Id
+    amount: Amount = Field(..., examples=[100000])
+    term_months: int = Field(..., ge=1, le=1200, examples=[12])
 
 
 def _deposit_view(d: TimeDeposit) -> dict[str, Any]:
@@ -178,7 +178,7 @@ def enter_time_deposit(body: TimeDepositIn, key: IdempotencyKey, c: Caller = Dep
 
 @router.post("/time-deposits/{instruction_id}/confirm",
              summary="定期預金の作成の確定 / confirm a time deposit with step-up (step 2 of 2)")
-def confirm_time_deposit(instruction_id: int, body: StepUpAnswers, key: IdempotencyKey,
+def confirm_time_deposit(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKey,
                          request: Request, c: Caller = Depends(caller),
                          s: Session = DB, lang: str = Depends(language)) -> Any:
     return _confirm(s, c, request, lang, name="time_deposit",
@@ -188,7 +188,7 @@ def confirm_time_deposit(instruction_id: int, body: StepUpAnswers, key: Idempote
 
 @router.post("/time-deposits/{deposit_id}/cancellation", status_code=201,
              summary="定期預金の中途解約の入力 / enter an early cancellation (step 1 of 2)")
-def enter_time_deposit_cancellation(deposit_id: int, key: IdempotencyKey,
+def enter_time_deposit_cancellation(deposit_id: Id, key: IdempotencyKey,
                                     c: Caller = Depends(caller),
                                     s: Session = DB) -> dict[str, Any]:
     """Shows the interest at the early-cancellation rate, the tax and the payout."""
@@ -201,7 +201,7 @@ def enter_time_deposit_cancellation(deposit_id: int, key: IdempotencyKey,
 @router.post("/time-deposits/cancellations/{instruction_id}/confirm",
              summary="定期預金の中途解約の確定 / confirm an early cancellation with step-up "
                      "(step 2 of 2)")
-def confirm_time_deposit_cancellation(instruction_id: int, body: StepUpAnswers,
+def confirm_time_deposit_cancellation(instruction_id: Id, body: StepUpAnswers,
                                       key: IdempotencyKey, request: Request,
                                       c: Caller = Depends(caller),
                                       s: Session = DB,
@@ -214,8 +214,8 @@ def confirm_time_deposit_cancellation(instruction_id: int, body: StepUpAnswers,
 # --- debit cards ----------------------------------------------------------------------------
 
 class DebitCardIn(StepUpAnswers):
-    account_id: int
-    card_number: str = Field(..., min_length=1, max_length=40, examples=["4111111111111111"])
+    account_id: Id
+    card_number: Line = Field(..., min_length=1, max_length=40, examples=["4111111111111111"])
 
 
 def _card_view(card: CardView) -> dict[str, Any]:
@@ -268,6 +268,6 @@ def _created(response: JSONResponse) -> JSONResponse:
 
 @router.post("/debit-cards/{card_id}/cancel",
              summary="デビットカードの解除 / cancel a debit card")
-def cancel_debit_card(card_id: int, c: Caller = Depends(caller),
+def cancel_debit_card(card_id: Id, c: Caller = Depends(caller),
                       s: Session = DB) -> dict[str, Any]:
     return {"debit_card": _card_view(debitcards.cancel_card(s, c.actor, card_id))}

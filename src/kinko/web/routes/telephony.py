@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kinko.auth import phone
 from kinko.web.deps import DB
+from kinko.web.params import LINE_PATTERN
 
 router = APIRouter(prefix="/api/v1/telephony", tags=["telephony"])
 
@@ -28,8 +29,10 @@ async def raw_body(request: Request) -> bytes:
 
 @router.post("/calls", summary="着信通知（電話認証）/ a call was received (AUTH-4)")
 def call_received(
-    timestamp: Annotated[str, Header(alias="X-Kinko-Timestamp", max_length=20)],
-    signature: Annotated[str, Header(alias="X-Kinko-Signature", max_length=128)],
+    timestamp: Annotated[str, Header(alias="X-Kinko-Timestamp", max_length=20,
+                                     pattern=LINE_PATTERN)],
+    signature: Annotated[str, Header(alias="X-Kinko-Signature", max_length=128,
+                                     pattern=LINE_PATTERN)],
     body: bytes = Depends(raw_body),
     s: Session = DB,
 ) -> dict[str, Any]:
