@@ -103,7 +103,7 @@ def test_page_numbers_beyond_the_database_are_refused(customer: Customer, page: 
 @pytest.mark.req("OPS-1")
 def test_largest_page_and_id_inside_the_range_are_answered(customer: Customer) -> None:
     assert customer.client.get("/api/v1/instructions",
-                               params={"page": 1_000_000}).json() == {"instructions": []}
+                               params={"page": 1_000_000}).json()["instructions"] == []
     response = customer.client.post(f"/api/v1/transfers/{2**63 - 1}/cancel")
     assert response.status_code == 404 and _is_problem(response)
 
