@@ -2,7 +2,8 @@
 
 N consecutive wrong entries of any credential lock the user for the policy's time (or until
 released); M consecutive lockouts block the service (利用閉塞) until an operator releases it
-with a second operator's approval. A correct entry resets both counters. Each count is one
+with a second operator's approval. A correct entry resets both counters; a release resets
+only the failure counter, so lockouts that each need a release still add up to a block. Each count is one
 conditional UPDATE (:func:`kinko.auth.repository.count_failure`), so parallel wrong guesses
 cannot slip past N. A lockout or block ends the user's sessions, is audited and e-mailed.
 """

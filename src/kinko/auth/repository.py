@@ -139,7 +139,10 @@ def set_user_state(session: Session, user_id: int, state: UserState, *, reason: 
     u = t.c
     values: dict[str, object] = {"state": state.value, "state_reason": reason}
     if state is UserState.ACTIVE:
-        values.update(failure_count=0, lockout_count=0, locked_until=None)
+        # Only the consecutive-failure count starts again: the lockout count survives a
+        # release, so M consecutive lockouts still block (AUTH-6) even where each lockout
+        # lasts until released. A correct entry (:func:`reset_failures`) clears both.
+        values.update(failure_count=0, locked_until=None)
     stmt = (update(t)
             .where(u.id == user_id, u.state.in_([s.value for s in from_states]))
             .values(**values).returning(u.id))
