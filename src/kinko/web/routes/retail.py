@@ -26,7 +26,7 @@ from kinko.transfers.rules import Limits
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.stepup import StepUpAnswers, plan, prove
+from kinko.web.stepup import StepUpAnswers, after_step_up, plan, prove
 
 router = APIRouter(prefix="/api/v1", tags=["retail"])
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100,
@@ -209,8 +209,12 @@ def confirm_transfer(instruction_id: int, body: StepUpAnswers, key: IdempotencyK
         return {"instruction": instruction_view(done), "session_token": new_token,
                 "csrf_token": csrf_token(new_token)}
 
-    return _after_confirm(once(s, scope=scope, key=key, payload=payload, create=create), c,
-                          request)
+    # A failed confirmation (funds short …) still spends the one-time answer (AUTH-5).
+    result = after_step_up(s, c, request, lang, new_token,
+                           lambda: once(s, scope=scope, key=key, payload=payload, create=create))
+    if isinstance(result, JSONResponse):
+        return result
+    return _after_confirm(result, c, request)
 
 
 def _after_confirm(result: dict[str, Any], c: Caller, request: Request) -> JSONResponse:
