@@ -1,6 +1,7 @@
 """Equal timing for known and unknown IDs (AUTH-10; issue 9 finding 3), measured over HTTP.
 
-For each login and first-use route: many interleaved attempts, in one run, of a wrong
+For the login routes (retail-001, whose code corporate-002 shares; retail-003 with its one-time
+password and confirmation code) and first use: many interleaved attempts, in one run, of a wrong
 password on an ID that exists and of an ID that does not, through the real app, then a
 two-sided Mann-Whitney U test. The test fails if the difference is detectable at p < 0.001.
 
@@ -37,9 +38,10 @@ from kinko.config import Settings
 from kinko.db import Database
 from kinko.ledger.models import Account
 from kinko.parties.models import CustomerKind
+from kinko.web import demo_users as du
 from kinko.web.app import create_app
 from tests import factories
-from tests.e2e.support import T0
+from tests.e2e.support import T0, Codes, build_demo
 
 SAMPLES = 160      # attempts per side
 WARM_UP = 10
@@ -90,11 +92,15 @@ def same_hasher() -> Iterator[None]:
         yield
 
 
-def measure(client: TestClient, known: Callable[[], Any], unknown: Callable[[], Any]
+Attempt = Callable[[], Callable[[], Any]]   # prepares (untimed), returns the timed request
+
+
+def measure(client: TestClient, known: Attempt, unknown: Attempt
             ) -> tuple[list[float], list[float]]:
-    def timed(attempt: Callable[[], Any]) -> float:
+    def timed(prepare: Attempt) -> float:
+        send = prepare()
         started = time.perf_counter()
-        response = attempt()
+        response = send()
         elapsed = time.perf_counter() - started
         assert response.status_code == 401, response.text
         return elapsed
@@ -137,8 +143,8 @@ def test_login_answers_as_fast_for_an_unknown_id_as_for_a_known_one(
                                        password="Kinko7Timing", actor="test")
         with TestClient(create_app(db, Settings()), headers={"Accept": "application/json"}
                         ) as client:
-            def attempt(member: str) -> Callable[[], Any]:
-                return lambda: client.post("/api/v1/auth/login/retail-001", json={
+            def attempt(member: str) -> Attempt:
+                return lambda: lambda: client.post("/api/v1/auth/login/retail-001", json={
                     "member_number": member, "password": "Wrong5Guess"})
 
             k, u = measure(client, attempt("20000002"), attempt("29999999"))
@@ -168,11 +174,36 @@ def test_first_use_answers_as_fast_for_an_unknown_account(
         assert unknown_number != number
         with TestClient(create_app(db, Settings()), headers={"Accept": "application/json"}
                         ) as client:
-            def attempt(account_number: str) -> Callable[[], Any]:
-                return lambda: client.post("/api/v1/auth/first-use", json={
+            def attempt(account_number: str) -> Attempt:
+                return lambda: lambda: client.post("/api/v1/auth/first-use", json={
                     "branch_code": branch, "account_type": "ordinary",
                     "account_number": account_number, "temporary_login_password": "Wrong1",
                     "temporary_confirmation_password": "Wrong2", "login_id": "kinkotest"})
 
             k, u = measure(client, attempt(number), attempt(unknown_number))
     assert report("first-use", k, u) >= ALPHA
+
+
+@pytest.mark.req("AUTH-10")
+def test_otp_login_answers_as_fast_for_an_unknown_user_id(
+        db: Database, same_hasher: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """retail-003: user ID + password + one-time password + confirmation code. The code is
+    drawn (untimed) before each attempt and typed right, so the attempt reaches the user."""
+    clock.set_now(T0)
+    codes = Codes().install(monkeypatch)
+    with _unreachable_limits():
+        build_demo(db)
+        with TestClient(create_app(db, Settings()), headers={"Accept": "application/json"}
+                        ) as client:
+            def attempt(user_id: str) -> Attempt:
+                def prepare() -> Callable[[], Any]:
+                    challenge_id = client.post("/api/v1/auth/confirmation-code").json()[
+                        "challenge_id"]
+                    body = {"user_id": user_id, "password": "Wrong5Guess",
+                            "otp_code": "123456", "challenge_id": challenge_id,
+                            "confirmation_code": codes.by_challenge[challenge_id]}
+                    return lambda: client.post("/api/v1/auth/login/retail-003", json=body)
+                return prepare
+
+            k, u = measure(client, attempt(du.SATO_USER_ID), attempt("U999999999"))
+    assert report("login/retail-003", k, u) >= ALPHA
