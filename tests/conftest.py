@@ -21,7 +21,7 @@ from kinko import clock
 from kinko.config import reset_settings
 from kinko.db import Database
 from kinko.db.migrate import upgrade
-from kinko.db.registry import metadata
+from kinko.tables import metadata
 
 PG_ADMIN_URL = os.environ.get("KINKO_TEST_DATABASE_URL", "")
 

@@ -17,6 +17,9 @@ from kinko.money import MAX_AMOUNT, InvalidAmount, Yen, format_yen, parse_yen
 @pytest.mark.req("LED-1")
 @pytest.mark.parametrize(("text", "expected"), [
     ("1000", 1000), ("1,000", 1000), (" 12,345円 ", 12345), (7, 7), (str(MAX_AMOUNT), MAX_AMOUNT),
+    # Japanese keyboards: full-width digits, separators and yen signs.
+    ("１０００", 1000), ("１，０００", 1000), ("￥１，０００", 1000), ("１２，３４５円", 12345),
+    ("¥1,000", 1000), ("\u3000５００\u3000", 500),
 ])
 def test_amounts_parse_to_integer_yen(text: object, expected: int) -> None:
     assert parse_yen(text) == expected
@@ -25,7 +28,7 @@ def test_amounts_parse_to_integer_yen(text: object, expected: int) -> None:
 @pytest.mark.req("LED-1")
 @pytest.mark.parametrize("bad", [
     "1.5", 1.5, "-1", -1, 0, "0", "", "abc", "1e3", True, None, Decimal("10"),
-    str(MAX_AMOUNT + 1), "１０００", "10 00",
+    str(MAX_AMOUNT + 1), "10 00", "①", "²", "１．５", "－１", "１０ ００",
 ])
 def test_malformed_amounts_are_refused(bad: object) -> None:
     with pytest.raises(InvalidAmount) as info:

@@ -8,11 +8,11 @@ from kinko.audit.cli import app as audit_app
 from kinko.batch.cli import app as batch_app
 from kinko.bench.cli import app as bench_app
 from kinko.calendar.cli import app as calendar_app
-from kinko.clearing.cli import incoming, other_banks
 from kinko.db.cli import app as db_app
 from kinko.demo.call import call
 from kinko.demo.cli import app as demo_app
 from kinko.demo.cli import serve
+from kinko.demo.interbank import incoming, other_banks
 from kinko.notifications.cli import bounce, sink
 from kinko.policy.cli import app as policy_app
 from kinko.web.demo_users import otp_command

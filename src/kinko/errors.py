@@ -24,6 +24,11 @@ class DomainError(Exception):
         base = self.message_ja if lang == "ja" else self.message_en
         return f"{base} ({self.detail})" if self.detail else base
 
+    def for_customer(self, lang: str = "ja") -> str:
+        """The message a page shows: never ``detail``, which is for logs and API clients and
+        may name internal ids ("account 9") or untranslated reasons."""
+        return self.message_ja if lang == "ja" else self.message_en
+
     def to_problem(self, lang: str = "ja") -> dict[str, Any]:
         problem: dict[str, Any] = {
             "type": f"https://kinko.example/problems/{self.code.lower().replace('_', '-')}",

@@ -12,6 +12,11 @@ from pydantic import BeforeValidator
 
 from kinko.errors import DomainError
 
+# Japanese keyboards type full-width digits and separators (１，０００円, ￥１０００). Only these
+# characters are folded: NFKC would also turn ① or ² into digits, which no customer means.
+_FULL_WIDTH = str.maketrans({**{chr(0xFF10 + d): str(d) for d in range(10)},
+                             "，": ",", "、": ",", "￥": "", "¥": "", "\u3000": " "})
+
 MINOR_UNITS = {"JPY": 0, "USD": 2, "EUR": 2, "CNY": 2, "GBP": 2}
 
 _AMOUNT = re.compile(r"^[0-9]{1,15}$")
@@ -30,16 +35,16 @@ class InvalidAmount(DomainError):
 def parse_yen(value: Any, *, allow_zero: bool = False) -> int:
     """Return ``value`` as a positive integer yen amount or raise :class:`InvalidAmount`.
 
-    Accepts ints and digit strings, with optional thousands separators (``1,000``) and a
-    trailing ``円``. Refuses floats, negatives, decimals, booleans and anything over
-    :data:`MAX_AMOUNT`.
+    Accepts ints and digit strings, with optional thousands separators (``1,000``), a leading
+    yen sign and a trailing ``円``, in half- or full-width characters (``１，０００円``).
+    Refuses floats, negatives, decimals, booleans and anything over :data:`MAX_AMOUNT`.
     """
     if isinstance(value, bool):
         raise InvalidAmount(detail=f"{value!r}")
     if isinstance(value, int):
         amount = value
     elif isinstance(value, str):
-        text = value.strip().replace(",", "").removesuffix("円").strip()
+        text = value.translate(_FULL_WIDTH).strip().replace(",", "").removesuffix("円").strip()
         if not _AMOUNT.match(text):
             raise InvalidAmount(detail=repr(value))
         amount = int(text)

@@ -17,8 +17,8 @@ from kinko.auth.effects import EMAIL_TOPIC
 from kinko.auth.errors import Blocked, LockedOut
 from kinko.auth.models import AuthUser, UserState
 from kinko.auth.outcomes import BlockedOut, Failed, Locked, LoggedIn
-from kinko.batch.models import OutboxMessage
 from kinko.db import Database
+from kinko.outbox.models import OutboxMessage
 from tests.auth import builders
 from tests.auth.builders import PASSWORD
 

@@ -12,14 +12,15 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from kinko import clock
-from kinko.batch.models import OutboxMessage, OutboxState
-from kinko.batch.service import enqueue, handler, run_due
+from kinko.batch.service import run_due
 from kinko.cli import app
 from kinko.db import Database
 from kinko.ledger.models import Account, JournalEntry
 from kinko.ledger.rules import Leg
 from kinko.ledger.scheduled import schedule_entry
 from kinko.ledger.service import EntryRequest
+from kinko.outbox.models import OutboxMessage, OutboxState
+from kinko.outbox.service import enqueue, handler
 from tests import factories
 
 NOON = datetime(2026, 11, 20, 12, 0, tzinfo=clock.JST)

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 import kinko.clearing.handlers
 import kinko.notifications.handlers  # noqa: F401 - incoming credits queue e-mail notices
 from kinko import clock
-from kinko.batch import service as batch
 from kinko.batch.service import RunReport, run_due
 from kinko.db import Database
+from kinko.outbox import service as outbox
 
 NOON = datetime(2026, 11, 20, 12, 0, tzinfo=clock.JST)
 
@@ -32,7 +32,7 @@ def returned(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     def record(session: Session, payload: dict[str, Any]) -> None:
         calls.append(payload)
 
-    monkeypatch.setitem(batch._handlers, "transfers.returned", record)
+    monkeypatch.setitem(outbox._handlers, "transfers.returned", record)
     yield calls
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from kinko.clearing.cli import incoming, other_banks
 from kinko.clearing.models import RemoteAccount
 from kinko.db import Database
+from kinko.demo.interbank import incoming, other_banks
 from kinko.ledger.books import ensure_books
 from kinko.ledger.models import Account, AccountType
 from kinko.ledger.service import open_account

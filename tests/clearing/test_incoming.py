@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kinko import clock
-from kinko.batch.models import OutboxMessage
 from kinko.clearing import network, service
 from kinko.clearing.errors import InvalidQuery, InvalidTransferMessage, UnknownBank
 from kinko.clearing.models import IncomingState, IncomingTransfer
@@ -21,6 +20,7 @@ from kinko.errors import IdempotencyMismatch
 from kinko.ledger.books import book, ensure_books
 from kinko.ledger.models import Account, AccountState, JournalEntry, Posting
 from kinko.ledger.service import change_state, check_books
+from kinko.outbox.models import OutboxMessage
 from kinko.parties.models import Customer
 from tests import factories
 from tests.clearing.conftest import run_later
@@ -257,7 +257,7 @@ def test_concurrent_deliveries_of_one_message_post_once(pg_url: str) -> None:
         assert _balance(db, account_id) == 3_000 and _entries(db) == 1
     finally:
         with db.engine.begin() as conn:
-            from kinko.db.registry import metadata
+            from kinko.tables import metadata
             for table in reversed(metadata.sorted_tables):
                 conn.execute(table.delete())
         db.dispose()

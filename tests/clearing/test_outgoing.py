@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kinko.batch.models import OutboxMessage
 from kinko.clearing import network, service
 from kinko.clearing.errors import InvalidTransferMessage, UnknownBank, UnknownBranch
 from kinko.clearing.models import OutgoingState, RemoteAccount
 from kinko.db import Database
 from kinko.errors import IdempotencyMismatch
 from kinko.ledger.models import JournalEntry
+from kinko.outbox.models import OutboxMessage
 from tests.clearing.conftest import run_later
 
 PAYEE: dict[str, Any] = {"bank_code": "0005", "branch_code": "001", "account_type": "ordinary",

@@ -35,3 +35,11 @@ def test_db_upgrade_and_check(tmp_path: object) -> None:
     assert upgraded.exit_code == 0, upgraded.output
     result = runner.invoke(app, ["db", "check", "--database-url", url])
     assert result.exit_code == 0, (result.output, repr(result.exception))
+
+
+def test_demo_prints_the_login_url_it_serves(database_url: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KINKO_DATABASE_URL", database_url)
+    result = CliRunner().invoke(app, ["demo", "--no-serve", "--port", "8001"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8001/login" in result.output and ":8000" not in result.output

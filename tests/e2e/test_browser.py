@@ -107,6 +107,13 @@ def test_retail_003_first_login_with_otp_and_forced_change_on_a_phone(
     assert phone.locator(f"#account-{site.demo.ids['sato_ordinary']}").is_visible()
     # Phone-friendly: nothing is wider than the screen.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    # The statement keeps every column on a phone: each row is a card of labelled cells.
+    phone.click(f"#account-{site.demo.ids['sato_ordinary']} h3 a")
+    phone.wait_for_selector("table.stack tbody tr")
+    salary = phone.locator("table.stack tbody tr", has_text="ｷﾕｳﾖ").first
+    description = salary.locator("td[data-label='摘要']")
+    assert description.is_visible() and "ｷﾕｳﾖ" in description.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     no_problems(site)
 
 
@@ -170,3 +177,19 @@ def operator_login(page: Any, site: Site, code: str) -> None:
     page.fill("input[name=key]", access_key(code))
     page.click("#operator-login button[type=submit]")
     page.wait_for_url(f"{site.url}/operator")
+
+
+def test_api_docs_render_offline_and_list_the_operations(page: Any, site: Site) -> None:
+    """Swagger UI from the app's own assets: the browser is refused anything from
+    another origin (the closed network of a bank), and the viewers still list the operations."""
+    outside: list[str] = []
+    page.route(re.compile(r"^(?!" + re.escape(site.url) + ").*"),
+               lambda route: (outside.append(route.request.url), route.abort()))
+    page.goto(f"{site.url}/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/api/v1/transfers" in p for p in paths), paths
+    page.goto(f"{site.url}/redoc")
+    assert page.url == f"{site.url}/docs"
+    assert not outside, outside
+    no_problems(site)

@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from kinko import clock
 from kinko.audit.models import AuditEvent
-from kinko.batch.models import OutboxMessage, OutboxState
-from kinko.batch.service import enqueue, run_due
+from kinko.batch.service import run_due
 from kinko.db import Database
 from kinko.notifications.errors import InvalidAddress, TemplateDataMissing, UnknownTemplate
 from kinko.notifications.service import (
@@ -25,6 +24,8 @@ from kinko.notifications.service import (
 )
 from kinko.notifications.sink import MailSink, start_sink
 from kinko.notifications.templates import render, template_names
+from kinko.outbox.models import OutboxMessage, OutboxState
+from kinko.outbox.service import enqueue
 
 LOCKED = {"at": "2026-11-20T12:00:00+09:00", "until": "2026-11-20T12:30:00+09:00"}
 

@@ -8,11 +8,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from kinko.batch.service import enqueue, run_due
+from kinko.batch.service import run_due
 from kinko.config import Settings
 from kinko.db import Database
 from kinko.notifications.service import EMAIL_TOPIC, record_bounce
 from kinko.notifications.sink import MailSink
+from kinko.outbox.service import enqueue
 from kinko.web import problems
 from kinko.web.routes import mailbox
 

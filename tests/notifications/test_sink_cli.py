@@ -7,6 +7,8 @@ import smtplib
 import subprocess
 import sys
 
+import pytest
+
 from kinko.db import Database
 from kinko.notifications.service import mailbox
 from tests.notifications.conftest import free_port
@@ -21,7 +23,10 @@ app()
 """
 
 
-def test_sink_command_receives_mail_and_stops_cleanly_on_term(db: Database) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_sink_command_receives_mail_and_stops_cleanly_on_a_signal(
+        db: Database, stop_signal: signal.Signals) -> None:
+    """TERM from a process manager and INT from Ctrl-C both end the sink with status 0."""
     port = free_port()
     url = db.url.render_as_string(hide_password=False)
     proc = subprocess.Popen(
@@ -39,7 +44,7 @@ def test_sink_command_receives_mail_and_stops_cleanly_on_term(db: Database) -> N
                 raise AssertionError("the rejected address was accepted")
             except smtplib.SMTPRecipientsRefused as exc:
                 assert exc.recipients["nobody@example.jp"][0] == 550
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop_signal)
         assert proc.wait(timeout=20) == 0
     finally:
         if proc.poll() is None:

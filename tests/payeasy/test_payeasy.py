@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from kinko import clock
-from kinko.batch.models import OutboxMessage
 from kinko.db import Database
 from kinko.instructions.errors import InstructionExpired, StepUpRequired
 from kinko.instructions.models import Instruction, InstructionStatus
@@ -17,6 +16,7 @@ from kinko.ledger.books import book
 from kinko.ledger.errors import AccountNotUsable, InsufficientFunds
 from kinko.ledger.models import Account, AccountState, JournalEntry
 from kinko.ledger.service import change_state
+from kinko.outbox.models import OutboxMessage
 from kinko.parties.errors import NotAllowedForNonResident
 from kinko.parties.models import Customer
 from kinko.payeasy import service as payeasy

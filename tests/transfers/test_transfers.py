@@ -240,8 +240,11 @@ def test_limits_per_transaction_daily_lowering_and_raising(db: Database) -> None
     actor, acc, payees = _bank(db, balance=5_000_000)
     with pytest.raises(LimitExceeded):  # retail per-transaction maximum 1,000,000
         _enter(db, actor, acc, payees["same_branch"], amount=1_000_001)
+    from kinko.transfers.rules import Limits
+
+    # Lowering needs no step-up (XFER-6): it can only protect the customer.
     db.run(lambda s: transfers.set_limits(s, actor, per_transaction=50_000, daily=60_000,
-                                          for_user=False, step_up=None))  # lowering is free
+                                          for_user=False, step_up=None))
     with pytest.raises(LimitExceeded):
         _enter(db, actor, acc, payees["same_branch"], amount=50_001)
     _confirm(db, actor, _enter(db, actor, acc, payees["same_branch"], amount=40_000))
@@ -251,8 +254,6 @@ def test_limits_per_transaction_daily_lowering_and_raising(db: Database) -> None
     with pytest.raises(StepUpRequired):  # raising needs step-up
         db.run(lambda s: transfers.set_limits(s, actor, per_transaction=100_000,
                                               daily=200_000, for_user=False, step_up=None))
-    from kinko.transfers.rules import Limits
-
     proof = StepUpProof(actor.user_id, transfers.limits_digest(Limits(100_000, 200_000)),
                         clock.now())
     db.run(lambda s: transfers.set_limits(s, actor, per_transaction=100_000, daily=200_000,

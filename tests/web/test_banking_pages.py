@@ -62,7 +62,7 @@ def test_transfer_journey_with_step_up(browser: Customer, db: Database) -> None:
     confirm = browser.client.post("/banking/transfer", data={
         "csrf_token": _csrf(form), "key": key.group(1), "from_account_id": str(browser.account_id),
         "bank_code": "0999", "branch_code": browser.payee[0], "account_type": "ordinary",
-        "number": browser.payee[1], "amount": "12,000"})
+        "number": browser.payee[1], "amount": "１２，０００"})  # as a Japanese keyboard types it
     assert confirm.status_code == 200, confirm.text
     assert "ｻﾄｳ ﾊﾅｺ" in confirm.text and "12,000円" in confirm.text  # shown before confirming
     action = re.search(r'action="(/banking/transfer/\d+/confirm)"', confirm.text)
@@ -102,3 +102,25 @@ def test_register_payee_page(browser: Customer) -> None:
         "csrf_token": _csrf(page), "bank_code": "0999", "branch_code": "001",
         "account_type": "ordinary", "number": "9999999"})
     assert bad.status_code == 422 and "口座が確認できません" in bad.text
+
+
+def test_page_messages_carry_no_internal_detail(browser: Customer, db: Database) -> None:
+    """A refused transfer tells the customer why, without the internal account id the API's
+    problem detail carries."""
+    form = browser.client.get("/banking/transfer").text
+    key = re.search(r'name="key" value="([0-9a-f]+)"', form)
+    assert key
+    confirm = browser.client.post("/banking/transfer", data={
+        "csrf_token": _csrf(form), "key": key.group(1), "from_account_id": str(browser.account_id),
+        "bank_code": "0999", "branch_code": browser.payee[0], "account_type": "ordinary",
+        "number": browser.payee[1], "amount": "100001"})  # one yen over the balance
+    action = re.search(r'action="(/banking/transfer/\d+/confirm)"', confirm.text)
+    if action is None:  # refused at entry already: the same rule applies to that message
+        refused = confirm
+    else:
+        refused = browser.client.post(action.group(1), data={
+            "csrf_token": _csrf(confirm.text), "otp_code": browser.otp(db)})
+    assert refused.status_code in (409, 422), refused.text
+    alert = re.search(r'role="alert"[^>]*>(.*?)<', refused.text, re.S)
+    assert alert and "不足" in alert.group(1), refused.text
+    assert not re.search(r"\(account \d+\)|account_id|\bid=\d", alert.group(1))

@@ -162,15 +162,22 @@ def test_user_a_cannot_touch_user_b(customer: Customer, db: Database) -> None:
 
 
 @pytest.mark.req("XFER-6")
-def test_limits_lower_freely_raise_with_step_up(customer: Customer, db: Database) -> None:
+@pytest.mark.req("AUTH-3")
+def test_limits_lowered_freely_and_raised_with_step_up(customer: Customer,
+                                                        db: Database) -> None:
     lower = customer.client.put("/api/v1/limits", json={"per_transaction": 5_000,
                                                         "daily": 8_000})
-    assert lower.status_code == 200
+    assert lower.status_code == 200, lower.text   # lowering needs no second factor (XFER-6)
     assert customer.client.get("/api/v1/limits").json() == {"per_transaction": 5_000,
                                                             "daily": 8_000}
+    bare = customer.client.put("/api/v1/limits", json={"per_transaction": 9_000,
+                                                       "daily": 9_000})
+    assert bare.status_code in (401, 403)   # raising needs the step-up (AUTH-3)
+    assert customer.client.get("/api/v1/limits").json()["daily"] == 8_000
     refused = customer.client.put("/api/v1/limits", json={"per_transaction": 9_000,
                                                           "daily": 9_000, "otp_code": "000000"})
     assert refused.status_code == 401
+    clock.set_now(clock.now() + timedelta(seconds=30))   # the next OTP time step
     raised = customer.client.put("/api/v1/limits", json={
         "per_transaction": 9_000, "daily": 9_000, "otp_code": customer.otp(db)})
     assert raised.status_code == 200, raised.text

@@ -99,6 +99,13 @@ class PasswordRejected(AuthError):
     message_ja = "このパスワードはご利用いただけません。"
     message_en = "This password cannot be used."
 
+    def for_customer(self, lang: str = "ja") -> str:
+        # The reasons tell the customer what to change; they are written for customers.
+        key = "reasons_ja" if lang == "ja" else "reasons_en"
+        reasons = self.extra.get(key)
+        base = super().for_customer(lang)
+        return f"{base} {' '.join(map(str, reasons))}" if isinstance(reasons, list) else base
+
 
 class LoginIdRejected(AuthError):
     code = "AUTH_LOGIN_ID_REJECTED"

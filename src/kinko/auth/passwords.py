@@ -100,6 +100,7 @@ def rejection(problems: list[PasswordProblem]) -> PasswordRejected:
         detail=" ".join(PROBLEM_MESSAGES[p][1] for p in problems),
         reasons=[p.value for p in problems],
         reasons_ja=[PROBLEM_MESSAGES[p][0] for p in problems],
+        reasons_en=[PROBLEM_MESSAGES[p][1] for p in problems],
     )
 
 

@@ -117,6 +117,10 @@ def _not_ready(session: Session, user: AuthUser, factors: tuple[Factor, ...],
         return refused
     if Factor.OTP in factors and repo.active_token(session, user.id) is None:
         return Rejected(error=FactorNotAvailable(detail="register a token first"))
+    if Factor.CARD in factors and not answers.card_challenge_id:
+        # No cells were handed out (or none sent back): nothing was answered, so nothing is
+        # counted as a wrong entry; the customer asks for the card cells first.
+        return Rejected(error=StepUpRequired(detail="ask for the card cells first"))
     if Factor.PHONE_CALL in factors and phone.status(
             session, answers.phone_challenge_id or "") != "completed":
         # Waiting for the call spends no card challenge or OTP: the customer presses

@@ -1,7 +1,7 @@
 """Operator and four-eyes approval tables (OPS-1).
 
 The back office sits above the domain packages it acts on; importing the auth models here
-registers them with the same metadata (``kinko.db.registry`` imports this module).
+registers them with the same metadata (``kinko.tables`` imports this module).
 """
 
 from __future__ import annotations

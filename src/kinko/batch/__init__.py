@@ -1,1 +1,4 @@
-"""The outbox and the due-work runner (DESIGN rules 4 and 5)."""
+"""The due-work runner (DESIGN rule 5), a layer above the domains whose handlers it loads.
+
+The outbox itself (enqueue, the handler registry, the table) is ``kinko.outbox``.
+"""

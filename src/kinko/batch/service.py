@@ -1,6 +1,8 @@
-"""Enqueue after-commit work, and the due-work runner (DESIGN rules 4 and 5).
+"""The due-work runner (DESIGN rules 4 and 5).
 
-Handlers are registered per topic. The runner claims one due message at a time with
+Domains enqueue work and register the handler of each topic in the outbox (``kinko.outbox``,
+part of the foundation); this runner sits above the domains, imports their handler modules
+(``kinko.batch.handlers``) and carries the work out. It claims one due message at a time with
 ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite has one writer and simply takes them in order)
 and runs its handler in that same transaction, then marks it done — so any number of runners
 can work side by side, and running the batch twice does nothing twice. A handler that fails is
@@ -15,50 +17,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kinko import clock
-from kinko.batch.models import OutboxMessage, OutboxState
-from kinko.db.base import insert_ignoring_conflicts
 from kinko.db.engine import Database
+from kinko.outbox.models import OutboxMessage, OutboxState
+from kinko.outbox.service import handler_for
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-Handler = Callable[[Session, dict[str, Any]], None]
-_handlers: dict[str, Handler] = {}
-
-
-def handler(topic: str) -> Callable[[Handler], Handler]:
-    """Register the function that carries out messages of ``topic``."""
-
-    def register(fn: Handler) -> Handler:
-        _handlers[topic] = fn
-        return fn
-
-    return register
-
-
-def enqueue(
-    session: Session,
-    topic: str,
-    payload: dict[str, Any],
-    *,
-    due_at: datetime | None = None,
-    dedupe_key: str | None = None,
-) -> None:
-    """Schedule work in the caller's transaction: it happens only if that transaction commits."""
-    now = clock.now()
-    values = {"topic": topic, "payload": json.dumps(payload, ensure_ascii=False, default=str),
-              "due_at": due_at or now, "created_at": now, "dedupe_key": dedupe_key,
-              "state": OutboxState.PENDING, "attempts": 0}
-    if dedupe_key is None:
-        session.execute(insert(OutboxMessage).values(**values))
-    else:
-        insert_ignoring_conflicts(session, OutboxMessage, values)
 
 
 @dataclass
@@ -84,7 +54,7 @@ def _run_one(session: Session, at: datetime) -> tuple[str, int, str] | None:
     message = _claim(session, at)
     if message is None:
         return None
-    fn = _handlers.get(message.topic)
+    fn = handler_for(message.topic)
     # A savepoint keeps the claim (and lets us record the failure) if the handler fails.
     try:
         if fn is None:

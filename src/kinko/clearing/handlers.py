@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kinko.batch.service import handler
 from kinko.clearing import network, service
+from kinko.outbox.service import handler
 
 
 @handler(service.SEND_TOPIC)

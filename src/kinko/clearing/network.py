@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.service import record
-from kinko.batch.service import enqueue
 from kinko.clearing import repository as repo
 from kinko.clearing.directory import validate_bank_branch
 from kinko.clearing.errors import RemoteAccountExists, RemoteAccountNotFound
@@ -46,6 +45,7 @@ from kinko.clearing.rules import (
     remote_decision,
 )
 from kinko.ledger.models import AccountType
+from kinko.outbox.service import enqueue
 
 ACTOR = "system:network"
 SETTLE_TOPIC = "clearing.settle"

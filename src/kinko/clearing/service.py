@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.service import record
-from kinko.batch.service import enqueue
 from kinko.clearing import network
 from kinko.clearing import repository as repo
 from kinko.clearing.directory import BankBranch, bank_name, branch_name, validate_bank_branch
@@ -54,6 +53,7 @@ from kinko.ledger.models import AccountType
 from kinko.ledger.repository import find_account
 from kinko.ledger.rules import Leg
 from kinko.ledger.service import EntryRequest, post
+from kinko.outbox.service import enqueue
 
 __all__ = [
     "RETURNED_TOPIC", "SEND_TOPIC", "BankBranch", "IncomingResult", "IncomingStatementLine",

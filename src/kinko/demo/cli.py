@@ -96,7 +96,8 @@ def demo(
                             .where(Account.customer_id.is_not(None)))
     typer.echo(f"デモ銀行を作成しました / demo bank created: 4 customers, "
                f"{accounts} accounts in {url}")
-    typer.echo(credentials)
+    # The credentials name the login page; point it at where this demo actually listens.
+    typer.echo(credentials.replace("http://127.0.0.1:8000", f"http://{host}:{port}"))
     if serve:
         _serve(url, host, port, demo_mode=True)
 

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.db.engine import Database
-from kinko.db.registry import metadata
 from kinko.ledger.books import ensure_books
 from kinko.ledger.models import AccountState, AccountType
 from kinko.ledger.rules import Leg
 from kinko.ledger.service import EntryRequest, change_state, open_account, post
 from kinko.parties.models import Branch, Customer, CustomerKind
+from kinko.tables import metadata
 
 ACTOR = "system:demo"
 

@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.service import record
-from kinko.batch.service import enqueue, handler
 from kinko.calendar import get_calendar
 from kinko.deposits import notices as _notices  # noqa: F401 - registers templates
 from kinko.deposits import repository as repo
@@ -52,6 +51,7 @@ from kinko.ledger.models import Account, AccountState, AccountType
 from kinko.ledger.rules import CREDITABLE, DEBITABLE, Leg
 from kinko.ledger.service import EntryRequest, PostedEntry, change_state, open_account, post
 from kinko.money import parse_yen
+from kinko.outbox.service import enqueue, handler
 from kinko.parties.residency import check_allowed, resident_on
 from kinko.policy import policy_at
 

@@ -175,10 +175,14 @@ def not_established(session: Session, instruction: Instruction, *, code: str, re
     return done
 
 
-def list_for(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0
-             ) -> list[Instruction]:
+def list_for(session: Session, actor: Actor, *, limit: int = 50, offset: int = 0,
+             user_id: int | None = None) -> list[Instruction]:
+    """The contract's instructions, newest first; only ``user_id``'s when given."""
+    stmt = select(Instruction).where(Instruction.contract_id == actor.contract_id)
+    if user_id is not None:
+        stmt = stmt.where(Instruction.user_id == user_id)
     return list(session.execute(
-        select(Instruction).where(Instruction.contract_id == actor.contract_id)
+        stmt
         .order_by(Instruction.entered_at.desc(), Instruction.id.desc())
         .limit(limit).offset(offset)
     ).scalars())

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kinko.batch.service import enqueue, handler
 from kinko.ledger.rules import Leg
 from kinko.ledger.service import EntryRequest, post
+from kinko.outbox.service import enqueue, handler
 
 TOPIC = "ledger.post"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-import time
+import threading
 from types import FrameType
 
 import typer
@@ -29,17 +29,21 @@ def sink(
         handle = start_sink(host, port, db=database(database_url), reject=reject)
     except (OSError, RuntimeError) as exc:
         fail(f"cannot listen on {host}:{port}: {exc}")
-    def stop_on_term(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt  # a process manager's TERM stops it as cleanly as Ctrl-C
+    # TERM (a process manager) and INT (Ctrl-C) only set a flag: raising from a signal handler
+    # can land anywhere in the main thread — inside the shutdown below, or in click's own code,
+    # which turns a stray KeyboardInterrupt into exit status 130 instead of a clean stop.
+    stopping = threading.Event()
 
-    signal.signal(signal.SIGTERM, stop_on_term)
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     typer.echo(f"SMTP を {host}:{port} で受信中 / SMTP sink on {host}:{port} (Ctrl-C で終了 / "
                "to stop)")
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        while not stopping.wait(1.0):
+            pass
     finally:
         handle.stop()
 

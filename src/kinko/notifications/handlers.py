@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kinko.batch.service import handler
 from kinko.notifications.service import EMAIL_TOPIC, send_queued
+from kinko.outbox.service import handler
 
 
 @handler(EMAIL_TOPIC)

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.service import record
-from kinko.batch.service import enqueue
 from kinko.config import get_settings
 from kinko.notifications import mailer
 from kinko.notifications import repository as repo
 from kinko.notifications.errors import InvalidAddress
 from kinko.notifications.templates import render
+from kinko.outbox.service import enqueue
 
 EMAIL_TOPIC = "email.send"
 ACTOR = "system:mail"

@@ -73,14 +73,16 @@ def effective_limits(bank: Limits, *chosen: Limits | None) -> Limits:
     return Limits(per_tx, daily)
 
 
+def is_raise(new: Limits, current: Limits) -> bool:
+    """True when ``new`` allows more than ``current`` in either dimension: only raising a
+    limit needs a second factor (XFER-6); lowering one can only protect the customer."""
+    return new.per_transaction > current.per_transaction or new.daily > current.daily
+
+
 def check_per_transaction(amount: int, limits: Limits) -> None:
     if amount > limits.per_transaction:
         raise LimitExceeded(detail=f"{amount:,} > per-transaction limit "
                                    f"{limits.per_transaction:,}")
-
-
-def is_raise(current: Limits, new: Limits) -> bool:
-    return new.per_transaction > current.per_transaction or new.daily > current.daily
 
 
 def check_new_limits(new: Limits, bank: Limits) -> None:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.service import record
-from kinko.batch.service import enqueue, handler
 from kinko.calendar import get_calendar
 from kinko.config import get_settings
 from kinko.instructions import service as instructions
@@ -30,6 +29,7 @@ from kinko.ledger.models import Account, AccountType
 from kinko.ledger.rules import DEBITABLE, Leg
 from kinko.ledger.service import EntryRequest, post
 from kinko.money import parse_yen
+from kinko.outbox.service import enqueue, handler
 from kinko.parties.residency import check_allowed
 from kinko.policy import Policy, policy_at
 from kinko.transfers import repository as repo
@@ -137,20 +137,45 @@ def limits_for(session: Session, actor: Actor, policy: Policy) -> rules.Limits:
     )
 
 
-def set_limits(session: Session, actor: Actor, *, per_transaction: int, daily: int,
-               for_user: bool, step_up: StepUpProof | None) -> rules.Limits:
-    """XFER-6: lowering is free; raising needs step-up (AUTH-3); never above the bank's max."""
-    policy = policy_at(clock.now())
+@dataclass(frozen=True)
+class LimitChange:
+    """A requested change of limits, checked and not yet made: what the step-up binds to."""
+
+    limits: rules.Limits
+    for_user: bool
+    digest: str
+    raises: bool  # only a raise needs the step-up (XFER-6)
+
+
+def request_limits(session: Session, actor: Actor, *, per_transaction: int, daily: int,
+                   for_user: bool) -> LimitChange:
+    """Step 1 of a limit change (XFER-6): check who asks and the bank's maximum, and name the
+    change that the product's step-up (AUTH-3) must then confirm."""
+    from kinko.auth.roles import require_manager
+
+    # PRD-4: contract-wide limits and per-user limits are set by the master or admin users.
+    require_manager(session, actor, what="transfer limits")
     new = rules.Limits(per_transaction, daily)
-    bank = bank_limits(session, actor, policy)
+    bank = bank_limits(session, actor, policy_at(clock.now()))
     rules.check_new_limits(new, bank)
     user_id = actor.user_id if for_user else None
-    current = repo.chosen_limits(session, actor.contract_id, user_id) or bank
-    if rules.is_raise(current, new) and (step_up is None or step_up.user_id != actor.user_id
-                                         or step_up.operation_digest != limits_digest(new)):
+    current = rules.effective_limits(bank, repo.chosen_limits(session, actor.contract_id, user_id))
+    return LimitChange(new, for_user, limits_digest(new, for_user=for_user),
+                       raises=rules.is_raise(new, current))
+
+
+def set_limits(session: Session, actor: Actor, *, per_transaction: int, daily: int,
+               for_user: bool, step_up: StepUpProof | None) -> rules.Limits:
+    """Step 2 (XFER-6, AUTH-3): a raise is made only with a step-up for exactly this change;
+    a lowering needs none; never above the bank's maximum."""
+    change = request_limits(session, actor, per_transaction=per_transaction, daily=daily,
+                            for_user=for_user)
+    if change.raises and (step_up is None or step_up.user_id != actor.user_id
+            or step_up.operation_digest != change.digest):
         from kinko.instructions.errors import StepUpRequired
 
-        raise StepUpRequired(detail="raising a limit")
+        raise StepUpRequired(detail="changing a limit")
+    user_id = actor.user_id if for_user else None
     row = repo.limit_row(session, actor.contract_id, user_id)
     if row is None:
         session.add(TransferLimit(contract_id=actor.contract_id, user_id=user_id,
@@ -163,11 +188,12 @@ def set_limits(session: Session, actor: Actor, *, per_transaction: int, daily: i
     record(session, actor=actor.label, action="transfer.limits", subject_type="contract",
            subject_id=actor.contract_id, data={"per_transaction": per_transaction,
                                                "daily": daily, "user": user_id})
-    return new
+    return change.limits
 
 
-def limits_digest(new: rules.Limits) -> str:
+def limits_digest(new: rules.Limits, *, for_user: bool = False) -> str:
     return instructions.digest_of({"operation": "transfer.limits",
+                                   "scope": "user" if for_user else "contract",
                                    "per_transaction": new.per_transaction, "daily": new.daily})
 
 
@@ -363,7 +389,12 @@ def execute_due(session: Session, payload: dict[str, Any]) -> None:
 
 def cancel(session: Session, actor: Actor, instruction_id: int) -> Instruction:
     """XFER-5: a future-dated transfer can be cancelled until the day before its value date."""
+    from kinko.auth.roles import require_own_or_manager
+
     instruction = instructions.get_own(session, actor, instruction_id, lock=True)
+    # PRD-4: another user's instruction is for the master and admin users to cancel.
+    require_own_or_manager(session, actor, instruction.user_id,
+                           what="cancelling another user's instruction")
     details = instructions.details_of(instruction)
     if instruction.status is not InstructionStatus.ACCEPTED or details["same_day"] \
             or clock.today() >= instruction.value_date:

@@ -15,7 +15,16 @@ from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
-from kinko.web.routes import auth_api, demo, health, retail, retail_services, telephony
+from kinko.web.routes import (
+    apidocs,
+    auth_api,
+    demo,
+    health,
+    mailbox,
+    retail,
+    retail_services,
+    telephony,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -31,14 +40,17 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
             "Kinko internet banking API. Errors are RFC 9457 problem+json with a stable "
             "`code` and Japanese and English messages."
         ),
+        docs_url=None, redoc_url=None,  # served from shipped assets by apidocs
     )
     app.state.db = db or get_database()
     app.state.settings = settings
     problems.install(app)
     security.install(app)
+    apidocs.install(app)  # before /static: its assets live under /static/apidocs
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(health.router)
     app.include_router(demo.router)
+    app.include_router(mailbox.router)
     app.include_router(retail.router)
     app.include_router(retail_services.router)
     app.include_router(telephony.router)

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from kinko.config import get_settings
-from kinko.db.registry import metadata
+from kinko.tables import metadata
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().effective_database_url

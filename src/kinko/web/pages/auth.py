@@ -41,7 +41,6 @@ from kinko.auth.effects import user_actor
 from kinko.auth.errors import (
     AuthError,
     CertificateRejected,
-    PasswordRejected,
     TooManyAttempts,
 )
 from kinko.auth.login import (
@@ -331,14 +330,8 @@ def new_confirmation_code(s: Session) -> CodeChallenge:
 
 
 def message(exc: DomainError, lang: str) -> str:
-    """A domain error for the person typing: the Japanese message (with the reasons a new
-    password was refused), or the English one with its detail."""
-    if lang != "ja":
-        return exc.describe("en")
-    reasons = exc.extra.get("reasons_ja")
-    if isinstance(exc, PasswordRejected) and isinstance(reasons, list):
-        return exc.message_ja + " " + " ".join(str(r) for r in reasons)
-    return exc.message_ja
+    """A domain error for the person typing (with the reasons a new password was refused)."""
+    return exc.for_customer(lang)
 
 
 _NOTICES = {

@@ -40,7 +40,7 @@ def _page(request: Request, c: Caller, name: str, status_code: int = 200,
 
 def _error(request: Request, exc: DomainError) -> str:
     lang = language(request)
-    return exc.describe(lang)
+    return exc.for_customer(lang)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -159,7 +159,7 @@ def transfer_confirm(request: Request, instruction_id: int, otp_code: str = Form
         return _page(request, c, "banking/confirm.html", status_code=401,
                      instruction=instruction, details=details,
                      step_up=plan(s, c, Operation.TRANSFER, _details(instruction)),
-                     error=proved.error.describe(language(request)))
+                     error=proved.error.for_customer(language(request)))
     proof, new_token = proved
     try:
         with s.begin_nested():
@@ -182,7 +182,9 @@ def transfer_confirm(request: Request, instruction_id: int, otp_code: str = Form
 def instruction_list(request: Request, c: Caller = Depends(caller),
                      s: Session = DB) -> HTMLResponse:
     """Every instruction with its outcome, including why one was not established (INS-2)."""
-    rows = instructions.list_for(s, c.actor, limit=100)
+    from kinko.inquiries.history import instructions_for
+
+    rows = instructions_for(s, c.actor, limit=100)
     return _page(request, c, "banking/instructions.html",
                  rows=[(i, instructions.details_of(i)) for i in rows])
 

@@ -49,7 +49,7 @@ def request_recall(request: Request, instruction_id: str = Form(""), reason: str
             recalls.request(s, instruction_id=_int(instruction_id, "instruction_id"),
                             operator=f"operator:{operator.id}", reason=reason)
     except DomainError as exc:
-        return _page(request, s, status_code=exc.status, error=exc.describe(language(request)))
+        return _page(request, s, status_code=exc.status, error=exc.for_customer(language(request)))
     return RedirectResponse("/operator/recalls", status_code=303)
 
 
@@ -68,5 +68,5 @@ def decide(request: Request, recall_id: int, outcome: str = Form(""),
             recalls.decide(s, recall_id=recall_id, operator=f"operator:{operator.id}",
                            funds_returned=outcome == "returned")
     except DomainError as exc:
-        return _page(request, s, status_code=exc.status, error=exc.describe(language(request)))
+        return _page(request, s, status_code=exc.status, error=exc.for_customer(language(request)))
     return RedirectResponse("/operator/recalls", status_code=303)

@@ -22,7 +22,6 @@ from kinko.instructions import service as instructions
 from kinko.instructions.models import Instruction
 from kinko.money import Yen
 from kinko.transfers import service as transfers
-from kinko.transfers.rules import Limits
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
@@ -240,8 +239,16 @@ def cancel_transfer(instruction_id: int, c: Caller = Depends(caller),
 @router.get("/instructions", summary="お取引の一覧 / instructions and their outcome")
 def list_instructions(page: int = Query(1, ge=1), c: Caller = Depends(caller),
                       s: Session = DB) -> dict[str, Any]:
-    rows = instructions.list_for(s, c.actor, limit=50, offset=(page - 1) * 50)
+    from kinko.inquiries.history import instructions_for
+
+    rows = instructions_for(s, c.actor, limit=50, offset=(page - 1) * 50)
     return {"instructions": [instruction_view(i) for i in rows]}
+
+
+class LimitsRequest(BaseModel):
+    per_transaction: int = Field(..., ge=0)
+    daily: int = Field(..., ge=0)
+    for_user: bool = False
 
 
 class LimitsIn(StepUpAnswers):
@@ -250,25 +257,48 @@ class LimitsIn(StepUpAnswers):
     for_user: bool = False
 
 
-@router.put("/limits", summary="振込限度額の変更 / change transfer limits")
-def change_limits(body: LimitsIn, c: Caller = Depends(caller), s: Session = DB,
-                  lang: str = Depends(language)) -> Any:
-    """Lowering needs nothing more; raising needs the product's step-up (AUTH-3)."""
-    from kinko import clock
-    from kinko.policy import policy_at
+def _limits_details(digest: str) -> dict[str, Any]:
+    return {"digest": digest}
 
-    new = Limits(body.per_transaction, body.daily)
-    current = transfers.limits_for(s, c.actor, policy_at(clock.now()))
-    proof = None
-    if new.per_transaction > current.per_transaction or new.daily > current.daily:
-        digest = transfers.limits_digest(new)
-        proved = prove(s, c, Operation.LIMIT_CHANGE, {"digest": digest}, body, binds=digest)
-        if isinstance(proved, Rejected):
-            return rejection(proved, lang)
-        proof = proved[0]
-    limits = transfers.set_limits(s, c.actor, per_transaction=new.per_transaction,
-                                  daily=new.daily, for_user=body.for_user, step_up=proof)
-    return {"per_transaction": limits.per_transaction, "daily": limits.daily}
+
+@router.post("/limits/change",
+             summary="振込限度額の変更の入力 / request a limit change (step 1 of 2)")
+def request_limits(body: LimitsRequest, c: Caller = Depends(caller), s: Session = DB
+                   ) -> dict[str, Any]:
+    """Checks the new limits and hands out what the confirmation needs: card cells (001),
+    an OTP (003), the confirmation password and an OTP (002) — AUTH-3, XFER-6."""
+    change = transfers.request_limits(s, c.actor, per_transaction=body.per_transaction,
+                                      daily=body.daily, for_user=body.for_user)
+    return {"per_transaction": change.limits.per_transaction, "daily": change.limits.daily,
+            "for_user": change.for_user,
+            "step_up": (plan(s, c, Operation.LIMIT_CHANGE, _limits_details(change.digest))
+                        if change.raises else None)}
+
+
+@router.put("/limits", summary="振込限度額の変更 / change transfer limits (step 2 of 2)")
+def change_limits(body: LimitsIn, request: Request, c: Caller = Depends(caller),
+                  s: Session = DB, lang: str = Depends(language)) -> Any:
+    """A raise needs the product's step-up (AUTH-3), answered for exactly this change (card
+    cells come from ``POST /limits/change``) and rotates the session token; a lowering needs
+    no second factor (XFER-6)."""
+    change = transfers.request_limits(s, c.actor, per_transaction=body.per_transaction,
+                                      daily=body.daily, for_user=body.for_user)
+    if not change.raises:
+        limits = transfers.set_limits(s, c.actor, per_transaction=body.per_transaction,
+                                      daily=body.daily, for_user=body.for_user, step_up=None)
+        return {"per_transaction": limits.per_transaction, "daily": limits.daily}
+    proved = prove(s, c, Operation.LIMIT_CHANGE, _limits_details(change.digest), body,
+                   binds=change.digest)
+    if isinstance(proved, Rejected):
+        return rejection(proved, lang)  # the failure counters commit
+    proof, new_token = proved
+    limits = transfers.set_limits(s, c.actor, per_transaction=body.per_transaction,
+                                  daily=body.daily, for_user=body.for_user, step_up=proof)
+    response = JSONResponse({"per_transaction": limits.per_transaction, "daily": limits.daily,
+                             "session_token": new_token, "csrf_token": csrf_token(new_token)})
+    if c.from_cookie:
+        set_session_cookie(response, request, new_token)
+    return response
 
 
 @router.get("/limits", summary="振込限度額 / transfer limits in force")

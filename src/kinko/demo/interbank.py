@@ -1,4 +1,4 @@
-"""Command-line actions on the simulated interbank network (XFER-8, XFER-9).
+"""`kinko demo incoming`, `kinko demo other-banks`: the simulated interbank network (XFER-8, 9).
 
 ``incoming`` has another bank send a transfer to a Kinko account and then runs the due work,
 so the credit (or the return to the sending bank) is visible at once. ``other_banks`` creates

@@ -1,4 +1,4 @@
-"""The outbox: after-commit side effects and due work, one table.
+"""The outbox table: after-commit side effects and due work, one table.
 
 A row is written in the same transaction as the change that calls for it, with the moment it
 becomes due (now, for side effects such as e-mail; a value date for future-dated work). The

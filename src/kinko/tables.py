@@ -1,8 +1,10 @@
-"""Every table of every domain package, for Alembic and for tests."""
+"""Every table of every package, for Alembic and for tests.
+
+It imports every domain's models, so it sits above the domains (with the runner), not in
+``kinko.db``: the foundation imports no domain (docs/architecture.md)."""
 
 from kinko.audit import models as _audit  # noqa: F401
 from kinko.backoffice import models as _backoffice  # noqa: F401 - and kinko.auth.models
-from kinko.batch import models as _batch  # noqa: F401
 from kinko.clearing import models as _clearing  # noqa: F401
 from kinko.db.base import Base
 from kinko.debitcards import models as _debitcards  # noqa: F401
@@ -11,6 +13,7 @@ from kinko.idempotency import models as _idempotency  # noqa: F401
 from kinko.instructions import models as _instructions  # noqa: F401
 from kinko.ledger import models as _ledger  # noqa: F401
 from kinko.notifications import models as _notifications  # noqa: F401
+from kinko.outbox import models as _outbox  # noqa: F401
 from kinko.parties import models as _parties  # noqa: F401
 from kinko.parties import residency_models as _residency  # noqa: F401
 from kinko.payeasy import models as _payeasy  # noqa: F401
