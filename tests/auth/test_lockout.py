@@ -153,3 +153,26 @@ def test_parallel_wrong_guesses_lock_at_exactly_n(db: Database, pg_url: str) -> 
         counted = s.execute(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "auth.failure")).scalar_one()
     assert counted == n
+
+
+@pytest.mark.req("AUTH-6")
+def test_lockouts_until_released_still_add_up_to_a_block(db: Database) -> None:
+    """retail-001 locks until released (SPEC §13): the release must not forget the lockout,
+    or the M-th consecutive lockout would never block. Policy defaults: N=5, M=3."""
+    user_id = _user(db)
+    for round_ in range(1, 4):
+        for _ in range(5):
+            _wrong(db)
+        user = _state(db, user_id)
+        expected = UserState.BLOCKED if round_ == 3 else UserState.LOCKED
+        assert (user.state, user.lockout_count) == (expected, round_)
+        if round_ < 3:
+            db.run(lockout.release, user_id, actor="operator:1")
+            released = _state(db, user_id)
+            assert (released.failure_count, released.lockout_count) == (0, round_)
+    assert isinstance(_right(db), BlockedOut)
+    # After the bank releases the block, a correct entry clears both counters.
+    db.run(lockout.release, user_id, actor="operator:1")
+    assert isinstance(_right(db), LoggedIn)
+    user = _state(db, user_id)
+    assert (user.failure_count, user.lockout_count) == (0, 0)

@@ -1,12 +1,10 @@
 """The authentication JSON API over HTTP, and the security properties of the whole app:
 lockout at exactly N under parallel guesses, OTP replay, no cross-customer access on any
-route with a path parameter, login timing that does not reveal whether a user exists."""
+route with a path parameter. Login timing: test_login_timing.py; throttling: test_throttle.py."""
 
 from __future__ import annotations
 
-import statistics
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +25,7 @@ from sqlalchemy import func, select
 from kinko import clock
 from kinko.audit.models import AuditEvent
 from kinko.auth import certificates, enrolment, sessions
-from kinko.auth.crypto import CHEAP_FOR_TESTS, OWASP, SecretHasher, use_hasher
+from kinko.auth.crypto import CHEAP_FOR_TESTS, SecretHasher, use_hasher
 from kinko.auth.models import AuthUser, Course, Product, TokenKind, UserState
 from kinko.auth.policy import overridden, rules_for
 from kinko.backoffice import approvals
@@ -41,7 +39,6 @@ from kinko.transfers import service as transfers
 from kinko.web import demo_users as du
 from kinko.web.app import create_app
 from kinko.web.auth import SESSION_COOKIE, csrf_token
-from kinko.web.pages.auth import PACE
 from tests import factories
 from tests.e2e.support import (
     T0,
@@ -414,7 +411,9 @@ def test_parallel_wrong_logins_lock_at_exactly_n(pg_url: str, db: Database, demo
     locks (retail-001: until released), the rest find it locked; N failures are counted."""
     n = rules_for(Product.RETAIL_001).max_failed_attempts
     barrier = threading.Barrier(12)
-    with running(create_app(db, Settings())) as url, httpx.Client(base_url=url) as http:
+    # The throttle (which would answer some of these 429) is not what this test is about.
+    with overridden(throttle_failures_per_id=100), running(
+            create_app(db, Settings())) as url, httpx.Client(base_url=url) as http:
         def guess(i: int) -> str:
             barrier.wait()
             response = http.post("/api/v1/auth/login/retail-001", json={
@@ -525,39 +524,3 @@ def test_no_route_lets_one_customer_reach_anothers_resources(
         assert instruction is not None and account is not None and request is not None
         assert instruction.status.value == "entered" and account.balance == b_balance
         assert request.state is ApprovalState.PENDING
-
-
-# --- timing: an unknown user costs what a known one does --------------------------------
-
-
-@pytest.mark.req("AUTH-10")
-def test_unknown_user_login_takes_as_long_as_a_known_user(db: Database) -> None:
-    """Median of many interleaved attempts with the production argon2 parameters: the
-    unknown member number (a dummy verification) within 10% of a known one with a wrong
-    password. Lockout is lifted for the run so that every known attempt takes the same path.
-    (The web layer's FailurePace closes the gap the services leave; see its docstring.)
-    """
-    clock.set_now(T0)
-    PACE.clear()     # forget the cheap-hasher attempts of earlier tests
-    with use_hasher(SecretHasher(OWASP)), overridden(max_failed_attempts=10**6):
-        with db.transaction() as s:
-            c = factories.customer(s)
-            enrolment.enrol_retail_001(s, customer_id=c.id, member_number="20000002",
-                                       password="Kinko7Timing", actor="test")
-        with TestClient(create_app(db, Settings()), headers=JSON) as client:
-            def attempt(member: str) -> float:
-                started = time.perf_counter()
-                response = client.post("/api/v1/auth/login/retail-001", json={
-                    "member_number": member, "password": "Wrong5Guess"})
-                elapsed = time.perf_counter() - started
-                assert response.status_code == 401
-                return elapsed
-
-            for _ in range(6):                       # warm up both paths
-                attempt("20000002"), attempt("29999999")
-            known, unknown = [], []
-            for _ in range(100):
-                known.append(attempt("20000002"))
-                unknown.append(attempt("29999999"))
-    k, u = statistics.median(known), statistics.median(unknown)
-    assert abs(u - k) / k < 0.10, f"known {k * 1000:.1f} ms, unknown {u * 1000:.1f} ms"

@@ -355,8 +355,15 @@ def test_attribute_check_when_the_bank_asks_for_it(web: TestClient) -> None:
 @pytest.mark.req("AUTH-6")
 @pytest.mark.req("OPS-1")
 def test_lockout_then_release_by_two_operators(web: TestClient, db: Database) -> None:
-    statuses = [login(web, "retail-001", du.YAMADA_MEMBER_NUMBER, "Wrong1Pass").status_code
-                for _ in range(6)]
+    def wrong() -> Response:
+        return login(web, "retail-001", du.YAMADA_MEMBER_NUMBER, "Wrong1Pass")
+
+    statuses = [wrong().status_code for _ in range(4)]
+    # The throttle holds the 5th attempt (which would lock until released) for one window.
+    throttled = wrong()
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    clock.advance(rules_for(Product.RETAIL_001).throttle_window)
+    statuses += [wrong().status_code for _ in range(2)]
     assert statuses == [401, 401, 401, 401, 423, 423]
     right = login_yamada(web)
     assert right.status_code == 423 and "お問い合わせ" in right.text   # 001: until released

@@ -56,6 +56,14 @@ def _problem(response: Any, status: int, code: str | None = None) -> None:
         assert response.json()["code"] == code, response.text
 
 
+def _follow(c: Customer, response: Any) -> None:
+    """A confirmation refused after its step-up still spent it and rotated the session
+    (AUTH-5): its problem carries the new token."""
+    token = response.json().get("session_token")
+    if token:
+        c.client.headers["Authorization"] = f"Bearer {token}"
+
+
 def _balance(c: Customer) -> int:
     accounts = c.client.get(f"{API}/accounts").json()["accounts"]
     [account] = [a for a in accounts if a["account_id"] == c.account_id]
@@ -190,6 +198,7 @@ def test_confirming_something_else_as_a_payment_is_not_found(
         response = customer.client.post(path, json={"otp_code": _otp(customer, db)},
                                         headers=_key())
         _problem(response, 404, "INSTRUCTION_NOT_FOUND")
+        _follow(customer, response)
     assert _balance(customer) == 100_000
     assert customer.client.get(f"{API}/time-deposits").json()["time_deposits"] == []
 
@@ -253,6 +262,7 @@ def test_bad_time_deposit_input_is_a_problem_and_books_nothing(
         refused = customer.client.post(f"{API}/time-deposits/{response.json()['id']}/confirm",
                                        json={"otp_code": _otp(customer, db)}, headers=_key())
         _problem(refused, 409)
+        _follow(customer, refused)
         assert customer.client.get(f"{API}/time-deposits").json()["time_deposits"] == []
     else:
         _problem(response, status, code)
@@ -291,6 +301,7 @@ def test_register_and_cancel_a_debit_card(customer: Customer, db: Database) -> N
         "account_id": customer.account_id, "card_number": OTHER_CARD,
         "otp_code": _otp(customer, db)})
     _problem(second, 409, "DEBIT_ACCOUNT_HAS_CARD")
+    _follow(customer, second)
     cancelled = customer.client.post(f"{API}/debit-cards/{card['id']}/cancel")
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["debit_card"]["state"] == "cancelled"
@@ -327,8 +338,9 @@ def test_bad_card_input_is_a_problem_and_registers_nothing(
         code: str) -> None:
     full = {"account_id": customer.account_id, "card_number": CARD,
             "otp_code": _otp(customer, db), **body}
-    _problem(customer.client.post(f"{API}/debit-cards", json=full, headers=_key()), status,
-             code)
+    response = customer.client.post(f"{API}/debit-cards", json=full, headers=_key())
+    _problem(response, status, code)
+    _follow(customer, response)
     assert customer.client.get(f"{API}/debit-cards").json()["debit_cards"] == []
     _problem(customer.client.post(f"{API}/debit-cards/999999/cancel"), 404,
              "DEBIT_CARD_NOT_FOUND")

@@ -191,6 +191,16 @@ def _account_of(session: Session, branch_code: str, account_type: AccountType,
     return account
 
 
+FIRST_USE = "first-use"   # the throttle and unknown-ID scope of first use
+
+
+def first_use_target(branch_code: str, account_type: AccountType | str,
+                     account_number: str) -> str:
+    """What a first-use attempt names: the representative account as typed."""
+    kind = account_type.value if isinstance(account_type, AccountType) else account_type
+    return f"{branch_code.strip()}-{kind}-{account_number.strip()}"
+
+
 def register_login_id(session: Session, *, branch_code: str, account_type: AccountType,
                       account_number: str, temporary_login_password: str,
                       temporary_confirmation_password: str, login_id: str
@@ -198,25 +208,31 @@ def register_login_id(session: Session, *, branch_code: str, account_type: Accou
     """First use of a Basic/Comprehensive contract: register the master user's login ID.
 
     Wrong temporary passwords count toward the master user's lockout. Anything that does not
-    match reads the same (no hint whether the account has a contract).
+    match reads the same (no hint whether the account has a contract): the same queries run
+    (on id 0 when there is nothing to find), and an account with no master user to register
+    counts toward a lockout of its own, answered like the master user's (AUTH-6, AUTH-10).
     """
     account = _account_of(session, branch_code, account_type, account_number)
-    contract = None if account is None else repo.contract_by_account(
-        session, account.id, Product.CORPORATE_002)
-    master = None
-    if contract is not None:
-        master = next((u for u in repo.users_of_contract(session, contract.id)
-                       if u.role is UserRole.MASTER and u.login_id is None), None)
+    contract = repo.contract_by_account(session, 0 if account is None else account.id,
+                                        Product.CORPORATE_002)
+    master = next((u for u in repo.users_of_contract(session, 0 if contract is None
+                                                     else contract.id)
+                   if u.role is UserRole.MASTER and u.login_id is None), None)
     ok_login = verify_secret(session, master, SecretKind.LOGIN_PASSWORD,
                              temporary_login_password)
     ok_confirm = verify_secret(session, master, SecretKind.CONFIRMATION_PASSWORD,
                                temporary_confirmation_password)
+    rules = rules_for(Product.CORPORATE_002, contract.course if contract else None)
     if master is None:
-        return Failed()
+        key = lockout.unknown_key(FIRST_USE, first_use_target(branch_code, account_type,
+                                                              account_number))
+        return (lockout.unknown_refusal(session, key)
+                or lockout.register_unknown_failure(session, key, rules,
+                                                    factor="temporary_password",
+                                                    context="register_login_id"))
     refused = lockout.refusal(master)
     if refused is not None:
         return refused
-    rules = rules_for(Product.CORPORATE_002, contract.course if contract else None)
     if not (ok_login and ok_confirm):
         return lockout.register_failure(session, master, rules, factor="temporary_password",
                                         context="register_login_id")

@@ -48,6 +48,23 @@ class Blocked(AuthError):
     message_en = "Repeated lockouts: the service is blocked until the bank releases it."
 
 
+class TooManyAttempts(AuthError):
+    """Throttled (kinko.auth.throttle): answered 429 with Retry-After; nothing was checked."""
+
+    code = "AUTH_TOO_MANY_ATTEMPTS"
+    status = 429
+    message_ja = ("短時間に誤った入力が続いたため、受付を一時的に制限しています。"
+                  "しばらくしてから再度お試しください。")
+    message_en = ("Too many failed attempts in a short time. "
+                  "Please wait a while and try again.")
+
+    @property
+    def retry_after(self) -> int:
+        """Seconds until attempts are accepted again (the Retry-After header)."""
+        value = self.extra.get("retry_after", 1)
+        return max(1, int(value)) if isinstance(value, int | float) else 1
+
+
 class Suspended(AuthError):
     code = "AUTH_SUSPENDED"
     status = 403

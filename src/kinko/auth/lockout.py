@@ -2,9 +2,11 @@
 
 N consecutive wrong entries of any credential lock the user for the policy's time (or until
 released); M consecutive lockouts block the service (利用閉塞) until an operator releases it
-with a second operator's approval. A correct entry resets both counters. Each count is one
-conditional UPDATE (:func:`kinko.auth.repository.count_failure`), so parallel wrong guesses
-cannot slip past N. A lockout or block ends the user's sessions, is audited and e-mailed.
+with a second operator's approval. A correct entry resets both counters; a release resets
+only the failure counter, so lockouts that each need a release still add up to a block.
+Each count is one conditional UPDATE (:func:`kinko.auth.repository.count_failure`), so
+parallel wrong guesses cannot slip past N. A lockout or block ends the user's sessions, is
+audited and e-mailed.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from kinko.auth.errors import (
     Suspended,
     UserNotFound,
 )
-from kinko.auth.models import AuthUser, UserState
+from kinko.auth.models import AuthUser, ThrottleKind, UserState
 from kinko.auth.outcomes import BlockedOut, Failed, Rejected, SuspendedOut, locked
 from kinko.auth.policy import AuthRules
-from kinko.auth.rules import Counters, LockoutLimits, effectively_active
+from kinko.auth.rules import Counters, LockoutLimits, after_failure, effectively_active
+from kinko.auth.throttle import key_of
 from kinko.errors import Conflict
 
 
@@ -81,6 +84,55 @@ def register_failure(session: Session, user: AuthUser, rules: AuthRules, *, fact
           sessions_ended=ended)
     notify(session, user, f"auth.{reason}", at=now.isoformat(),
            until=None if after.locked_until is None else after.locked_until.isoformat())
+    if after.state is UserState.BLOCKED:
+        return Failed(error=Blocked(), locked_now=True)
+    error = LockedOut() if after.locked_until is not None else LockedUntilReleased()
+    return Failed(error=error, locked_now=True)
+
+
+# --- IDs that are not registered (AUTH-6, AUTH-10) -------------------------------------------
+#
+# An unknown ID keeps the same counters as a user, on its own throttle row, and answers the
+# same sequence: wrong entries, then the lockout of the product's policy (timed, or until
+# released), then the block. So the answers, like the timing, do not tell whether an ID
+# exists. The statements mirror the known path: one read (where a user's contract is
+# read), one counting upsert (for the user's counting UPDATE) and one audit event.
+
+
+def unknown_key(scope: str, typed_id: str) -> str:
+    """The throttle-row key of an unregistered ``typed_id`` of ``scope`` (a product code or
+    ``first-use``): a keyed digest, so the table holds no typed ID in clear."""
+    return key_of(ThrottleKind.UNKNOWN_ID, scope, typed_id)
+
+
+def unknown_refusal(session: Session, key: str, now: datetime | None = None
+                    ) -> Rejected | None:
+    """:func:`refusal` for an unknown ID: locked or blocked like a user would be."""
+    moment = clock.now() if now is None else now
+    rows = repo.throttle_rows(session, [key])
+    if not rows:
+        return None
+    row = rows[0]
+    c = Counters(row.state, 0, 0, row.locked_until)
+    if effectively_active(c, moment):
+        return None
+    return BlockedOut() if row.state is UserState.BLOCKED else locked(row.locked_until)
+
+
+def register_unknown_failure(session: Session, key: str, rules: AuthRules, *, factor: str,
+                             context: str = "login") -> Rejected:
+    """:func:`register_failure` for an unknown ID: the same counting, the same answers."""
+    now = clock.now()
+    bounds = limits(rules)
+    first = after_failure(Counters(UserState.ACTIVE, 0, 0, None), bounds, now)
+    assert first is not None
+    after = repo.count_unknown_failure(session, key, bounds, now, first)
+    if after is None:
+        return unknown_refusal(session, key, now) or Failed()
+    audit(session, actor="anonymous", action="auth.failure", subject_type="unknown_login_id",
+          subject_id=key[:16], factor=factor, context=context, failures=after.failures)
+    if after.state is UserState.ACTIVE:
+        return Failed()
     if after.state is UserState.BLOCKED:
         return Failed(error=Blocked(), locked_now=True)
     error = LockedOut() if after.locked_until is not None else LockedUntilReleased()

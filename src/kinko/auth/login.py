@@ -10,7 +10,7 @@ credentials, or everything. Sessions are always created fresh at login (rotation
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -49,7 +49,7 @@ from kinko.auth.passwords import (
     set_secret,
     verify_secret,
 )
-from kinko.auth.policy import AuthRules, Factor
+from kinko.auth.policy import AuthRules, Factor, rules_for
 from kinko.auth.rules import PasswordProblem, attribute_matches, password_expired
 from kinko.auth.users import contract_of, get_user, rules_for_user
 from kinko.errors import ValidationFailed
@@ -158,20 +158,28 @@ def _check_attributes(session: Session, user: AuthUser, rules: AuthRules,
     return ok
 
 
-def _first_factor_failure(session: Session, user: AuthUser | None, rules: AuthRules | None,
-                          factor: str) -> Rejected:
-    if user is None or rules is None:
-        return Failed()
-    refused = lockout.refusal(user)
+def _load(session: Session, product: Product, login_id: str
+          ) -> tuple[AuthUser | None, AuthRules]:
+    """The user and their rules; for an unknown ID the product's rules, which is where an
+    unknown ID's lockout counters take the place of the user's (:func:`_unknown`)."""
+    user = repo.user_by_login_id(session, product, login_id.strip())
+    return user, rules_for(product) if user is None else rules_for_user(session, user)
+
+
+def _unknown(session: Session, product: Product, login_id: str, rules: AuthRules, *,
+             factor: str = "password", check: Callable[[], object] | None = None
+             ) -> Rejected:
+    """An ID that is not registered fails like a registered one with a wrong password:
+    counted toward its own lockout, locked and blocked at the same counts, with the same
+    answers and the same statements (AUTH-6, AUTH-10). ``check`` runs the further factor
+    checks a known user's attempt would run (on no user), once the ID may be tried."""
+    key = lockout.unknown_key(product.value, login_id.strip())
+    refused = lockout.unknown_refusal(session, key)
     if refused is not None:
         return refused
-    return lockout.register_failure(session, user, rules, factor=factor)
-
-
-def _load(session: Session, product: Product, login_id: str
-          ) -> tuple[AuthUser | None, AuthRules | None]:
-    user = repo.user_by_login_id(session, product, login_id.strip())
-    return user, None if user is None else rules_for_user(session, user)
+    if check is not None:
+        check()
+    return lockout.register_unknown_failure(session, key, rules, factor=factor)
 
 
 # --- products -------------------------------------------------------------------------------
@@ -184,8 +192,8 @@ def login_retail_001(session: Session, *, member_number: str, password: str,
     in the same request or as a second step."""
     user, rules = _load(session, Product.RETAIL_001, member_number)
     ok = verify_secret(session, user, SecretKind.LOGIN_PASSWORD, password)
-    if user is None or rules is None:
-        return Failed()
+    if user is None:
+        return _unknown(session, Product.RETAIL_001, member_number, rules)
     refused = lockout.refusal(user)
     if refused is not None:
         return refused
@@ -207,13 +215,13 @@ def login_retail_003(session: Session, *, user_id: str, password: str, otp_code:
         return Failed(error=ConfirmationCodeMismatch())
     user, rules = _load(session, Product.RETAIL_003, user_id)
     ok_password = verify_secret(session, user, SecretKind.LOGIN_PASSWORD, password)
-    refused = None if user is None else lockout.refusal(user)
+    if user is None:
+        return _unknown(session, Product.RETAIL_003, user_id, rules, check=lambda: otp.verify(
+            session, None, otp_code, window=rules.otp_window))
+    refused = lockout.refusal(user)
     # The OTP is checked only for a user who may log in, so a locked user's codes are not
     # burnt; it is checked even when the password was wrong, so that both cost the same.
-    ok_otp = (user is not None and rules is not None and refused is None
-              and otp.verify(session, user, otp_code, window=rules.otp_window))
-    if user is None or rules is None:
-        return Failed()
+    ok_otp = refused is None and otp.verify(session, user, otp_code, window=rules.otp_window)
     if refused is not None:
         return refused
     if not (ok_password and ok_otp):
@@ -227,8 +235,8 @@ def login_corporate(session: Session, *, login_id: str, password: str,
     """ID/password method (002 第2条2(1)①); always the method from a smartphone."""
     user, rules = _load(session, Product.CORPORATE_002, login_id)
     ok = verify_secret(session, user, SecretKind.LOGIN_PASSWORD, password)
-    if user is None or rules is None:
-        return Failed()
+    if user is None:
+        return _unknown(session, Product.CORPORATE_002, login_id, rules)
     refused = lockout.refusal(user)
     if refused is not None:
         return refused

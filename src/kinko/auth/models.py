@@ -425,3 +425,36 @@ class CompromiseReport(Base):
     # The four-eyes request that resumed service; no foreign key, because the back office
     # sits above auth and auth must not depend on it.
     resumed_by_request_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ThrottleKind(enum.StrEnum):
+    ADDRESS = "address"        # failed attempts from one client address
+    TARGET = "target"          # failed attempts on one typed login ID (or first-use account)
+    UNKNOWN_ID = "unknown_id"  # the lockout counters of an ID that is not registered
+
+
+class LoginThrottle(Base):
+    """Failed-attempt counters that are not a user's own (see :mod:`kinko.auth.throttle`).
+
+    ``key`` is a keyed digest of the kind and what it counts (an address, a product and a typed
+    ID), so the table holds no address or typed ID in clear. Address and target rows count
+    failures in a fixed window (``window_start``, ``failures``); an unknown-ID row carries the
+    same lockout counters as :class:`AuthUser`, so that an ID that does not exist locks, and
+    answers, exactly like one that does (AUTH-6, AUTH-10).
+    """
+
+    __tablename__ = "auth_login_throttle"
+    __table_args__ = (
+        CheckConstraint("failures >= 0", name="failures_not_negative"),
+        Index("ix_auth_login_throttle_kind_updated", "kind", "updated_at"),
+    )
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[ThrottleKind] = mapped_column(_enum(ThrottleKind, 12))
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[UserState] = mapped_column(_enum(UserState), default=UserState.ACTIVE)
+    failure_count: Mapped[int] = mapped_column(Integer, default=0)
+    lockout_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -63,9 +63,10 @@ def verify_secret(session: Session, user: AuthUser | None, kind: SecretKind, val
     """Check ``value`` against the stored hash, in constant work whether or not one exists.
 
     An unknown user or a user without this secret costs one dummy argon2 verification, so
-    response time does not tell whether a login ID exists (AUTH-10).
+    response time does not tell whether a login ID exists (AUTH-10); an unknown user runs the
+    same query too (for no user: id 0 matches no row).
     """
-    stored = None if user is None else repo.secret(session, user.id, kind)
+    stored = repo.secret(session, 0 if user is None else user.id, kind)
     if stored is None:
         hasher().dummy_verify(value)
         return False

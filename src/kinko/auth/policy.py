@@ -115,6 +115,9 @@ class AuthRules:
     password_history: int = 5
     token_extra_issue_fee: int = 2_200
     token_reissue_fee: int = 2_200
+    throttle_window: timedelta = timedelta(minutes=15)
+    throttle_failures_per_address: int = 100
+    throttle_failures_per_id: int = 4
     # Kinko defaults for values the bank policy does not hold yet.
     login_id_min_length: int = 6
     login_id_max_length: int = 12
@@ -172,6 +175,9 @@ def _bank_policy_values(product: Product, at: datetime) -> dict[str, Any]:
         "password_history": auth.password_history,
         "token_extra_issue_fee": policy.fees.token_extra_issue_fee,
         "token_reissue_fee": policy.fees.token_reissue_fee,
+        "throttle_window": timedelta(minutes=auth.throttle_window_minutes),
+        "throttle_failures_per_address": auth.throttle_failures_per_address,
+        "throttle_failures_per_id": auth.throttle_failures_per_id,
     }
 
 

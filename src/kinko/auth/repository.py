@@ -16,7 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,9 +41,11 @@ from kinko.auth.models import (
     Challenge,
     ChallengeKind,
     ConfirmationCard,
+    LoginThrottle,
     OtpToken,
     Product,
     SecretKind,
+    ThrottleKind,
     TokenKind,
     TokenState,
     UserState,
@@ -71,11 +84,31 @@ def users_of_contract(session: Session, contract_id: int) -> Sequence[AuthUser]:
     ).scalars().all()
 
 
-def _active_or_lapsed(now: datetime) -> ColumnElement[bool]:
-    u = table_of(AuthUser).c
+def _active_or_lapsed(now: datetime, u: Any = None) -> ColumnElement[bool]:
+    u = table_of(AuthUser).c if u is None else u
     return or_(u.state == UserState.ACTIVE.value,
                and_(u.state == UserState.LOCKED.value, u.locked_until.is_not(None),
                     u.locked_until <= now))
+
+
+def _failure_values(u: Any, limits: LockoutLimits, now: datetime) -> dict[str, Any]:
+    """The SET clause of one counted failure over a row with the lockout columns."""
+    reached = u.failure_count + 1 >= limits.max_failures
+    blocks = u.lockout_count + 1 >= limits.lockouts_before_block
+    # With no duration the lockout is open-ended: locked_until is simply NULL (a CASE of
+    # two NULLs would have no type on PostgreSQL).
+    until: Any = (None if limits.lockout_duration is None
+                  else case((and_(reached, ~blocks),
+                             literal(now + limits.lockout_duration, UtcDateTime())),
+                            else_=null()))
+    return {
+        "failure_count": case((reached, 0), else_=u.failure_count + 1),
+        "lockout_count": case((reached, u.lockout_count + 1), else_=u.lockout_count),
+        "state": case((and_(reached, blocks), UserState.BLOCKED.value),
+                      (reached, UserState.LOCKED.value),
+                      else_=UserState.ACTIVE.value),
+        "locked_until": until,
+    }
 
 
 def count_failure(session: Session, user_id: int, limits: LockoutLimits, now: datetime
@@ -88,25 +121,10 @@ def count_failure(session: Session, user_id: int, limits: LockoutLimits, now: da
     """
     t = table_of(AuthUser)
     u = t.c
-    reached = u.failure_count + 1 >= limits.max_failures
-    blocks = u.lockout_count + 1 >= limits.lockouts_before_block
-    # With no duration the lockout is open-ended: locked_until is simply NULL (a CASE of
-    # two NULLs would have no type on PostgreSQL).
-    until: Any = (None if limits.lockout_duration is None
-                  else case((and_(reached, ~blocks),
-                             literal(now + limits.lockout_duration, UtcDateTime())),
-                            else_=null()))
     stmt = (
         update(t)
         .where(u.id == user_id, _active_or_lapsed(now))
-        .values(
-            failure_count=case((reached, 0), else_=u.failure_count + 1),
-            lockout_count=case((reached, u.lockout_count + 1), else_=u.lockout_count),
-            state=case((and_(reached, blocks), UserState.BLOCKED.value),
-                       (reached, UserState.LOCKED.value),
-                       else_=UserState.ACTIVE.value),
-            locked_until=until,
-        )
+        .values(**_failure_values(u, limits, now))
         .returning(u.state, u.failure_count, u.lockout_count, u.locked_until)
     )
     row = session.execute(stmt).one_or_none()
@@ -140,7 +158,10 @@ def set_user_state(session: Session, user_id: int, state: UserState, *, reason: 
     u = t.c
     values: dict[str, object] = {"state": state.value, "state_reason": reason}
     if state is UserState.ACTIVE:
-        values.update(failure_count=0, lockout_count=0, locked_until=None)
+        # Only the consecutive-failure count starts again: the lockout count survives a
+        # release, so M consecutive lockouts still block (AUTH-6) even where each lockout
+        # lasts until released. A correct entry (:func:`reset_failures`) clears both.
+        values.update(failure_count=0, locked_until=None)
     stmt = (update(t)
             .where(u.id == user_id, u.state.in_([s.value for s in from_states]))
             .values(**values).returning(u.id))
@@ -336,4 +357,98 @@ def end_sessions(session: Session, user_id: int, now: datetime, reason: str,
     ).all()
     for (sid,) in rows:
         _expire(session, AuthSession, sid)
+    return len(rows)
+
+
+# --- throttling and the counters of unknown IDs (kinko.auth.throttle) ----------------------
+
+
+def _upsert(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table_of(LoginThrottle))
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table_of(LoginThrottle))
+
+
+@dataclass(frozen=True)
+class ThrottleRow:
+    key: str
+    window_start: datetime
+    failures: int
+    state: UserState
+    locked_until: datetime | None
+
+
+def throttle_rows(session: Session, keys: Sequence[str]) -> list[ThrottleRow]:
+    """The rows of ``keys`` (one statement; missing keys have no row)."""
+    c = table_of(LoginThrottle).c
+    rows = session.execute(
+        select(c.key, c.window_start, c.failures, c.state, c.locked_until)
+        .where(c.key.in_(list(keys)))
+    ).all()
+    return [ThrottleRow(r.key, r.window_start, r.failures, UserState(r.state), r.locked_until)
+            for r in rows]
+
+
+def count_throttled_failure(session: Session, keys: Sequence[tuple[str, ThrottleKind]],
+                            window: timedelta, now: datetime) -> None:
+    """One failed attempt on every key, in one statement: a key whose window has ended
+    starts a new one. Keys are written in sorted order so that concurrent requests lock the
+    same rows in the same order (no deadlock on PostgreSQL)."""
+    if not keys:
+        return
+    t = table_of(LoginThrottle)
+    c = t.c
+    ended = c.window_start <= literal(now - window, UtcDateTime())
+    start = literal(now, UtcDateTime())
+    stmt = _upsert(session).values([
+        {"key": key, "kind": kind.value, "window_start": now, "failures": 1,
+         "state": UserState.ACTIVE.value, "failure_count": 0, "lockout_count": 0,
+         "locked_until": None, "updated_at": now}
+        for key, kind in sorted(keys)])
+    stmt = stmt.on_conflict_do_update(index_elements=[c.key], set_={
+        "failures": case((ended, 1), else_=c.failures + 1),
+        "window_start": case((ended, start), else_=c.window_start),
+        "updated_at": start,
+    })
+    session.execute(stmt)
+
+
+def count_unknown_failure(session: Session, key: str, limits: LockoutLimits, now: datetime,
+                          first: Counters) -> Counters | None:
+    """:func:`count_failure` for an ID that is not registered, on its throttle row: one
+    upsert, the same counters and the same conditional step; None when it was not active.
+    ``first`` is what the first failure makes of fresh counters (the INSERT)."""
+    c = table_of(LoginThrottle).c
+    stmt = _upsert(session).values(
+        key=key, kind=ThrottleKind.UNKNOWN_ID.value, window_start=now, failures=0,
+        state=first.state.value, failure_count=first.failures, lockout_count=first.lockouts,
+        locked_until=first.locked_until, updated_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[c.key],
+        set_={**_failure_values(c, limits, now), "updated_at": literal(now, UtcDateTime())},
+        where=_active_or_lapsed(now, c),
+    ).returning(c.state, c.failure_count, c.lockout_count, c.locked_until)
+    row = session.execute(stmt).one_or_none()
+    if row is None:
+        return None
+    return Counters(UserState(row.state), row.failure_count, row.lockout_count,
+                    row.locked_until)
+
+
+def prune_throttle(session: Session, *, windows_before: datetime,
+                   unknown_ids_before: datetime) -> int:
+    """Drop address and target rows whose window ended, and unknown-ID rows untouched
+    since ``unknown_ids_before``; return how many."""
+    t = table_of(LoginThrottle)
+    c = t.c
+    rows = session.execute(
+        delete(t).where(or_(
+            and_(c.kind != ThrottleKind.UNKNOWN_ID.value, c.window_start < windows_before),
+            and_(c.kind == ThrottleKind.UNKNOWN_ID.value, c.updated_at < unknown_ids_before),
+        )).returning(c.key)
+    ).all()
     return len(rows)

@@ -83,8 +83,9 @@ def _run_one(session: Session, at: datetime) -> tuple[str, int, str] | None:
 def run_due(db: Database, *, at: datetime | None = None, limit: int | None = None,
             progress: Callable[[RunReport], None] | None = None) -> RunReport:
     """Carry out everything due at ``at`` (default now), each message in its own transaction,
-    then seal the audit chain."""
+    then seal the audit chain and prune the login throttle."""
     from kinko.audit.service import seal
+    from kinko.auth.throttle import prune as prune_throttle
     from kinko.batch.handlers import load_handlers
 
     load_handlers()
@@ -106,4 +107,6 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
             progress(report)
     while sealed := db.run(seal):
         report.sealed += sealed
+    # Ended login-throttle windows and long-idle unknown-ID counters (kinko.auth.throttle).
+    db.run(prune_throttle, at)
     return report

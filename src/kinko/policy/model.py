@@ -55,6 +55,12 @@ class AuthPolicy(PolicyGroup):
     password_max_length: StrictInt = Field(32, ge=4, le=128)
     password_needs_letter_and_digit: StrictBool = True
     password_history: StrictInt = Field(5, ge=0, le=24)
+    # Login throttling (kinko.auth.throttle): failed attempts counted per fixed window, per
+    # client address (high: many customers may share one address) and per typed ID (kept
+    # below max_failed_attempts, so that a lockout takes at least one window to trigger).
+    throttle_window_minutes: StrictInt = Field(15, ge=1, le=1440)
+    throttle_failures_per_address: StrictInt = Field(100, ge=1, le=1_000_000)
+    throttle_failures_per_id: StrictInt = Field(4, ge=1, le=999)
 
     @model_validator(mode="after")
     def _length_range(self) -> Self:

@@ -1,11 +1,19 @@
 """Step-up for one operation inside a request: check the product's factors, spend the
-step-up on exactly this operation, and hand the instruction layer its proof (AUTH-3)."""
+step-up on exactly this operation, and hand the instruction layer its proof (AUTH-3).
+
+A one-time answer is spent even when the operation then fails: :func:`after_step_up` runs
+the business step in a savepoint, so funds short, a limit or a cut-off undo only the step's
+own writes while the request still commits the used OTP time step, the used card challenge
+and the rotated session (AUTH-5).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -13,12 +21,15 @@ from kinko import clock
 from kinko.auth import stepup
 from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import Operation
+from kinko.errors import DomainError
 from kinko.instructions.service import StepUpProof
-from kinko.web.auth import Caller
+from kinko.web.auth import Caller, csrf_token, set_session_cookie
 from kinko.web.params import Line
 
 # A card cell name (``A1``) and the digits written in it.
 CardCell = Annotated[Line, Field(min_length=1, max_length=8)]
+
+T = TypeVar("T")
 
 
 class StepUpAnswers(BaseModel):
@@ -59,3 +70,25 @@ def prove(s: Session, caller: Caller, operation: Operation, details: Mapping[str
         return result
     stepup.consume(s, session_token=result.session_token, operation=operation, details=details)
     return StepUpProof(caller.user.id, binds, clock.now()), result.session_token
+
+
+def after_step_up(s: Session, c: Caller, request: Request, lang: str, new_token: str,
+                  work: Callable[[], T]) -> T | JSONResponse:
+    """Run ``work`` (the confirmation's business step) after a spent step-up.
+
+    On a domain error only ``work``'s writes are rolled back (a savepoint): the request's
+    transaction still commits the one-time answers :func:`prove` used, so the same code or
+    card answer can never confirm another instruction. The answer is the error's problem+json
+    with the rotated session token (the one presented ended with the step-up).
+    """
+    try:
+        with s.begin_nested():
+            return work()
+    except DomainError as exc:
+        body = exc.to_problem(lang)
+        body.update(session_token=new_token, csrf_token=csrf_token(new_token))
+        response = JSONResponse(body, status_code=exc.status,
+                                media_type="application/problem+json")
+        if c.from_cookie:
+            set_session_cookie(response, request, new_token)
+        return response

@@ -22,14 +22,10 @@ from __future__ import annotations
 import base64
 import re
 import secrets
-import statistics
 import struct
-import threading
-import time
 import zlib
-from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -38,13 +34,14 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from kinko.auth import challenges, compromise, enrolment, passwords, sessions, tokens
+from kinko.auth import challenges, compromise, enrolment, passwords, sessions, throttle, tokens
 from kinko.auth import repository as auth_repo
 from kinko.auth.crypto import constant_time_equals
 from kinko.auth.effects import user_actor
 from kinko.auth.errors import (
     AuthError,
     CertificateRejected,
+    TooManyAttempts,
 )
 from kinko.auth.login import (
     Client,
@@ -166,73 +163,25 @@ def _cut(value: str) -> str:
     return value[:_MAX_FIELD]
 
 
-# --- equal time for unknown and known users (AUTH-10) ----------------------------------------
+# --- throttling (kinko.auth.throttle) ------------------------------------------------------
+#
+# Equal time for known and unknown IDs is the services' work (the same statements and one
+# argon2 verification on both paths, see kinko.auth.login); the web layer only names the
+# client address and the typed ID for the throttle.
 
 
-class FailurePace:
-    """Make a failed login for an unknown identifier take as long as one for a known user.
-
-    The login services spend a dummy argon2 verification on an unknown identifier, but a
-    known user's failure also counts the failure, writes its audit event and loads the
-    policy, and its transaction commits those writes — several milliseconds more, enough to
-    tell over many tries whether an ID exists. Until the services do equal work on both
-    paths, this layer measures both kinds of failed attempt, from before the transaction
-    begins to after it commits, and holds an unknown one for the difference of their
-    medians. Shifting by the gap (rather than padding up to a sampled duration) keeps the two
-    distributions aligned even when the machine is noisy. Only attempts on IDs that exist
-    are counted as known, so an attacker cannot feed that side.
-    """
-
-    def __init__(self, size: int = 256, warm_up: int = 5) -> None:
-        self._known: deque[float] = deque(maxlen=size)
-        self._unknown: deque[float] = deque(maxlen=size)
-        self._warm_up = warm_up
-        self._lock = threading.Lock()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._known.clear()
-            self._unknown.clear()
-
-    def settle(self, started: float, known: bool) -> None:
-        elapsed = time.perf_counter() - started
-        with self._lock:
-            (self._known if known else self._unknown).append(elapsed)
-            if known or min(len(self._known), len(self._unknown)) < self._warm_up:
-                return
-            gap = statistics.median(self._known) - statistics.median(self._unknown)
-        if gap > 0:
-            time.sleep(gap)
+def guarded_login(s: Session, request: Request, product: Product, login_id: str,
+                  attempt: Callable[[], LoginResult]) -> LoginResult:
+    """Run a login unless the address or the typed ID is throttled (429)."""
+    return throttle.guarded(s, address=client_of(request).ip, product=product,
+                            scope=product.value, typed_id=login_id, attempt=attempt)
 
 
-PACE = FailurePace()
-
-
-@dataclass
-class Pacer:
-    """One login request's pacing: told by the handler whether the attempt failed and for a
-    known ID, it settles after the request's transaction has committed."""
-
-    started: float = field(default_factory=time.perf_counter)
-    known: bool | None = None
-
-
-def pacer() -> Iterator[Pacer]:
-    """Declare before the ``session`` dependency: exit code runs in reverse order, so this
-    runs after the commit, and before the response is sent."""
-    pace = Pacer()
-    yield pace
-    if pace.known is not None:
-        PACE.settle(pace.started, pace.known)
-
-
-def paced_login(s: Session, pace: Pacer, product: Product, login_id: str,
-                attempt: Callable[[], LoginResult]) -> LoginResult:
-    """Run a login; a failure is paced (see :class:`FailurePace`)."""
-    result = attempt()
-    if isinstance(result, Rejected):
-        pace.known = auth_repo.user_by_login_id(s, product, login_id.strip()) is not None
-    return result
+def retry_after_header(response: Response, error: DomainError) -> Response:
+    """A throttled answer says when to come back (RFC 9110 Retry-After, in seconds)."""
+    if isinstance(error, TooManyAttempts):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 # --- cookies and CSRF before a session exists ------------------------------------------------
@@ -427,25 +376,27 @@ def login_page(request: Request, product: str = "retail-001", method: str = "id"
                        notice=None if text is None else text[lang == "en"])
 
 
-def _attempt(request: Request, s: Session, pace: Pacer, *, product: str, method: str,
+def _attempt(request: Request, s: Session, *, product: str, method: str,
              login_id: str, password: str, otp_code: str, challenge_id: str,
              confirmation_code: str) -> LoginResult:
     client = client_of(request)
     if product == "retail-003":
-        return paced_login(s, pace, Product.RETAIL_003, login_id, lambda: login_retail_003(
+        return guarded_login(s, request, Product.RETAIL_003, login_id, lambda: login_retail_003(
             s, user_id=login_id, password=password, otp_code=otp_code,
             challenge_id=challenge_id, confirmation_code=confirmation_code, client=client))
     if product == "corporate-002" and method == "certificate":
-        # The identity comes from the certificate, not from a typed ID: nothing to pace.
+        # The identity comes from the certificate (one the TLS server verified), not from a
+        # typed ID: there is no ID to enumerate.
         pem = client_certificate(request)
         if pem is None:
             return Rejected(error=CertificateRejected(detail="no client certificate"))
         return login_corporate_certificate(s, certificate_pem=pem, password=password,
                                            client=client)
     if product == "corporate-002":
-        return paced_login(s, pace, Product.CORPORATE_002, login_id, lambda: login_corporate(
-            s, login_id=login_id, password=password, client=client))
-    return paced_login(s, pace, Product.RETAIL_001, login_id, lambda: login_retail_001(
+        return guarded_login(s, request, Product.CORPORATE_002, login_id,
+                             lambda: login_corporate(s, login_id=login_id, password=password,
+                                                     client=client))
+    return guarded_login(s, request, Product.RETAIL_001, login_id, lambda: login_retail_001(
         s, member_number=login_id, password=password, client=client))
 
 
@@ -476,7 +427,7 @@ def login_submit(request: Request, product: str = Form("retail-001"),
                  next_: str = Form("", alias="next"), login_id: str = Form(""),
                  password: str = Form(""), otp_code: str = Form(""),
                  challenge_id: str = Form(""), confirmation_code: str = Form(""),
-                 pace: Pacer = Depends(pacer), s: Session = DB) -> Response:
+                 s: Session = DB) -> Response:
     """Check every factor of the product at once (AUTH-1); the outcome decides the page."""
     product = _product(product)
     method = "certificate" if method == "certificate" else "id"
@@ -484,15 +435,16 @@ def login_submit(request: Request, product: str = Form("retail-001"),
     if not login_csrf_ok(request, csrf):
         return _login_page(request, s, product=product, method=method, next_=next_,
                            error=message(CsrfRefused(), lang), status_code=403)
-    result = _attempt(request, s, pace, product=product, method=method,
+    result = _attempt(request, s, product=product, method=method,
                       login_id=_cut(login_id),
                       password=_cut(password), otp_code=_cut(otp_code),
                       challenge_id=_cut(challenge_id),
                       confirmation_code=_cut(confirmation_code))
     if isinstance(result, Rejected):
-        return _login_page(request, s, product=product, method=method, next_=next_,
-                           error=message(result.error, lang),
-                           status_code=result.error.status, login_id=_cut(login_id))
+        return retry_after_header(
+            _login_page(request, s, product=product, method=method, next_=next_,
+                        error=message(result.error, lang), status_code=result.error.status,
+                        login_id=_cut(login_id)), result.error)
     return after_login(request, s, result, next_)
 
 
@@ -652,16 +604,22 @@ def row_product(s: Session, row: AuthSession) -> str:
 
 def register_login_id(s: Session, *, branch_code: str, account_type: str,
                       account_number: str, temporary_login_password: str,
-                      temporary_confirmation_password: str, login_id: str) -> Rejected | Done:
-    """:func:`kinko.auth.enrolment.register_login_id` with the account type as typed."""
+                      temporary_confirmation_password: str, login_id: str,
+                      address: str | None = None) -> Rejected | Done:
+    """:func:`kinko.auth.enrolment.register_login_id` with the account type as typed,
+    throttled per client address and per account like a login."""
     try:
         kind = AccountType(account_type)
     except ValueError as exc:
         raise ValidationFailed(detail="unknown account type", fields=["account_type"]) from exc
-    return enrolment.register_login_id(
-        s, branch_code=branch_code, account_type=kind, account_number=account_number,
-        temporary_login_password=temporary_login_password,
-        temporary_confirmation_password=temporary_confirmation_password, login_id=login_id)
+    return throttle.guarded(
+        s, address=address, product=Product.CORPORATE_002, scope=enrolment.FIRST_USE,
+        typed_id=enrolment.first_use_target(branch_code, kind, account_number),
+        attempt=lambda: enrolment.register_login_id(
+            s, branch_code=branch_code, account_type=kind, account_number=account_number,
+            temporary_login_password=temporary_login_password,
+            temporary_confirmation_password=temporary_confirmation_password,
+            login_id=login_id))
 
 
 @router.get("/login/first-use", response_class=HTMLResponse)
@@ -700,12 +658,12 @@ def first_use_submit(request: Request, csrf: str = Form("", alias="csrf_token"),
                 account_number=form["account_number"],
                 temporary_login_password=_cut(temporary_login_password),
                 temporary_confirmation_password=_cut(temporary_confirmation_password),
-                login_id=form["login_id"])
+                login_id=form["login_id"], address=client_of(request).ip)
     except DomainError as exc:
         return _first_use_page(request, form, message(exc, lang), exc.status)
     if isinstance(result, Rejected):
-        return _first_use_page(request, form, message(result.error, lang),
-                               result.error.status)
+        return retry_after_header(_first_use_page(request, form, message(result.error, lang),
+                                                  result.error.status), result.error)
     return RedirectResponse("/login?product=corporate-002&notice=registered", status_code=303)
 
 

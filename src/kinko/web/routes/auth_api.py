@@ -42,13 +42,12 @@ from kinko.web.auth import Caller, caller, check_csrf, csrf_token, token_of
 from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.pages.auth import (
-    Pacer,
     client_certificate,
     client_of,
+    guarded_login,
     new_confirmation_code,
-    paced_login,
-    pacer,
     register_login_id,
+    retry_after_header,
 )
 from kinko.web.params import Line, Text
 from kinko.web.problems import Problem
@@ -68,7 +67,9 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
                422: "bad input (VALIDATION_FAILED, AUTH_PASSWORD_REJECTED, "
                     "AUTH_LOGIN_ID_REJECTED, AUTH_OLD_PASSWORD_MISMATCH)",
                423: "locked out or blocked (AUTH_LOCKED_OUT, AUTH_LOCKED_UNTIL_RELEASED, "
-                    "AUTH_BLOCKED)"}
+                    "AUTH_BLOCKED)",
+               429: "too many failed attempts from this address or on this ID "
+                    "(AUTH_TOO_MANY_ATTEMPTS); Retry-After gives the seconds to wait"}
     return {s: {"model": Problem, "description": meaning[s],
                 "content": {PROBLEM: {}}} for s in statuses}
 
@@ -76,8 +77,10 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def rejected(result: Rejected, lang: str) -> JSONResponse:
     """A failed attempt: its counters are committed with this request; the answer is the
     error the customer may be told (never which factor was wrong, AUTH-10)."""
-    return JSONResponse(result.error.to_problem(lang), status_code=result.error.status,
-                        media_type=PROBLEM)
+    response = JSONResponse(result.error.to_problem(lang), status_code=result.error.status,
+                            media_type=PROBLEM)
+    retry_after_header(response, result.error)
+    return response
 
 
 Secret = Annotated[Line, Field(min_length=1, max_length=128)]
@@ -125,7 +128,7 @@ def login_out(result: LoginResult, lang: str) -> JSONResponse | LoginOut:
                     expired=result.expired)
 
 
-LOGIN_RESPONSES = _problems(401, 403, 423)
+LOGIN_RESPONSES = _problems(401, 403, 423, 429)
 
 
 # --- confirmation code ---------------------------------------------------------------------
@@ -185,9 +188,9 @@ class CertificateIn(BaseModel):
 
 @router.post("/login/retail-001", response_model=LoginOut, responses=LOGIN_RESPONSES,
              summary="ログイン（会員番号）/ log in: member number + password")
-def login_001(body: Retail001In, request: Request, pace: Pacer = Depends(pacer),
+def login_001(body: Retail001In, request: Request,
               s: Session = DB, lang: str = Depends(language)) -> Any:
-    return login_out(paced_login(s, pace, Product.RETAIL_001, body.member_number, lambda: (
+    return login_out(guarded_login(s, request, Product.RETAIL_001, body.member_number, lambda: (
         login_retail_001(s, member_number=body.member_number, password=body.password,
                          attributes=body.attributes, client=client_of(request)))), lang)
 
@@ -195,9 +198,9 @@ def login_001(body: Retail001In, request: Request, pace: Pacer = Depends(pacer),
 @router.post("/login/retail-003", response_model=LoginOut, responses=LOGIN_RESPONSES,
              summary="ログイン（ユーザID・ワンタイムパスワード）/ log in: user ID + password + "
                      "one-time password + confirmation code")
-def login_003(body: Retail003In, request: Request, pace: Pacer = Depends(pacer),
+def login_003(body: Retail003In, request: Request,
               s: Session = DB, lang: str = Depends(language)) -> Any:
-    return login_out(paced_login(s, pace, Product.RETAIL_003, body.user_id, lambda: (
+    return login_out(guarded_login(s, request, Product.RETAIL_003, body.user_id, lambda: (
         login_retail_003(s, user_id=body.user_id, password=body.password,
                          otp_code=body.otp_code, challenge_id=body.challenge_id,
                          confirmation_code=body.confirmation_code,
@@ -206,9 +209,9 @@ def login_003(body: Retail003In, request: Request, pace: Pacer = Depends(pacer),
 
 @router.post("/login/corporate", response_model=LoginOut, responses=LOGIN_RESPONSES,
              summary="ログイン（法人・ID・パスワード方式）/ log in: business, ID and password")
-def login_002(body: CorporateIn, request: Request, pace: Pacer = Depends(pacer),
+def login_002(body: CorporateIn, request: Request,
               s: Session = DB, lang: str = Depends(language)) -> Any:
-    return login_out(paced_login(s, pace, Product.CORPORATE_002, body.login_id, lambda: (
+    return login_out(guarded_login(s, request, Product.CORPORATE_002, body.login_id, lambda: (
         login_corporate(s, login_id=body.login_id, password=body.password,
                         client=client_of(request)))), lang)
 
@@ -239,11 +242,11 @@ class FirstUseIn(BaseModel):
     login_id: Line = Field(..., min_length=1, max_length=32, examples=["kinkoshoji"])
 
 
-@router.post("/first-use", status_code=204, responses=_problems(401, 422, 423),
+@router.post("/first-use", status_code=204, responses=_problems(401, 422, 423, 429),
              summary="ログインIDの登録（法人・初回）/ register the master user's login ID")
-def first_use(body: FirstUseIn, s: Session = DB, lang: str = Depends(language)
-              ) -> Response:
-    result = register_login_id(s, **body.model_dump())
+def first_use(body: FirstUseIn, request: Request, s: Session = DB,
+              lang: str = Depends(language)) -> Response:
+    result = register_login_id(s, **body.model_dump(), address=client_of(request).ip)
     if isinstance(result, Rejected):
         return rejected(result, lang)
     return Response(status_code=204)

@@ -32,7 +32,7 @@ from kinko.web.params import (
     Line,
     Page,
 )
-from kinko.web.stepup import StepUpAnswers, plan, prove
+from kinko.web.stepup import StepUpAnswers, after_step_up, plan, prove
 
 router = APIRouter(prefix="/api/v1", tags=["retail"])
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100,
@@ -232,8 +232,12 @@ def confirm_transfer(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKe
         return {"instruction": instruction_view(done), "session_token": new_token,
                 "csrf_token": csrf_token(new_token)}
 
-    return _after_confirm(once(s, scope=scope, key=key, payload=payload, create=create), c,
-                          request)
+    # A failed confirmation (funds short …) still spends the one-time answer (AUTH-5).
+    result = after_step_up(s, c, request, lang, new_token,
+                           lambda: once(s, scope=scope, key=key, payload=payload, create=create))
+    if isinstance(result, JSONResponse):
+        return result
+    return _after_confirm(result, c, request)
 
 
 def _after_confirm(result: dict[str, Any], c: Caller, request: Request) -> JSONResponse:

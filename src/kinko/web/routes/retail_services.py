@@ -33,7 +33,7 @@ from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.params import Amount, Id, Line
 from kinko.web.routes.retail import IdempotencyKey, instruction_view, rejection
-from kinko.web.stepup import StepUpAnswers, plan, prove
+from kinko.web.stepup import StepUpAnswers, after_step_up, plan, prove
 
 router = APIRouter(prefix="/api/v1", tags=["retail services"])
 
@@ -88,7 +88,12 @@ def _confirm(s: Session, c: Caller, request: Request, lang: str, *, name: str,
         return {"instruction": instruction_view(done), "session_token": new_token,
                 "csrf_token": csrf_token(new_token)}
 
-    return _answer(once(s, scope=scope, key=key, payload=payload, create=create), c, request)
+    # A failed confirmation still spends the one-time answer (AUTH-5).
+    result = after_step_up(s, c, request, lang, new_token,
+                           lambda: once(s, scope=scope, key=key, payload=payload, create=create))
+    if isinstance(result, JSONResponse):
+        return result
+    return _answer(result, c, request)
 
 
 # --- Pay-easy ---------------------------------------------------------------------------------
@@ -256,8 +261,11 @@ def register_debit_card(body: DebitCardIn, key: IdempotencyKey, request: Request
         return {"debit_card": _card_view(card), "session_token": new_token,
                 "csrf_token": csrf_token(new_token)}
 
-    return _created(_answer(once(s, scope=scope, key=key, payload=payload, create=create), c,
-                            request))
+    result = after_step_up(s, c, request, lang, new_token,
+                           lambda: once(s, scope=scope, key=key, payload=payload, create=create))
+    if isinstance(result, JSONResponse):
+        return result
+    return _created(_answer(result, c, request))
 
 
 def _created(response: JSONResponse) -> JSONResponse:
