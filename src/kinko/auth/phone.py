@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from kinko import clock
 from kinko.auth import challenges
 from kinko.auth import repository as repo
-from kinko.auth.crypto import constant_time_equals, derived_key, keyed_digest
+from kinko.auth.crypto import constant_time_equals, derived_key, keyed_digest, keyed_digests
 from kinko.auth.effects import audit
 from kinko.auth.errors import AuthError, FactorNotAvailable, WebhookRejected
 from kinko.auth.models import AuthUser, Challenge, ChallengeKind, PhoneCallEvent
@@ -141,7 +141,8 @@ def _complete_matching(session: Session, caller: str, callee: str, called_at: da
     """Complete the live challenges this call answers (caller-id match inside the window)."""
     candidates = session.execute(
         select(Challenge).where(Challenge.kind == ChallengeKind.PHONE_CALL,
-                                Challenge.answer_hash == _caller_key(caller),
+                                Challenge.answer_hash.in_(
+                                    keyed_digests("phone-caller", national(caller))),
                                 Challenge.completed_at.is_(None),
                                 Challenge.consumed_at.is_(None),
                                 Challenge.created_at <= called_at,
