@@ -180,3 +180,14 @@ def test_rotation_old_data_readable_new_writes_under_the_new_key_then_reencrypt(
                                                                  t.seed_ciphertext)
         seal_all(s)
         assert verify(s).ok
+
+
+@pytest.mark.req("AUTH-10")
+def test_the_demo_with_a_weak_key_refuses_before_building_anything(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_keys(monkeypatch, "change-me-please-0000000000000000000")
+    result = runner.invoke(app, ["demo", "--database-url",
+                                 f"sqlite:///{tmp_path / 'demo.sqlite3'}"])
+    assert result.exit_code == 2 and "refusing to serve" in result.output
+    assert "demo bank created" not in result.output
+    assert not (tmp_path / "demo.sqlite3").exists()

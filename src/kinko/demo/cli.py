@@ -113,6 +113,8 @@ def demo(
     from kinko.db.migrate import upgrade
     from kinko.demo.data import rebuild
 
+    if serve:
+        check_keys_for_serving()   # before the data is rebuilt, not after
     url = database_url or get_settings().effective_database_url
     upgrade(url)
     _, credentials = rebuild(get_database(url))
