@@ -27,6 +27,11 @@ PG_ADMIN_URL = os.environ.get("KINKO_TEST_DATABASE_URL", "")
 
 # The tests' own secret key (Kinko has no default one); fixed so that failures reproduce.
 TEST_SECRET_KEY = "kT3v9-Qm2LxW8pZr4NcYd7HbJf6GsUa1Ve5XiRo0TkMqEyBnCw"
+# Also for module- and session-scoped fixtures (the browser tests' server), which are set up
+# before the autouse fixture below runs; never the developer's own key.
+os.environ["KINKO_SECRET_KEY"] = TEST_SECRET_KEY
+os.environ.pop("KINKO_SECRET_KEY_PREVIOUS", None)
+os.environ.pop("KINKO_SECRET_KEY_FILE", None)
 
 # Two cores shared by parallel workers, PostgreSQL and the browser: wall-clock deadlines per
 # example would make property tests flaky without making them any stricter.
