@@ -100,6 +100,7 @@ def test_forged_and_stale_operator_cookies_are_refused(db: Database,
         f"{payload}.{hmac.new(derived_key(Purpose.OPERATOR_SESSION), payload.encode(), hashlib.sha256).hexdigest()}",  # noqa: E501
         f"{payload}.{'0' * 64}",
         f"{operator_id + 1}.{genuine.split('.', 1)[1]}",
+        f"{'9' * 40}.{expires}.{'0' * 64}",   # beyond any id: refused, not a 500
     ]
     for value in forged:
         console.cookies.set(OPERATOR_COOKIE, value)

@@ -84,8 +84,8 @@ def current_operator(request: Request, s: Session) -> Operator | None:
     """The operator of a valid, unexpired cookie who is still active, or None."""
     value = request.cookies.get(OPERATOR_COOKIE, "")
     parts = value.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() \
-            or len(parts[0]) > 18 or len(parts[1]) > 18:
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 18
+                                  for p in parts[:2]):
         return None
     if int(parts[1]) <= clock.now().timestamp():
         return None
