@@ -191,3 +191,27 @@ def test_the_demo_with_a_weak_key_refuses_before_building_anything(
     assert result.exit_code == 2 and "refusing to serve" in result.output
     assert "demo bank created" not in result.output
     assert not (tmp_path / "demo.sqlite3").exists()
+
+
+@pytest.mark.req("AUTH-4")
+@pytest.mark.req("AUTH-10")
+def test_telephony_webhooks_signed_with_the_previous_keys_secret_pass_during_rotation(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from kinko.auth import phone
+    from kinko.auth.errors import WebhookRejected
+    from kinko.keys import derive
+
+    key_a = os.environ["KINKO_SECRET_KEY"]
+    body = json.dumps({"event_id": "ev-1", "caller": "+81 90-1234-5678",
+                       "callee": "0120-000-000",
+                       "called_at": clock.now().isoformat()}).encode()
+    sent = int(clock.now().timestamp())
+    signed_a = phone.sign(body, sent, derive(key_a.encode(), "phone-webhook"))
+    use_keys(monkeypatch, KEY_B, key_a)
+    with db.transaction() as s:
+        assert phone.handle_webhook(s, body=body, timestamp=str(sent), signature=signed_a)
+    use_keys(monkeypatch, KEY_B)
+    with db.transaction() as s, pytest.raises(WebhookRejected):
+        phone.handle_webhook(s, body=body, timestamp=str(sent), signature=signed_a)
