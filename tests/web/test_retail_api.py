@@ -253,8 +253,12 @@ def test_a_stored_confirmation_holds_no_session_token_and_a_replay_sends_none(
 
 
 @pytest.mark.req("AUTH-10")
-def test_another_session_replaying_the_key_never_gets_the_first_sessions_token(
+@pytest.mark.req("INS-3")
+def test_a_lost_answer_is_replayed_to_a_new_login_with_the_outcome_and_no_token(
         customer: Customer, db: Database) -> None:
+    """The confirmation rotated the token but its answer was lost: the client's token is dead,
+    so any retry comes from a new login (another session of the same user). It gets the
+    outcome — which that session may read anyway — and never the first session's token."""
     from kinko.auth import sessions
     from kinko.auth.models import AuthUser
     from kinko.auth.policy import rules_for
@@ -264,14 +268,19 @@ def test_another_session_replaying_the_key_never_gets_the_first_sessions_token(
     first = customer.client.post(f"/api/v1/transfers/{quote['id']}/confirm",
                                  json={"otp_code": customer.otp(db)}, headers=key)
     assert first.status_code == 200, first.text
-    token_a = first.json()["session_token"]
-    with db.transaction() as s:   # the same user, logged in elsewhere
+    token_a = first.json()["session_token"]      # "lost": the client never sees it
+    dead = customer.client.post(f"/api/v1/transfers/{quote['id']}/confirm", json={},
+                                headers=key)
+    assert dead.status_code == 401
+    with db.transaction() as s:   # the client logs in again
         user = s.get(AuthUser, customer.user_id)
         assert user is not None
         token_b, _ = sessions.start(s, user, rules_for(user.product))
     customer.client.headers["Authorization"] = f"Bearer {token_b}"
     replayed = customer.client.post(f"/api/v1/transfers/{quote['id']}/confirm", json={},
                                     headers=key)
-    assert token_a not in replayed.text and "session_token" not in replayed.text
-    assert replayed.status_code != 200   # a new request for B: it needs B's own step-up
-    assert _balance(customer) == 90_000
+    assert replayed.status_code == 200 and replayed.json()["replayed"] is True
+    assert replayed.json()["instruction"]["status"] == "executed"
+    assert token_a not in replayed.text and "session_token" not in replayed.json()
+    assert customer.client.get("/api/v1/accounts").status_code == 200   # B's token unchanged
+    assert _balance(customer) == 90_000                                  # booked once

@@ -8,7 +8,9 @@ error, never a silent second effect.
 A stored response never holds a credential: the fields in :data:`NEVER_STORED` (the session
 token a step-up rotated, and the CSRF token derived from it) reach the first request only and
 are left out of the row, so a replay answers the outcome without them. The caller scopes keys
-to whoever may see the answer (e.g. ``transfer.confirm:{user}:{session}``).
+to whoever may see the answer: confirmations to the user (``transfer.confirm:{user}``), since a
+retry after a lost answer always comes from a new login (the answer's rotation ended the old
+token), and what it gets back is that user's own instruction.
 """
 
 from __future__ import annotations

@@ -194,7 +194,7 @@ def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(ca
 def confirm_transfer(instruction_id: int, body: StepUpAnswers, key: IdempotencyKey,
                      request: Request, c: Caller = Depends(caller), s: Session = DB,
                      lang: str = Depends(language)) -> Any:
-    scope, payload = f"transfer.confirm:{c.user.id}:{c.row.id}", {"instruction_id": instruction_id}
+    scope, payload = f"transfer.confirm:{c.user.id}", {"instruction_id": instruction_id}
     if (earlier := replay(s, scope=scope, key=key, payload=payload)) is not None:
         return _after_confirm(earlier, c, request)
     instruction = instructions.get_own(s, c.actor, instruction_id)

@@ -73,7 +73,7 @@ def _confirm(s: Session, c: Caller, request: Request, lang: str, *, name: str,
              operation: Operation, instruction_id: int, body: StepUpAnswers, key: str,
              confirm: Confirm) -> Any:
     """Step-up bound to the instruction's digest, then ``confirm`` once per key."""
-    scope, payload = f"{name}.confirm:{c.user.id}:{c.row.id}", {"instruction_id": instruction_id}
+    scope, payload = f"{name}.confirm:{c.user.id}", {"instruction_id": instruction_id}
     if (earlier := replay(s, scope=scope, key=key, payload=payload)) is not None:
         return _answer(earlier, c, request)
     instruction = instructions.get_own(s, c.actor, instruction_id)
@@ -242,7 +242,7 @@ def register_debit_card(body: DebitCardIn, key: IdempotencyKey, request: Request
     digest = hashlib.sha256(
         f"debit_card.register:{body.account_id}:{debitcards.card_digest(number)}".encode()
     ).hexdigest()
-    scope, payload = f"debit_card.register:{c.user.id}:{c.row.id}", {"digest": digest}
+    scope, payload = f"debit_card.register:{c.user.id}", {"digest": digest}
     if (earlier := replay(s, scope=scope, key=key, payload=payload)) is not None:
         return _created(_answer(earlier, c, request))
     proved = prove(s, c, Operation.SETTINGS, {"digest": digest}, body, binds=digest)
