@@ -25,6 +25,14 @@ from kinko.tables import metadata
 
 PG_ADMIN_URL = os.environ.get("KINKO_TEST_DATABASE_URL", "")
 
+# The tests' own secret key (Kinko has no default one); fixed so that failures reproduce.
+TEST_SECRET_KEY = "kT3v9-Qm2LxW8pZr4NcYd7HbJf6GsUa1Ve5XiRo0TkMqEyBnCw"
+# Also for module- and session-scoped fixtures (the browser tests' server), which are set up
+# before the autouse fixture below runs; never the developer's own key.
+os.environ["KINKO_SECRET_KEY"] = TEST_SECRET_KEY
+os.environ.pop("KINKO_SECRET_KEY_PREVIOUS", None)
+os.environ.pop("KINKO_SECRET_KEY_FILE", None)
+
 # Two cores shared by parallel workers, PostgreSQL and the browser: wall-clock deadlines per
 # example would make property tests flaky without making them any stricter.
 hypothesis_settings.register_profile("kinko", deadline=None)
@@ -98,6 +106,9 @@ def pg_url(database_url: str) -> str:
 @pytest.fixture(autouse=True)
 def _clean_clock_and_settings(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[None]:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("KINKO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KINKO_SECRET_KEY", TEST_SECRET_KEY)
+    monkeypatch.delenv("KINKO_SECRET_KEY_PREVIOUS", raising=False)
+    monkeypatch.delenv("KINKO_SECRET_KEY_FILE", raising=False)
     reset_settings()
     yield
     clock.set_now(None)

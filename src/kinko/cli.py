@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from kinko.audit.cli import app as audit_app
+from kinko.backoffice.cli import app as operators_app
 from kinko.batch.cli import app as batch_app
 from kinko.bench.cli import app as bench_app
 from kinko.calendar.cli import app as calendar_app
@@ -13,6 +14,7 @@ from kinko.demo.call import call
 from kinko.demo.cli import app as demo_app
 from kinko.demo.cli import serve
 from kinko.demo.interbank import incoming, other_banks
+from kinko.keys_cli import app as keys_app
 from kinko.notifications.cli import bounce, sink
 from kinko.policy.cli import app as policy_app
 from kinko.web.demo_users import otp_command
@@ -31,6 +33,8 @@ app.add_typer(batch_app, name="batch")
 app.add_typer(bench_app, name="bench")
 app.add_typer(zengin_app, name="zengin")
 app.add_typer(demo_app, name="demo")
+app.add_typer(operators_app, name="operators")
+app.add_typer(keys_app, name="keys")
 app.command()(serve)
 demo_app.command("incoming")(incoming)
 demo_app.command("other-banks")(other_banks)

@@ -19,7 +19,12 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir)
     # Empty means "a SQLite file in data_dir" (the embedded default).
     database_url: str = ""
-    secret_key: SecretStr = SecretStr("dev-only-secret-change-me-in-production-0000")
+    # The bank's secret key (no default: see kinko.keys for where else it may come from and
+    # what `kinko serve` accepts); earlier keys, comma-separated, newest first, stay
+    # readable until `kinko keys reencrypt` has moved their data to the current key.
+    secret_key: SecretStr = SecretStr("")
+    secret_key_previous: SecretStr = SecretStr("")
+    secret_key_file: Path | None = None
     # A TOML file that overrides the default policy (SPEC §13); empty = defaults only.
     policy_file: Path | None = None
     # This bank on the Zengin network (0999 is not assigned to any real bank).

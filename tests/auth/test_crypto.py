@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
 
-from kinko.auth import crypto
 from kinko.auth.crypto import (
     CHEAP_FOR_TESTS,
     OWASP,
@@ -19,6 +19,8 @@ from kinko.auth.crypto import (
     new_token,
 )
 from kinko.config import reset_settings
+
+NEW_KEY = "Zp4rT9vXq2Lm7NcWb8Kd3HsFj6GyUe1Ai5OoRt0QwEzPxCvBnM"  # a second strong key
 
 
 @pytest.mark.req("AUTH-10")
@@ -77,14 +79,18 @@ def test_encryption_round_trip_binds_the_row_context() -> None:
 @pytest.mark.req("AUTH-10")
 def test_secret_key_rotation_keeps_old_ciphertexts_readable(monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:
-    old_secret = crypto.get_settings().secret_key.get_secret_value().encode()
+    old_secret = os.environ["KINKO_SECRET_KEY"]
     blob = encrypt("totp-seed", b"seed", context="c")
-    monkeypatch.setenv("KINKO_SECRET_KEY", "a-brand-new-secret-key-for-rotation-000000")
+    monkeypatch.setenv("KINKO_SECRET_KEY", NEW_KEY)
     reset_settings()
     assert needs_reencryption("totp-seed", blob)
     with pytest.raises(DecryptionFailed):
         decrypt("totp-seed", blob, context="c")
-    assert decrypt("totp-seed", blob, context="c", previous_secrets=[old_secret]) == b"seed"
+    assert decrypt("totp-seed", blob, context="c", previous_secrets=[old_secret.encode()]
+                   ) == b"seed"
+    monkeypatch.setenv("KINKO_SECRET_KEY_PREVIOUS", old_secret)
+    reset_settings()
+    assert decrypt("totp-seed", blob, context="c") == b"seed"
     assert not needs_reencryption("totp-seed", encrypt("totp-seed", b"seed", context="c"))
 
 

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.models import AuditEvent
@@ -28,6 +29,7 @@ from kinko.auth.models import (
     UserState,
 )
 from kinko.auth.policy import overridden, rules_for, with_profile
+from kinko.backoffice.operators import issue_access_key, operator_by_code
 from kinko.config import Settings
 from kinko.db import Database
 from kinko.ledger.models import Account
@@ -35,7 +37,7 @@ from kinko.web import demo_users as du
 from kinko.web.app import create_app
 from kinko.web.auth import SESSION_COOKIE, csrf_token
 from kinko.web.pages.auth import LOGIN_COOKIE, PENDING_COOKIE, safe_next
-from kinko.web.pages.operator import OPERATOR_COOKIE, access_key
+from kinko.web.pages.operator import OPERATOR_COOKIE
 from tests import factories
 from tests.e2e.support import T0, Codes, Demo, all_routes, build_demo, sato_code, totp
 
@@ -389,13 +391,21 @@ def test_lockout_then_release_by_two_operators(web: TestClient, db: Database) ->
 
 
 def operator_login(web: TestClient, code: str) -> str:
-    """Log an operator in; returns the console's CSRF token."""
+    """Log an operator in with a newly issued access key; returns the console's CSRF token."""
+    db: Database = web.app.state.db  # type: ignore[attr-defined]
+
+    def issue(s: Session) -> str:
+        operator = operator_by_code(s, code)
+        assert operator is not None
+        return issue_access_key(s, operator_id=operator.id, actor="system:test")
+
+    key = db.run(issue)
     page = web.get("/operator/login")
     wrong = web.post("/operator/login", data={"csrf_token": csrf_of(page.text), "code": code,
                                               "key": "0" * 32})
     assert wrong.status_code == 401
     done = web.post("/operator/login", data={"csrf_token": csrf_of(page.text), "code": code,
-                                             "key": access_key(code)})
+                                             "key": key})
     assert done.status_code == 303 and done.cookies.get(OPERATOR_COOKIE)
     return csrf_of(web.get("/operator").text)
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from kinko import clock
 from kinko.backoffice.models import OperatorRole
-from kinko.backoffice.operators import create_operator
+from kinko.backoffice.operators import create_operator, issue_access_key
 from kinko.config import Settings
 from kinko.db import Database
 from kinko.instructions.service import StepUpProof
@@ -49,7 +49,8 @@ def test_recall_queue_takes_and_decides_a_recall(db: Database) -> None:
     with db.transaction() as s:
         operator = create_operator(s, code="T900", name="窓口", roles=[OperatorRole.TELLER],
                                    actor="test")
-        cookie = _session_value(operator.id)
+        issue_access_key(s, operator_id=operator.id, actor="test")
+        cookie = _session_value(operator)
     with TestClient(create_app(db, Settings())) as client:
         client.headers.update(HTML)
         assert client.get("/operator/recalls", follow_redirects=False).status_code == 303

@@ -225,3 +225,69 @@ def test_incoming_transfer_list_shows_remitter_and_edi(customer: Customer, db: D
     assert (line["amount"], line["remitter"], line["edi"]) == (45_000, "ｽｽﾞｷ ｲﾁﾛｳ",
                                                                 "INV-2026-001")
     assert customer.client.get("/api/v1/accounts/999999/incoming").status_code == 404
+
+
+def _stored_responses(db: Database) -> list[str]:
+    from sqlalchemy import select
+
+    from kinko.idempotency.models import IdempotencyRecord
+
+    with db.transaction() as s:
+        return [r for r in s.execute(select(IdempotencyRecord.response)).scalars() if r]
+
+
+@pytest.mark.req("AUTH-10")
+@pytest.mark.req("INS-3")
+def test_a_stored_confirmation_holds_no_session_token_and_a_replay_sends_none(
+        customer: Customer, db: Database) -> None:
+    quote = _enter(customer)
+    key = _key()
+    first = customer.client.post(f"/api/v1/transfers/{quote['id']}/confirm",
+                                 json={"otp_code": customer.otp(db)}, headers=key)
+    assert first.status_code == 200, first.text
+    token = first.json()["session_token"]
+    stored = _stored_responses(db)
+    assert stored and not any(token in r or "session_token" in r or "csrf_token" in r
+                              for r in stored)
+    # The same session retries (it holds its current token): the outcome, no token again.
+    customer.client.headers["Authorization"] = f"Bearer {token}"
+    again = customer.client.post(f"/api/v1/transfers/{quote['id']}/confirm", json={},
+                                 headers=key)
+    assert again.status_code == 200 and again.json()["replayed"] is True
+    assert again.json()["instruction"]["status"] == "executed"
+    assert "session_token" not in again.json()
+    assert customer.client.get("/api/v1/accounts").status_code == 200   # still its session
+
+
+@pytest.mark.req("AUTH-10")
+@pytest.mark.req("INS-3")
+def test_a_lost_answer_is_replayed_to_a_new_login_with_the_outcome_and_no_token(
+        customer: Customer, db: Database) -> None:
+    """The confirmation rotated the token but its answer was lost: the client's token is dead,
+    so any retry comes from a new login (another session of the same user). It gets the
+    outcome — which that session may read anyway — and never the first session's token."""
+    from kinko.auth import sessions
+    from kinko.auth.models import AuthUser
+    from kinko.auth.policy import rules_for
+
+    quote = _enter(customer)
+    key = _key()
+    first = customer.client.post(f"/api/v1/transfers/{quote['id']}/confirm",
+                                 json={"otp_code": customer.otp(db)}, headers=key)
+    assert first.status_code == 200, first.text
+    token_a = first.json()["session_token"]      # "lost": the client never sees it
+    dead = customer.client.post(f"/api/v1/transfers/{quote['id']}/confirm", json={},
+                                headers=key)
+    assert dead.status_code == 401
+    with db.transaction() as s:   # the client logs in again
+        user = s.get(AuthUser, customer.user_id)
+        assert user is not None
+        token_b, _ = sessions.start(s, user, rules_for(user.product))
+    customer.client.headers["Authorization"] = f"Bearer {token_b}"
+    replayed = customer.client.post(f"/api/v1/transfers/{quote['id']}/confirm", json={},
+                                    headers=key)
+    assert replayed.status_code == 200 and replayed.json()["replayed"] is True
+    assert replayed.json()["instruction"]["status"] == "executed"
+    assert token_a not in replayed.text and "session_token" not in replayed.json()
+    assert customer.client.get("/api/v1/accounts").status_code == 200   # B's token unchanged
+    assert _balance(customer) == 90_000                                  # booked once

@@ -2,9 +2,12 @@
 
 ``record`` is one INSERT in the caller's transaction: no hashing, no lock, so recording an
 event never serialises the bank. ``seal`` links unsealed events afterwards, and ``verify``
-recomputes the whole chain. Links are HMAC-SHA256 under a key derived from the secret key, so
-someone who can write to the database but does not hold the key cannot forge a consistent
-chain after editing, deleting, inserting or reordering events.
+recomputes the whole chain. Links are HMAC-SHA256 under the audit-chain key derived from the
+secret key (:mod:`kinko.keys`), so someone who can write to the database but does not hold the
+key cannot forge a consistent chain after editing, deleting, inserting or reordering events.
+After a key rotation, links sealed under a previous key verify with it while it is configured
+(``KINKO_SECRET_KEY_PREVIOUS``); ``reseal`` re-links a verified chain under the current key so
+that the previous key can be dropped.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.models import AuditChainHead, AuditEvent
-from kinko.config import get_settings
 from kinko.db.base import insert_ignoring_conflicts, table_of
+from kinko.keys import Purpose, derived_keys
 
 GENESIS = "0" * 64
 # Events linked per sealer transaction: big enough that the per-batch round trips vanish in
@@ -37,8 +40,7 @@ def _is_pg(session: Session) -> bool:
 
 
 def _key() -> bytes:
-    secret = get_settings().secret_key.get_secret_value().encode()
-    return hashlib.sha256(b"kinko-audit-chain\x00" + secret).digest()
+    return derived_keys(Purpose.AUDIT_CHAIN)[0]
 
 
 def canonical(data: dict[str, Any]) -> str:
@@ -262,7 +264,8 @@ def _sealed_blocks(session: Session) -> Iterator[Sequence[Sealed]]:
 
 def verify(session: Session) -> VerifyReport:
     """Recompute the chain; report the first broken link, a truncated tail and unsealed events."""
-    key = _key()
+    keys = derived_keys(Purpose.AUDIT_CHAIN)
+    key = keys[0]
     report = VerifyReport()
     prev, expected_seq = GENESIS, 1
     digest = hmac.digest
@@ -277,6 +280,11 @@ def verify(session: Session) -> VerifyReport:
                 return report
             # The message holds the stored predecessor and position, which are only the
             # right ones when they match what the chain so far says they must be.
+            if prev_hash == prev and event_hash != digest(key, message.encode(),
+                                                          "sha256").hex():
+                # Sealed under a previous secret key (rotation)? Keep to the key that matched.
+                key = next((k for k in keys if k != key and event_hash == digest(
+                    k, message.encode(), "sha256").hex()), key)
             if prev_hash != prev or event_hash != digest(key, message.encode(),
                                                          "sha256").hex():
                 report.problems.append(
@@ -290,7 +298,8 @@ def verify(session: Session) -> VerifyReport:
         report.checked = expected_seq - 1
     head = session.get(AuditChainHead, 1)
     if head is not None:
-        if head.head_mac != _head_mac(key, head.last_seq, head.last_hash):
+        if not any(head.head_mac == _head_mac(k, head.last_seq, head.last_hash)
+                   for k in keys):
             report.problems.append("chain head: its seal does not match (edited)")
         elif head.last_seq != report.checked or head.last_hash != prev:
             report.problems.append(
@@ -303,3 +312,52 @@ def verify(session: Session) -> VerifyReport:
         select(func.count()).select_from(AuditEvent).where(AuditEvent.chain_seq.is_(None))
     ).scalar_one()
     return report
+
+
+class ChainBroken(Exception):
+    """The chain does not verify, so it is not re-linked (that would hide the tampering)."""
+
+
+def _iter_sealed(session: Session) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        batch = session.execute(
+            select(AuditEvent).where(AuditEvent.chain_seq > last).order_by(AuditEvent.chain_seq)
+            .limit(SEAL_BATCH)
+        ).scalars().all()
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].chain_seq or last
+        session.expunge_all()
+
+
+def reseal(session: Session) -> int:
+    """Verify the chain under the configured keys, then re-link every sealed event under the
+    current key; returns how many were re-linked. Refuses a chain that does not verify."""
+    from sqlalchemy import bindparam
+
+    report = verify(session)
+    if not report.ok:
+        raise ChainBroken("; ".join(report.problems))
+    key = _key()
+    prev, seq, rows, total = GENESIS, 0, [], 0
+    t = table_of(AuditEvent)
+    statement = (update(t).where(t.c.id == bindparam("b_id"))
+                 .values(prev_hash=bindparam("prev"), hash=bindparam("hash")))
+    for event in _iter_sealed(session):
+        seq += 1
+        digest = link(key, prev, seq, event)
+        rows.append({"b_id": event.id, "prev": prev, "hash": digest})
+        prev = digest
+        if len(rows) >= SEAL_BATCH:
+            session.connection().execute(statement, rows)
+            total, rows = total + len(rows), []
+    if rows:
+        session.connection().execute(statement, rows)
+        total += len(rows)
+    if seq:
+        session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(
+            last_hash=prev, head_mac=_head_mac(key, seq, prev)))
+    session.expire_all()
+    return total

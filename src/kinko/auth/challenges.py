@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.auth import repository as repo
-from kinko.auth.crypto import constant_time_equals, keyed_digest, new_token
+from kinko.auth.crypto import digest_matches, keyed_digest, new_token
 from kinko.auth.models import Challenge, ChallengeKind
 
 # No 0/O, 1/I/L: the code must be readable from a distorted image.
@@ -73,5 +73,5 @@ def check_confirmation_code(session: Session, challenge_id: str, typed: str) -> 
                                   clock.now())
     if used is None or used.answer_hash is None:
         return False
-    return constant_time_equals(used.answer_hash,
-                                answer_digest(challenge_id, normalise_code(typed)))
+    return digest_matches("challenge", f"{challenge_id}:{normalise_code(typed)}",
+                          used.answer_hash)

@@ -4,10 +4,12 @@
   argon2id hash with the OWASP parameters; :meth:`SecretHasher.verify` also says when a stored
   hash was made with older parameters so that the login can rehash it.
 - TOTP seeds, card grids and the CA key are encrypted with AES-256-GCM under a key derived
-  from ``settings.secret_key`` with HKDF; each ciphertext names the key it was made with, so a
-  new secret key can be introduced while old ciphertexts stay readable (``previous_secrets``).
+  from the secret key (:mod:`kinko.keys`) with HKDF; each ciphertext names the key it was made
+  with, so a new secret key can be introduced while old ciphertexts stay readable (the
+  previous keys of ``KINKO_SECRET_KEY_PREVIOUS``).
 - Session tokens and challenge answers are random or short-lived, so a keyed SHA-256 (HMAC)
-  is enough and keeps the hot path free of argon2.
+  is enough and keeps the hot path free of argon2. Lookups by digest try the current key's
+  digest and the previous keys' (:func:`keyed_digests`), so a rotation logs nobody out.
 """
 
 from __future__ import annotations
@@ -18,15 +20,12 @@ import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from kinko.config import get_settings
+from kinko.keys import derive, keyring
 
 
 @dataclass(frozen=True)
@@ -105,24 +104,34 @@ def constant_time_equals(a: str | bytes, b: str | bytes) -> bool:
 # --- keys derived from the secret key -------------------------------------------------------
 
 def _secret() -> bytes:
-    return get_settings().secret_key.get_secret_value().encode()
-
-
-@lru_cache(maxsize=32)
-def _derive(secret: bytes, purpose: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"kinko-auth",
-                info=purpose.encode()).derive(secret)
+    return keyring().current
 
 
 def derived_key(purpose: str, secret: bytes | None = None) -> bytes:
     """A 256-bit key for one purpose, so one leaked derived key opens nothing else."""
-    return _derive(secret if secret is not None else _secret(), purpose)
+    return derive(secret if secret is not None else _secret(), purpose)
 
 
 def keyed_digest(purpose: str, value: str | bytes) -> str:
     """HMAC-SHA256 hex of ``value``: how session tokens and challenge answers are stored."""
     data = value.encode() if isinstance(value, str) else value
     return hmac.new(derived_key(f"digest:{purpose}"), data, hashlib.sha256).hexdigest()
+
+
+def keyed_digests(purpose: str, value: str | bytes) -> tuple[str, ...]:
+    """The digest of ``value`` under the current key, then under each previous key: what a
+    lookup or comparison accepts while a rotation is under way."""
+    data = value.encode() if isinstance(value, str) else value
+    return tuple(hmac.new(derived_key(f"digest:{purpose}", secret), data, hashlib.sha256
+                          ).hexdigest() for secret in keyring().all)
+
+
+def digest_matches(purpose: str, value: str | bytes, stored: str) -> bool:
+    """Whether ``stored`` is the digest of ``value`` under any configured key (constant time
+    per key)."""
+    checked = [hmac.compare_digest(stored.encode(), d.encode())
+               for d in keyed_digests(purpose, value)]   # all of them: no early exit
+    return any(checked)
 
 
 def new_token(nbytes: int = 32) -> str:
@@ -164,7 +173,7 @@ def decrypt(purpose: str, blob: bytes, *, context: str,
     kid = blob[1:1 + _KID_LEN]
     nonce = blob[1 + _KID_LEN:1 + _KID_LEN + _NONCE_LEN]
     sealed = blob[1 + _KID_LEN + _NONCE_LEN:]
-    for secret in (_secret(), *previous_secrets):
+    for secret in (*keyring().all, *previous_secrets):
         key = derived_key(f"aead:{purpose}", secret)
         if hmac.compare_digest(_kid(key), kid):
             try:

@@ -31,12 +31,13 @@ from sqlalchemy.orm import Session
 from kinko import clock
 from kinko.auth import challenges
 from kinko.auth import repository as repo
-from kinko.auth.crypto import constant_time_equals, derived_key, keyed_digest
+from kinko.auth.crypto import constant_time_equals, derived_key, keyed_digest, keyed_digests
 from kinko.auth.effects import audit
 from kinko.auth.errors import AuthError, FactorNotAvailable, WebhookRejected
 from kinko.auth.models import AuthUser, Challenge, ChallengeKind, PhoneCallEvent
 from kinko.auth.policy import AuthRules
 from kinko.db.base import insert_ignoring_conflicts, table_of
+from kinko.keys import derived_keys
 from kinko.parties.models import Customer
 
 
@@ -116,7 +117,9 @@ def handle_webhook(session: Session, *, body: bytes, timestamp: str, signature: 
     now = clock.now()
     if abs(now.timestamp() - sent) > tolerance_seconds:
         raise WebhookRejected(detail="timestamp outside the tolerance")
-    if not constant_time_equals(sign(body, sent, secret), signature):
+    # During a key rotation the provider may still sign with the previous key's secret.
+    candidates = [secret] if secret is not None else list(derived_keys("phone-webhook"))
+    if not any(constant_time_equals(sign(body, sent, key), signature) for key in candidates):
         raise WebhookRejected(detail="bad signature")
     try:
         event = json.loads(body)
@@ -141,7 +144,8 @@ def _complete_matching(session: Session, caller: str, callee: str, called_at: da
     """Complete the live challenges this call answers (caller-id match inside the window)."""
     candidates = session.execute(
         select(Challenge).where(Challenge.kind == ChallengeKind.PHONE_CALL,
-                                Challenge.answer_hash == _caller_key(caller),
+                                Challenge.answer_hash.in_(
+                                    keyed_digests("phone-caller", national(caller))),
                                 Challenge.completed_at.is_(None),
                                 Challenge.consumed_at.is_(None),
                                 Challenge.created_at <= called_at,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -310,10 +310,14 @@ def challenge(session: Session, public_id: str) -> Challenge | None:
 # --- sessions -------------------------------------------------------------------------------
 
 
-def session_by_token_hash(session: Session, token_hash: str) -> AuthSession | None:
-    return session.execute(
-        select(AuthSession).where(AuthSession.token_hash == token_hash)
-    ).scalar_one_or_none()
+def session_by_token_hash(session: Session, token_hash: str | Sequence[str]
+                          ) -> AuthSession | None:
+    """The session whose token hashes to ``token_hash`` (or to any of several: the digests
+    under the current and the previous secret keys during a key rotation)."""
+    hashes = [token_hash] if isinstance(token_hash, str) else list(token_hash)
+    match = (AuthSession.token_hash == hashes[0] if len(hashes) == 1
+             else AuthSession.token_hash.in_(hashes))
+    return session.execute(select(AuthSession).where(match)).scalar_one_or_none()
 
 
 def touch_session(session: Session, row: AuthSession, now: datetime, *,

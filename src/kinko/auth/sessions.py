@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.auth import repository as repo
-from kinko.auth.crypto import keyed_digest, new_token
+from kinko.auth.crypto import keyed_digest, keyed_digests, new_token
 from kinko.auth.effects import audit, user_actor
 from kinko.auth.errors import ScopeNotAllowed, SessionExpired
 from kinko.auth.models import AuthSession, AuthUser, SessionScope
@@ -31,6 +31,11 @@ _PURPOSE = "session"
 
 def token_hash(token: str) -> str:
     return keyed_digest(_PURPOSE, token)
+
+
+def token_hashes(token: str) -> tuple[str, ...]:
+    """The hash under the current secret key, then under the previous ones (key rotation)."""
+    return keyed_digests(_PURPOSE, token)
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,14 @@ def authenticate(session: Session, token: str, *,
     ``scope`` names the scopes the caller accepts (a full session for any ordinary page; the
     change-credentials scope for the change screen only).
     """
-    row = repo.session_by_token_hash(session, token_hash(token))
+    hashes = token_hashes(token)
+    row = repo.session_by_token_hash(session, hashes)
     if row is None:
         raise SessionExpired()
+    if row.token_hash != hashes[0]:
+        # Made under a previous secret key: move it to the current one, so that the session
+        # outlives the previous key's removal.
+        row.token_hash = hashes[0]
     allowed = (scope,) if isinstance(scope, SessionScope) else tuple(scope)
     if row.scope not in allowed:
         raise ScopeNotAllowed(detail=row.scope.value)
@@ -144,7 +154,7 @@ def rotate(session: Session, row: AuthSession, *, scope: SessionScope | None = N
 
 def end(session: Session, token: str, *, reason: str = "logout") -> None:
     """Log out; ending an unknown or ended session is not an error."""
-    row = repo.session_by_token_hash(session, token_hash(token))
+    row = repo.session_by_token_hash(session, token_hashes(token))
     if row is None or row.ended_at is not None:
         return
     row.ended_at = clock.now()

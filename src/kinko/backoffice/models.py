@@ -46,6 +46,10 @@ class Operator(Base):
     branch_code: Mapped[str | None] = mapped_column(ForeignKey("branches.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The console access key, random and issued by `kinko operators`; only its argon2id hash
+    # is kept. None: no key issued, the operator cannot sign in.
+    access_key_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    access_key_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class OperatorRoleGrant(Base):

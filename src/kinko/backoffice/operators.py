@@ -1,4 +1,11 @@
-"""Operators (行員) and their roles (OPS-1). Every change is audited."""
+"""Operators (行員), their roles and their console access keys (OPS-1). Every change is
+audited.
+
+An operator signs in to the console with their code and a personal access key: 160 random
+bits issued by ``kinko operators create`` / ``kinko operators issue-key`` and shown once; the
+database keeps only its argon2id hash, so neither a copy of the database nor the bank's secret
+key yields a key. (Personal operator accounts with a second factor replace this later.)
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.service import record
+from kinko.auth.crypto import hasher, new_token
 from kinko.backoffice.errors import OperatorNotAllowed
 from kinko.backoffice.models import Operator, OperatorRole, OperatorRoleGrant
 from kinko.errors import Conflict, NotFound, ValidationFailed
@@ -87,3 +95,38 @@ def require_role(session: Session, operator_id: int, allowed: Iterable[OperatorR
     wanted = frozenset(allowed)
     if not roles_of(session, operator_id) & wanted:
         raise OperatorNotAllowed(detail="needs one of: " + ", ".join(sorted(wanted)))
+
+
+ACCESS_KEY_BYTES = 20   # 160 bits, base64url: 27 characters
+
+
+def issue_access_key(session: Session, *, operator_id: int, actor: str) -> str:
+    """A new access key for the operator (the previous one stops working); returned once,
+    stored only as its argon2id hash."""
+    operator = active_operator(session, operator_id)
+    key = new_token(ACCESS_KEY_BYTES)
+    operator.access_key_hash = hasher().hash(key)
+    operator.access_key_issued_at = clock.now()
+    session.flush()
+    record(session, actor=actor, action="backoffice.access_key_issued",
+           subject_type="operator", subject_id=operator_id, data={})
+    return key
+
+
+def operator_by_code(session: Session, code: str) -> Operator | None:
+    return session.execute(select(Operator).where(Operator.code == code)).scalar_one_or_none()
+
+
+def authenticate_operator(session: Session, code: str, key: str) -> Operator | None:
+    """The active operator whose code and access key these are, or None. An unknown code,
+    a missing key and a deactivated operator cost the same argon2 verification."""
+    operator = operator_by_code(session, code)
+    if operator is None or operator.access_key_hash is None:
+        hasher().dummy_verify(key)
+        return None
+    checked = hasher().verify(operator.access_key_hash, key)
+    if not checked.ok or not operator.active:
+        return None
+    if checked.needs_rehash:
+        operator.access_key_hash = hasher().hash(key)
+    return operator

@@ -9,6 +9,22 @@ import typer
 app = typer.Typer(help="ベンチマーク / benchmarks", no_args_is_help=True)
 
 
+@app.callback()
+def _throwaway_key() -> None:
+    """The benchmarks build scratch data: without a configured secret key they use a random
+    one for this run (passed to the servers they start through the environment)."""
+    import os
+
+    from kinko.config import reset_settings
+    from kinko.keys import SecretKeyMissing, generate, keyring
+
+    try:
+        keyring()
+    except SecretKeyMissing:
+        os.environ["KINKO_SECRET_KEY"] = generate()
+        reset_settings()
+
+
 @app.command("zengin")
 def zengin(
     records: int = typer.Option(100_000, help="records in the generated 総合振込 file"),

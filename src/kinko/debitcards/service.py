@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.service import record
-from kinko.auth.crypto import keyed_digest
+from kinko.auth.crypto import keyed_digest, keyed_digests
 from kinko.debitcards import repository as repo
 from kinko.debitcards import rules
 from kinko.debitcards.errors import CardAlreadyLinked, CardInUse, CardNotActive, CardNotFound
@@ -65,7 +65,9 @@ def register_card(session: Session, actor: Actor, *, account_id: int,
         raise AccountNotUsable(detail=f"{account.branch_code}-{account.number}: "
                                       f"{account.state.value}")
     digest = card_digest(number)
-    _refuse_if_taken(session, account_id, digest)
+    # A card registered before a key rotation has its digest under a previous key.
+    digests = keyed_digests(DIGEST_PURPOSE, number)
+    _refuse_if_taken(session, account_id, digests)
     card = DebitCard(customer_id=actor.customer_id, account_id=account_id,
                      number_digest=digest, last4=rules.last4(number), state=CardState.ACTIVE,
                      active_account_id=account_id, active_digest=digest,
@@ -77,7 +79,7 @@ def register_card(session: Session, actor: Actor, *, account_id: int,
             session.add(card)
             session.flush()
     except IntegrityError:
-        _refuse_if_taken(session, account_id, digest)
+        _refuse_if_taken(session, account_id, digests)
         raise
     record(session, actor=actor.label, action="debit_card.registered",
            subject_type="debit_card", subject_id=card.id,
@@ -85,10 +87,10 @@ def register_card(session: Session, actor: Actor, *, account_id: int,
     return _view(session, card)
 
 
-def _refuse_if_taken(session: Session, account_id: int, digest: str) -> None:
+def _refuse_if_taken(session: Session, account_id: int, digests: tuple[str, ...]) -> None:
     if repo.active_on_account(session, account_id) is not None:
         raise CardAlreadyLinked
-    if repo.active_with_digest(session, digest) is not None:
+    if any(repo.active_with_digest(session, digest) is not None for digest in digests):
         raise CardInUse
 
 

@@ -10,6 +10,7 @@ import typer
 
 from kinko.clihelpers import DATABASE_URL_OPTION, fail
 from kinko.db.engine import Database
+from kinko.keys import serving_problems
 
 
 def _batch_loop(db: Database, stop: threading.Event, every: float = 10.0) -> None:
@@ -25,6 +26,32 @@ def _batch_loop(db: Database, stop: threading.Event, every: float = 10.0) -> Non
             logging.getLogger(__name__).exception("demo batch round failed")
 
 
+def check_keys_for_serving() -> None:
+    """Refuse to serve (exit code 2) with a missing, public or weak secret key: with the key
+    anyone could forge operator cookies, CSRF tokens and the audit chain."""
+    problems = serving_problems()
+    if problems:
+        fail("Kinko は安全な秘密鍵なしでは起動しません / refusing to serve: "
+             + "; ".join(problems)
+             + ". Generate a key with `kinko keys generate` and set KINKO_SECRET_KEY.")
+
+
+def _demo_key() -> None:
+    """The demo's own secret key: generated once into its data directory (mode 0600) and
+    reused, unless KINKO_SECRET_KEY is set."""
+    from kinko.config import get_settings, reset_settings
+    from kinko.keys import ensure_key_file, key_file_path
+
+    reset_settings()
+    settings = get_settings()
+    if settings.secret_key.get_secret_value():
+        return
+    path = key_file_path(settings)
+    _, generated = ensure_key_file(path)
+    if generated:
+        typer.echo(f"秘密鍵を生成しました / generated the demo's secret key in {path} (0600)")
+
+
 def _serve(url: str | None, host: str, port: int, demo_mode: bool, workers: int = 1) -> None:
     import uvicorn
     from sqlalchemy import inspect
@@ -36,6 +63,7 @@ def _serve(url: str | None, host: str, port: int, demo_mode: bool, workers: int 
     if demo_mode:
         os.environ["KINKO_DEMO"] = "1"
     reset_settings()
+    check_keys_for_serving()
     db = get_database(url)
     if not inspect(db.engine).has_table("accounts"):
         fail(f"no Kinko schema in {db.url.render_as_string()}: run `kinko db upgrade` first")
@@ -85,6 +113,7 @@ def demo(
     """デモ銀行を作成して公開 / create the demo bank (branches, customers, accounts, history)
     and serve it. With --no-serve only (re)create the data. Sub-commands act on the demo bank
     (e.g. inject an incoming transfer)."""
+    _demo_key()
     if ctx.invoked_subcommand is not None:
         return
     from kinko.config import get_settings
@@ -92,6 +121,8 @@ def demo(
     from kinko.db.migrate import upgrade
     from kinko.demo.data import rebuild
 
+    if serve:
+        check_keys_for_serving()   # before the data is rebuilt, not after
     url = database_url or get_settings().effective_database_url
     upgrade(url)
     _, credentials = rebuild(get_database(url))

@@ -4,6 +4,13 @@ The key row is inserted first, in the caller's transaction. A concurrent request
 key blocks on the primary key until the first commits (PostgreSQL) or queues on the write lock
 (SQLite), then finds the stored response and returns it. A replay with different content is an
 error, never a silent second effect.
+
+A stored response never holds a credential: the fields in :data:`NEVER_STORED` (the session
+token a step-up rotated, and the CSRF token derived from it) reach the first request only and
+are left out of the row, so a replay answers the outcome without them. The caller scopes keys
+to whoever may see the answer: confirmations to the user (``transfer.confirm:{user}``), since a
+retry after a lost answer always comes from a new login (the answer's rotation ended the old
+token), and what it gets back is that user's own instruction.
 """
 
 from __future__ import annotations
@@ -20,6 +27,14 @@ from kinko import clock
 from kinko.db.base import insert_ignoring_conflicts
 from kinko.errors import IdempotencyMismatch, ValidationFailed
 from kinko.idempotency.models import IdempotencyRecord
+
+# Credentials that may be in a use case's answer but never in the stored copy.
+NEVER_STORED = frozenset({"session_token", "csrf_token"})
+
+
+def storable(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` without the fields that are never stored."""
+    return {k: v for k, v in result.items() if k not in NEVER_STORED}
 
 
 def request_hash(payload: Any) -> str:
@@ -65,7 +80,7 @@ def once(
     session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-        .values(response=json.dumps(result, ensure_ascii=False, default=str))
+        .values(response=json.dumps(storable(result), ensure_ascii=False, default=str))
     )
     return result
 

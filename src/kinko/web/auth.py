@@ -10,21 +10,20 @@ changes whenever the session is rotated (login, step-up).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from kinko.auth.crypto import constant_time_equals
+from kinko.auth.crypto import digest_matches, keyed_digest
 from kinko.auth.errors import AuthError, SessionExpired
 from kinko.auth.models import AuthSession, AuthUser
 from kinko.auth.sessions import authenticate
 from kinko.auth.users import get_user
 from kinko.config import get_settings
 from kinko.instructions.service import Actor
+from kinko.keys import Purpose
 from kinko.web.deps import DB
 
 SESSION_COOKIE = "kinko_session"
@@ -59,8 +58,13 @@ def token_of(request: Request) -> tuple[str | None, bool]:
 
 
 def csrf_token(session_token: str) -> str:
-    key = get_settings().secret_key.get_secret_value().encode()
-    return hmac.new(key, b"csrf\x00" + session_token.encode(), hashlib.sha256).hexdigest()
+    return keyed_digest(Purpose.CSRF, session_token)
+
+
+def csrf_matches(submitted: str, session_token: str) -> bool:
+    """The session's CSRF token under the current secret key or, during a rotation, a
+    previous one (a page rendered before the switch still submits)."""
+    return digest_matches(Purpose.CSRF, session_token, submitted)
 
 
 async def _submitted_csrf(request: Request) -> str:
@@ -83,7 +87,7 @@ async def check_csrf(request: Request) -> None:
     if request.method in SAFE_METHODS or not from_cookie or token is None:
         return
     submitted = await _submitted_csrf(request)
-    if not constant_time_equals(submitted, csrf_token(token)):
+    if not csrf_matches(submitted, token):
         raise CsrfRefused
 
 
@@ -111,12 +115,12 @@ def _check_country(request: Request, token: str) -> None:
     if not country or country.upper() == "JP":
         return
     from kinko.auth.repository import session_by_token_hash
-    from kinko.auth.sessions import token_hash
+    from kinko.auth.sessions import token_hashes
     from kinko.parties.access import AccessDecision, record_access_country
     from kinko.web.deps import database
 
     def decide(s: Session) -> AccessDecision | None:
-        row = session_by_token_hash(s, token_hash(token))
+        row = session_by_token_hash(s, token_hashes(token))
         if row is None:
             return None  # no session: authenticate() answers that
         return record_access_country(s, row.user_id, country, _function_of(request))

@@ -11,7 +11,8 @@ account ids) in the same transaction and returns what a demo user needs to log i
 - 株式会社きんこ商事 — corporate-002 Basic: the master user (ID registered at first use,
   passwords set, a 合言葉 asked as the second login step, a hard token with a fixed seed), and
   a general user with temporary passwords that the first login forces to change.
-- Operators for the console: a teller who asks and two security officers who approve.
+- Operators for the console: a teller who asks and two security officers who approve, each
+  with a random access key issued for this demo run (printed once, stored only hashed).
 
 The passwords are public: never run the demo against real data.
 """
@@ -41,7 +42,7 @@ from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import rules_for
 from kinko.auth.users import contract_of
 from kinko.backoffice.models import OperatorRole
-from kinko.backoffice.operators import create_operator
+from kinko.backoffice.operators import create_operator, issue_access_key
 from kinko.clihelpers import DATABASE_URL_OPTION
 from kinko.ledger.models import Account
 
@@ -183,13 +184,13 @@ def _shoji(session: Session, ids: dict[str, int]) -> list[DemoCredential]:
 
 
 def _operators(session: Session) -> list[DemoCredential]:
-    from kinko.web.pages.operator import access_key
-
     out = []
     for code, name, roles in OPERATORS:
         operator = create_operator(session, code=code, name=name, roles=roles,
                                    branch_code="001", actor=ACTOR)
-        out.append(DemoCredential(name, "operator", code, access_key(code), operator.id,
+        # Random per demo run, shown once below: only its argon2id hash is stored.
+        key = issue_access_key(session, operator_id=operator.id, actor=ACTOR)
+        out.append(DemoCredential(name, "operator", code, key, operator.id,
                                   {"roles": ",".join(r.value for r in roles)},
                                   "/operator/login"))
     return out

@@ -36,7 +36,6 @@ from sqlalchemy.orm import Session
 
 from kinko.auth import challenges, compromise, enrolment, passwords, sessions, throttle, tokens
 from kinko.auth import repository as auth_repo
-from kinko.auth.crypto import constant_time_equals
 from kinko.auth.effects import user_actor
 from kinko.auth.errors import (
     AuthError,
@@ -79,6 +78,7 @@ from kinko.web.auth import (
     CsrfRefused,
     caller,
     clear_session_cookie,
+    csrf_matches,
     csrf_token,
     set_session_cookie,
     token_of,
@@ -201,7 +201,7 @@ def login_form_token(nonce: str) -> str:
 
 def login_csrf_ok(request: Request, submitted: str) -> bool:
     nonce = request.cookies.get(LOGIN_COOKIE, "")
-    return bool(nonce) and constant_time_equals(submitted, login_form_token(nonce))
+    return bool(nonce) and csrf_matches(submitted, "login\x00" + nonce)
 
 
 def set_login_cookie(response: Response, request: Request, nonce: str) -> None:
@@ -502,7 +502,7 @@ def second_step_submit(request: Request, csrf: str = Form("", alias="csrf_token"
                        secret_phrase: str = Form(""), s: Session = DB
                        ) -> Response:
     token = request.cookies.get(PENDING_COOKIE, "")
-    if not token or not constant_time_equals(csrf, csrf_token(token)):
+    if not token or not csrf_matches(csrf, token):
         raise CsrfRefused
     answers = {"phone": _cut(phone), "name": _cut(name), "name_kana": _cut(name_kana)}
     try:
@@ -558,7 +558,7 @@ def change_submit(request: Request, csrf: str = Form("", alias="csrf_token"),
                   new_confirmation_password_again: str = Form(""),
                   s: Session = DB) -> Response:
     token = request.cookies.get(PENDING_COOKIE, "")
-    if not token or not constant_time_equals(csrf, csrf_token(token)):
+    if not token or not csrf_matches(csrf, token):
         raise CsrfRefused
     lang = language(request)
     try:
@@ -677,7 +677,7 @@ def logout(request: Request, csrf: str = Form("", alias="csrf_token"),
     customer out)."""
     token, from_cookie = token_of(request)
     if token and from_cookie:
-        if not constant_time_equals(csrf, csrf_token(token)):
+        if not csrf_matches(csrf, token):
             raise CsrfRefused
         sessions.end(s, token, reason="logout")
     response = RedirectResponse("/login?notice=logged_out", status_code=303)

@@ -5,13 +5,12 @@ password to a temporary one, resume service after a compromise report); a *secon
 approves it and :mod:`kinko.backoffice.approvals` carries it out in the same transaction. The
 console also records a compromise report taken by phone, which stops the service at once.
 
-Operator login is deliberately minimal: the back office has operators and roles but no
-operator credentials yet, so an operator logs in with their code and an access key derived
-from the bank's secret key (HMAC-SHA256 under an HKDF purpose key, 128 bits, compared in
-constant time), and the session is a signed, expiring cookie checked against the operator's
-active flag on every request. Whoever holds ``KINKO_SECRET_KEY`` can mint keys, which is the
-same trust the application already has; a credential store with a second factor belongs in
-:mod:`kinko.backoffice` and replaces :func:`access_key` when it exists.
+Operator login is deliberately minimal: an operator logs in with their code and their own
+random access key (issued by ``kinko operators``, kept only as an argon2id hash; see
+:mod:`kinko.backoffice.operators`), and the session is a signed, expiring cookie checked on
+every request against the operator's active flag and current key (issuing a new key ends the
+old key's sessions). Nothing about it derives from the bank's secret key but the cookie's MAC
+key. Personal operator accounts with a second factor replace this later.
 """
 
 from __future__ import annotations
@@ -34,9 +33,10 @@ from kinko.auth.crypto import constant_time_equals, derived_key
 from kinko.auth.models import AuthContract, AuthUser, CompromiseReport, Product, UserState
 from kinko.backoffice import approvals
 from kinko.backoffice.models import ApprovalState, Operator
-from kinko.backoffice.operators import actor_of, roles_of
+from kinko.backoffice.operators import actor_of, authenticate_operator, roles_of
 from kinko.errors import DomainError, ValidationFailed
-from kinko.web.auth import CsrfRefused, csrf_token
+from kinko.keys import Purpose
+from kinko.web.auth import CsrfRefused, csrf_matches, csrf_token
 from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.pages.auth import (
@@ -68,48 +68,43 @@ ACTIONS: dict[str, tuple[str, str]] = {
 # --- minimal operator authentication -----------------------------------------------------
 
 
-def access_key(code: str) -> str:
-    """The operator's access key (see the module docstring for why it is derived)."""
-    return hmac.new(derived_key("operator-access"), code.encode(), hashlib.sha256
-                    ).hexdigest()[:32]
-
-
-def _mac(payload: str) -> str:
-    return hmac.new(derived_key("operator-session"), payload.encode(), hashlib.sha256
+def _mac(payload: str, operator: Operator) -> str:
+    # The operator's current key hash is part of the message: a new key ends old sessions.
+    message = f"{payload}.{operator.access_key_hash or ''}"
+    return hmac.new(derived_key(Purpose.OPERATOR_SESSION), message.encode(), hashlib.sha256
                     ).hexdigest()
 
 
-def _session_value(operator_id: int) -> str:
+def _session_value(operator: Operator) -> str:
     expires = int((clock.now() + OPERATOR_SESSION).timestamp())
-    payload = f"{operator_id}.{expires}"
-    return f"{payload}.{_mac(payload)}"
+    payload = f"{operator.id}.{expires}"
+    return f"{payload}.{_mac(payload, operator)}"
 
 
 def current_operator(request: Request, s: Session) -> Operator | None:
     """The operator of a valid, unexpired cookie who is still active, or None."""
     value = request.cookies.get(OPERATOR_COOKIE, "")
     parts = value.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
-        return None
-    if not constant_time_equals(parts[2], _mac(f"{parts[0]}.{parts[1]}")):
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 18
+                                  for p in parts[:2]):
         return None
     if int(parts[1]) <= clock.now().timestamp():
         return None
     operator = s.get(Operator, int(parts[0]))
-    return operator if operator is not None and operator.active else None
+    if operator is None or not operator.active or operator.access_key_hash is None:
+        return None
+    if not constant_time_equals(parts[2], _mac(f"{parts[0]}.{parts[1]}", operator)):
+        return None
+    return operator
 
 
 def _csrf_ok(request: Request, submitted: str) -> bool:
     value = request.cookies.get(OPERATOR_COOKIE, "")
-    return bool(value) and constant_time_equals(submitted, csrf_token("operator\x00" + value))
+    return bool(value) and csrf_matches(submitted, "operator\x00" + value)
 
 
 def _to_login() -> RedirectResponse:
     return RedirectResponse("/operator/login", status_code=303)
-
-
-def _operator_by_code(s: Session, code: str) -> Operator | None:
-    return s.execute(select(Operator).where(Operator.code == code)).scalar_one_or_none()
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -134,10 +129,8 @@ def login_submit(request: Request, code: str = Form(""), key: str = Form(""),
     lang = language(request)
     if not login_csrf_ok(request, csrf):
         return _login_page(request, message(CsrfRefused(), lang), 403)
-    operator = _operator_by_code(s, code.strip()[:20])
-    expected = access_key(code.strip()[:20])
-    ok = constant_time_equals(expected, key.strip()[:64]) and operator is not None
-    if operator is None or not ok or not operator.active:
+    operator = authenticate_operator(s, code.strip()[:20], key.strip()[:64])
+    if operator is None:
         record(s, actor="anonymous", action="backoffice.operator_login_failed",
                subject_type="operator", subject_id=code.strip()[:20], data={})
         return _login_page(request, "行員番号またはアクセスキーが正しくありません。"
@@ -145,7 +138,7 @@ def login_submit(request: Request, code: str = Form(""), key: str = Form(""),
     record(s, actor=actor_of(operator.id), action="backoffice.operator_login",
            subject_type="operator", subject_id=operator.id, data={})
     response = RedirectResponse("/operator", status_code=303)
-    response.set_cookie(OPERATOR_COOKIE, _session_value(operator.id), httponly=True,
+    response.set_cookie(OPERATOR_COOKIE, _session_value(operator), httponly=True,
                         samesite="strict", secure=request.url.scheme == "https",
                         path="/operator")
     return response

@@ -16,7 +16,7 @@ import kinko.db.base
 
 
 revision = '0005_throttle'
-down_revision = '0003_retail'
+down_revision = '0004_scale'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,54 @@
+"""`kinko keys …`: generate, check and rotate the bank's secret key (see :mod:`kinko.keys`)."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy.orm import Session
+
+from kinko.clihelpers import DATABASE_URL_OPTION, database, fail
+
+app = typer.Typer(help="秘密鍵 / the secret key", no_args_is_help=True)
+
+
+@app.command()
+def generate() -> None:
+    """Print a new random secret key (for KINKO_SECRET_KEY)."""
+    from kinko.keys import generate as new_key
+
+    typer.echo(new_key())
+
+
+@app.command()
+def check() -> None:
+    """Check the configured keys as `kinko serve` does: exit 0 when fit, 2 otherwise."""
+    from kinko.keys import keyring, serving_problems
+
+    problems = serving_problems()
+    if problems:
+        fail("; ".join(problems))
+    ring = keyring()
+    typer.echo(f"secret key from {ring.source}: ok; {len(ring.previous)} previous key(s)")
+
+
+@app.command()
+def reencrypt(database_url: str | None = DATABASE_URL_OPTION) -> None:
+    """Move everything made under a previous key (KINKO_SECRET_KEY_PREVIOUS) to the current
+    key: re-encrypt TOTP seeds, card grids and CA keys, and re-link the verified audit chain.
+    Afterwards the previous keys can be removed."""
+    from kinko.audit.service import ChainBroken, reseal
+    from kinko.auth.crypto import DecryptionFailed
+    from kinko.auth.rekey import reencrypt_all
+
+    def run(s: Session) -> tuple[dict[str, int], int]:
+        return reencrypt_all(s, actor="system:cli"), reseal(s)
+
+    try:
+        counts, relinked = database(database_url).run(run)
+    except ChainBroken as exc:
+        fail(f"the audit chain does not verify, nothing was changed: {exc}", code=1)
+    except DecryptionFailed as exc:
+        fail(f"a ciphertext opens under no configured key, nothing was changed: {exc}",
+             code=1)
+    done = ", ".join(f"{what} {n}" for what, n in counts.items())
+    typer.echo(f"re-encrypted under the current key: {done}; audit events re-linked: "
+               f"{relinked}")
