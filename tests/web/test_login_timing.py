@@ -97,6 +97,20 @@ Attempt = Callable[[], Callable[[], Any]]   # prepares (untimed), returns the ti
 
 def measure(client: TestClient, known: Attempt, unknown: Attempt
             ) -> tuple[list[float], list[float]]:
+    """Known and unknown samples; a run that shows a difference is measured once more, and
+    the run with less evidence is kept. A real leak (the same extra work on every attempt)
+    shows in both runs; a burst of load from the other tests on a shared machine does not
+    repeat itself, so it cannot fail the test on its own (about 1e-6 under no leak instead of
+    1e-3 per test)."""
+    first = _measure_once(client, known, unknown, seed=20261204)
+    if mann_whitney_p(*first) >= ALPHA:
+        return first
+    second = _measure_once(client, known, unknown, seed=20261205)
+    return max(first, second, key=lambda run: mann_whitney_p(*run))
+
+
+def _measure_once(client: TestClient, known: Attempt, unknown: Attempt, *, seed: int
+                  ) -> tuple[list[float], list[float]]:
     def timed(prepare: Attempt) -> float:
         send = prepare()
         started = time.perf_counter()
@@ -107,7 +121,7 @@ def measure(client: TestClient, known: Attempt, unknown: Attempt
 
     for _ in range(WARM_UP):
         timed(known), timed(unknown)
-    rnd = random.Random(20261204)
+    rnd = random.Random(seed)
     k: list[float] = []
     u: list[float] = []
     for _ in range(SAMPLES):

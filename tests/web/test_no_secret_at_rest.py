@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from kinko.db.registry import metadata
 from sqlalchemy import select
 
 from kinko import clock
@@ -30,6 +29,7 @@ from kinko.auth.crypto import CHEAP_FOR_TESTS, SecretHasher, use_hasher
 from kinko.config import Settings
 from kinko.db import Database
 from kinko.ledger.models import Account
+from kinko.tables import metadata
 from kinko.web import demo_users as du
 from kinko.web.app import create_app
 from tests.e2e.support import T0, Codes, Demo, build_demo, sato_code
