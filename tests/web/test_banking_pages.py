@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from httpx import Response
 
 from kinko.db import Database
 from kinko.web.auth import SESSION_COOKIE, csrf_token
@@ -25,6 +26,17 @@ def _csrf(page: str) -> str:
     match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
     assert match, "no CSRF field on the page"
     return match.group(1)
+
+
+def _enter_transfer(browser: Customer, amount: str) -> Response:
+    """Fill the transfer form to the fixture's payee and submit it (step 1)."""
+    form = browser.client.get("/banking/transfer").text
+    key = re.search(r'name="key" value="([0-9a-f]+)"', form)
+    assert key
+    return browser.client.post("/banking/transfer", data={
+        "csrf_token": _csrf(form), "key": key.group(1), "from_account_id": str(browser.account_id),
+        "bank_code": "0999", "branch_code": browser.payee[0], "account_type": "ordinary",
+        "number": browser.payee[1], "amount": amount})
 
 
 def test_without_a_session_pages_redirect_to_login(customer: Customer) -> None:
@@ -56,13 +68,7 @@ def test_forms_without_the_csrf_token_are_refused(browser: Customer) -> None:
 @pytest.mark.req("AUTH-3")
 @pytest.mark.req("XFER-2")
 def test_transfer_journey_with_step_up(browser: Customer, db: Database) -> None:
-    form = browser.client.get("/banking/transfer").text
-    key = re.search(r'name="key" value="([0-9a-f]+)"', form)
-    assert key
-    confirm = browser.client.post("/banking/transfer", data={
-        "csrf_token": _csrf(form), "key": key.group(1), "from_account_id": str(browser.account_id),
-        "bank_code": "0999", "branch_code": browser.payee[0], "account_type": "ordinary",
-        "number": browser.payee[1], "amount": "１２，０００"})  # as a Japanese keyboard types it
+    confirm = _enter_transfer(browser, "１２，０００")  # as a Japanese keyboard types it
     assert confirm.status_code == 200, confirm.text
     assert "ｻﾄｳ ﾊﾅｺ" in confirm.text and "12,000円" in confirm.text  # shown before confirming
     action = re.search(r'action="(/banking/transfer/\d+/confirm)"', confirm.text)
@@ -107,13 +113,7 @@ def test_register_payee_page(browser: Customer) -> None:
 def test_page_messages_carry_no_internal_detail(browser: Customer, db: Database) -> None:
     """A refused transfer tells the customer why, without the internal account id the API's
     problem detail carries."""
-    form = browser.client.get("/banking/transfer").text
-    key = re.search(r'name="key" value="([0-9a-f]+)"', form)
-    assert key
-    confirm = browser.client.post("/banking/transfer", data={
-        "csrf_token": _csrf(form), "key": key.group(1), "from_account_id": str(browser.account_id),
-        "bank_code": "0999", "branch_code": browser.payee[0], "account_type": "ordinary",
-        "number": browser.payee[1], "amount": "100001"})  # one yen over the balance
+    confirm = _enter_transfer(browser, "100001")  # one yen over the balance
     action = re.search(r'action="(/banking/transfer/\d+/confirm)"', confirm.text)
     if action is None:  # refused at entry already: the same rule applies to that message
         refused = confirm

@@ -42,9 +42,9 @@ from sqlalchemy.orm import Session
 from kinko.bench.pg import (
     BenchError,
     checkpoint,
-    fail,
     last_line,
     libpq_env,
+    measured,
     one_line,
     parse_tps,
     percentile_ms,
@@ -488,24 +488,10 @@ def _print(report: Report) -> None:
     typer.echo("\n".join(lines))
 
 
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def run(database_url: str, clients: int, seconds: float, batch: bool, json_output: bool) -> None:
     """`kinko bench ledger`: print the figures; exit 2 with one line when the setup is refused."""
-    # A plain `kill` should clean up like Ctrl-C does: scratch databases dropped, clients ended.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        report = measure(database_url, clients, seconds, batch)
-    except BenchError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        fail("interrupted; scratch databases dropped", code=130)
-    except (SQLAlchemyError, OSError) as exc:
-        fail(f"{type(exc).__name__}: {one_line(exc)}")
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    report = measured(lambda: measure(database_url, clients, seconds, batch),
+                      interrupted="interrupted; scratch databases dropped")
     _print(report)
     if json_output:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False))

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import statistics
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import typer
 from sqlalchemy import URL, Engine, text
@@ -27,6 +28,30 @@ class BenchError(Exception):
 def fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"エラー / error: {message}", err=True)
     raise typer.Exit(code)
+
+
+T = TypeVar("T")
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def measured(measure: Callable[[], T], *, interrupted: str) -> T:
+    """Run a benchmark's measurement as a command: a plain ``kill`` cleans up like Ctrl-C
+    (scratch databases dropped, clients ended) and exits 130 with ``interrupted``; a refused
+    set-up or a database error exits 2 with one line."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return measure()
+    except BenchError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail(interrupted, code=130)
+    except (SQLAlchemyError, OSError) as exc:
+        fail(f"{type(exc).__name__}: {one_line(exc)}")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def percentile_ms(samples: Sequence[float], pct: int) -> float:

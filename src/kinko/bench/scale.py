@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import statistics
 import tempfile
 import time
@@ -44,12 +43,12 @@ from typing import Any
 import typer
 from sqlalchemy import bindparam, create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.models import AuditEvent
-from kinko.bench.pg import BenchError, fail, one_line, postgres_url, scratch_databases
+from kinko.bench.pg import BenchError, measured, one_line, postgres_url, scratch_databases
 from kinko.db.base import table_of
 from kinko.db.engine import Database
 from kinko.db.migrate import upgrade
@@ -517,24 +516,11 @@ def _print(report: Report) -> None:
     typer.echo("\n".join(lines))
 
 
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def run(database_url: str, postings: int, json_output: bool,
         repetitions: int = REPETITIONS) -> None:
     """`kinko bench scale`: print the figures; exit 2 with one line when the setup is refused."""
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        report = measure(database_url, postings, repetitions)
-    except BenchError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        fail("interrupted; scratch database dropped", code=130)
-    except (SQLAlchemyError, OSError) as exc:
-        fail(f"{type(exc).__name__}: {one_line(exc)}")
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    report = measured(lambda: measure(database_url, postings, repetitions),
+                      interrupted="interrupted; scratch database dropped")
     _print(report)
     if json_output:
         typer.echo(json.dumps(report.as_json(), ensure_ascii=False))
