@@ -1,7 +1,9 @@
 """The sensitive actions that need four eyes, who may ask for them and who may approve.
 
 Each action names the service it runs; the handler receives the stored payload and runs as
-the approving operator. Adding an action here is the only way to make it approvable.
+the approving operator. An action is approvable only once it is in ``ACTIONS``: the auth
+actions are listed here; a domain above the back office (claims, verification, …) registers
+its own with ``register_action`` when its module is imported.
 """
 
 from __future__ import annotations
@@ -117,3 +119,11 @@ ACTIONS: dict[str, ActionSpec] = {
     "auth.reissue_token_defect": ActionSpec(_reissue_token("defect"), _STAFF, _SECURITY,
                                             _needs("user_id"), summary=lambda out: out),
 }
+
+
+def register_action(name: str, spec: ActionSpec) -> None:
+    """Make an action approvable; registering the same name twice with another spec is a bug."""
+    existing = ACTIONS.get(name)
+    if existing is not None and existing is not spec:
+        raise ValueError(f"four-eyes action {name} is registered twice")
+    ACTIONS[name] = spec

@@ -1,0 +1,1 @@
+"""Documents Kinko prints or delivers: PDFs with a Japanese font."""
