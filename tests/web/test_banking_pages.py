@@ -75,12 +75,12 @@ def test_transfer_journey_with_step_up(browser: Customer, db: Database) -> None:
     assert action
     wrong = browser.client.post(action.group(1), data={"csrf_token": _csrf(confirm.text),
                                                        "otp_code": "000000"})
-    assert wrong.status_code == 401 and 'role="alert"' in wrong.text
+    assert wrong.status_code == 422 and 'role="alert"' in wrong.text
     done = browser.client.post(action.group(1), data={"csrf_token": _csrf(wrong.text),
                                                       "otp_code": browser.otp(db)})
     assert done.status_code == 200, done.text
     assert "実行しました" in done.text
-    new_token = done.cookies.get(SESSION_COOKIE)
+    new_token = done.history[0].cookies.get(SESSION_COOKIE)
     assert new_token and new_token != browser.token  # rotated at step-up
     assert _csrf(done.text) == csrf_token(new_token)
     browser.client.cookies.set(SESSION_COOKIE, new_token)

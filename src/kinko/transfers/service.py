@@ -282,6 +282,19 @@ def enter(session: Session, actor: Actor, *, key: str, from_account_id: int, amo
     return Quote(instruction, instructions.details_of(instruction), replayed)
 
 
+def check_entry(session: Session, actor: Actor, instruction: Instruction) -> None:
+    """What confirmation would refuse, told before the confirmation screen: the day's limits
+    left and, for a same-day transfer, the withdrawable amount. Confirmation checks again."""
+    from kinko.instructions.drafts import check_funds
+
+    details = instructions.details_of(instruction)
+    day = date.fromisoformat(details["limit_day"])
+    for scope, limit in _scopes(actor, details, policy_at(instruction.entered_at)):
+        if repo.used(session, scope, day) + instruction.amount > limit:
+            raise LimitExceeded(detail=f"daily limit {limit:,} ({scope.split(':')[0]})")
+    check_funds(session, instruction, same_day=details["same_day"])
+
+
 def confirm(session: Session, actor: Actor, instruction_id: int,
             step_up: StepUpProof | None) -> Instruction:
     """Confirm with step-up; a same-day transfer is debited now, a future one is scheduled.
