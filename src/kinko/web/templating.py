@@ -17,6 +17,14 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["yen"] = format_yen
 
 
+def format_rate(per_100k: int) -> str:
+    """An annual rate kept per 100,000 (20 → "0.020%")."""
+    return f"{per_100k / 1000:.3f}%"
+
+
+templates.env.filters["rate"] = format_rate
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = language(request)
     response = templates.TemplateResponse(

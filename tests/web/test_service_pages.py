@@ -1,0 +1,118 @@
+"""Retail service pages over HTTP (issue 10 findings 10, 11; TD-1, PAY-1, XFER-6, UI-1):
+each reached from the menu, with its confirmation screen and the product's step-up."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from kinko import clock
+from kinko.db import Database
+from kinko.instructions.models import Instruction, InstructionStatus
+from kinko.payeasy import service as payeasy
+from kinko.web.auth import SESSION_COOKIE
+from tests.web.conftest import Customer
+
+HTML = {"Accept": "text/html"}
+
+
+def _csrf(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+def _key(page: str) -> str:
+    match = re.search(r'name="key" value="([0-9a-f]+)"', page)
+    assert match
+    return match.group(1)
+
+
+@pytest.fixture
+def browser(customer: Customer) -> Customer:
+    del customer.client.headers["Authorization"]
+    customer.client.headers.update(HTML)
+    customer.client.cookies.set(SESSION_COOKIE, customer.token)
+    return customer
+
+
+def _confirm(browser: Customer, db: Database, page: str) -> str:
+    """Answer the confirmation screen with the token's code; the result page."""
+    action = re.search(r'action="(/banking/services/\d+/confirm)"', page)
+    assert action, page
+    done = browser.client.post(action.group(1), data={"csrf_token": _csrf(page),
+                                                      "otp_code": browser.otp(db)})
+    assert done.status_code == 200, done.text
+    browser.client.cookies.set(SESSION_COOKIE, done.history[0].cookies[SESSION_COOKIE])
+    return done.text
+
+
+@pytest.mark.req("TD-1")
+def test_open_a_time_deposit_with_interest_and_tax_shown_first(browser: Customer,
+                                                               db: Database) -> None:
+    form = browser.client.get("/banking/time-deposits")
+    assert form.status_code == 200 and 'name="term_months"' in form.text
+    confirm = browser.client.post("/banking/time-deposits", data={
+        "csrf_token": _csrf(form.text), "key": _key(form.text),
+        "from_account_id": str(browser.account_id), "amount": "５０，０００", "term_months": "12"})
+    assert confirm.status_code == 200, confirm.text
+    assert "/banking/services/" in str(confirm.url)
+    for shown in ("50,000円", "満期日", "税引後の利息", "国税", "地方税", "%"):
+        assert shown in confirm.text, shown
+    result = _confirm(browser, db, confirm.text)
+    assert "実行しました" in result
+    listed = browser.client.get("/banking/time-deposits").text
+    assert "お預け入れ中" in listed and "50,000円" in listed
+    # Early cancellation: the interest at the early rate, the tax and the payout first.
+    action = re.search(r'action="(/banking/time-deposits/\d+/cancel)"', listed)
+    assert action
+    clock.set_now(clock.now() + timedelta(minutes=5))
+    cancel = browser.client.post(action.group(1), data={"csrf_token": _csrf(listed)})
+    assert cancel.status_code == 200
+    assert "期限前解約利率" in cancel.text and "お支払額" in cancel.text
+    assert "実行しました" in _confirm(browser, db, cancel.text)
+    assert "中途解約済" in browser.client.get("/banking/time-deposits").text
+
+
+@pytest.mark.req("TD-1")
+def test_a_time_deposit_above_the_balance_is_refused_on_the_form(browser: Customer,
+                                                                db: Database) -> None:
+    form = browser.client.get("/banking/time-deposits").text
+    refused = browser.client.post("/banking/time-deposits", data={
+        "csrf_token": _csrf(form), "key": _key(form), "from_account_id": str(browser.account_id),
+        "amount": "200000", "term_months": "12"})
+    assert refused.status_code == 422 and "不足" in refused.text
+    with db.transaction() as s:
+        assert s.query(Instruction).count() == 0
+
+
+@pytest.mark.req("PAY-1")
+def test_pay_easy_lookup_shows_the_bill_then_confirms_with_step_up(browser: Customer,
+                                                                   db: Database) -> None:
+    with db.transaction() as s:
+        payeasy.register_agency(s, code="12345", name="きんこ電力株式会社",
+                                name_kana="ｷﾝｺﾃﾞﾝﾘﾖｸ", actor="test")
+        payeasy.issue_bill(s, agency_code="12345", customer_number="10000000000000000001",
+                           confirmation_number="123456", amount=8_640,
+                           due_date=clock.today() + timedelta(days=14),
+                           payee_name="きんこ電力株式会社", description="電気料金 11月分")
+    form = browser.client.get("/banking/payeasy")
+    assert form.status_code == 200
+    wrong = browser.client.post("/banking/payeasy", data={
+        "csrf_token": _csrf(form.text), "key": _key(form.text),
+        "from_account_id": str(browser.account_id), "agency_code": "12345",
+        "customer_number": "10000000000000000001", "confirmation_number": "000000"})
+    assert wrong.status_code == 422 and 'role="alert"' in wrong.text
+    confirm = browser.client.post("/banking/payeasy", data={
+        "csrf_token": _csrf(form.text), "key": _key(form.text),
+        "from_account_id": str(browser.account_id), "agency_code": "12345",
+        "customer_number": "10000000000000000001", "confirmation_number": "123456"})
+    assert confirm.status_code == 200, confirm.text
+    for shown in ("きんこ電力株式会社", "電気料金 11月分", "8,640円", 'name="otp_code"'):
+        assert shown in confirm.text, shown
+    assert "実行しました" in _confirm(browser, db, confirm.text)
+    with db.transaction() as s:
+        [paid] = s.query(Instruction).all()
+        assert paid.kind == "payeasy" and paid.status is InstructionStatus.EXECUTED
