@@ -116,3 +116,28 @@ def test_pay_easy_lookup_shows_the_bill_then_confirms_with_step_up(browser: Cust
     with db.transaction() as s:
         [paid] = s.query(Instruction).all()
         assert paid.kind == "payeasy" and paid.status is InstructionStatus.EXECUTED
+
+
+@pytest.mark.req("XFER-6")
+def test_limits_are_lowered_at_once_and_raised_with_step_up(browser: Customer,
+                                                            db: Database) -> None:
+    page = browser.client.get("/banking/limits")
+    assert page.status_code == 200 and "1,000,000円" in page.text
+    lowered = browser.client.post("/banking/limits", data={
+        "csrf_token": _csrf(page.text), "per_transaction": "１００，０００", "daily": "300000"})
+    assert lowered.status_code == 200 and "変更しました" in lowered.text
+    assert "100,000円" in lowered.text and 'name="otp_code"' not in lowered.text
+    raise_ = browser.client.post("/banking/limits", data={
+        "csrf_token": _csrf(lowered.text), "per_transaction": "500000", "daily": "1000000"})
+    assert raise_.status_code == 200 and "/banking/limits/confirm" in str(raise_.url)
+    assert 'name="otp_code"' in raise_.text and "500,000円" in raise_.text
+    # Not raised before the step-up.
+    assert "300,000円" in browser.client.get("/banking/limits").text
+    done = browser.client.post("/banking/limits/confirm", data={
+        "csrf_token": _csrf(raise_.text), "per_transaction": "500000", "daily": "1000000",
+        "otp_code": browser.otp(db)})
+    assert done.status_code == 200 and "変更しました" in done.text
+    assert "500,000円" in done.text
+    too_high = browser.client.post("/banking/limits", data={
+        "csrf_token": _csrf(done.text), "per_transaction": "5000000", "daily": "5000000"})
+    assert too_high.status_code == 422 and 'role="alert"' in too_high.text

@@ -87,30 +87,6 @@ def statement(request: Request, account_id: Id, date_from: BankDate | None = Non
                  status_code=200 if error is None else 422)
 
 
-@router.get("/payees", response_class=HTMLResponse)
-def payees(request: Request, c: Caller = Depends(caller), s: Session = DB
-           ) -> HTMLResponse:
-    return _page(request, c, "banking/payees.html",
-                 payees=transfer_repo.payees(s, c.actor.contract_id), error=None, form={})
-
-
-@router.post("/payees", response_class=HTMLResponse)
-def register_payee(request: Request, bank_code: str = Form(""), branch_code: str = Form(""),
-                   account_type: str = Form("ordinary"), number: str = Form(""),
-                   nickname: str = Form(""), c: Caller = Depends(caller),
-                   s: Session = DB) -> Response:
-    form = {"bank_code": bank_code, "branch_code": branch_code, "account_type": account_type,
-            "number": number, "nickname": nickname}
-    try:
-        with s.begin_nested():
-            transfers.register_payee(s, c.actor, **{k: v.strip() for k, v in form.items()})
-    except DomainError as exc:
-        return _page(request, c, "banking/payees.html", status_code=422, form=form,
-                     payees=transfer_repo.payees(s, c.actor.contract_id),
-                     error=_error(request, exc))
-    return RedirectResponse("/banking/payees", status_code=303)
-
-
 @router.get("/transfer", response_class=HTMLResponse)
 def transfer_form(request: Request, c: Caller = Depends(caller), s: Session = DB
                   ) -> HTMLResponse:
