@@ -141,3 +141,52 @@ def test_limits_are_lowered_at_once_and_raised_with_step_up(browser: Customer,
     too_high = browser.client.post("/banking/limits", data={
         "csrf_token": _csrf(done.text), "per_transaction": "5000000", "daily": "5000000"})
     assert too_high.status_code == 422 and 'role="alert"' in too_high.text
+
+
+@pytest.mark.req("INQ-1")
+def test_balances_name_the_account_type_and_explain_an_overdraft_line(browser: Customer,
+                                                                      db: Database) -> None:
+    from kinko.ledger.models import Account
+
+    page = browser.client.get("/banking").text
+    assert "普通預金" in page and "当座貸越" not in page
+    with db.transaction() as s:
+        account = s.get(Account, browser.account_id)
+        assert account is not None
+        account.overdraft_limit = 50_000
+    page = browser.client.get("/banking").text
+    assert "150,000円" in page and "当座貸越" in page and "50,000円" in page
+    english = browser.client.get("/banking?lang=en").text
+    assert "Ordinary deposit" in english and "overdraft line" in english
+
+
+@pytest.mark.req("INQ-1")
+def test_the_statement_shows_the_amount_and_the_fee_apart(browser: Customer,
+                                                         db: Database) -> None:
+    from tests import factories
+
+    with db.transaction() as s:  # another branch of this bank: a transfer with a fee
+        target_id = factories.account(s, holder="ｽｽﾞｷ ｲﾁﾛｳ", branch_code="002")
+        from kinko.ledger.models import Account
+
+        target = s.get(Account, target_id)
+        assert target is not None
+        payee = (target.branch_code, target.number)
+    form = browser.client.get("/banking/transfer").text
+    confirm = browser.client.post("/banking/transfer", data={
+        "csrf_token": _csrf(form), "key": _key(form), "from_account_id": str(browser.account_id),
+        "bank_code": "0999", "branch_code": payee[0], "account_type": "ordinary",
+        "number": payee[1], "amount": "10000"})
+    fee = re.search(r'class="fee">([\d,]+)円', confirm.text)
+    assert fee and fee.group(1) != "0", confirm.text
+    action = re.search(r'action="(/banking/transfer/\d+/confirm)"', confirm.text)
+    assert action
+    done = browser.client.post(action.group(1), data={"csrf_token": _csrf(confirm.text),
+                                                      "otp_code": browser.otp(db)})
+    assert "実行しました" in done.text
+    browser.client.cookies.set(SESSION_COOKIE, done.history[0].cookies[SESSION_COOKIE])
+    statement = browser.client.get(f"/banking/accounts/{browser.account_id}").text
+    row = re.search(r"<tr>(?:(?!</tr>).)*ﾌﾘｺﾐ ｽｽﾞｷ ｲﾁﾛｳ(?:(?!</tr>).)*</tr>", statement, re.S)
+    assert row, statement
+    assert re.search(r'class="num debit"[^>]*>10,000円<', row.group(0))
+    assert re.search(rf'class="num fee"[^>]*>{fee.group(1)}円<', row.group(0))

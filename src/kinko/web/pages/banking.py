@@ -83,7 +83,10 @@ def statement(request: Request, account_id: Id, date_from: BankDate | None = Non
                                  before=before)
     except DomainError as exc:
         st, error = None, _error(request, exc)
+    fees = inquiries.fees_by_entry(s, account.id, [ln.entry_id for ln in st.lines
+                                                    if ln.withdrawal]) if st else {}
     return _page(request, c, "banking/statement.html", account=account, st=st, error=error,
+                 fees=fees,
                  status_code=200 if error is None else 422)
 
 
