@@ -236,3 +236,19 @@ def test_the_days_limit_left_is_told_before_the_confirmation_screen(browser: Cus
     instruction_id, page = _enter(browser.client, browser.account_id, browser.payee, "5000")
     assert instruction_id is None and "限度額" in page, page
     assert _statuses(db) == {}
+
+
+@pytest.mark.req("CRED-6")
+def test_the_loss_report_offers_only_what_the_customer_holds(card_customer: CardCustomer,
+                                                            browser: Customer) -> None:
+    """retail-001 holds a card (no token); retail-003 a token (no card)."""
+    def offered(client: TestClient) -> set[str]:
+        page = client.get("/security/report").text
+        return set(re.findall(r'name="credential" value="(\w+)"', page))
+
+    assert offered(card_customer.client) == {"password", "card", "other"}
+    assert offered(browser.client) == {"password", "token", "other"}
+    page = browser.client.get("/security/report").text
+    refused = browser.client.post("/security/report", data={
+        "csrf_token": _csrf(page), "credential": "card", "understood": "yes"})
+    assert refused.status_code == 422
