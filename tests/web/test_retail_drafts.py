@@ -252,3 +252,19 @@ def test_the_loss_report_offers_only_what_the_customer_holds(card_customer: Card
     refused = browser.client.post("/security/report", data={
         "csrf_token": _csrf(page), "credential": "card", "understood": "yes"})
     assert refused.status_code == 422
+
+
+def test_the_transfer_notice_names_the_account_type_in_words(browser: Customer,
+                                                             db: Database) -> None:
+    """Finding 4: the e-mail said "ordinary"; it says 普通, as the customer reads it."""
+    from kinko.outbox.models import OutboxMessage
+
+    instruction_id, page = _enter(browser.client, browser.account_id, browser.payee, "1000")
+    assert instruction_id is not None
+    browser.client.post(f"/banking/transfer/{instruction_id}/confirm",
+                        data={"csrf_token": _csrf(page), "otp_code": browser.otp(db)})
+    with db.transaction() as s:
+        payloads = [m.payload for m in s.query(OutboxMessage).all() if "payee" in m.payload]
+    assert payloads
+    for payload in payloads:
+        assert "ordinary" not in payload and "普通" in payload

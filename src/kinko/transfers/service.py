@@ -452,8 +452,9 @@ def _notify(session: Session, instruction: Instruction, template: str, **data: A
     if user is None:
         return
     p = instructions.details_of(instruction)["payee"]
-    payee = (f"{p['bank_name']} {p['branch_name']} {p['account_type']} {p['number']} "
-             f"{p['holder']}")
+    # The account type in the customer's words (普通), never the code ("ordinary").
+    kind = rules.ACCOUNT_TYPES.get(p["account_type"], "")
+    payee = f"{p['bank_name']} {p['branch_name']} {kind} {p['number']} {p['holder']}"
     notify(session, user, template, dedupe_key=f"{template}:{instruction.id}",
            reference=f"T{instruction.id:010d}", payee=payee, amount=instruction.amount,
            fee=instruction.fee, value_date=instruction.value_date.isoformat(), **data)
