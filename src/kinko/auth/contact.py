@@ -21,6 +21,7 @@ from kinko.notifications.mailer import valid_address
 from kinko.notifications.service import normal_address, queue_email
 from kinko.parties.models import Customer
 
+
 @dataclass(frozen=True)
 class Contact:
     address: str | None
