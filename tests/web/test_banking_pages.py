@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from httpx import Response
 
 from kinko.db import Database
+from kinko.transfers import repository as transfer_repo
 from kinko.web.auth import SESSION_COOKIE, csrf_token
 from tests.web.conftest import Customer
 
@@ -75,12 +77,12 @@ def test_transfer_journey_with_step_up(browser: Customer, db: Database) -> None:
     assert action
     wrong = browser.client.post(action.group(1), data={"csrf_token": _csrf(confirm.text),
                                                        "otp_code": "000000"})
-    assert wrong.status_code == 401 and 'role="alert"' in wrong.text
+    assert wrong.status_code == 422 and 'role="alert"' in wrong.text
     done = browser.client.post(action.group(1), data={"csrf_token": _csrf(wrong.text),
                                                       "otp_code": browser.otp(db)})
     assert done.status_code == 200, done.text
     assert "実行しました" in done.text
-    new_token = done.cookies.get(SESSION_COOKIE)
+    new_token = done.history[0].cookies.get(SESSION_COOKIE)
     assert new_token and new_token != browser.token  # rotated at step-up
     assert _csrf(done.text) == csrf_token(new_token)
     browser.client.cookies.set(SESSION_COOKIE, new_token)
@@ -98,16 +100,39 @@ def test_bad_transfer_form_shows_the_message_next_to_the_form(browser: Customer)
     assert "金額" in response.text
 
 
-def test_register_payee_page(browser: Customer) -> None:
+@pytest.mark.req("XFER-2")
+def test_register_payee_page(browser: Customer, db: Database) -> None:
+    """Looked up, shown with the bank, branch and holder names, then registered with the
+    product's step-up (a settings change, AUTH-3)."""
     page = browser.client.get("/banking/payees").text
-    response = browser.client.post("/banking/payees", data={
+    confirm = browser.client.post("/banking/payees", data={
         "csrf_token": _csrf(page), "bank_code": "0999", "branch_code": browser.payee[0],
         "account_type": "ordinary", "number": browser.payee[1], "nickname": "佐藤さん"})
-    assert response.status_code == 200 and "佐藤さん" in response.text
+    assert confirm.status_code == 200 and "/banking/payees/confirm" in str(confirm.url)
+    assert "ｻﾄｳ ﾊﾅｺ" in confirm.text and 'name="otp_code"' in confirm.text
+    with db.transaction() as s:
+        assert transfer_repo.payees(s, _contract(s, browser)) == []  # nothing yet
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', confirm.text))
+    wrong = browser.client.post("/banking/payees/confirm", data={**form, "otp_code": "000000"})
+    assert wrong.status_code == 422 and 'role="alert"' in wrong.text
+    done = browser.client.post("/banking/payees/confirm",
+                               data={**form, "csrf_token": _csrf(wrong.text),
+                                     "otp_code": browser.otp(db)})
+    assert done.status_code == 200 and "登録しました" in done.text
+    assert "佐藤さん" in done.text and "ｻﾄｳ ﾊﾅｺ" in done.text
+    assert "本店" in done.text or "支店" in done.text  # the branch's name, not only its code
     bad = browser.client.post("/banking/payees", data={
-        "csrf_token": _csrf(page), "bank_code": "0999", "branch_code": "001",
+        "csrf_token": _csrf(done.text), "bank_code": "0999", "branch_code": "001",
         "account_type": "ordinary", "number": "9999999"})
     assert bad.status_code == 422 and "口座が確認できません" in bad.text
+
+
+def _contract(s: Any, browser: Customer) -> int:
+    from kinko.auth.models import AuthUser
+
+    user = s.get(AuthUser, browser.user_id)
+    assert user is not None
+    return int(user.contract_id)
 
 
 def test_page_messages_carry_no_internal_detail(browser: Customer, db: Database) -> None:

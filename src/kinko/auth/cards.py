@@ -78,10 +78,24 @@ def issue_card(session: Session, user: AuthUser, rules: AuthRules, *, actor: str
 
 def start_challenge(session: Session, user: AuthUser, rules: AuthRules, *,
                     session_id: int | None, operation_digest: str | None) -> CardChallenge:
-    """Pick distinct random cells to ask for (001 2(3): 都度指定)."""
+    """Pick distinct random cells to ask for (001 2(3): 都度指定).
+
+    The cells already asked for this operation in this session, while unanswered and live,
+    are asked again: showing the confirmation screen again (a reload) must not draw new cells,
+    or someone holding a few cells of a stolen card's grid could redraw until they come up.
+    """
     card = repo.active_card(session, user.id)
     if card is None:
         raise FactorNotAvailable(detail="no confirmation-number card")
+    if operation_digest is not None:
+        pending = repo.pending_challenge(session, ChallengeKind.CARD_CELLS, user_id=user.id,
+                                        session_id=session_id,
+                                        operation_digest=operation_digest, now=clock.now())
+        if pending is not None:
+            data = json.loads(pending.data)
+            if data.get("card") == card.serial:
+                return CardChallenge(pending.public_id, tuple(data["cells"]),
+                                     pending.expires_at)
     picker = secrets.SystemRandom()
     indices = picker.sample(range(card.rows * card.cols), rules.card_cells_per_challenge)
     cells = tuple(cell_name(i // card.cols, i % card.cols) for i in indices)

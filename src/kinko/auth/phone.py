@@ -90,6 +90,11 @@ def start(session: Session, user: AuthUser, rules: AuthRules, *, session_id: int
     customer = session.get(Customer, user.customer_id)
     if customer is None or not customer.phone or len(_digits(customer.phone)) < 10:
         raise FactorNotAvailable(detail="no registered phone number")
+    pending = repo.pending_challenge(session, ChallengeKind.PHONE_CALL, user_id=user.id,
+                                     session_id=session_id, operation_digest=operation_digest,
+                                     now=clock.now())
+    if pending is not None:  # a reload asks for the same call, not a second one
+        return PhoneCallChallenge(pending.public_id, rules.phone_call_number, pending.expires_at)
     row = challenges.create(session, ChallengeKind.PHONE_CALL, ttl=rules.phone_call_window,
                             user_id=user.id, session_id=session_id,
                             data={"callee": rules.phone_call_number},

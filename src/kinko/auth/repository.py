@@ -302,6 +302,19 @@ def consume_challenge(session: Session, public_id: str, kind: ChallengeKind, now
                              row.operation_digest, row.completed_at)
 
 
+def pending_challenge(session: Session, kind: ChallengeKind, *, user_id: int,
+                      session_id: int | None, operation_digest: str,
+                      now: datetime) -> Challenge | None:
+    """The newest live, unused challenge of this kind for this session and operation."""
+    return session.execute(
+        select(Challenge).where(Challenge.kind == kind, Challenge.user_id == user_id,
+                                Challenge.session_id == session_id,
+                                Challenge.operation_digest == operation_digest,
+                                Challenge.consumed_at.is_(None), Challenge.expires_at > now)
+        .order_by(Challenge.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
 def challenge(session: Session, public_id: str) -> Challenge | None:
     return session.execute(select(Challenge).where(Challenge.public_id == public_id)
                            ).scalar_one_or_none()

@@ -49,6 +49,7 @@ class StatementLine:
     withdrawal: int
     deposit: int
     balance_after: int
+    entry_id: int = 0   # the journal entry: the instruction (and its fee) it belongs to
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def statement(session: Session, actor: Actor, account_id: int, *,
     rows = rows[:page_size]
     lines = [StatementLine(r.id, r.value_date, r.created_at, r.description,
                            -r.amount if r.amount < 0 else 0, r.amount if r.amount > 0 else 0,
-                           r.balance_after) for r in rows]
+                           r.balance_after, r.entry_id) for r in rows]
     return Statement(account.id, date_from, date_to, lines, total, page, page_size,
                      next=rows[-1].entry_id if more else None)
 
@@ -148,3 +149,20 @@ def statement_csv(session: Session, actor: Actor, account_id: int, *, date_from:
         writer.writerow([line.value_date.isoformat(), line.description, line.withdrawal or "",
                          line.deposit or "", line.balance_after])
     return out.getvalue()
+
+
+def fees_by_entry(session: Session, account_id: int, entry_ids: list[int]) -> dict[int, int]:
+    """The fee inside each of these debits of the account (an instruction books its amount
+    and fee as one debit), so a statement can show the amount and the fee apart."""
+    from sqlalchemy import select
+
+    from kinko.instructions.models import Instruction
+
+    if not entry_ids:
+        return {}
+    rows = session.execute(
+        select(Instruction.entry_id, Instruction.fee)
+        .where(Instruction.debit_account_id == account_id, Instruction.entry_id.in_(entry_ids),
+               Instruction.fee > 0)
+    ).all()
+    return {int(r.entry_id): int(r.fee) for r in rows if r.entry_id is not None}

@@ -282,6 +282,19 @@ def enter(session: Session, actor: Actor, *, key: str, from_account_id: int, amo
     return Quote(instruction, instructions.details_of(instruction), replayed)
 
 
+def check_entry(session: Session, actor: Actor, instruction: Instruction) -> None:
+    """What confirmation would refuse, told before the confirmation screen: the day's limits
+    left and, for a same-day transfer, the withdrawable amount. Confirmation checks again."""
+    from kinko.instructions.drafts import check_funds
+
+    details = instructions.details_of(instruction)
+    day = date.fromisoformat(details["limit_day"])
+    for scope, limit in _scopes(actor, details, policy_at(instruction.entered_at)):
+        if repo.used(session, scope, day) + instruction.amount > limit:
+            raise LimitExceeded(detail=f"daily limit {limit:,} ({scope.split(':')[0]})")
+    check_funds(session, instruction, same_day=details["same_day"])
+
+
 def confirm(session: Session, actor: Actor, instruction_id: int,
             step_up: StepUpProof | None) -> Instruction:
     """Confirm with step-up; a same-day transfer is debited now, a future one is scheduled.
@@ -439,8 +452,9 @@ def _notify(session: Session, instruction: Instruction, template: str, **data: A
     if user is None:
         return
     p = instructions.details_of(instruction)["payee"]
-    payee = (f"{p['bank_name']} {p['branch_name']} {p['account_type']} {p['number']} "
-             f"{p['holder']}")
+    # The account type in the customer's words (普通), never the code ("ordinary").
+    kind = rules.ACCOUNT_TYPES.get(p["account_type"], "")
+    payee = f"{p['bank_name']} {p['branch_name']} {kind} {p['number']} {p['holder']}"
     notify(session, user, template, dedupe_key=f"{template}:{instruction.id}",
            reference=f"T{instruction.id:010d}", payee=payee, amount=instruction.amount,
            fee=instruction.fee, value_date=instruction.value_date.isoformat(), **data)

@@ -16,6 +16,8 @@ from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
+from kinko.web.pages import services as service_pages
+from kinko.web.pages import settings as settings_pages
 from kinko.web.params import refuse_control_characters
 from kinko.web.routes import (
     apidocs,
@@ -62,6 +64,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(retail_services.router)
     app.include_router(telephony.router)
     app.include_router(banking.router)
+    app.include_router(service_pages.router)
+    app.include_router(settings_pages.router)
     app.include_router(recall_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(auth_api.router)

@@ -54,6 +54,7 @@ from kinko.auth.login import (
 )
 from kinko.auth.models import (
     AuthSession,
+    AuthUser,
     CompromiseScope,
     Product,
     SecretKind,
@@ -814,11 +815,27 @@ def token_soft_confirm(request: Request, serial: str = Form(""), code: str = For
 CREDENTIALS = tuple(compromise.Credential)
 
 
+def _reportable(s: Session, user: AuthUser) -> tuple[compromise.Credential, ...]:
+    """What this customer holds and so can lose or have stolen: a card only with a card, a
+    token only with a token; certificates and approval phones are the business net's.
+    A password someone else learned, and "other", can always be reported."""
+    C = compromise.Credential
+    held = [C.PASSWORD]
+    if auth_repo.active_token(s, user.id) is not None or user.product is not Product.RETAIL_001:
+        held.append(C.TOKEN)
+    if auth_repo.active_card(s, user.id) is not None:
+        held.append(C.CARD)
+    if user.product is Product.CORPORATE_002:
+        held += [C.CERTIFICATE, C.DEVICE]
+    return (*held, C.OTHER)
+
+
 @router.get("/security/report", response_class=HTMLResponse)
-def report_page(request: Request, c: Caller = Depends(caller)) -> HTMLResponse:
+def report_page(request: Request, c: Caller = Depends(caller), s: Session = DB
+                ) -> HTMLResponse:
     """Report a lost or stolen credential or device (CRED-6, SUSP-1)."""
-    return _page(request, c, "auth/report.html", credentials=CREDENTIALS, error=None,
-                 master=c.user.role is UserRole.MASTER)
+    return _page(request, c, "auth/report.html", credentials=_reportable(s, c.user),
+                 error=None, master=c.user.role is UserRole.MASTER)
 
 
 @router.post("/security/report", response_class=HTMLResponse)
@@ -828,9 +845,9 @@ def report_submit(request: Request, credential: str = Form(""), note: str = Form
     """Stop the service at once: the user is suspended, every session ends (this one too)
     and the reported credential is put out of use."""
     lang = language(request)
-    if credential not in {x.value for x in CREDENTIALS} or understood != "yes":
+    if credential not in {x.value for x in _reportable(s, c.user)} or understood != "yes":
         return _page(request, c, "auth/report.html", status_code=422,
-                     credentials=CREDENTIALS, master=c.user.role is UserRole.MASTER,
+                     credentials=_reportable(s, c.user), master=c.user.role is UserRole.MASTER,
                      error=("届け出る対象を選び、ご利用停止の確認欄をチェックしてください。"
                             if lang == "ja" else
                             "Choose what to report and tick the confirmation box."))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -20,17 +20,35 @@ from kinko.auth.policy import Operation
 from kinko.auth.sessions import previous_login
 from kinko.errors import DomainError
 from kinko.inquiries import service as inquiries
+from kinko.instructions import drafts
 from kinko.instructions import service as instructions
+from kinko.instructions.models import InstructionStatus
 from kinko.transfers import repository as transfer_repo
 from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
+from kinko.web.messages import message_for
 from kinko.web.params import MAX_ID, BankDate, Id, Page
 from kinko.web.stepup import StepUpAnswers, plan, prove
 from kinko.web.templating import render
 
 router = APIRouter(prefix="/banking", include_in_schema=False)
+
+# An error code carried across a redirect (POST → 303 → GET), shown as the catalogue's message.
+ErrorCode = Annotated[str | None, Query(max_length=60, pattern=r"^[A-Z][A-Z0-9_]*$")]
+
+
+def step_up_answers(otp_code: str, confirmation_password: str, card_challenge_id: str,
+                    card_cells: str, card_answers: list[str],
+                    phone_challenge_id: str) -> StepUpAnswers:
+    """What a confirmation form sent, for :func:`kinko.web.stepup.prove`."""
+    cells = [x for x in card_cells.split(",") if x]
+    return StepUpAnswers(
+        otp_code=otp_code or None, confirmation_password=confirmation_password or None,
+        card_challenge_id=card_challenge_id or None,
+        card_answers=dict(zip(cells, card_answers, strict=False)) or None,
+        phone_challenge_id=phone_challenge_id or None)
 
 
 def _page(request: Request, c: Caller, name: str, status_code: int = 200,
@@ -65,32 +83,11 @@ def statement(request: Request, account_id: Id, date_from: BankDate | None = Non
                                  before=before)
     except DomainError as exc:
         st, error = None, _error(request, exc)
+    fees = inquiries.fees_by_entry(s, account.id, [ln.entry_id for ln in st.lines
+                                                    if ln.withdrawal]) if st else {}
     return _page(request, c, "banking/statement.html", account=account, st=st, error=error,
+                 fees=fees,
                  status_code=200 if error is None else 422)
-
-
-@router.get("/payees", response_class=HTMLResponse)
-def payees(request: Request, c: Caller = Depends(caller), s: Session = DB
-           ) -> HTMLResponse:
-    return _page(request, c, "banking/payees.html",
-                 payees=transfer_repo.payees(s, c.actor.contract_id), error=None, form={})
-
-
-@router.post("/payees", response_class=HTMLResponse)
-def register_payee(request: Request, bank_code: str = Form(""), branch_code: str = Form(""),
-                   account_type: str = Form("ordinary"), number: str = Form(""),
-                   nickname: str = Form(""), c: Caller = Depends(caller),
-                   s: Session = DB) -> Response:
-    form = {"bank_code": bank_code, "branch_code": branch_code, "account_type": account_type,
-            "number": number, "nickname": nickname}
-    try:
-        with s.begin_nested():
-            transfers.register_payee(s, c.actor, **{k: v.strip() for k, v in form.items()})
-    except DomainError as exc:
-        return _page(request, c, "banking/payees.html", status_code=422, form=form,
-                     payees=transfer_repo.payees(s, c.actor.contract_id),
-                     error=_error(request, exc))
-    return RedirectResponse("/banking/payees", status_code=303)
 
 
 @router.get("/transfer", response_class=HTMLResponse)
@@ -112,8 +109,10 @@ def transfer_enter(request: Request, key: str = Form(...), from_account_id: str 
                    payee_id: str = Form(""), bank_code: str = Form(""),
                    branch_code: str = Form(""), account_type: str = Form("ordinary"),
                    number: str = Form(""), amount: str = Form(""), value_date: str = Form(""),
-                   c: Caller = Depends(caller), s: Session = DB) -> HTMLResponse:
-    """Step 1: the bank shows the details, the fee and the payee's name (INS-1, XFER-2)."""
+                   c: Caller = Depends(caller), s: Session = DB) -> Response:
+    """Step 1: check what can be checked now (funds for today, limits), then show the details,
+    the fee and the payee's name on the confirmation page (INS-1, XFER-2) — reached by a
+    redirect, so that reloading it or going Back to it sends nothing again."""
     form = {"key": key, "from_account_id": from_account_id, "payee_id": payee_id,
             "bank_code": bank_code, "branch_code": branch_code, "account_type": account_type,
             "number": number, "amount": amount, "value_date": value_date}
@@ -125,15 +124,34 @@ def transfer_enter(request: Request, key: str = Form(...), from_account_id: str 
             quote = transfers.enter(
                 s, c.actor, key=key, from_account_id=_form_id(from_account_id), amount=amount,
                 value_date=date.fromisoformat(value_date) if value_date else None, **target)
-            step_up = plan(s, c, Operation.TRANSFER, _details(quote.instruction))
+            if not quote.replayed:
+                # Refused here, the savepoint takes the entry back: no draft is left.
+                transfers.check_entry(s, c.actor, quote.instruction)
     except ValueError:
         return _transfer_form(request, c, s, form, (language(request) == "en" and
                               "Please check the account and the date.") or
                               "口座・日付の入力内容をご確認ください。", 422)
     except DomainError as exc:
         return _transfer_form(request, c, s, form, _error(request, exc), 422)
-    return _page(request, c, "banking/confirm.html", instruction=quote.instruction,
-                 details=quote.details, step_up=step_up, error=None, key=uuid.uuid4().hex)
+    return RedirectResponse(f"/banking/transfer/{quote.instruction.id}/confirm",
+                            status_code=303)
+
+
+@router.get("/transfer/{instruction_id}/confirm", response_class=HTMLResponse)
+def transfer_confirm_page(request: Request, instruction_id: Id, error: ErrorCode = None,
+                          c: Caller = Depends(caller), s: Session = DB) -> Response:
+    """The confirmation screen. Shown again (reload, Back) it asks the same card cells until
+    they are answered or expire (AUTH-1); once decided, the instruction's result is shown."""
+    instruction = instructions.get_own(s, c.actor, instruction_id)
+    drafts.void_stale(s, contract_id=c.actor.contract_id)
+    s.refresh(instruction)
+    if instruction.status is not InstructionStatus.ENTERED or instruction.kind != "transfer":
+        return RedirectResponse(f"/banking/instructions/{instruction_id}", status_code=303)
+    return _page(
+        request, c, "banking/confirm.html", status_code=200 if error is None else 422,
+        instruction=instruction, details=instructions.details_of(instruction),
+        step_up=plan(s, c, Operation.TRANSFER, _details(instruction)),
+        error=message_for(error, language(request)))
 
 
 def _form_id(value: str) -> int:
@@ -155,36 +173,29 @@ def transfer_confirm(request: Request, instruction_id: Id, otp_code: str = Form(
                      card_cells: str = Form(""), card_answer_1: str = Form(""),
                      card_answer_2: str = Form(""), phone_challenge_id: str = Form(""),
                      c: Caller = Depends(caller), s: Session = DB) -> Response:
-    """Step 2: confirm with the product's step-up factor (AUTH-3)."""
+    """Step 2: confirm with the product's step-up factor (AUTH-3), then redirect to the
+    result, so that a reload shows the result again instead of sending the form twice."""
     instruction = instructions.get_own(s, c.actor, instruction_id)
-    cells = [x for x in card_cells.split(",") if x]
-    answers = StepUpAnswers(
-        otp_code=otp_code or None, confirmation_password=confirmation_password or None,
-        card_challenge_id=card_challenge_id or None,
-        card_answers=dict(zip(cells, [card_answer_1, card_answer_2], strict=False)) or None,
-        phone_challenge_id=phone_challenge_id or None)
-    details = instructions.details_of(instruction)
+    if instruction.status is not InstructionStatus.ENTERED:
+        return RedirectResponse(f"/banking/instructions/{instruction_id}", status_code=303)
+    answers = step_up_answers(otp_code, confirmation_password, card_challenge_id, card_cells,
+                              [card_answer_1, card_answer_2], phone_challenge_id)
     proved = prove(s, c, Operation.TRANSFER, _details(instruction), answers,
                    binds=instruction.digest)
     if isinstance(proved, Rejected):
-        return _page(request, c, "banking/confirm.html", status_code=401,
-                     instruction=instruction, details=details,
-                     step_up=plan(s, c, Operation.TRANSFER, _details(instruction)),
-                     error=proved.error.for_customer(language(request)))
+        return RedirectResponse(
+            f"/banking/transfer/{instruction_id}/confirm?error={proved.error.code}",
+            status_code=303)
     proof, new_token = proved
+    target = f"/banking/instructions/{instruction_id}"
     try:
         with s.begin_nested():
             done = transfers.confirm(s, c.actor, instruction_id, proof)
             instructions.raise_if_void(done)
     except DomainError as exc:
         # The step-up was spent; the session rotated: keep the browser on the new token.
-        response: Response = _page(request, c, "banking/result.html", status_code=409,
-                                   token=new_token,
-                                   instruction=instructions.get_own(s, c.actor, instruction_id),
-                                   details=details, error=_error(request, exc))
-    else:
-        response = _page(request, c, "banking/result.html", token=new_token, instruction=done,
-                         details=details, error=None)
+        target += f"?error={exc.code}"
+    response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, new_token)
     return response
 
@@ -192,12 +203,39 @@ def transfer_confirm(request: Request, instruction_id: Id, otp_code: str = Form(
 @router.get("/instructions", response_class=HTMLResponse)
 def instruction_list(request: Request, c: Caller = Depends(caller),
                      s: Session = DB) -> HTMLResponse:
-    """Every instruction with its outcome, including why one was not established (INS-2)."""
+    """Every instruction with its outcome, including why one was not established (INS-2).
+    Drafts past their confirmation deadline are voided first, so none stays 未確定."""
     from kinko.inquiries.history import instructions_for
 
+    drafts.void_stale(s, contract_id=c.actor.contract_id)
     rows = instructions_for(s, c.actor, limit=100)
     return _page(request, c, "banking/instructions.html",
                  rows=[(i, instructions.details_of(i)) for i in rows])
+
+
+@router.get("/instructions/{instruction_id}", response_class=HTMLResponse)
+def instruction_result(request: Request, instruction_id: Id, error: ErrorCode = None,
+                       c: Caller = Depends(caller), s: Session = DB) -> HTMLResponse:
+    """One instruction's result: where a confirmation redirects, so a reload shows it again."""
+    instruction = instructions.get_own(s, c.actor, instruction_id)
+    drafts.void_stale(s, contract_id=c.actor.contract_id)
+    s.refresh(instruction)
+    return _page(request, c, "banking/result.html", status_code=200 if error is None else 409,
+                 instruction=instruction, details=instructions.details_of(instruction),
+                 error=message_for(error, language(request)))
+
+
+@router.post("/instructions/{instruction_id}/discard")
+def discard(request: Request, instruction_id: Id, c: Caller = Depends(caller),
+            s: Session = DB) -> Response:
+    """Drop an unconfirmed instruction (a draft the customer does not want)."""
+    try:
+        with s.begin_nested():
+            drafts.discard(s, c.actor, instruction_id)
+    except DomainError as exc:
+        return RedirectResponse(f"/banking/instructions/{instruction_id}?error={exc.code}",
+                                status_code=303)
+    return RedirectResponse("/banking/instructions", status_code=303)
 
 
 @router.post("/instructions/{instruction_id}/cancel")

@@ -260,6 +260,17 @@ def cancel_transfer(instruction_id: Id, c: Caller = Depends(caller),
     return instruction_view(transfers.cancel(s, c.actor, instruction_id))
 
 
+@router.post("/instructions/{instruction_id}/discard",
+             summary="未確定のお取引の破棄 / discard an unconfirmed instruction")
+def discard_instruction(instruction_id: Id, c: Caller = Depends(caller),
+                        s: Session = DB) -> dict[str, Any]:
+    """An instruction entered but not confirmed is dropped (status ``void``, reason
+    ``DISCARDED``); a confirmed one answers 409 INSTRUCTION_NOT_OPEN."""
+    from kinko.instructions.drafts import discard
+
+    return instruction_view(discard(s, c.actor, instruction_id))
+
+
 @router.get("/instructions", summary="お取引の一覧 / instructions and their outcome")
 def list_instructions(page: Page = 1,
                       before: Id | None = Query(None,
@@ -268,7 +279,9 @@ def list_instructions(page: Page = 1,
     """50 per page, newest first; ``next`` (or None on the last page) is the next page's
     ``before``, which costs what page 1 does however long the history is."""
     from kinko.inquiries.history import instructions_for
+    from kinko.instructions.drafts import void_stale
 
+    void_stale(s, contract_id=c.actor.contract_id)  # no draft stays "entered" past its deadline
     rows = instructions_for(s, c.actor, limit=51, before=before,
                             offset=0 if before is not None else (page - 1) * 50)
     more, rows = len(rows) > 50, rows[:50]

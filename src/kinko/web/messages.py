@@ -1,0 +1,141 @@
+"""The message catalogue of the pages: every label a customer or an operator reads for a
+code (an account type, a state, an instruction's kind or status, an error code), in Japanese
+and English, in one place keyed by message id.
+
+Templates call ``m("account_type.ordinary")`` (or ``label("account_type", value)``); a code
+with no entry is shown as a neutral dash, never raw, and the page test finds none missing.
+Free sentences still go through ``t(lang, ja, en)`` (``kinko.web.i18n``), which stays.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kinko.errors import DomainError
+
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # 預金種目 (ledger AccountType; the payee's account_type uses the same words)
+    "account_type.ordinary": ("普通預金", "Ordinary deposit"),
+    "account_type.checking": ("当座預金", "Checking account"),
+    "account_type.savings": ("貯蓄預金", "Savings deposit"),
+    "account_type.time": ("定期預金", "Time deposit"),
+    # 口座の状態 (ledger AccountState)
+    "account_state.active": ("ご利用中", "In use"),
+    "account_state.payment_stopped": ("お支払停止中", "Payments stopped"),
+    "account_state.deposit_stopped": ("ご入金停止中", "Deposits stopped"),
+    "account_state.seized": ("差押中", "Seized"),
+    "account_state.closed": ("解約済", "Closed"),
+    # お取引の状況 (InstructionStatus)
+    "instruction_status.entered": ("未確定", "Not confirmed"),
+    "instruction_status.accepted": ("予約中", "Scheduled"),
+    "instruction_status.executed": ("実行済", "Executed"),
+    "instruction_status.not_established": ("不成立", "Not established"),
+    "instruction_status.void": ("無効", "Void"),
+    "instruction_status.cancelled": ("取消済", "Cancelled"),
+    "instruction_status.returned": ("返却", "Returned"),
+    "instruction_status.recalled": ("組戻済", "Recalled"),
+    # お取引の種類 (Instruction.kind)
+    "instruction_kind.transfer": ("振込・振替", "Transfer"),
+    "instruction_kind.payeasy": ("ペイジー払込", "Pay-easy payment"),
+    "instruction_kind.time_deposit": ("定期預金の作成", "Time deposit opening"),
+    "instruction_kind.time_deposit_cancel": ("定期預金の中途解約", "Time deposit cancellation"),
+    # why an instruction ended without moving money (Instruction.reason_code)
+    "instruction_reason.DISCARDED": ("お客さまが破棄しました", "Discarded by you"),
+    "instruction_reason.DEADLINE_PASSED": ("確認期限を過ぎました",
+                                           "The confirmation deadline passed"),
+    "instruction_reason.INSUFFICIENT_FUNDS": ("お引出し可能額の不足", "Insufficient funds"),
+    "instruction_reason.ACCOUNT_NOT_USABLE": ("口座がご利用いただけません",
+                                              "The account cannot be used"),
+    "instruction_reason.PAYEE_ACCOUNT_NOT_FOUND": ("入金先口座が確認できません",
+                                                   "The payee account cannot be credited"),
+    "instruction_reason.CANCELLED_BY_CUSTOMER": ("お客さまによる取消", "Cancelled by you"),
+    # 定期預金 (DepositState)
+    "deposit_state.active": ("お預け入れ中", "Active"),
+    "deposit_state.matured": ("満期払戻済", "Matured and paid out"),
+    "deposit_state.cancelled": ("中途解約済", "Cancelled early"),
+    # デビットカード (debitcards CardState)
+    "debit_card_state.active": ("ご利用中", "Active"),
+    "debit_card_state.cancelled": ("解除済", "Cancelled"),
+    # --- the operator console ---
+    "operator_action.auth.release_lock": ("ロックアウト・利用閉塞の解除",
+                                          "Release a lockout or block"),
+    "operator_action.auth.resume_service": ("ご利用の再開", "Resume the service"),
+    "operator_action.auth.reset_password": ("パスワードの再発行", "Reissue a temporary password"),
+    "operator_action.auth.reissue_token_lost": ("トークン再発行（紛失）",
+                                                "Reissue the token: lost"),
+    "operator_action.auth.reissue_token_expiry": ("トークン再発行（有効期限）",
+                                                  "Reissue the token: expiry"),
+    "operator_action.auth.reissue_token_defect": ("トークン再発行（故障）",
+                                                  "Reissue the token: defect"),
+    "subject_type.auth_user": ("利用者", "User"),
+    "subject_type.compromise_report": ("紛失・盗難の届出", "Compromise report"),
+    "subject_type.operator": ("オペレーター", "Operator"),
+    "operator_done.requested": ("承認を依頼しました", "Sent for approval"),
+    "operator_done.executed": ("承認し、実行しました", "Approved and carried out"),
+    "operator_done.rejected": ("却下しました", "Rejected"),
+    "operator_done.cancelled": ("取り下げました", "Withdrawn"),
+    "operator_done.reported": ("届出を受け付け、ご利用を停止しました",
+                               "Report recorded; the service is stopped"),
+    "operator_role.teller": ("窓口担当", "Teller"),
+    "operator_role.security": ("セキュリティ担当", "Security officer"),
+    "operator_role.claims": ("補償審査担当", "Claims officer"),
+    "operator_role.kyc_reviewer": ("本人確認審査担当", "KYC reviewer"),
+    "operator_role.policy_admin": ("ポリシー管理者", "Policy administrator"),
+    "operator_role.auditor": ("監査担当", "Auditor"),
+    "product.retail-001": ("個人（会員番号・カード）", "Retail (member number, card)"),
+    "product.retail-003": ("個人（ユーザID・トークン）", "Retail (user ID, token)"),
+    "product.corporate-002": ("法人（ビジネスネット）", "Business net"),
+    "user_role.holder": ("ご本人", "Account holder"),
+    "user_role.master": ("マスターユーザ", "Master user"),
+    "user_role.admin": ("管理者ユーザ", "Admin user"),
+    "user_role.general": ("一般ユーザ", "General user"),
+    "user_state.active": ("ご利用中", "Active"),
+    "user_state.locked": ("ロックアウト中", "Locked out"),
+    "user_state.blocked": ("利用閉塞", "Blocked"),
+    "user_state.suspended": ("ご利用停止中", "Suspended"),
+    "contract_state.active": ("ご利用中", "Active"),
+    "contract_state.suspended": ("停止中", "Suspended"),
+    "contract_state.terminated": ("解約済", "Terminated"),
+    "compromise_scope.user": ("この利用者", "This user"),
+    "compromise_scope.contract": ("契約の全利用者", "Every user of the contract"),
+    "credential.password": ("パスワード（他人に知られた）", "Password (someone else knows it)"),
+    "credential.token": ("トークン・スマートフォン", "Token or smartphone"),
+    "credential.card": ("お取引確認番号カード", "Confirmation-number card"),
+    "credential.certificate": ("電子証明書を入れたパソコン", "PC with the client certificate"),
+    "credential.device": ("承認用スマートフォン", "Approval smartphone"),
+    "credential.other": ("その他・不正利用の疑い", "Other, or suspected misuse"),
+}
+
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,59}$")
+
+
+def m(lang: str, message_id: str) -> str:
+    """The catalogue's text for ``message_id`` in ``lang``; a dash if there is none."""
+    found = CATALOGUE.get(message_id)
+    if found is None:
+        return "—"
+    return found[1] if lang == "en" else found[0]
+
+
+def label(lang: str, group: str, value: object) -> str:
+    """The words for one code of a group (``label(lang, "account_type", "ordinary")``)."""
+    raw = getattr(value, "value", value)
+    return m(lang, f"{group}.{raw}")
+
+
+def _error_classes() -> dict[str, type[DomainError]]:
+    found: dict[str, type[DomainError]] = {}
+    pending: list[type[DomainError]] = [DomainError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def message_for(code: str | None, lang: str) -> str | None:
+    """The customer's message for an error code carried across a redirect (``?error=``)."""
+    if not code or not _CODE.match(code):
+        return None
+    cls = _error_classes().get(code, DomainError)
+    return cls.message_en if lang == "en" else cls.message_ja

@@ -1,0 +1,212 @@
+"""Retail service pages (UI-1): time deposits (TD-1) and Pay-easy (PAY-1).
+
+Each service has the two steps of every instruction (INS-1): the entry form, then — by a
+redirect, so reload and Back send nothing again — the confirmation screen that shows what the
+bank will do (the bill; the interest and tax of a time deposit) with the product's step-up,
+and after confirming a redirect to the result (``/banking/instructions/{id}``). The handlers
+call the same services as the JSON API (``kinko.web.routes.retail_services``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from kinko.auth.outcomes import Rejected
+from kinko.auth.policy import Operation
+from kinko.deposits import rules as deposit_rules
+from kinko.deposits import service as deposits
+from kinko.errors import DomainError
+from kinko.inquiries import service as inquiries
+from kinko.instructions import drafts
+from kinko.instructions import service as instructions
+from kinko.instructions.models import Instruction, InstructionStatus
+from kinko.payeasy import service as payeasy
+from kinko.web.auth import Caller, caller, set_session_cookie
+from kinko.web.deps import DB
+from kinko.web.i18n import language
+from kinko.web.messages import message_for
+from kinko.web.pages.banking import ErrorCode, _error, _form_id, _page, step_up_answers
+from kinko.web.params import Id
+from kinko.web.stepup import plan, prove
+
+router = APIRouter(prefix="/banking", include_in_schema=False)
+
+Confirm = Callable[[Session, instructions.Actor, int, instructions.StepUpProof | None],
+                   Instruction]
+
+
+@dataclass(frozen=True)
+class Service:
+    """One kind of instruction confirmed on the shared confirmation screen."""
+
+    operation: Operation
+    confirm: Confirm
+    details: str        # the template that shows what the customer confirms
+    back: str           # where the entry form is
+
+
+SERVICES: dict[str, Service] = {
+    payeasy.KIND: Service(Operation.PAY_EASY, payeasy.confirm, "banking/_payeasy.html",
+                          "/banking/payeasy"),
+    deposits.OPEN_KIND: Service(Operation.FUND_MOVEMENT, deposits.confirm_opening,
+                                "banking/_deposit_open.html", "/banking/time-deposits"),
+    deposits.CANCEL_KIND: Service(Operation.FUND_MOVEMENT, deposits.confirm_cancellation,
+                                  "banking/_deposit_cancel.html", "/banking/time-deposits"),
+}
+
+
+def _binding(i: Instruction) -> dict[str, Any]:
+    return {"instruction_id": i.id, "digest": i.digest}
+
+
+def _to_confirmation(instruction: Instruction) -> Response:
+    return RedirectResponse(f"/banking/services/{instruction.id}/confirm", status_code=303)
+
+
+@router.get("/services/{instruction_id}/confirm", response_class=HTMLResponse)
+def confirm_page(request: Request, instruction_id: Id, error: ErrorCode = None,
+                 c: Caller = Depends(caller), s: Session = DB) -> Response:
+    instruction = instructions.get_own(s, c.actor, instruction_id)
+    drafts.void_stale(s, contract_id=c.actor.contract_id)
+    s.refresh(instruction)
+    service = SERVICES.get(instruction.kind)
+    if instruction.status is not InstructionStatus.ENTERED or service is None:
+        return RedirectResponse(f"/banking/instructions/{instruction_id}", status_code=303)
+    return _page(request, c, "banking/service_confirm.html",
+                 status_code=200 if error is None else 422, instruction=instruction,
+                 details=instructions.details_of(instruction), partial=service.details,
+                 step_up=plan(s, c, service.operation, _binding(instruction)),
+                 error=message_for(error, language(request)))
+
+
+@router.post("/services/{instruction_id}/confirm", response_class=HTMLResponse)
+def confirm(request: Request, instruction_id: Id, otp_code: str = Form(""),
+            confirmation_password: str = Form(""), card_challenge_id: str = Form(""),
+            card_cells: str = Form(""), card_answer_1: str = Form(""),
+            card_answer_2: str = Form(""), phone_challenge_id: str = Form(""),
+            c: Caller = Depends(caller), s: Session = DB) -> Response:
+    instruction = instructions.get_own(s, c.actor, instruction_id)
+    service = SERVICES.get(instruction.kind)
+    if instruction.status is not InstructionStatus.ENTERED or service is None:
+        return RedirectResponse(f"/banking/instructions/{instruction_id}", status_code=303)
+    answers = step_up_answers(otp_code, confirmation_password, card_challenge_id, card_cells,
+                              [card_answer_1, card_answer_2], phone_challenge_id)
+    proved = prove(s, c, service.operation, _binding(instruction), answers,
+                   binds=instruction.digest)
+    if isinstance(proved, Rejected):
+        return RedirectResponse(
+            f"/banking/services/{instruction_id}/confirm?error={proved.error.code}",
+            status_code=303)
+    proof, new_token = proved
+    target = f"/banking/instructions/{instruction_id}"
+    try:
+        with s.begin_nested():  # a refusal undoes the service's writes, not the spent step-up
+            instructions.raise_if_void(service.confirm(s, c.actor, instruction_id, proof))
+    except DomainError as exc:
+        target += f"?error={exc.code}"
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, request, new_token)
+    return response
+
+
+# --- time deposits (TD-1) ---------------------------------------------------------------------
+
+def _deposits_page(request: Request, c: Caller, s: Session, form: dict[str, str],
+                   error: str | None, status_code: int = 200) -> HTMLResponse:
+    return _page(request, c, "banking/time_deposits.html", status_code=status_code,
+                 deposits=deposits.list_deposits(s, c.actor),
+                 accounts=[b for b in inquiries.balances(s, c.actor) if b.type == "ordinary"],
+                 terms=deposit_rules.TERMS_MONTHS, form=form, error=error,
+                 key=form.get("key") or uuid.uuid4().hex)
+
+
+@router.get("/time-deposits", response_class=HTMLResponse)
+def time_deposits(request: Request, error: ErrorCode = None, c: Caller = Depends(caller),
+                  s: Session = DB) -> HTMLResponse:
+    """The customer's time deposits and the form to open one."""
+    return _deposits_page(request, c, s, {}, message_for(error, language(request)),
+                          200 if error is None else 409)
+
+
+@router.post("/time-deposits", response_class=HTMLResponse)
+def open_time_deposit(request: Request, key: str = Form(...), from_account_id: str = Form(""),
+                      amount: str = Form(""), term_months: str = Form(""),
+                      c: Caller = Depends(caller), s: Session = DB) -> Response:
+    """Step 1: the term, dates, rate and the expected interest after tax are shown next."""
+    form = {"key": key, "from_account_id": from_account_id, "amount": amount,
+            "term_months": term_months}
+    try:
+        with s.begin_nested():
+            quote = deposits.enter_opening(s, c.actor, key=key,
+                                           from_account_id=_form_id(from_account_id),
+                                           amount=amount, term_months=_form_id(term_months))
+            if not quote.replayed:
+                drafts.check_funds(s, quote.instruction, same_day=True)
+    except ValueError:
+        lang = language(request)
+        return _deposits_page(request, c, s, form, "Please check the account and the term."
+                              if lang == "en" else "口座・期間をご確認ください。", 422)
+    except DomainError as exc:
+        return _deposits_page(request, c, s, form, _error(request, exc), 422)
+    return _to_confirmation(quote.instruction)
+
+
+@router.post("/time-deposits/{deposit_id}/cancel", response_class=HTMLResponse)
+def cancel_time_deposit(request: Request, deposit_id: Id, c: Caller = Depends(caller),
+                        s: Session = DB) -> Response:
+    """Step 1 of 中途解約: the early-cancellation interest, the tax and the payout next."""
+    try:
+        with s.begin_nested():
+            quote = deposits.enter_cancellation(s, c.actor, key=uuid.uuid4().hex,
+                                                deposit_id=deposit_id)
+    except DomainError as exc:
+        return RedirectResponse(f"/banking/time-deposits?error={exc.code}", status_code=303)
+    return _to_confirmation(quote.instruction)
+
+
+# --- Pay-easy (PAY-1) -------------------------------------------------------------------------
+
+def _payeasy_page(request: Request, c: Caller, s: Session, form: dict[str, str],
+                  error: str | None, status_code: int = 200) -> HTMLResponse:
+    return _page(request, c, "banking/payeasy.html", status_code=status_code,
+                 accounts=inquiries.balances(s, c.actor), agencies=payeasy.list_agencies(s),
+                 form=form, error=error, key=form.get("key") or uuid.uuid4().hex)
+
+
+@router.get("/payeasy", response_class=HTMLResponse)
+def payeasy_form(request: Request, c: Caller = Depends(caller), s: Session = DB
+                 ) -> HTMLResponse:
+    """The numbers printed on the bill (収納機関番号, お客様番号, 確認番号)."""
+    return _payeasy_page(request, c, s, {}, None)
+
+
+@router.post("/payeasy", response_class=HTMLResponse)
+def payeasy_enter(request: Request, key: str = Form(...), from_account_id: str = Form(""),
+                  agency_code: str = Form(""), customer_number: str = Form(""),
+                  confirmation_number: str = Form(""), c: Caller = Depends(caller),
+                  s: Session = DB) -> Response:
+    """Look the bill up and enter the payment; the bill is shown on the confirmation."""
+    form = {"key": key, "from_account_id": from_account_id, "agency_code": agency_code,
+            "customer_number": customer_number, "confirmation_number": confirmation_number}
+    try:
+        with s.begin_nested():
+            quote = payeasy.enter(s, c.actor, key=key, from_account_id=_form_id(from_account_id),
+                                  agency_code=agency_code.strip(),
+                                  customer_number=customer_number.strip(),
+                                  confirmation_number=confirmation_number.strip())
+            if not quote.replayed:
+                drafts.check_funds(s, quote.instruction, same_day=True)
+    except ValueError:
+        lang = language(request)
+        return _payeasy_page(request, c, s, form, "Please choose the account."
+                             if lang == "en" else "お支払口座をお選びください。", 422)
+    except DomainError as exc:
+        return _payeasy_page(request, c, s, form, _error(request, exc), 422)
+    return _to_confirmation(quote.instruction)
