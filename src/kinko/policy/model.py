@@ -227,6 +227,27 @@ class DepositPolicy(PolicyGroup):
     withholding_tax_rate_per_100k: Rate = 20_315
 
 
+class OperatorPolicy(PolicyGroup):
+    """The bank's own staff at the console (OPS-1): sign-in, lockout and session limits.
+
+    Not SPEC §13 values (the seeds are about customers); Kinko defaults a bank sets to its
+    internal rules.
+    """
+
+    max_failed_attempts: StrictInt = Field(5, ge=1, le=99)
+    # None (written "until_released") = until a supervisor's four-eyes release.
+    lockout_minutes: LockoutMinutes = 30
+    password_min_length: StrictInt = Field(12, ge=8, le=128)
+    password_max_length: StrictInt = Field(64, ge=8, le=128)
+    session_idle_minutes: StrictInt = Field(15, ge=1, le=480)
+    session_absolute_hours: StrictInt = Field(9, ge=1, le=24)
+    otp_window: StrictInt = Field(1, ge=0, le=3)
+
+    @property
+    def lockout(self) -> timedelta | None:
+        return None if self.lockout_minutes is None else timedelta(minutes=self.lockout_minutes)
+
+
 class Policy(PolicyGroup):
     """The whole policy of one version. Build variants with ``model_copy``/the policy file."""
 
@@ -245,3 +266,4 @@ class Policy(PolicyGroup):
     compensation: CompensationPolicy = CompensationPolicy()
     contract: ContractPolicy = ContractPolicy()
     deposits: DepositPolicy = DepositPolicy()
+    operators: OperatorPolicy = OperatorPolicy()

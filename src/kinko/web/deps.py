@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from kinko.db.engine import Database
+from kinko.policy.changes import refresh_if_stale
 
 
 def database(request: Request) -> Database:
@@ -23,6 +24,8 @@ def session(request: Request) -> Iterator[Session]:
     token) for a transaction that has not committed yet.
     """
     with database(request).transaction() as s:
+        # Console policy changes approved by any process (cheap: at most every 30 s here).
+        refresh_if_stale(s)
         yield s
 
 
