@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.models import AuditEvent
