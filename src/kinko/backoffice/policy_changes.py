@@ -51,7 +51,7 @@ def check(effective_from: datetime, overrides: dict[str, Any]) -> list[tuple[str
     if effective_from <= clock.now():
         raise ValidationFailed(detail="a policy change takes effect in the future",
                                fields=["effective_from"])
-    change = Change(effective_from, overrides)
+    change = Change.of(effective_from, overrides)
     try:
         book = book_with([change])
     except PolicyFileError as exc:

@@ -31,7 +31,7 @@ def approved(session: Session) -> Sequence[PolicyChange]:
 
 
 def refresh(session: Session) -> None:
-    install_changes(tuple(Change(r.effective_from, json.loads(r.overrides), r.note)
+    install_changes(tuple(Change.of(r.effective_from, json.loads(r.overrides), r.note)
                           for r in approved(session)))
 
 

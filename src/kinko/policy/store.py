@@ -8,6 +8,7 @@ after :func:`reset_policy_cache`.
 
 from __future__ import annotations
 
+import json
 import time
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -28,11 +29,18 @@ class Change:
     """A version added in the console: what a ``[[version]]`` table of the file would say."""
 
     effective_from: datetime
-    overrides: Mapping[str, Any]
+    overrides_json: str     # JSON text, so that a change is hashable (the book is cached)
     note: str = ""
 
+    @classmethod
+    def of(cls, effective_from: datetime, overrides: Mapping[str, Any], note: str = ""
+           ) -> Change:
+        return cls(effective_from, json.dumps(overrides, sort_keys=True, ensure_ascii=False),
+                   note)
+
     def table(self) -> dict[str, Any]:
-        return {**self.overrides, "effective_from": self.effective_from, "note": self.note}
+        overrides = json.loads(self.overrides_json)
+        return {**overrides, "effective_from": self.effective_from, "note": self.note}
 
 
 class _Installed:
