@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from tests import factories
 
 from kinko import clock
 from kinko.auth.models import Product
@@ -18,7 +19,6 @@ from kinko.deposits.errors import InvalidTerm
 from kinko.errors import ValidationFailed
 from kinko.inquiries import service as inquiries
 from kinko.policy.store import Change, install_changes
-from tests import factories
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=clock.JST)
 FROM = NOW + timedelta(days=1)

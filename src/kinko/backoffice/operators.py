@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.service import record
-from kinko.auth.crypto import constant_time_equals, decrypt, encrypt, hasher
+from kinko.auth.crypto import constant_time_equals, decrypt, encrypt, hasher, needs_reencryption
 from kinko.auth.rules import candidate_steps, normalise_digits
 from kinko.backoffice.errors import OperatorNotAllowed
 from kinko.backoffice.models import Operator, OperatorRole, OperatorRoleGrant
@@ -349,3 +349,20 @@ def release_lock(session: Session, *, operator_id: int, actor: str) -> None:
     operator.failed_attempts = 0
     record(session, actor=actor, action="backoffice.operator_lock_released",
            subject_type="operator", subject_id=operator_id, data={})
+
+
+def reencrypt_seeds(session: Session) -> int:
+    """Re-encrypt operators' TOTP seeds made under a previous secret key (``kinko keys
+    reencrypt``); a seed no configured key opens raises ``DecryptionFailed``."""
+    done = 0
+    for operator in session.execute(select(Operator).where(Operator.totp_seed.is_not(None))
+                                    ).scalars():
+        blob = operator.totp_seed
+        if blob is None or not needs_reencryption(SEED_PURPOSE, blob):
+            continue
+        context = f"operator:{operator.id}"
+        operator.totp_seed = encrypt(SEED_PURPOSE, decrypt(SEED_PURPOSE, blob, context=context),
+                                     context=context)
+        done += 1
+    session.flush()
+    return done
