@@ -10,7 +10,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from kinko import clock
-from kinko.backoffice import approvals, policy_changes
+from kinko.backoffice import approvals, policy_proposals
 from kinko.backoffice.errors import FourEyesViolation, OperatorNotAllowed
 from kinko.backoffice.models import OperatorRole
 from kinko.backoffice.operators import create_operator
@@ -67,7 +67,7 @@ def _operators(db: Database) -> dict[str, int]:
 
 
 def _propose(db: Database, by: int, at: datetime = CHANGE_AT, toml: str = FEE_CHANGE) -> int:
-    return db.run(lambda s: policy_changes.propose(
+    return db.run(lambda s: policy_proposals.propose(
         s, effective_from=at, overrides_toml=toml, note="手数料改定",
         notice_ja="他店あて振込手数料を220円に改定します。",
         notice_en="The fee for transfers to other branches becomes 220 yen.",

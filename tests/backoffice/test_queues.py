@@ -51,6 +51,7 @@ def test_queues_count_and_list_their_items(db: Database) -> None:
     assert found["email-bounces"] == 1
     assert found["termination-candidates"] == 2 and candidates == {idle_user, bouncing_user}
     assert found["returned-mail"] is None           # not recorded on this installation yet
+    assert found["kyc-reviews"] is None and found["compensation-claims"] is None
     assert found["approvals"] == 0
 
     with TestClient(create_app(db, Settings()), headers={"Accept": "text/html"},

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.service import canonical, record
-from kinko.backoffice import approvals
 from kinko.backoffice.models import ApprovalRequest
 from kinko.errors import ValidationFailed
 from kinko.policy import PolicyFileError
@@ -29,6 +28,7 @@ from kinko.policy.models import PolicyChange
 from kinko.policy.store import Change, book_with
 
 ACTION = "policy.change"   # who may propose and approve: kinko.backoffice.actions
+# (Asking is kinko.backoffice.policy_proposals.propose: this module runs under the approval.)
 
 
 def parse_overrides(text: str) -> dict[str, Any]:
@@ -63,20 +63,17 @@ def check(effective_from: datetime, overrides: dict[str, Any]) -> list[tuple[str
     return changed
 
 
-def propose(session: Session, *, effective_from: datetime, overrides_toml: str, note: str,
-            notice_ja: str, notice_en: str, reason: str, requested_by: int) -> ApprovalRequest:
+def proposal(*, effective_from: datetime, overrides_toml: str, note: str, notice_ja: str,
+             notice_en: str) -> dict[str, Any]:
+    """The checked payload of a ``policy.change`` request (what changes is listed in it)."""
     overrides = parse_overrides(overrides_toml)
     changed = check(effective_from, overrides)
     if not notice_ja.strip():
         raise ValidationFailed(detail="customers are told of a change: write the notice",
                                fields=["notice_ja"])
-    return approvals.request(
-        session, action=ACTION, subject_type="policy", subject_id=effective_from.isoformat(),
-        payload={"effective_from": effective_from.isoformat(), "overrides": overrides,
-                 "note": note[:500], "notice_ja": notice_ja[:2000],
-                 "notice_en": notice_en[:2000],
-                 "changes": [[path, old, new] for path, old, new in changed]},
-        reason=reason, requested_by=requested_by)
+    return {"effective_from": effective_from.isoformat(), "overrides": overrides,
+            "note": note[:500], "notice_ja": notice_ja[:2000], "notice_en": notice_en[:2000],
+            "changes": [[path, old, new] for path, old, new in changed]}
 
 
 def apply(session: Session, payload: dict[str, Any], *, actor: str, request_id: int) -> str:

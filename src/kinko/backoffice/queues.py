@@ -164,6 +164,12 @@ QUEUES: dict[str, Queue] = {q.key: q for q in (
           (("#", "#"), ("利用者", "User"), ("範囲", "Scope"), ("対象", "Credential"),
            ("受付", "Channel"), ("日時", "At")),
           lambda s: _count(s, _reports()), _report_rows, work_page="/operator"),
+    # Sources that other parts of Kinko record; on an installation without them the queue
+    # says "not recorded" rather than a reassuring 0.
+    Queue("compensation-claims", "補償請求", "Compensation claims",
+          (("#", "#"),), _zero, _nothing, available=False),
+    Queue("kyc-reviews", "本人確認の審査", "KYC reviews",
+          (("#", "#"),), _zero, _nothing, available=False),
     Queue("returned-mail", "返戻郵便・返却トークン", "Returned mail and tokens",
           (("#", "#"),), _zero, _nothing, available=False),
     Queue("email-bounces", "メール不達", "E-mail bounces",

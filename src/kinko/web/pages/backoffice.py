@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinko import clock
-from kinko.backoffice import approvals, policy_changes
+from kinko.backoffice import approvals, policy_changes, policy_proposals
 from kinko.backoffice.models import Operator, OperatorRole, OperatorRoleGrant
 from kinko.backoffice.operators import is_locked
 from kinko.backoffice.queues import QUEUES
@@ -197,7 +197,7 @@ def propose_change(request: Request, effective_from: str = Form("", max_length=4
             except ValueError:
                 raise ValidationFailed(detail="effective_from: YYYY-MM-DD or YYYY-MM-DDTHH:MM",
                                        fields=["effective_from"]) from None
-            row = policy_changes.propose(
+            row = policy_proposals.propose(
                 s, effective_from=moment, overrides_toml=overrides, note=note,
                 notice_ja=notice_ja, notice_en=notice_en, reason=reason,
                 requested_by=operator.id)
