@@ -35,8 +35,13 @@ def refresh(session: Session) -> None:
                           for r in approved(session)))
 
 
+def stale() -> bool:
+    """Whether this process last read the approved changes more than REFRESH_EVERY ago."""
+    return time.monotonic() - installed_at() >= REFRESH_EVERY
+
+
 def refresh_if_stale(session: Session) -> None:
-    if time.monotonic() - installed_at() >= REFRESH_EVERY:
+    if stale():
         refresh(session)
 
 
