@@ -23,12 +23,16 @@ def show(
              "Default: now.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of TOML."),
+    database_url: str | None = typer.Option(
+        None, "--database-url", envvar="KINKO_DATABASE_URL",
+        help="also apply the changes approved in the console (stored in this database)"),
 ) -> None:
     """Print the policy version in force at a moment, as a valid policy-file TOML table."""
     from kinko import clock
     from kinko.policy import PolicyFileError, version_at
     from kinko.policy.render import to_json, to_toml
 
+    _console_changes(database_url)
     moment = clock.now()
     if at is not None:
         try:
@@ -64,6 +68,20 @@ def validate(file: Path = typer.Argument(..., metavar="FILE")) -> None:
         start = "beginning" if version.is_baseline else version.effective_from.isoformat()
         note = f"  {version.note}" if version.note else ""
         typer.echo(f"  from {start}{note}")
+
+
+def _console_changes(database_url: str | None) -> None:
+    """Install the changes approved in the console, read from the database at the URL."""
+    if not database_url:
+        return
+    from kinko.db.engine import get_database
+    from kinko.policy import PolicyFileError
+    from kinko.policy.changes import refresh
+
+    try:
+        get_database(database_url).run(refresh)
+    except PolicyFileError as exc:
+        _fail(exc.describe(), code=1)
 
 
 def _side(text: str, book_in_force: Any, moment_default: Any) -> tuple[Any, str]:
@@ -106,11 +124,7 @@ def diff_command(
     from kinko.policy.diff import diff
 
     try:
-        if database_url:
-            from kinko.db.engine import get_database
-            from kinko.policy.changes import refresh
-
-            get_database(database_url).run(refresh)
+        _console_changes(database_url)
         book = get_policy_book()
     except PolicyFileError as exc:
         _fail(exc.describe(), code=1)
