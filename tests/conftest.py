@@ -21,6 +21,7 @@ from kinko import clock
 from kinko.config import reset_settings
 from kinko.db import Database
 from kinko.db.migrate import upgrade
+from kinko.policy import reset_policy_cache
 from kinko.tables import metadata
 
 PG_ADMIN_URL = os.environ.get("KINKO_TEST_DATABASE_URL", "")
@@ -110,6 +111,8 @@ def _clean_clock_and_settings(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iter
     monkeypatch.delenv("KINKO_SECRET_KEY_PREVIOUS", raising=False)
     monkeypatch.delenv("KINKO_SECRET_KEY_FILE", raising=False)
     reset_settings()
+    reset_policy_cache()
     yield
     clock.set_now(None)
     reset_settings()
+    reset_policy_cache()

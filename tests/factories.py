@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -80,3 +81,14 @@ def retail_actor(session: Session, *, balance: int = 0, branch_code: str = "001"
     acc.customer_id = c.id
     session.flush()
     return Actor(user.id, contract.id, c.id), account_id
+
+
+def operator_session(session: Session, code: str, roles: list[Any]) -> tuple[int, str]:
+    """An operator who has changed their initial password, and a live console session token
+    (the ``kinko_operator`` cookie): for page tests that are not about signing in."""
+    from kinko.backoffice import operators, sessions
+
+    operator = operators.create_operator(session, code=code, name=f"行員 {code}", roles=roles,
+                                         actor="system:test")
+    operator.must_change_password = False
+    return operator.id, sessions.start(session, operator.id)

@@ -15,9 +15,10 @@ from kinko.demo.cli import app as demo_app
 from kinko.demo.cli import serve
 from kinko.demo.interbank import incoming, other_banks
 from kinko.keys_cli import app as keys_app
+from kinko.ledger.cli import app as ledger_app
 from kinko.notifications.cli import bounce, sink
 from kinko.policy.cli import app as policy_app
-from kinko.web.demo_users import otp_command
+from kinko.web.demo_users import operator_otp_command, otp_command
 from kinko.zengin.cli import app as zengin_app
 
 app = typer.Typer(
@@ -35,10 +36,12 @@ app.add_typer(zengin_app, name="zengin")
 app.add_typer(demo_app, name="demo")
 app.add_typer(operators_app, name="operators")
 app.add_typer(keys_app, name="keys")
+app.add_typer(ledger_app, name="ledger")
 app.command()(serve)
 demo_app.command("incoming")(incoming)
 demo_app.command("other-banks")(other_banks)
 demo_app.command("otp")(otp_command)
+demo_app.command("operator-otp")(operator_otp_command)
 demo_app.command("call")(call)
 mail_app = typer.Typer(help="メール / e-mail notices", no_args_is_help=True)
 mail_app.command("sink")(sink)

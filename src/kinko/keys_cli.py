@@ -33,14 +33,17 @@ def check() -> None:
 @app.command()
 def reencrypt(database_url: str | None = DATABASE_URL_OPTION) -> None:
     """Move everything made under a previous key (KINKO_SECRET_KEY_PREVIOUS) to the current
-    key: re-encrypt TOTP seeds, card grids and CA keys, and re-link the verified audit chain.
-    Afterwards the previous keys can be removed."""
+    key: re-encrypt TOTP seeds (customers' and operators'), card grids and CA keys, and
+    re-link the verified audit chain. Afterwards the previous keys can be removed."""
     from kinko.audit.service import ChainBroken, reseal
     from kinko.auth.crypto import DecryptionFailed
     from kinko.auth.rekey import reencrypt_all
+    from kinko.backoffice.operators import reencrypt_seeds
 
     def run(s: Session) -> tuple[dict[str, int], int]:
-        return reencrypt_all(s, actor="system:cli"), reseal(s)
+        counts = reencrypt_all(s, actor="system:cli")
+        counts["operator_totp_seeds"] = reencrypt_seeds(s)
+        return counts, reseal(s)
 
     try:
         counts, relinked = database(database_url).run(run)

@@ -17,6 +17,7 @@ from kinko.outbox import models as _outbox  # noqa: F401
 from kinko.parties import models as _parties  # noqa: F401
 from kinko.parties import residency_models as _residency  # noqa: F401
 from kinko.payeasy import models as _payeasy  # noqa: F401
+from kinko.policy import models as _policy  # noqa: F401
 from kinko.transfers import models as _transfers  # noqa: F401
 
 metadata = Base.metadata

@@ -17,6 +17,8 @@ from kinko.auth import otp, sessions
 from kinko.auth.crypto import DecryptionFailed, derived_key, needs_reencryption
 from kinko.auth.models import OtpToken
 from kinko.auth.policy import rules_for
+from kinko.backoffice import operators
+from kinko.backoffice.models import OperatorRole
 from kinko.cli import app
 from kinko.config import get_settings, reset_settings
 from kinko.db import Database
@@ -144,6 +146,11 @@ def test_rotation_old_data_readable_new_writes_under_the_new_key_then_reencrypt(
         user_id = r.user.id
         record(s, actor="test", action="test.before_rotation", subject_type="t", subject_id=1)
         seal_all(s)
+        staff = operators.create_operator(s, code="V900", name="監督", actor="test",
+                                          roles=[OperatorRole.SUPERVISOR])
+        operators.set_credentials(s, operator_id=staff.id, password="Console8Demo",
+                                  seed=b"operator-seed-000001", must_change=False, actor="test")
+        staff_code = operators.current_code(staff)
     csrf_a = csrf_token(token)
 
     use_keys(monkeypatch, KEY_B, key_a)         # rotate: B current, A previous
@@ -172,9 +179,11 @@ def test_rotation_old_data_readable_new_writes_under_the_new_key_then_reencrypt(
     done = runner.invoke(app, ["keys", "reencrypt", "--database-url", db.url.render_as_string(
         hide_password=False)])
     assert done.exit_code == 0, done.output
-    assert "otp_seeds 1" in done.output
+    assert "otp_seeds 1" in done.output and "operator_totp_seeds 1" in done.output
     use_keys(monkeypatch, KEY_B)
     with db.transaction() as s:
+        staff_now = operators.operator_by_code(s, "V900")
+        assert staff_now is not None and operators.current_code(staff_now) == staff_code
         t = s.execute(select(OtpToken).where(OtpToken.serial == "ET-ROT-1")).scalar_one()
         assert otp.code_at(t, clock.now()) == seed and not needs_reencryption(otp.SEED_PURPOSE,
                                                                  t.seed_ciphertext)

@@ -58,6 +58,11 @@ def sato_code(moment: datetime | None = None) -> str:
     return totp(demo_users.SATO_TOKEN_SEED, moment)
 
 
+def operator_totp(code: str, moment: datetime | None = None) -> str:
+    """The code a demo operator's authenticator shows at ``moment``."""
+    return totp(demo_users.operator_seed(code), moment)
+
+
 def shoji_code(moment: datetime | None = None) -> str:
     return totp(demo_users.SHOJI_TOKEN_SEED, moment)
 

@@ -13,7 +13,7 @@ import pytest
 from kinko.auth.policy import overridden
 from kinko.web import demo_users as du
 from tests.e2e.conftest import Site
-from tests.e2e.support import sato_code
+from tests.e2e.support import operator_totp, sato_code
 
 
 def login_page(page: Any, site: Site, product: str = "retail-001") -> None:
@@ -182,7 +182,8 @@ def test_operators_release_a_locked_user_with_four_eyes(browser: Any, site: Site
 def operator_login(page: Any, site: Site, code: str) -> None:
     page.goto(f"{site.url}/operator/login")
     page.fill("input[name=code]", code)
-    page.fill("input[name=key]", site.demo.user(code).password)   # the issued access key
+    page.fill("input[name=password]", site.demo.user(code).password)
+    page.fill("input[name=otp]", operator_totp(code))
     page.click("#operator-login button[type=submit]")
     page.wait_for_url(f"{site.url}/operator")
 

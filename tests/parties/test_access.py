@@ -3,13 +3,17 @@ treated as made in Japan."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import select
 
+from kinko import clock
 from kinko.audit.models import AuditEvent
 from kinko.db import Database
 from kinko.parties import access
 from kinko.parties.errors import InvalidCountryCode, UseFromAbroadRefused
+from kinko.policy.store import Change, install_changes
 
 pytestmark = pytest.mark.req("OVS-1")
 
@@ -47,9 +51,10 @@ def test_fund_movements_from_abroad_are_refused_and_the_attempt_is_kept(
     assert event.action == "access.abroad.refused" and function in event.data
 
 
-def test_the_bank_can_change_the_setting(db: Database, monkeypatch: pytest.MonkeyPatch
-                                         ) -> None:
-    monkeypatch.setattr(access, "REFUSED_FROM_ABROAD", frozenset({"fx"}))
+def test_the_bank_can_change_the_setting(db: Database) -> None:
+    # A policy version from 2000 on (as the policy file or an approved console change adds).
+    install_changes((Change.of(datetime(2000, 1, 1, tzinfo=clock.JST),
+                               {"access": {"refused_from_abroad": ["fx"]}}),))
     assert db.run(lambda s: access.record_access_country(s, 1, "US", "transfer")).allowed
     assert not db.run(lambda s: access.record_access_country(s, 1, "US", "fx")).allowed
 

@@ -13,7 +13,6 @@ from kinko.policy.model import AuthPolicy, FeeBand, TransferPolicy
 P = Policy()
 
 
-@pytest.mark.req("POL-1")
 def test_auth_defaults() -> None:
     """AUTH-6, AUTH-8: 5 attempts, 30 min (retail 001: until released), 3 lockouts, 90 days."""
     assert P.auth.max_failed_attempts == 5
@@ -27,7 +26,6 @@ def test_auth_defaults() -> None:
     assert P.auth.password_history == 5
 
 
-@pytest.mark.req("POL-1")
 def test_instruction_and_transfer_defaults() -> None:
     """INS-1, XFER-3, XFER-4, XFER-6, XFER-7, XFER-5, PAY-1."""
     assert P.calendar.time_zone == "Asia/Tokyo"
@@ -42,7 +40,6 @@ def test_instruction_and_transfer_defaults() -> None:
     assert P.pay_easy.daily_limit == 1_000_000
 
 
-@pytest.mark.req("XFER-7")
 @pytest.mark.parametrize(
     ("destination", "amount", "fee"),
     [
@@ -64,7 +61,6 @@ def test_transfer_fee_refuses_a_negative_amount() -> None:
         P.transfers.transfer_fee(FeeDestination.OTHER_BANK, -1)
 
 
-@pytest.mark.req("POL-1")
 def test_corporate_service_defaults() -> None:
     """BULK-1, PAYR-1, TAX-1, DD-1, DD-2 cutoffs and settlement days."""
     assert (P.bulk_transfer.request_cutoff.business_days_before,
@@ -84,7 +80,6 @@ def test_corporate_service_defaults() -> None:
     assert P.collection.settlement_business_days_after == 7
 
 
-@pytest.mark.req("FEE-1")
 def test_fee_defaults() -> None:
     """FEE-1, CRED-1: base fee per course; token extra issue and reissue fees."""
     fees = P.fees.monthly_base_fee
@@ -92,7 +87,6 @@ def test_fee_defaults() -> None:
     assert (P.fees.token_extra_issue_fee, P.fees.token_reissue_fee) == (2_200, 2_200)
 
 
-@pytest.mark.req("POL-1")
 def test_kyc_compensation_contract_and_deposit_defaults() -> None:
     """KYC-1, CLM-2, CLM-4, CLM-5, CLM-8, CTR-1, CTR-2, EDOC-1, TD-1."""
     assert (P.kyc.interval_days, P.kyc.deadline_days) == (365, 30)
@@ -111,7 +105,6 @@ def test_kyc_compensation_contract_and_deposit_defaults() -> None:
     assert 1_000_000 * P.deposits.withholding_tax_rate_per_100k // RATE_SCALE == 203_150
 
 
-@pytest.mark.req("LED-1")
 def test_no_float_anywhere_in_the_policy() -> None:
     def walk(value: object) -> None:
         assert not isinstance(value, float)
@@ -125,13 +118,11 @@ def test_no_float_anywhere_in_the_policy() -> None:
     walk(P.model_dump())
 
 
-@pytest.mark.req("POL-1")
 def test_policy_is_frozen() -> None:
     with pytest.raises(ValidationError):
         P.transfers.recall_fee = 0  # type: ignore[misc]
 
 
-@pytest.mark.req("LED-1")
 @pytest.mark.parametrize("bad", [-1, 1.0, 1e6, "1.5", True, None, "abc"])
 def test_money_fields_refuse_anything_but_whole_yen(bad: object) -> None:
     with pytest.raises(ValidationError, match="recall_fee"):
@@ -144,7 +135,6 @@ def test_money_fields_accept_written_yen() -> None:
     assert TransferPolicy.model_validate({"recall_fee": 0}).recall_fee == 0
 
 
-@pytest.mark.req("POL-1")
 def test_cross_field_rules() -> None:
     with pytest.raises(ValidationError, match="password_min_length must not exceed"):
         AuthPolicy(password_min_length=20, password_max_length=10)

@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.models import AuditEvent
@@ -29,7 +28,6 @@ from kinko.auth.models import (
     UserState,
 )
 from kinko.auth.policy import overridden, rules_for, with_profile
-from kinko.backoffice.operators import issue_access_key, operator_by_code
 from kinko.config import Settings
 from kinko.db import Database
 from kinko.ledger.models import Account
@@ -39,7 +37,16 @@ from kinko.web.auth import SESSION_COOKIE, csrf_token
 from kinko.web.pages.auth import LOGIN_COOKIE, PENDING_COOKIE, safe_next
 from kinko.web.pages.operator import OPERATOR_COOKIE
 from tests import factories
-from tests.e2e.support import T0, Codes, Demo, all_routes, build_demo, sato_code, totp
+from tests.e2e.support import (
+    T0,
+    Codes,
+    Demo,
+    all_routes,
+    build_demo,
+    operator_totp,
+    sato_code,
+    totp,
+)
 
 HTML = {"Accept": "text/html"}
 
@@ -391,21 +398,16 @@ def test_lockout_then_release_by_two_operators(web: TestClient, db: Database) ->
 
 
 def operator_login(web: TestClient, code: str) -> str:
-    """Log an operator in with a newly issued access key; returns the console's CSRF token."""
-    db: Database = web.app.state.db  # type: ignore[attr-defined]
-
-    def issue(s: Session) -> str:
-        operator = operator_by_code(s, code)
-        assert operator is not None
-        return issue_access_key(s, operator_id=operator.id, actor="system:test")
-
-    key = db.run(issue)
+    """Sign a demo operator in with password + the authenticator's current code; returns the
+    console's CSRF token."""
     page = web.get("/operator/login")
-    wrong = web.post("/operator/login", data={"csrf_token": csrf_of(page.text), "code": code,
-                                              "key": "0" * 32})
+    wrong = web.post("/operator/login", data={
+        "csrf_token": csrf_of(page.text), "code": code, "password": du.OPERATOR_PASSWORD,
+        "otp": "000000" if operator_totp(code) != "000000" else "111111"})
     assert wrong.status_code == 401
-    done = web.post("/operator/login", data={"csrf_token": csrf_of(page.text), "code": code,
-                                             "key": key})
+    done = web.post("/operator/login", data={
+        "csrf_token": csrf_of(page.text), "code": code, "password": du.OPERATOR_PASSWORD,
+        "otp": operator_totp(code)})
     assert done.status_code == 303 and done.cookies.get(OPERATOR_COOKIE)
     return csrf_of(web.get("/operator").text)
 

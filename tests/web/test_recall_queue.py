@@ -11,14 +11,13 @@ from fastapi.testclient import TestClient
 
 from kinko import clock
 from kinko.backoffice.models import OperatorRole
-from kinko.backoffice.operators import create_operator, issue_access_key
 from kinko.config import Settings
 from kinko.db import Database
 from kinko.instructions.service import StepUpProof
 from kinko.ledger.models import Account
 from kinko.transfers import service as transfers
 from kinko.web.app import create_app
-from kinko.web.pages.operator import OPERATOR_COOKIE, _session_value
+from kinko.web.pages.operator import OPERATOR_COOKIE
 from tests import factories
 
 pytestmark = pytest.mark.req("XFER-5")
@@ -47,10 +46,7 @@ def _balance(db: Database, account_id: int) -> int:
 def test_recall_queue_takes_and_decides_a_recall(db: Database) -> None:
     instruction_id, acc = _executed_transfer(db)
     with db.transaction() as s:
-        operator = create_operator(s, code="T900", name="窓口", roles=[OperatorRole.TELLER],
-                                   actor="test")
-        issue_access_key(s, operator_id=operator.id, actor="test")
-        cookie = _session_value(operator)
+        _, cookie = factories.operator_session(s, "T900", [OperatorRole.TELLER])
     with TestClient(create_app(db, Settings())) as client:
         client.headers.update(HTML)
         assert client.get("/operator/recalls", follow_redirects=False).status_code == 303

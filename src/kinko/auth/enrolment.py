@@ -51,8 +51,7 @@ from kinko.errors import Conflict, ValidationFailed
 from kinko.ledger.models import Account, AccountType
 from kinko.ledger.repository import find_account
 from kinko.parties.models import Customer
-
-PIN_ATTEMPTS = 5   # wrong cash card PINs at online sign-up before the PIN is refused
+from kinko.policy import current_policy
 
 
 @dataclass(frozen=True)
@@ -279,7 +278,8 @@ def _check_pin(session: Session, account: Account | None, pin: str) -> bool | No
     # Row-level counter: SQLite serialises writers and PostgreSQL row-locks this UPDATE, and
     # a Light sign-up is rare enough that the ORM's read-then-write here is not contended.
     row.failure_count += 1
-    row.locked = row.failure_count >= PIN_ATTEMPTS
+    # Wrong cash-card PINs before the PIN is refused: policy auth.signup_pin_attempts.
+    row.locked = row.failure_count >= current_policy().auth.signup_pin_attempts
     return False
 
 

@@ -3,10 +3,11 @@
 Products and their factor combinations are policy, not code (AUTH-1: "each product uses a
 bank-configured combination, which can differ per operation"): :class:`ProductProfile` lists,
 per product, which factors a login needs and which each kind of operation needs for step-up.
-Numbers such as attempts before lockout, the lockout time and the password rules come from the
-bank's versioned policy (:mod:`kinko.policy`, SPEC §13); the values that policy does not hold
-yet (session timeouts, challenge lifetimes, card size …) have defaults here, listed in
-``docs/authentication.md``, and can be overridden as a whole with :func:`overridden`.
+The profiles (``auth.products``), attempts before lockout, the lockout time, the password
+rules, phone-call authentication, session and challenge lifetimes come from the bank's
+versioned policy (:mod:`kinko.policy`, SPEC §13); the few values it does not hold (card size,
+webhook tolerance) have defaults here. Tests and the demo override any of them for a block
+with :func:`overridden`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 
 from kinko import clock
 from kinko.auth.models import Course, Product
+from kinko.policy import Policy
+from kinko.policy.model import ProductFactors
 
 
 class Factor(enum.StrEnum):  # factor names, not secrets (S105 false positives)
@@ -69,32 +72,25 @@ class ProductProfile:
         return self.otp_courses is None or (course is not None and course in self.otp_courses)
 
 
+def profile_from_policy(product: Product, factors: ProductFactors) -> ProductProfile:
+    """The product's profile as the bank's policy file states it (``auth.products``)."""
+    return ProductProfile(
+        product=product,
+        login=tuple(Factor(f) for f in factors.login),
+        login_second_step=tuple(Factor(f) for f in factors.login_second_step),
+        step_up={Operation(op): tuple(Factor(f) for f in fs)
+                 for op, fs in factors.step_up.items()},
+        otp_courses=None if factors.otp_for_every_user else frozenset(
+            Course(c) for c in factors.otp_courses),
+        phone_call_operations=frozenset(Operation(op) for op in factors.phone_call_operations),
+        login_attributes=tuple(factors.login_attributes),
+    )
+
+
+# The built-in defaults (SPEC §13), as the policy model states them.
 DEFAULT_PROFILES: Mapping[Product, ProductProfile] = {
-    Product.RETAIL_001: ProductProfile(
-        product=Product.RETAIL_001,
-        login=(Factor.PASSWORD,),
-        login_second_step=(Factor.ATTRIBUTE,),
-        step_up=dict.fromkeys((*FUNDS, Operation.LIMIT_CHANGE, Operation.SETTINGS),
-                              (Factor.CARD,)),
-        otp_courses=frozenset(),   # the 001 product has no OTP token
-    ),
-    Product.RETAIL_003: ProductProfile(
-        product=Product.RETAIL_003,
-        login=(Factor.PASSWORD, Factor.OTP, Factor.CONFIRMATION_CODE),
-        step_up=dict.fromkeys((*FUNDS, Operation.LIMIT_CHANGE, Operation.SETTINGS),
-                              (Factor.OTP,)),
-    ),
-    Product.CORPORATE_002: ProductProfile(
-        product=Product.CORPORATE_002,
-        login=(Factor.PASSWORD,),
-        login_second_step=(Factor.SECRET_PHRASE,),
-        step_up={
-            **dict.fromkeys((*FUNDS, Operation.LIMIT_CHANGE, Operation.APPROVAL),
-                            (Factor.CONFIRMATION_PASSWORD, Factor.OTP)),
-            Operation.SETTINGS: (Factor.CONFIRMATION_PASSWORD,),
-        },
-        otp_courses=frozenset({Course.BASIC, Course.COMPREHENSIVE}),
-    ),
+    product: profile_from_policy(product, Policy().auth.products[product.value])
+    for product in Product
 }
 
 
@@ -159,10 +155,13 @@ _overrides: dict[str, Any] = {}
 _profile_overrides: dict[Product, ProductProfile] = {}
 
 
-def _bank_policy_values(product: Product, at: datetime) -> dict[str, Any]:
+def _bank_policy(at: datetime) -> Policy:
     from kinko.policy import policy_at
 
-    policy = policy_at(at)
+    return policy_at(at)
+
+
+def _bank_policy_values(policy: Policy, product: Product) -> dict[str, Any]:
     auth = policy.auth
     return {
         "max_failed_attempts": auth.max_failed_attempts,
@@ -178,6 +177,23 @@ def _bank_policy_values(product: Product, at: datetime) -> dict[str, Any]:
         "throttle_window": timedelta(minutes=auth.throttle_window_minutes),
         "throttle_failures_per_address": auth.throttle_failures_per_address,
         "throttle_failures_per_id": auth.throttle_failures_per_id,
+        "phone_call_enabled": auth.phone_call_enabled,
+        "phone_call_window": timedelta(minutes=auth.phone_call_window_minutes),
+        "phone_call_number": auth.phone_call_number,
+        "login_id_min_length": auth.login_id_min_length,
+        "login_id_max_length": auth.login_id_max_length,
+        "session_idle": timedelta(minutes=auth.session_idle_minutes),
+        "session_absolute": timedelta(minutes=auth.session_absolute_minutes),
+        "limited_session_absolute": timedelta(minutes=auth.limited_session_minutes),
+        "step_up_validity": timedelta(minutes=auth.step_up_validity_minutes),
+        "otp_window": auth.otp_window_steps,
+        "confirmation_code_ttl": timedelta(minutes=auth.confirmation_code_ttl_minutes),
+        "card_challenge_ttl": timedelta(minutes=auth.card_challenge_ttl_minutes),
+        "approval_ttl": timedelta(minutes=auth.approval_ttl_minutes),
+        "hard_token_validity_days": auth.hard_token_validity_days,
+        "certificate_validity_days": auth.certificate_validity_days,
+        "certificate_renewal_window": timedelta(days=auth.certificate_renewal_window_days),
+        "notify_login": auth.notify_login,
     }
 
 
@@ -185,8 +201,10 @@ def rules_for(product: Product, course: Course | None = None,
               at: datetime | None = None) -> AuthRules:
     """The rules in force at ``at`` (default now) for ``product`` and ``course``."""
     moment = clock.now() if at is None else at
-    profile = _profile_overrides.get(product) or DEFAULT_PROFILES[product]
-    values = _bank_policy_values(product, moment)
+    policy = _bank_policy(moment)
+    profile = _profile_overrides.get(product) or profile_from_policy(
+        product, policy.auth.products[product.value])
+    values = _bank_policy_values(policy, product)
     values.update(_overrides)
     return AuthRules(profile=profile, course=course, **values)
 

@@ -98,8 +98,89 @@ def _reissue_token(reason: str) -> Handler:
     return run
 
 
+def _role(payload: Mapping[str, Any]) -> OperatorRole:
+    try:
+        return OperatorRole(str(payload["role"]))
+    except ValueError:
+        raise ValidationFailed(detail=f"unknown role {payload['role']!r}",
+                               fields=["role"]) from None
+
+
+def _check_new_operator(payload: Mapping[str, Any]) -> None:
+    _needs("code", "name", "roles")(payload)
+    roles = payload["roles"]
+    if not isinstance(roles, list) or not roles:
+        raise ValidationFailed(detail="a new operator needs at least one role", fields=["roles"])
+    for role in roles:
+        _role({"role": role})
+
+
+def _check_role_change(payload: Mapping[str, Any]) -> None:
+    _needs("operator_id", "role")(payload)
+    _role(payload)
+
+
+def _create_operator(session: Session, payload: Mapping[str, Any], *, actor: str,
+                     request_id: int) -> Any:
+    from kinko.backoffice import operators
+
+    operator = operators.create_operator(
+        session, code=str(payload["code"]), name=str(payload["name"]),
+        roles=[OperatorRole(r) for r in payload["roles"]],
+        branch_code=payload.get("branch_code") or None, actor=actor)
+    # The initial password and TOTP secret go to the approver's screen once, to hand over.
+    return operators.issue_initial_credentials(session, operator_id=operator.id, actor=actor)
+
+
+def _grant_role(session: Session, payload: Mapping[str, Any], *, actor: str,
+                request_id: int) -> None:
+    from kinko.backoffice import operators
+
+    operators.grant(session, operator_id=int(payload["operator_id"]), role=_role(payload),
+                    actor=actor)
+
+
+def _revoke_role(session: Session, payload: Mapping[str, Any], *, actor: str,
+                 request_id: int) -> None:
+    from kinko.backoffice import operators
+
+    operators.revoke(session, operator_id=int(payload["operator_id"]), role=_role(payload),
+                     actor=actor)
+
+
+def _deactivate_operator(session: Session, payload: Mapping[str, Any], *, actor: str,
+                         request_id: int) -> None:
+    from kinko.backoffice import operators
+
+    operators.deactivate(session, operator_id=int(payload["operator_id"]), actor=actor)
+
+
+def _reset_operator(session: Session, payload: Mapping[str, Any], *, actor: str,
+                    request_id: int) -> Any:
+    from kinko.backoffice import operators
+
+    return operators.issue_initial_credentials(
+        session, operator_id=int(payload["operator_id"]), actor=actor)
+
+
+def _release_operator(session: Session, payload: Mapping[str, Any], *, actor: str,
+                      request_id: int) -> None:
+    from kinko.backoffice import operators
+
+    operators.release_lock(session, operator_id=int(payload["operator_id"]), actor=actor)
+
+
+def _change_policy(session: Session, payload: Mapping[str, Any], *, actor: str,
+                   request_id: int) -> str:
+    from kinko.backoffice import policy_changes
+
+    return policy_changes.apply(session, dict(payload), actor=actor, request_id=request_id)
+
+
 _STAFF = frozenset({OperatorRole.TELLER, OperatorRole.SECURITY})
 _SECURITY = frozenset({OperatorRole.SECURITY})
+_SUPERVISOR = frozenset({OperatorRole.SUPERVISOR})
+_CREATED = "operator created; initial credentials shown once to the approver"
 
 ACTIONS: dict[str, ActionSpec] = {
     # AUTH-6: release a lockout that lasts until released, or a block (利用閉塞).
@@ -118,6 +199,26 @@ ACTIONS: dict[str, ActionSpec] = {
                                             _needs("user_id"), summary=lambda out: out),
     "auth.reissue_token_defect": ActionSpec(_reissue_token("defect"), _STAFF, _SECURITY,
                                             _needs("user_id"), summary=lambda out: out),
+    # OPS-1: operators and their roles are changed by one supervisor and approved by another.
+    "backoffice.create_operator": ActionSpec(_create_operator, _SUPERVISOR, _SUPERVISOR,
+                                             _check_new_operator,
+                                             summary=lambda _out: _CREATED),
+    "backoffice.grant_role": ActionSpec(_grant_role, _SUPERVISOR, _SUPERVISOR,
+                                        _check_role_change),
+    "backoffice.revoke_role": ActionSpec(_revoke_role, _SUPERVISOR, _SUPERVISOR,
+                                         _check_role_change),
+    "backoffice.deactivate_operator": ActionSpec(_deactivate_operator, _SUPERVISOR,
+                                                 _SUPERVISOR, _needs("operator_id")),
+    "backoffice.reset_operator": ActionSpec(_reset_operator, _SUPERVISOR, _SUPERVISOR,
+                                            _needs("operator_id"),
+                                            summary=lambda _out: "credentials reissued"),
+    # POL-1: a policy change, announced and in force from its date.
+    "policy.change": ActionSpec(_change_policy, frozenset({OperatorRole.POLICY_ADMIN}),
+                                frozenset({OperatorRole.POLICY_ADMIN, OperatorRole.SUPERVISOR}),
+                                _needs("effective_from", "overrides"),
+                                summary=lambda out: out),
+    "backoffice.release_operator_lock": ActionSpec(_release_operator, _SUPERVISOR,
+                                                   _SUPERVISOR, _needs("operator_id")),
 }
 
 

@@ -55,6 +55,7 @@ def request(session: Session, *, action: str, subject_type: str, subject_id: str
     if not reason.strip():
         raise ValidationFailed(detail="a reason is required")
     spec.validate(payload)
+    _not_about_oneself(payload, requested_by, action)
     now = clock.now()
     row = ApprovalRequest(action=action, subject_type=subject_type, subject_id=str(subject_id),
                           payload=canonical(payload), reason=reason[:500],
@@ -66,6 +67,13 @@ def request(session: Session, *, action: str, subject_type: str, subject_id: str
            subject_type=subject_type, subject_id=str(subject_id),
            data={"request_id": row.id, "action": action, "reason": reason[:500]})
     return row
+
+
+def _not_about_oneself(payload: dict[str, Any], operator_id: int, action: str) -> None:
+    """An operator neither asks for nor approves a change to their own account or roles:
+    two *other* people decide it."""
+    if action.startswith("backoffice.") and payload.get("operator_id") == operator_id:
+        raise FourEyesViolation(detail="a change to your own operator account needs two others")
 
 
 def _get(session: Session, request_id: int) -> ApprovalRequest:
@@ -99,8 +107,9 @@ def approve(session: Session, *, request_id: int, approver_id: int, note: str | 
     if row.requested_by == approver_id:
         raise FourEyesViolation(detail=str(request_id))
     require_role(session, approver_id, spec.approve_roles)
-    _decide(session, row, operator_id=approver_id, state=ApprovalState.EXECUTED, note=note)
     payload = json.loads(row.payload)
+    _not_about_oneself(payload, approver_id, row.action)
+    _decide(session, row, operator_id=approver_id, state=ApprovalState.EXECUTED, note=note)
     output = spec.handler(session, payload, actor=actor_of(approver_id), request_id=row.id)
     row.result = canonical({"summary": spec.summary(output)})
     record(session, actor=actor_of(approver_id), action="backoffice.approval_executed",

@@ -1,4 +1,11 @@
-"""`kinko operators …`: create operators and issue their console access keys (OPS-1)."""
+"""`kinko operators …`: the first administrators of a new installation (OPS-1).
+
+`kinko operators create` is for setting up: it works while fewer than two active supervisors
+exist (one to ask and one to approve). From then on operators are created, and their roles
+changed, in the console with four eyes. It prints the operator's one-time initial password
+(to be changed at the first sign-in) and the TOTP secret and otpauth:// URI to put into an
+authenticator app.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from kinko.clihelpers import DATABASE_URL_OPTION, database, fail
 app = typer.Typer(help="行員 / bank operators", no_args_is_help=True)
 
 ACTOR = "system:cli"
+BOOTSTRAP_SUPERVISORS = 2
 
 
 def _roles(values: list[str]) -> list[OperatorRole]:
@@ -20,57 +28,46 @@ def _roles(values: list[str]) -> list[OperatorRole]:
         fail("roles are: " + ", ".join(r.value for r in OperatorRole))
 
 
-def _show_key(code: str, key: str) -> None:
-    typer.echo(f"行員 {code} のアクセスキー / access key of operator {code} "
-               "(shown only now, stored only as a hash):")
-    typer.echo(key)
-
-
 @app.command()
 def create(
-    code: str = typer.Argument(..., help="行員番号 / operator code, 1–20 characters"),
+    code: str = typer.Argument(..., help="行員番号 / operator code, 1–20 letters or digits"),
     name: str = typer.Option(..., "--name", help="氏名 / the operator's name"),
-    role: list[str] = typer.Option(..., "--role", help="teller, security, claims, …; repeat"),
+    role: list[str] = typer.Option(["supervisor"], "--role",
+                                   help="supervisor, policy_admin, security, teller, …; "
+                                        "repeat"),
     branch: str | None = typer.Option(None, "--branch", help="branch code"),
     database_url: str | None = DATABASE_URL_OPTION,
 ) -> None:
-    """Create an operator and print their new access key once."""
-    from kinko.backoffice.operators import create_operator, issue_access_key
+    """Create one of the first administrators; print their initial password and TOTP secret."""
+    from kinko.backoffice.operators import (
+        InitialCredentials,
+        active_supervisors,
+        create_operator,
+        issue_initial_credentials,
+    )
     from kinko.errors import DomainError
 
     roles = _roles(role)
 
-    def run(s: Session) -> str:
+    def run(s: Session) -> InitialCredentials | None:
+        if active_supervisors(s) >= BOOTSTRAP_SUPERVISORS:
+            return None
         operator = create_operator(s, code=code, name=name, roles=roles, branch_code=branch,
                                    actor=ACTOR)
-        return issue_access_key(s, operator_id=operator.id, actor=ACTOR)
+        return issue_initial_credentials(s, operator_id=operator.id, actor=ACTOR)
 
     try:
-        key = database(database_url).run(run)
+        issued = database(database_url).run(run)
     except DomainError as exc:
         fail(f"{exc.code}: {exc.describe()}")
-    _show_key(code, key)
-
-
-@app.command("issue-key")
-def issue_key(
-    code: str = typer.Argument(..., help="行員番号 / operator code"),
-    database_url: str | None = DATABASE_URL_OPTION,
-) -> None:
-    """Issue a new access key (the old one and its console sessions stop working)."""
-    from kinko.backoffice.operators import issue_access_key, operator_by_code
-    from kinko.errors import DomainError
-
-    def run(s: Session) -> str | None:
-        operator = operator_by_code(s, code)
-        if operator is None:
-            return None
-        return issue_access_key(s, operator_id=operator.id, actor=ACTOR)
-
-    try:
-        key = database(database_url).run(run)
-    except DomainError as exc:
-        fail(f"{exc.code}: {exc.describe()}")
-    if key is None:
-        fail(f"no operator {code}")
-    _show_key(code, key)
+    if issued is None:
+        fail(f"{BOOTSTRAP_SUPERVISORS} supervisors exist: create operators in the console "
+             "(/operator/operators), where a second supervisor approves")
+    typer.echo(f"行員 {issued.code} を登録しました / operator {issued.code} created.")
+    typer.echo("初期パスワード（初回ログインで変更が必要。この画面でのみ表示）/ "
+               "initial password (must be changed at the first sign-in; shown only now):")
+    typer.echo(f"  {issued.password}")
+    typer.echo("認証アプリに登録してください / add to an authenticator app (TOTP, 6 digits, "
+               "30 s):")
+    typer.echo(f"  secret: {issued.totp_secret}")
+    typer.echo(f"  {issued.totp_uri}")

@@ -9,7 +9,18 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kinko.auth import models as _auth_models  # noqa: F401 - registers the auth tables
@@ -27,6 +38,7 @@ class OperatorRole(enum.StrEnum):
     KYC_REVIEWER = "kyc_reviewer"     # overrides face-match results
     POLICY_ADMIN = "policy_admin"     # changes bank policy
     AUDITOR = "auditor"               # reads only
+    SUPERVISOR = "supervisor"         # manages operators and roles; approves policy changes
 
 
 class ApprovalState(enum.StrEnum):
@@ -46,10 +58,36 @@ class Operator(Base):
     branch_code: Mapped[str | None] = mapped_column(ForeignKey("branches.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # The console access key, random and issued by `kinko operators`; only its argon2id hash
-    # is kept. None: no key issued, the operator cannot sign in.
-    access_key_hash: Mapped[str | None] = mapped_column(String(200), default=None)
-    access_key_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Sign-in: an argon2id password hash and a TOTP seed encrypted at rest (AES-GCM under a
+    # key derived from the secret key). None: not set up, the operator cannot sign in.
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # An initial or reset password must be replaced at the next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    totp_seed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The last TOTP step accepted: a code is good once (no replay within its window).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Locked until a four-eyes release (the operator policy's lockout "until released").
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OperatorSession(Base):
+    """A console session kept on the server: the browser holds only a random token whose
+    keyed digest is the row's key; ended at logout, deactivation, a password change, or when
+    idle or absolute limits pass."""
+
+    __tablename__ = "backoffice_operator_sessions"
+    __table_args__ = (Index("ix_backoffice_operator_sessions_operator", "operator_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("backoffice_operators.id"))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 class OperatorRoleGrant(Base):

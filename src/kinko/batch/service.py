@@ -87,8 +87,11 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
     from kinko.audit.service import seal
     from kinko.auth.throttle import prune as prune_throttle
     from kinko.batch.handlers import load_handlers
+    from kinko.policy.changes import refresh as refresh_policy
 
     load_handlers()
+    # Policy changes approved in the console since this process last looked (POL-1).
+    db.run(refresh_policy)
     at = at or clock.now()
     report = RunReport()
     while limit is None or report.done + report.failed + report.retried < limit:

@@ -27,7 +27,7 @@ from kinko.money import MAX_AMOUNT
 from kinko.policy import RATE_SCALE
 
 TERMS_MONTHS = (1, 3, 6, 12, 24, 36)
-"""The terms the bank offers online (1, 3, 6 months, 1, 2, 3 years)."""
+"""The built-in default of the terms offered online (policy deposits.time_deposit_terms_months)."""
 
 MIN_PRINCIPAL = 1_000
 """The smallest time deposit in yen (a Kinko default; the policy has no field for it)."""
@@ -36,9 +36,9 @@ LOCAL_TAX_RATE_PER_100K = 5_000
 """地方税 利子割 5 %, fixed by law; the rest of the policy's withholding rate is national."""
 
 EARLY_CANCELLATION_RATE_PER_100K = 20
-"""期限前解約利率 0.020 %/year. The policy has no early-cancellation or ordinary-deposit rate
-field, so this module constant stands in for the bank's ordinary-deposit rate; an early
-cancellation never earns more than the deposit's own contract rate."""
+"""期限前解約利率 0.020 %/year: the built-in default of policy
+deposits.early_cancellation_rate_per_100k; an early cancellation never earns more than the
+deposit's own contract rate."""
 
 DAYS_PER_YEAR = 365
 
@@ -63,9 +63,10 @@ class Interest:
         return self.gross - self.tax
 
 
-def check_term(months: object) -> int:
-    if type(months) is not int or months not in TERMS_MONTHS:
-        raise InvalidTerm(detail=f"{months!r}; choose from {', '.join(map(str, TERMS_MONTHS))}"
+def check_term(months: object, offered: tuple[int, ...] = TERMS_MONTHS) -> int:
+    """``months`` if it is one of the terms ``offered`` (the policy's, passed by the service)."""
+    if type(months) is not int or months not in offered:
+        raise InvalidTerm(detail=f"{months!r}; choose from {', '.join(map(str, offered))}"
                                  " months")
     return months
 
@@ -114,8 +115,11 @@ def interest(principal: int, rate_per_100k: int, start: date, end: date, *,
     return Interest(days, gross, national, local)
 
 
-def early_cancellation_rate(contract_rate_per_100k: int) -> int:
-    return min(EARLY_CANCELLATION_RATE_PER_100K, contract_rate_per_100k)
+def early_cancellation_rate(contract_rate_per_100k: int,
+                            early_rate_per_100k: int = EARLY_CANCELLATION_RATE_PER_100K) -> int:
+    """The rate an early cancellation earns: the bank's early rate, never more than the
+    deposit's own."""
+    return min(early_rate_per_100k, contract_rate_per_100k)
 
 
 def next_free_number(highest: int | None, used: list[int] | None = None, *,

@@ -108,9 +108,9 @@ def enter_opening(session: Session, actor: Actor, *, key: str, from_account_id: 
                   amount: Any, term_months: int) -> Quote:
     """Enter a time deposit: check, fix the dates and the rate, show the expected interest."""
     amount = rules.check_principal(parse_yen(amount))
-    term = rules.check_term(term_months)
     now = clock.now()
     policy = policy_at(now)
+    term = rules.check_term(term_months, policy.deposits.time_deposit_terms_months)
     check_allowed(session, actor.customer_id, OPEN_KIND)
     source = _ordinary_account(session, actor, from_account_id)
     # 003 第三条3: after the handling time the instruction counts from the next business day;
@@ -295,7 +295,8 @@ def enter_cancellation(session: Session, actor: Actor, *, key: str, deposit_id: 
         raise DepositNotActive(detail=deposit.state.value)
     if now.date() >= deposit.maturity_date:
         raise DepositMaturing(detail=deposit.maturity_date.isoformat())
-    rate = rules.early_cancellation_rate(deposit.annual_rate_per_100k)
+    rate = rules.early_cancellation_rate(
+        deposit.annual_rate_per_100k, policy_at(now).deposits.early_cancellation_rate_per_100k)
     result = rules.interest(
         deposit.principal, rate, deposit.start_date, now.date(),
         tax_rate_per_100k=policy_at(now).deposits.withholding_tax_rate_per_100k,

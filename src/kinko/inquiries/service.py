@@ -21,9 +21,9 @@ from kinko.instructions.service import Actor
 from kinko.ledger.errors import AccountNotFound
 from kinko.ledger.models import Account, AccountType
 from kinko.ledger.rules import withdrawable
+from kinko.policy import current_policy
 
 # How far back a statement reaches online (bank-prescribed; 002 第5条1 leaves it to the bank).
-STATEMENT_MONTHS = 13
 MAX_PAGE_SIZE = 200
 
 
@@ -102,7 +102,8 @@ def statement(session: Session, actor: Actor, account_id: int, *,
     today = clock.today()
     date_to = date_to or today
     date_from = date_from or (date_to - timedelta(days=30))
-    oldest = today - timedelta(days=STATEMENT_MONTHS * 31)
+    # How far back is the bank's (policy inquiries.statement_months, default 13 months).
+    oldest = today - timedelta(days=current_policy().inquiries.statement_months * 31)
     if date_from > date_to:
         raise ValidationFailed(detail="date_from is after date_to")
     if date_from < oldest:

@@ -18,10 +18,13 @@ from sqlalchemy.orm import Session
 from kinko.audit.service import record
 from kinko.parties import rules
 from kinko.parties.errors import UseFromAbroadRefused
+from kinko.policy import current_policy
 
-REFUSED_FROM_ABROAD: frozenset[str] = rules.FUND_MOVEMENTS
-"""The bank's setting: functions refused from abroad (default: every fund movement; inquiries
-and settings are allowed). Replace it at start-up to restrict or relax."""
+
+def refused_from_abroad() -> frozenset[str]:
+    """The bank's setting in force (policy ``access.refused_from_abroad``; default: every fund
+    movement, while inquiries and settings stay allowed)."""
+    return frozenset(current_policy().access.refused_from_abroad)
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ def record_access_country(session: Session, user_id: int, country_code: str,
     """
     country = rules.check_country(country_code)
     allowed = rules.allowed_from(country=country, function=function,
-                                 refused_abroad=REFUSED_FROM_ABROAD)
+                                 refused_abroad=refused_from_abroad())
     if country != rules.HOME_COUNTRY:
         record(session, actor=f"user:{user_id}",
                action="access.abroad" if allowed else "access.abroad.refused",

@@ -23,6 +23,7 @@ from kinko.parties.errors import (
 )
 from kinko.parties.models import Customer
 from kinko.parties.residency_models import ResidencyChange
+from kinko.policy import current_policy
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,10 @@ def history(session: Session, customer_id: int) -> list[ResidencyChange]:
 
 
 def is_allowed(session: Session, customer_id: int, function: str) -> bool:
+    allowed = current_policy().access.non_resident_allowed
     return rules.allowed_for(resident=_customer(session, customer_id).resident,
-                             function=function)
+                             function=function,
+                             table={name: name in allowed for name in rules.FUNCTIONS})
 
 
 def check_allowed(session: Session, customer_id: int, function: str) -> None:

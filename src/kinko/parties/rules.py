@@ -1,8 +1,10 @@
 """Pure rules of residency (PRD-5) and use from abroad (OVS-1): no I/O, no clock.
 
-The tables below are the bank's defaults. 003 第三条2(1) lets non-residents use only "a part
-of the service, where the bank's requirements are met"; which part is bank-prescribed, so the
-bank may restrict further (or widen) by passing its own table to these functions.
+The tables below are the built-in defaults; the bank's setting in force is the policy's
+``access`` group, which :mod:`kinko.parties.access` and :mod:`kinko.parties.residency` pass
+in. 003 第三条2(1) lets non-residents use only "a part of the service, where the bank's
+requirements are met"; which part is bank-prescribed, so the bank may restrict further (or
+widen) in its policy file or from the console.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, time, timedelta
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, StrictBool, StrictInt, field_validator, model_validator
 
@@ -43,6 +43,52 @@ class CalendarPolicy(PolicyGroup):
         return tuple(sorted(set(value)))
 
 
+FactorName = Literal["password", "certificate", "confirmation_code", "attribute",
+                     "secret_phrase", "otp", "confirmation_password", "card", "phone_call",
+                     "smartphone"]
+OperationName = Literal["transfer", "pay_easy", "fund_movement", "limit_change", "settings",
+                        "approval"]
+CourseName = Literal["light", "basic", "comprehensive"]
+AttributeName = Literal["phone", "name_kana", "birth_date"]
+
+_FUNDS: tuple[OperationName, ...] = ("transfer", "pay_easy", "fund_movement")
+
+
+class ProductFactors(PolicyGroup):
+    """Which factors a product asks for (AUTH-1: a bank-configured combination, which can
+    differ per operation), the attribute check at login (AUTH-2) and the operations that also
+    need phone-call authentication when it is switched on (AUTH-4)."""
+
+    login: tuple[FactorName, ...]
+    # Asked after the first step when configured for the user (e.g. a registered 合言葉).
+    login_second_step: tuple[FactorName, ...] = ()
+    step_up: Mapping[OperationName, tuple[FactorName, ...]] = Field(default_factory=dict)
+    # Whose users must use an OTP token (CRED-3): every user, or those of these courses.
+    otp_for_every_user: StrictBool = True
+    otp_courses: tuple[CourseName, ...] = ()
+    phone_call_operations: tuple[OperationName, ...] = ()
+    # Attributes checked at login (AUTH-2), e.g. ["phone"] or ["name_kana"].
+    login_attributes: tuple[AttributeName, ...] = ()
+
+
+def _default_products() -> dict[str, ProductFactors]:
+    return {
+        RETAIL_001: ProductFactors(
+            login=("password",), login_second_step=("attribute",),
+            step_up=dict.fromkeys((*_FUNDS, "limit_change", "settings"), ("card",)),
+            otp_for_every_user=False),
+        "retail-003": ProductFactors(
+            login=("password", "otp", "confirmation_code"),
+            step_up=dict.fromkeys((*_FUNDS, "limit_change", "settings"), ("otp",))),
+        "corporate-002": ProductFactors(
+            login=("password",), login_second_step=("secret_phrase",),
+            step_up={**dict.fromkeys((*_FUNDS, "limit_change", "approval"),
+                                     ("confirmation_password", "otp")),
+                     "settings": ("confirmation_password",)},
+            otp_for_every_user=False, otp_courses=("basic", "comprehensive")),
+    }
+
+
 class AuthPolicy(PolicyGroup):
     max_failed_attempts: StrictInt = Field(5, ge=1, le=99)
     lockout_minutes: LockoutMinutes = 30
@@ -61,11 +107,39 @@ class AuthPolicy(PolicyGroup):
     throttle_window_minutes: StrictInt = Field(15, ge=1, le=1440)
     throttle_failures_per_address: StrictInt = Field(100, ge=1, le=1_000_000)
     throttle_failures_per_id: StrictInt = Field(4, ge=1, le=999)
+    # Each product's factors per operation, attribute check and phone-call operations.
+    products: Mapping[str, ProductFactors] = Field(default_factory=_default_products)
+    # Phone-call authentication (AUTH-4): off unless the bank turns it on; the customer calls
+    # the bank-designated number from the registered phone within the window.
+    phone_call_enabled: StrictBool = False
+    phone_call_window_minutes: StrictInt = Field(5, ge=1, le=60)
+    phone_call_number: str = Field("0120000000", pattern=r"^[0-9]{10,11}$")
+    # Wrong cash-card PINs at the corporate Light online sign-up before the PIN is refused.
+    signup_pin_attempts: StrictInt = Field(5, ge=1, le=99)
+    login_id_min_length: StrictInt = Field(6, ge=1, le=32)
+    login_id_max_length: StrictInt = Field(12, ge=1, le=32)
+    session_idle_minutes: StrictInt = Field(15, ge=1, le=240)
+    session_absolute_minutes: StrictInt = Field(120, ge=1, le=1440)
+    limited_session_minutes: StrictInt = Field(15, ge=1, le=240)
+    step_up_validity_minutes: StrictInt = Field(5, ge=1, le=60)
+    otp_window_steps: StrictInt = Field(1, ge=0, le=5)
+    confirmation_code_ttl_minutes: StrictInt = Field(5, ge=1, le=60)
+    card_challenge_ttl_minutes: StrictInt = Field(5, ge=1, le=60)
+    approval_ttl_minutes: StrictInt = Field(5, ge=1, le=60)
+    hard_token_validity_days: StrictInt = Field(5 * 365, ge=30, le=20 * 365)
+    certificate_validity_days: StrictInt = Field(365, ge=30, le=10 * 365)
+    certificate_renewal_window_days: StrictInt = Field(30, ge=1, le=365)
+    notify_login: StrictBool = True
 
     @model_validator(mode="after")
     def _length_range(self) -> Self:
         if self.password_min_length > self.password_max_length:
             raise ValueError("password_min_length must not exceed password_max_length")
+        if self.login_id_min_length > self.login_id_max_length:
+            raise ValueError("login_id_min_length must not exceed login_id_max_length")
+        missing = set(_default_products()) - set(self.products)
+        if missing:
+            raise ValueError(f"products: {', '.join(sorted(missing))} must be configured")
         return self
 
     def lockout_duration(self, product: str | None = None) -> timedelta | None:
@@ -225,6 +299,60 @@ class ContractPolicy(PolicyGroup):
 class DepositPolicy(PolicyGroup):
     time_deposit_annual_rate_per_100k: Rate = 250
     withholding_tax_rate_per_100k: Rate = 20_315
+    # The terms offered online (1, 3, 6 months, 1, 2, 3 years) and the rate an early
+    # cancellation earns (期限前解約利率, never more than the deposit's own rate).
+    time_deposit_terms_months: tuple[Annotated[StrictInt, Field(ge=1, le=120)], ...] = (
+        1, 3, 6, 12, 24, 36)
+    early_cancellation_rate_per_100k: Rate = 20
+
+    @field_validator("time_deposit_terms_months")
+    @classmethod
+    def _terms(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value:
+            raise ValueError("at least one term")
+        return tuple(sorted(set(value)))
+
+
+FunctionName = Literal["inquiry", "settings", "transfer", "payeasy", "time_deposit",
+                       "time_deposit_cancel", "debit_card", "debit_card_cancel", "fx",
+                       "global_service"]
+
+
+class AccessPolicy(PolicyGroup):
+    """Use from abroad (OVS-1) and by non-residents (PRD-5): which functions the bank allows."""
+
+    # Refused from abroad: every fund movement by default; inquiries and settings stay open.
+    refused_from_abroad: tuple[FunctionName, ...] = (
+        "fx", "payeasy", "time_deposit", "time_deposit_cancel", "transfer")
+    # Open to non-residents (003 第三条2(1): "a part of the service", bank-prescribed).
+    non_resident_allowed: tuple[FunctionName, ...] = (
+        "debit_card_cancel", "inquiry", "settings", "time_deposit_cancel", "transfer")
+
+
+class InquiryPolicy(PolicyGroup):
+    # How far back statements reach online (INQ-1).
+    statement_months: StrictInt = Field(13, ge=1, le=120)
+
+
+class OperatorPolicy(PolicyGroup):
+    """The bank's own staff at the console (OPS-1): sign-in, lockout and session limits.
+
+    Not SPEC §13 values (the seeds are about customers); Kinko defaults a bank sets to its
+    internal rules.
+    """
+
+    max_failed_attempts: StrictInt = Field(5, ge=1, le=99)
+    # None (written "until_released") = until a supervisor's four-eyes release.
+    lockout_minutes: LockoutMinutes = 30
+    password_min_length: StrictInt = Field(12, ge=8, le=128)
+    password_max_length: StrictInt = Field(64, ge=8, le=128)
+    session_idle_minutes: StrictInt = Field(15, ge=1, le=480)
+    session_absolute_hours: StrictInt = Field(9, ge=1, le=24)
+    otp_window: StrictInt = Field(1, ge=0, le=3)
+
+    @property
+    def lockout(self) -> timedelta | None:
+        return None if self.lockout_minutes is None else timedelta(minutes=self.lockout_minutes)
 
 
 class Policy(PolicyGroup):
@@ -245,3 +373,6 @@ class Policy(PolicyGroup):
     compensation: CompensationPolicy = CompensationPolicy()
     contract: ContractPolicy = ContractPolicy()
     deposits: DepositPolicy = DepositPolicy()
+    operators: OperatorPolicy = OperatorPolicy()
+    access: AccessPolicy = AccessPolicy()
+    inquiries: InquiryPolicy = InquiryPolicy()

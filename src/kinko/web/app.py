@@ -13,6 +13,7 @@ from kinko.db.engine import Database, get_database
 from kinko.web import problems, security
 from kinko.web.admission import Admission
 from kinko.web.pages import auth as auth_pages
+from kinko.web.pages import backoffice as backoffice_pages
 from kinko.web.pages import banking
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
@@ -70,4 +71,5 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(auth_pages.router)
     app.include_router(auth_api.router)
     app.include_router(operator_pages.router)
+    app.include_router(backoffice_pages.router)
     return app

@@ -11,8 +11,9 @@ account ids) in the same transaction and returns what a demo user needs to log i
 - 株式会社きんこ商事 — corporate-002 Basic: the master user (ID registered at first use,
   passwords set, a 合言葉 asked as the second login step, a hard token with a fixed seed), and
   a general user with temporary passwords that the first login forces to change.
-- Operators for the console: a teller who asks and two security officers who approve, each
-  with a random access key issued for this demo run (printed once, stored only hashed).
+- Operators for the console: a teller, two security officers, a policy administrator and two
+  supervisors, each with a public password and an authenticator (TOTP) whose seed is fixed,
+  so anyone can compute its codes (``kinko demo operator-otp CODE``).
 
 The passwords are public: never run the demo against real data.
 """
@@ -42,7 +43,8 @@ from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import rules_for
 from kinko.auth.users import contract_of
 from kinko.backoffice.models import OperatorRole
-from kinko.backoffice.operators import create_operator, issue_access_key
+from kinko.backoffice.operators import create_operator, operator_by_code, set_credentials
+from kinko.backoffice.operators import current_code as operator_code
 from kinko.clihelpers import DATABASE_URL_OPTION
 from kinko.ledger.models import Account
 
@@ -80,7 +82,16 @@ KEIRI_TEMPORARY_PASSWORD = "Keiri4Kari"  # noqa: S105 - public demo value
 KEIRI_TEMPORARY_CONFIRMATION = "Keiri6Kakunin"
 OPERATORS = (("T001", "窓口 一子", (OperatorRole.TELLER,)),
              ("S001", "審査 二郎", (OperatorRole.SECURITY,)),
-             ("S002", "審査 三郎", (OperatorRole.SECURITY,)))
+             ("S002", "審査 三郎", (OperatorRole.SECURITY,)),
+             ("P001", "企画 四郎", (OperatorRole.POLICY_ADMIN,)),
+             ("V001", "監督 五郎", (OperatorRole.SUPERVISOR,)),
+             ("V002", "監督 六子", (OperatorRole.SUPERVISOR,)))
+OPERATOR_PASSWORD = "Console8Demo"  # noqa: S105 - public demo value, the same for each
+
+
+def operator_seed(code: str) -> bytes:
+    """The fixed 20-byte TOTP seed of a demo operator (public, like its password)."""
+    return f"kinko-demo-op-{code}".ljust(20, "0").encode()[:20]
 
 
 def _b32(seed: bytes) -> str:
@@ -188,11 +199,16 @@ def _operators(session: Session) -> list[DemoCredential]:
     for code, name, roles in OPERATORS:
         operator = create_operator(session, code=code, name=name, roles=roles,
                                    branch_code="001", actor=ACTOR)
-        # Random per demo run, shown once below: only its argon2id hash is stored.
-        key = issue_access_key(session, operator_id=operator.id, actor=ACTOR)
-        out.append(DemoCredential(name, "operator", code, key, operator.id,
-                                  {"roles": ",".join(r.value for r in roles)},
-                                  "/operator/login"))
+        # Public demo values, set ready to use (a real operator's initial password must be
+        # changed at the first sign-in).
+        set_credentials(session, operator_id=operator.id, password=OPERATOR_PASSWORD,
+                        seed=operator_seed(code), must_change=False, actor=ACTOR)
+        out.append(DemoCredential(
+            name, "operator", code, OPERATOR_PASSWORD, operator.id,
+            {"roles": ",".join(r.value for r in roles),
+             "totp_seed_base32": _b32(operator_seed(code))},
+            f"http://127.0.0.1:8000/operator/login — password + the code of "
+            f"`kinko demo operator-otp {code}`"))
     return out
 
 
@@ -207,7 +223,7 @@ def describe(credentials: list[DemoCredential]) -> str:
     lines = ["デモ用ログイン情報 / demo credentials (http://127.0.0.1:8000/login):"]
     for c in credentials:
         lines.append(f"- {c.who} [{c.product}] ID {c.login_id} / "
-                     f"{'access key' if c.product == 'operator' else 'password'} {c.password}")
+                     f"password {c.password}")
         lines.extend(f"    {k}: {v}" for k, v in c.extra.items())
         if c.note:
             lines.append(f"    {c.note}")
@@ -235,3 +251,21 @@ def otp_command(
 
     code = get_database(database_url).run(current_code, who)
     typer.echo(code)
+
+
+def current_operator_code(session: Session, code: str) -> str:
+    """The code a demo operator's authenticator shows now."""
+    operator = operator_by_code(session, code)
+    if operator is None:
+        raise UserNotFound(detail=f"no operator {code!r}")
+    return operator_code(operator)
+
+
+def operator_otp_command(
+    code: str = typer.Argument(..., help="operator code, e.g. V001"),
+    database_url: str | None = DATABASE_URL_OPTION,
+) -> None:
+    """デモ行員の認証アプリの現在のコード / the code a demo operator's authenticator shows now."""
+    from kinko.db.engine import get_database
+
+    typer.echo(get_database(database_url).run(current_operator_code, code))

@@ -8,6 +8,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from kinko.db.engine import Database
+from kinko.policy.changes import refresh as refresh_policy_changes
+from kinko.policy.changes import stale as policy_changes_stale
 
 
 def database(request: Request) -> Database:
@@ -22,7 +24,13 @@ def session(request: Request) -> Iterator[Session]:
     the response is sent: a client must never see "executed" (or use a rotated session
     token) for a transaction that has not committed yet.
     """
-    with database(request).transaction() as s:
+    db = database(request)
+    if policy_changes_stale():
+        # Console policy changes approved by any process: read at most every 30 s, in a short
+        # transaction of its own (the request's own transaction starts with its first
+        # statement, and some routes write in a separate transaction before that).
+        db.run(refresh_policy_changes)
+    with db.transaction() as s:
         yield s
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from kinko import clock
 from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import Operation
 from kinko.auth.sessions import previous_login
@@ -23,6 +24,7 @@ from kinko.inquiries import service as inquiries
 from kinko.instructions import drafts
 from kinko.instructions import service as instructions
 from kinko.instructions.models import InstructionStatus
+from kinko.policy.changes import notices
 from kinko.transfers import repository as transfer_repo
 from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
@@ -65,9 +67,10 @@ def _error(request: Request, exc: DomainError) -> str:
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, c: Caller = Depends(caller), s: Session = DB
          ) -> HTMLResponse:
-    """Balances, and the previous login's time and place (AUTH-13)."""
+    """Balances, the previous login's time and place (AUTH-13), and the bank's notices of
+    policy changes (POL-1: announced before they apply)."""
     return _page(request, c, "banking/home.html", balances=inquiries.balances(s, c.actor),
-                 previous=previous_login(s, c.row))
+                 previous=previous_login(s, c.row), notices=notices(s, clock.now()))
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)

@@ -5,19 +5,16 @@ password to a temporary one, resume service after a compromise report); a *secon
 approves it and :mod:`kinko.backoffice.approvals` carries it out in the same transaction. The
 console also records a compromise report taken by phone, which stops the service at once.
 
-Operator login is deliberately minimal: an operator logs in with their code and their own
-random access key (issued by ``kinko operators``, kept only as an argon2id hash; see
-:mod:`kinko.backoffice.operators`), and the session is a signed, expiring cookie checked on
-every request against the operator's active flag and current key (issuing a new key ends the
-old key's sessions). Nothing about it derives from the bank's secret key but the cookie's MAC
-key. Personal operator accounts with a second factor replace this later.
+Operators sign in with their code, password and the current code of their TOTP authenticator
+(:mod:`kinko.backoffice.operators`); the session is kept on the server
+(:mod:`kinko.backoffice.sessions`) and the cookie holds only its random token. An operator
+whose password must be changed reaches only the change page. Other console pages use
+:func:`current_operator` or :func:`require_operator`, and the CSRF helpers here.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from datetime import timedelta
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -25,17 +22,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kinko import clock
-from kinko.audit.service import record
 from kinko.auth import compromise
 from kinko.auth import repository as auth_repo
-from kinko.auth.crypto import constant_time_equals, derived_key
 from kinko.auth.models import AuthContract, AuthUser, CompromiseReport, Product, UserState
-from kinko.backoffice import approvals
-from kinko.backoffice.models import ApprovalState, Operator
-from kinko.backoffice.operators import actor_of, authenticate_operator, roles_of
+from kinko.backoffice import approvals, sessions
+from kinko.backoffice.cases import take_compromise_report
+from kinko.backoffice.errors import OperatorNotAllowed
+from kinko.backoffice.models import ApprovalRequest, ApprovalState, Operator, OperatorRole
+from kinko.backoffice.operators import (
+    InitialCredentials,
+    SignInOutcome,
+    change_password,
+    require_role,
+    roles_of,
+    sign_in,
+)
+from kinko.backoffice.queues import QUEUES
+from kinko.backoffice.queues import counts as queue_counts
 from kinko.errors import DomainError, ValidationFailed
-from kinko.keys import Purpose
 from kinko.web.auth import CsrfRefused, csrf_matches, csrf_token
 from kinko.web.deps import DB
 from kinko.web.i18n import language
@@ -53,7 +57,6 @@ from kinko.web.templating import render
 router = APIRouter(prefix="/operator", include_in_schema=False)
 
 OPERATOR_COOKIE = "kinko_operator"
-OPERATOR_SESSION = timedelta(hours=8)
 
 # The actions this console may ask for, and what their payload names.
 ACTIONS: dict[str, tuple[str, str]] = {
@@ -65,37 +68,43 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "auth.resume_service": ("compromise_report", "report_id"),
 }
 
-# --- minimal operator authentication -----------------------------------------------------
+# --- operator sessions ----------------------------------------------------------------------
 
 
-def _mac(payload: str, operator: Operator) -> str:
-    # The operator's current key hash is part of the message: a new key ends old sessions.
-    message = f"{payload}.{operator.access_key_hash or ''}"
-    return hmac.new(derived_key(Purpose.OPERATOR_SESSION), message.encode(), hashlib.sha256
-                    ).hexdigest()
-
-
-def _session_value(operator: Operator) -> str:
-    expires = int((clock.now() + OPERATOR_SESSION).timestamp())
-    payload = f"{operator.id}.{expires}"
-    return f"{payload}.{_mac(payload, operator)}"
+def _session_operator(request: Request, s: Session) -> Operator | None:
+    """The operator of a live session, even one who must still change their password."""
+    return sessions.resolve(s, request.cookies.get(OPERATOR_COOKIE, ""))
 
 
 def current_operator(request: Request, s: Session) -> Operator | None:
-    """The operator of a valid, unexpired cookie who is still active, or None."""
-    value = request.cookies.get(OPERATOR_COOKIE, "")
-    parts = value.split(".")
-    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 18
-                                  for p in parts[:2]):
-        return None
-    if int(parts[1]) <= clock.now().timestamp():
-        return None
-    operator = s.get(Operator, int(parts[0]))
-    if operator is None or not operator.active or operator.access_key_hash is None:
-        return None
-    if not constant_time_equals(parts[2], _mac(f"{parts[0]}.{parts[1]}", operator)):
+    """The signed-in operator, or None: no live session, deactivated, or the initial password
+    not yet changed (such an operator reaches only the change page)."""
+    operator = _session_operator(request, s)
+    if operator is None or operator.must_change_password:
         return None
     return operator
+
+
+def require_operator(request: Request, s: Session,
+                     roles: Iterable[OperatorRole] | None = None) -> Operator | Response:
+    """The signed-in operator holding one of ``roles`` (any role if None); otherwise the
+    response to return: the sign-in page, or a 403 page naming the roles needed. The
+    services check the roles again; this only keeps the page from offering what fails."""
+    operator = current_operator(request, s)
+    if operator is None:
+        return _to_login(request, s)
+    if roles is not None:
+        try:
+            require_role(s, operator.id, roles)
+        except OperatorNotAllowed as exc:
+            return render(request, "error.html", status_code=403, message_ja=exc.message_ja,
+                          message_en=exc.message_en, detail=exc.detail)
+    return operator
+
+
+def operator_csrf(request: Request) -> str:
+    """The CSRF token for forms of this operator session."""
+    return csrf_token("operator\x00" + request.cookies.get(OPERATOR_COOKIE, ""))
 
 
 def _csrf_ok(request: Request, submitted: str) -> bool:
@@ -103,7 +112,11 @@ def _csrf_ok(request: Request, submitted: str) -> bool:
     return bool(value) and csrf_matches(submitted, "operator\x00" + value)
 
 
-def _to_login() -> RedirectResponse:
+def _to_login(request: Request | None = None, s: Session | None = None) -> RedirectResponse:
+    if request is not None and s is not None:
+        pending = _session_operator(request, s)
+        if pending is not None and pending.must_change_password:
+            return RedirectResponse("/operator/password", status_code=303)
     return RedirectResponse("/operator/login", status_code=303)
 
 
@@ -123,31 +136,69 @@ def _login_page(request: Request, error: str | None = None, status_code: int = 2
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login_submit(request: Request, code: str = Form(""), key: str = Form(""),
-                 csrf: str = Form("", alias="csrf_token"), s: Session = DB
-                 ) -> Response:
+def login_submit(request: Request, code: str = Form(""), password: str = Form(""),
+                 otp: str = Form(""), csrf: str = Form("", alias="csrf_token"),
+                 s: Session = DB) -> Response:
     lang = language(request)
     if not login_csrf_ok(request, csrf):
         return _login_page(request, message(CsrfRefused(), lang), 403)
-    operator = authenticate_operator(s, code.strip()[:20], key.strip()[:64])
-    if operator is None:
-        record(s, actor="anonymous", action="backoffice.operator_login_failed",
-               subject_type="operator", subject_id=code.strip()[:20], data={})
-        return _login_page(request, "行員番号またはアクセスキーが正しくありません。"
-                           if lang == "ja" else "Wrong operator code or access key.", 401)
-    record(s, actor=actor_of(operator.id), action="backoffice.operator_login",
-           subject_type="operator", subject_id=operator.id, data={})
-    response = RedirectResponse("/operator", status_code=303)
-    response.set_cookie(OPERATOR_COOKIE, _session_value(operator), httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https",
-                        path="/operator")
+    result = sign_in(s, code=code.strip()[:20], password=password[:128],
+                     otp_code=otp.strip()[:10])
+    if result.outcome is SignInOutcome.LOCKED:
+        return _login_page(request, "ロックされています。監督者に解除を依頼してください。"
+                           if lang == "ja" else
+                           "Locked after too many failures: ask a supervisor to release it.",
+                           423)
+    if result.operator is None:
+        return _login_page(request, "行員番号・パスワード・確認コードのいずれかが正しくありません。"
+                           if lang == "ja" else
+                           "Wrong operator code, password or authenticator code.", 401)
+    token = sessions.start(s, result.operator.id)
+    target = "/operator/password" if result.operator.must_change_password else "/operator"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(OPERATOR_COOKIE, token, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/operator")
     return response
 
 
-@router.post("/logout")
-def logout(request: Request, csrf: str = Form("", alias="csrf_token")) -> Response:
-    if request.cookies.get(OPERATOR_COOKIE) and not _csrf_ok(request, csrf):
+@router.get("/password", response_class=HTMLResponse)
+def password_page(request: Request, s: Session = DB) -> Response:
+    operator = _session_operator(request, s)
+    if operator is None:
+        return _to_login()
+    return render(request, "operator/password.html", operator=operator,
+                  csrf=operator_csrf(request), error=None)
+
+
+@router.post("/password", response_class=HTMLResponse)
+def password_submit(request: Request, current: str = Form(""), new: str = Form(""),
+                    again: str = Form(""), csrf: str = Form("", alias="csrf_token"),
+                    s: Session = DB) -> Response:
+    operator = _session_operator(request, s)
+    if operator is None:
+        return _to_login()
+    if not _csrf_ok(request, csrf):
         raise CsrfRefused
+    try:
+        with s.begin_nested():
+            if new != again:
+                raise ValidationFailed(detail="the two new passwords differ", fields=["again"])
+            change_password(s, operator_id=operator.id, current=current[:128], new=new[:128])
+    except DomainError as exc:
+        return render(request, "operator/password.html", status_code=exc.status,
+                      operator=operator, csrf=operator_csrf(request),
+                      error=message(exc, language(request)))
+    return RedirectResponse("/operator?done=password-changed", status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("", alias="csrf_token"), s: Session = DB
+           ) -> Response:
+    token = request.cookies.get(OPERATOR_COOKIE)
+    if token and not _csrf_ok(request, csrf):
+        raise CsrfRefused
+    if token:
+        sessions.end(s, token, "logout")
     response = _to_login()
     response.delete_cookie(OPERATOR_COOKIE, path="/operator")
     return response
@@ -164,19 +215,22 @@ def _queues(s: Session) -> dict[str, Any]:
                         .order_by(CompromiseReport.id.desc()).limit(200)).scalars().all()
     operators = {o.id: o for o in s.execute(select(Operator)).scalars()}
     return {"users": users, "reports": reports, "requests": approvals.pending(s),
-            "operators": operators}
+            "operators": operators, "queues": QUEUES, "queue_counts": queue_counts(s)}
 
 
 def _console(request: Request, s: Session, operator: Operator, *, status_code: int = 200,
              error: str | None = None, done: str | None = None, found: AuthUser | None = None,
-             searched: bool = False, temporary_password: str | None = None) -> HTMLResponse:
+             searched: bool = False, temporary_password: str | None = None,
+             initial: InitialCredentials | None = None, executed: str | None = None
+             ) -> HTMLResponse:
     contract = None if found is None else s.get(AuthContract, found.contract_id)
     return render(request, "operator/console.html", status_code=status_code,
                   operator=operator, roles=sorted(r.value for r in roles_of(s, operator.id)),
-                  csrf=csrf_token("operator\x00" + request.cookies.get(OPERATOR_COOKIE, "")),
+                  csrf=operator_csrf(request),
                   error=error, done=done, found=found, contract=contract, searched=searched,
                   products=tuple(Product), credentials=CREDENTIALS,
-                  temporary_password=temporary_password, **_queues(s))
+                  temporary_password=temporary_password, initial=initial, executed=executed,
+                  **_queues(s))
 
 
 @router.get("", response_class=HTMLResponse)
@@ -185,7 +239,7 @@ def console(request: Request, product: str = Query("", max_length=20),
             s: Session = DB) -> Response:
     operator = current_operator(request, s)
     if operator is None:
-        return _to_login()
+        return _to_login(request, s)
     found = None
     if product in {p.value for p in Product} and login_id:
         found = auth_repo.user_by_login_id(s, Product(product), login_id.strip())
@@ -196,7 +250,7 @@ def console(request: Request, product: str = Query("", max_length=20),
 def _guarded(request: Request, s: Session, csrf: str) -> Operator | Response:
     operator = current_operator(request, s)
     if operator is None:
-        return _to_login()
+        return _to_login(request, s)
     if not _csrf_ok(request, csrf):
         raise CsrfRefused
     return operator
@@ -250,11 +304,21 @@ def approve(request: Request, request_id: Id, note: str = Form(""),
     except DomainError as exc:
         return _console(request, s, operator, status_code=exc.status,
                         error=message(exc, language(request)))
-    if isinstance(decision.output, str):
+    action = s.get(ApprovalRequest, decision.request_id)
+    if action is not None and action.action == "auth.reset_password" and isinstance(
+            decision.output, str):
         # A reset's temporary password: shown to the approver once, to print and mail on
         # paper (AUTH-10: never displayed to or sent by e-mail to the customer).
         return _console(request, s, operator, done=f"executed-{decision.request_id}",
                         temporary_password=decision.output)
+    if isinstance(decision.output, InitialCredentials):
+        # A new operator's (or a reset operator's) initial password and TOTP secret: shown to
+        # the approver once, to hand over in person.
+        return _console(request, s, operator, done=f"executed-{decision.request_id}",
+                        initial=decision.output)
+    if isinstance(decision.output, str):
+        return _console(request, s, operator, done=f"executed-{decision.request_id}",
+                        executed=decision.output)
     return RedirectResponse(f"/operator?done=executed-{decision.request_id}", status_code=303)
 
 
@@ -305,10 +369,9 @@ def report(request: Request, user_id: str = Form(""), credential: str = Form("")
         with s.begin_nested():
             if credential not in {c.value for c in CREDENTIALS}:
                 raise ValidationFailed(detail="unknown credential", fields=["credential"])
-            report_id = compromise.report(s, user_id=_int(user_id, "user_id"),
-                                          credential=compromise.Credential(credential),
-                                          channel="phone", note=note[:500],
-                                          actor=actor_of(operator.id))
+            report_id = take_compromise_report(
+                s, operator_id=operator.id, user_id=_int(user_id, "user_id"),
+                credential=compromise.Credential(credential), note=note)
     except DomainError as exc:
         return _console(request, s, operator, status_code=exc.status,
                         error=message(exc, language(request)))

@@ -1,0 +1,192 @@
+"""The back office's work queues (OPS-2), defined in one place.
+
+Each queue is one entry of ``QUEUES``: a title, its columns, and two functions of a session —
+how many items wait and the oldest items to show. The console's home shows every count and
+each queue has its own page (``/operator/queues/{key}``), so a new queue is one entry here. A
+queue whose source is not recorded on this installation yet says so instead of showing zero as
+if it had been checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from kinko import clock
+from kinko.auth.models import AuthUser, CompromiseReport, UserState
+from kinko.backoffice.models import ApprovalRequest, ApprovalState
+from kinko.notifications.models import EmailBounce
+from kinko.policy import current_policy
+from kinko.transfers.models import Recall, RecallState
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    title_ja: str
+    title_en: str
+    columns: tuple[tuple[str, str], ...]          # (ja, en) headings
+    count: Callable[[Session], int]
+    rows: Callable[[Session, int], Sequence[Row]]
+    # Where the items are worked on, when that is another page of the console.
+    work_page: str | None = None
+    # False: the source of this queue is not recorded on this installation yet.
+    available: bool = True
+
+
+def _count(session: Session, query: Select[Any] | Select[AuthUser, datetime]) -> int:
+    return int(session.execute(select(func.count()).select_from(query.subquery())
+                               ).scalar_one())
+
+
+def _when(value: datetime | None) -> str:
+    return "—" if value is None else clock.to_jst(value).strftime("%Y-%m-%d %H:%M")
+
+
+# --- blocked users (AUTH-6, SUSP-1) ----------------------------------------------------------
+
+def _blocked() -> Select[Any]:
+    return select(AuthUser).where(AuthUser.state != UserState.ACTIVE)
+
+
+def _blocked_rows(session: Session, limit: int) -> Sequence[Row]:
+    users = session.execute(_blocked().order_by(AuthUser.id).limit(limit)).scalars()
+    return [(u.id, u.product.value, u.login_id or "—", u.state.value, _when(u.locked_until),
+             u.state_reason or "") for u in users]
+
+
+# --- recalls (XFER-5) -----------------------------------------------------------------------
+
+def _recalls() -> Select[Any]:
+    return select(Recall).where(Recall.state == RecallState.REQUESTED)
+
+
+def _recall_rows(session: Session, limit: int) -> Sequence[Row]:
+    rows = session.execute(_recalls().order_by(Recall.requested_at).limit(limit)).scalars()
+    return [(r.id, r.instruction_id, r.reason, r.fee, _when(r.requested_at)) for r in rows]
+
+
+# --- compromise reports (CRED-6) -------------------------------------------------------------
+
+def _reports() -> Select[Any]:
+    return select(CompromiseReport).where(CompromiseReport.resumed_at.is_(None))
+
+
+def _report_rows(session: Session, limit: int) -> Sequence[Row]:
+    rows = session.execute(_reports().order_by(CompromiseReport.id).limit(limit)).scalars()
+    return [(r.id, r.user_id, r.scope.value, r.credential, r.channel, _when(r.reported_at))
+            for r in rows]
+
+
+# --- e-mail bounces (CTR-2) -----------------------------------------------------------------
+
+def _bounces() -> Select[Any]:
+    return select(EmailBounce).where(EmailBounce.cleared_at.is_(None))
+
+
+def _bounce_rows(session: Session, limit: int) -> Sequence[Row]:
+    rows = session.execute(_bounces().order_by(EmailBounce.first_bounced_at).limit(limit)
+                           ).scalars()
+    return [(b.address, b.count, _when(b.first_bounced_at), _when(b.last_bounced_at),
+             b.last_reason) for b in rows]
+
+
+# --- termination candidates (CTR-2) ---------------------------------------------------------
+
+def _limits() -> tuple[datetime, datetime]:
+    contract = current_policy().contract
+    now = clock.now()
+    unused_since = now - timedelta(days=365 * contract.inactivity_termination_years)
+    bouncing_since = now - timedelta(days=31 * contract.email_bounce_termination_months)
+    return unused_since, bouncing_since
+
+
+def _candidates() -> Select[AuthUser, datetime]:
+    unused_since, bouncing_since = _limits()
+    last_use = func.coalesce(AuthUser.last_login_at, AuthUser.created_at)
+    bouncing = select(EmailBounce.address).where(EmailBounce.cleared_at.is_(None),
+                                                 EmailBounce.first_bounced_at <= bouncing_since)
+    return select(AuthUser, last_use.label("last_use")).where(
+        or_(last_use <= unused_since, func.lower(AuthUser.email).in_(bouncing)))
+
+
+def _candidate_rows(session: Session, limit: int) -> Sequence[Row]:
+    unused_since, _ = _limits()
+    out = []
+    for user, last_use in session.execute(_candidates().order_by(AuthUser.id).limit(limit)):
+        unused = clock.to_jst(last_use) <= unused_since
+        why = "no use for a year / 1年以上利用なし" if unused else \
+            "e-mail bouncing / メール不達"
+        out.append((user.id, user.product.value, user.login_id or "—", _when(last_use), why))
+    return out
+
+
+# --- pending four-eyes approvals (OPS-1) ----------------------------------------------------
+
+def _approvals() -> Select[Any]:
+    return select(ApprovalRequest).where(ApprovalRequest.state == ApprovalState.PENDING,
+                                         ApprovalRequest.expires_at > clock.now())
+
+
+def _approval_rows(session: Session, limit: int) -> Sequence[Row]:
+    rows = session.execute(_approvals().order_by(ApprovalRequest.requested_at).limit(limit)
+                           ).scalars()
+    return [(r.id, r.action, f"{r.subject_type} {r.subject_id}", r.reason, r.requested_by,
+             _when(r.requested_at)) for r in rows]
+
+
+def _nothing(_session: Session, _limit: int = 0) -> Sequence[Row]:
+    return []
+
+
+def _zero(_session: Session) -> int:
+    return 0
+
+
+QUEUES: dict[str, Queue] = {q.key: q for q in (
+    Queue("blocked-users", "ロックアウト・利用閉塞・停止中の利用者",
+          "Users locked, blocked or suspended",
+          (("利用者", "User"), ("サービス", "Product"), ("ID", "ID"), ("状態", "State"),
+           ("ロック解除予定", "Locked until"), ("理由", "Reason")),
+          lambda s: _count(s, _blocked()), _blocked_rows, work_page="/operator"),
+    Queue("recalls", "組戻依頼", "Recall requests",
+          (("#", "#"), ("取引", "Instruction"), ("理由", "Reason"), ("手数料", "Fee"),
+           ("受付", "Requested")),
+          lambda s: _count(s, _recalls()), _recall_rows, work_page="/operator/recalls"),
+    Queue("compromise-reports", "紛失・盗難の届出（再開前）", "Compromise reports not resumed",
+          (("#", "#"), ("利用者", "User"), ("範囲", "Scope"), ("対象", "Credential"),
+           ("受付", "Channel"), ("日時", "At")),
+          lambda s: _count(s, _reports()), _report_rows, work_page="/operator"),
+    # Sources that other parts of Kinko record; on an installation without them the queue
+    # says "not recorded" rather than a reassuring 0.
+    Queue("compensation-claims", "補償請求", "Compensation claims",
+          (("#", "#"),), _zero, _nothing, available=False),
+    Queue("kyc-reviews", "本人確認の審査", "KYC reviews",
+          (("#", "#"),), _zero, _nothing, available=False),
+    Queue("returned-mail", "返戻郵便・返却トークン", "Returned mail and tokens",
+          (("#", "#"),), _zero, _nothing, available=False),
+    Queue("email-bounces", "メール不達", "E-mail bounces",
+          (("アドレス", "Address"), ("回数", "Count"), ("初回", "First"), ("最終", "Last"),
+           ("理由", "Reason")),
+          lambda s: _count(s, _bounces()), _bounce_rows),
+    Queue("termination-candidates", "解約候補", "Termination candidates",
+          (("利用者", "User"), ("サービス", "Product"), ("ID", "ID"), ("最終利用", "Last use"),
+           ("理由", "Why")),
+          lambda s: _count(s, _candidates()), _candidate_rows),
+    Queue("approvals", "承認待ちの依頼", "Pending four-eyes approvals",
+          (("#", "#"), ("依頼", "Action"), ("対象", "Subject"), ("理由", "Reason"),
+           ("依頼者", "Asked by"), ("日時", "At")),
+          lambda s: _count(s, _approvals()), _approval_rows, work_page="/operator"),
+)}
+
+
+def counts(session: Session) -> dict[str, int | None]:
+    """Every queue's count for the console home; None for a queue not available here."""
+    return {key: (q.count(session) if q.available else None) for key, q in QUEUES.items()}
