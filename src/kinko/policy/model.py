@@ -61,6 +61,8 @@ class AuthPolicy(PolicyGroup):
     throttle_window_minutes: StrictInt = Field(15, ge=1, le=1440)
     throttle_failures_per_address: StrictInt = Field(100, ge=1, le=1_000_000)
     throttle_failures_per_id: StrictInt = Field(4, ge=1, le=999)
+    # A new hard token is mailed this many days before the old one expires (CRED-1).
+    token_renewal_lead_days: StrictInt = Field(60, ge=1, le=365)
 
     @model_validator(mode="after")
     def _length_range(self) -> Self:

@@ -140,7 +140,7 @@ def login_submit(request: Request, code: str = Form(""), key: str = Form(""),
     response = RedirectResponse("/operator", status_code=303)
     response.set_cookie(OPERATOR_COOKIE, _session_value(operator), httponly=True,
                         samesite="strict", secure=request.url.scheme == "https",
-                        path="/operator")
+                        path="/")   # the console's pages and its API (/api/v1/operator)
     return response
 
 
@@ -149,7 +149,7 @@ def logout(request: Request, csrf: str = Form("", alias="csrf_token")) -> Respon
     if request.cookies.get(OPERATOR_COOKIE) and not _csrf_ok(request, csrf):
         raise CsrfRefused
     response = _to_login()
-    response.delete_cookie(OPERATOR_COOKIE, path="/operator")
+    response.delete_cookie(OPERATOR_COOKIE, path="/")
     return response
 
 
