@@ -84,6 +84,30 @@ def ask_needed(session: Session, *, account_id: int, state: str) -> bool:
     return rules.needs_four_eyes(account.state, _target(state))
 
 
+def change_or_ask(session: Session, *, account_id: int, state: str, reason: str,
+                  operator_id: int) -> int | None:
+    """Make the change now where one operator may, else check it and ask for approval:
+    returns the approval request's id, or None when the change is made."""
+    from kinko.backoffice.approvals import request
+    from kinko.backoffice.operators import actor_of
+
+    text = _reason(reason)
+    target = _target(state)
+    account = get_account(session, account_id)
+    if account.customer_id is None:
+        raise AccountStateRefused(detail="the bank's own books are not changed here")
+    rules.check_account_move(account.state, target, balance=account.balance, held=account.held)
+    if not rules.needs_four_eyes(account.state, target):
+        set_account_state(session, account_id=account_id, state=state, reason=text,
+                          actor=actor_of(operator_id))
+        return None
+    row = request(session, action=ACCOUNT_STATE_ACTION, subject_type="account",
+                  subject_id=account_id,
+                  payload={"account_id": account_id, "state": target.value, "reason": text},
+                  reason=text, requested_by=operator_id)
+    return row.id
+
+
 def _approved_state(session: Session, payload: Mapping[str, Any], *, actor: str,
                     request_id: int) -> str:
     was = set_account_state(session, account_id=int(payload["account_id"]),

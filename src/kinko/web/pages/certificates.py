@@ -20,6 +20,7 @@ from kinko.web.auth import Caller, caller, csrf_token
 from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.pages.auth import message
+from kinko.web.params import Id
 from kinko.web.templating import render
 
 router = APIRouter(prefix="/security/certificates", include_in_schema=False)
@@ -38,9 +39,8 @@ def _page(request: Request, c: Caller, s: Session, *, status_code: int = 200,
                   enabled=contract_of(s, c.user).certificate_login)
 
 
-def _own(s: Session, c: Caller, serial: str) -> str:
-    row = s.execute(select(ClientCertificate).where(
-        ClientCertificate.serial == serial[:40])).scalar_one_or_none()
+def _own(s: Session, c: Caller, certificate_id: int) -> str:
+    row = s.get(ClientCertificate, certificate_id)
     if row is None or row.user_id != c.user.id:
         raise NotFound(detail="certificate")
     return row.serial
@@ -65,12 +65,12 @@ def issue(request: Request, csr: str = Form(""), c: Caller = Depends(caller),
     return _page(request, c, s, issued=issued, done="issued")
 
 
-@router.post("/{serial}/renew", response_class=HTMLResponse)
-def renew(request: Request, serial: str, csr: str = Form(""), c: Caller = Depends(caller),
+@router.post("/{certificate_id}/renew", response_class=HTMLResponse)
+def renew(request: Request, certificate_id: Id, csr: str = Form(""), c: Caller = Depends(caller),
           s: Session = DB) -> HTMLResponse:
     try:
         with s.begin_nested():
-            issued = certificates.renew(s, serial=_own(s, c, serial), csr_pem=csr[:MAX_CSR],
+            issued = certificates.renew(s, serial=_own(s, c, certificate_id), csr_pem=csr[:MAX_CSR],
                                         actor=f"user:{c.user.id}")
     except DomainError as exc:
         return _page(request, c, s, status_code=exc.status,
@@ -78,12 +78,12 @@ def renew(request: Request, serial: str, csr: str = Form(""), c: Caller = Depend
     return _page(request, c, s, issued=issued, done="renewed")
 
 
-@router.post("/{serial}/revoke", response_class=HTMLResponse)
-def revoke(request: Request, serial: str, c: Caller = Depends(caller), s: Session = DB
+@router.post("/{certificate_id}/revoke", response_class=HTMLResponse)
+def revoke(request: Request, certificate_id: Id, c: Caller = Depends(caller), s: Session = DB
            ) -> Response:
     try:
         with s.begin_nested():
-            certificates.revoke(s, serial=_own(s, c, serial), reason="customer",
+            certificates.revoke(s, serial=_own(s, c, certificate_id), reason="customer",
                                 actor=f"user:{c.user.id}")
     except DomainError as exc:
         return _page(request, c, s, status_code=exc.status,

@@ -283,17 +283,11 @@ def account_state(request: Request, customer_id: Id, account_id: Id,
         owned = {a.id for a in customers.customer_view(s, customer_id).accounts}
         if account_id not in owned:
             raise ValidationFailed(detail="not this customer's account", fields=["account_id"])
-        if states.ask_needed(s, account_id=account_id, state=state[:20]):
-            if not reason.strip():
-                raise ValidationFailed(detail="a reason is required", fields=["reason"])
-            row = approvals.request(s, action=states.ACCOUNT_STATE_ACTION,
-                                    subject_type="account", subject_id=account_id,
-                                    payload={"account_id": account_id, "state": state[:20],
-                                             "reason": reason[:200]},
-                                    reason=reason[:200], requested_by=operator.id)
-            return f"requested-{row.id}"
-        states.set_account_state(s, account_id=account_id, state=state[:20],
-                                 reason=reason[:MAX_FIELD + 1], actor=actor_of(operator.id))
+        request_id = states.change_or_ask(s, account_id=account_id, state=state[:20],
+                                          reason=reason[:MAX_FIELD + 1],
+                                          operator_id=operator.id)
+        if request_id is not None:
+            return f"requested-{request_id}"
         return f"state-{state[:20]}"
     return act(request, s, csrf, customer_id, run)
 
@@ -379,19 +373,19 @@ def deregister_soft(request: Request, customer_id: Id, user_id: Id,
     return act(request, s, csrf, customer_id, run)
 
 
-@router.post("/customers/{customer_id}/certificates/{serial}/revoke",
+@router.post("/customers/{customer_id}/certificates/{certificate_id}/revoke",
              response_class=HTMLResponse)
-def revoke_certificate(request: Request, customer_id: Id, serial: str,
+def revoke_certificate(request: Request, customer_id: Id, certificate_id: Id,
                        csrf: str = Form("", alias="csrf_token"), reason: str = Form(""),
                        s: Session = DB) -> Response:
     """Revoke a client certificate (a disposed PC, contract end, a report) (CRED-4)."""
     def run(operator: Operator) -> str:
-        row = s.execute(select(ClientCertificate).where(
-            ClientCertificate.serial == serial[:40])).scalar_one_or_none()
+        row = s.get(ClientCertificate, certificate_id)
         user = None if row is None else auth_repo.user(s, row.user_id)
-        if user is None or user.customer_id != customer_id:
-            raise ValidationFailed(detail="not this customer's certificate", fields=["serial"])
-        certificates.revoke(s, serial=serial[:40], reason=reason[:80] or "operator",
+        if row is None or user is None or user.customer_id != customer_id:
+            raise ValidationFailed(detail="not this customer's certificate",
+                                   fields=["certificate_id"])
+        certificates.revoke(s, serial=row.serial, reason=reason[:80] or "operator",
                             actor=actor_of(operator.id))
         return "certificate-revoked"
     return act(request, s, csrf, customer_id, run)

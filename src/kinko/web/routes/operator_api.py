@@ -16,11 +16,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy.orm import Session
 
-from kinko.backoffice import approvals
 from kinko.backoffice.models import Operator
 from kinko.backoffice.operators import actor_of
-from kinko.errors import DomainError
+from kinko.errors import DomainError, ValidationFailed
 from kinko.idempotency.service import once
+from kinko.ledger.service import get_account
 from kinko.onboarding import customers, mail, products, states
 from kinko.onboarding.models import Shipment, ShipmentState
 from kinko.parties.models import Customer
@@ -28,7 +28,7 @@ from kinko.parties.residency import change_residency
 from kinko.web.auth import SAFE_METHODS
 from kinko.web.deps import DB
 from kinko.web.pages.operator import _csrf_ok, current_operator
-from kinko.web.params import BankDate, Id
+from kinko.web.params import LINE_PATTERN, MAX_ID, BankDate, Id
 from kinko.web.routes.retail import IdempotencyKey
 
 router = APIRouter(prefix="/api/v1/operator", tags=["operator"])
@@ -42,6 +42,14 @@ class OperatorSessionRequired(DomainError):
 
 
 def operator(request: Request, s: Session = DB) -> Operator:
+    """The signed-in operator, checked before the body is read (so a customer never learns
+    what a body should hold); an id in the path that is out of range is a 422 first."""
+    for name, value in request.path_params.items():
+        if name.endswith("_id") and not (str(value).isascii() and str(value).isdigit()
+                                         and len(str(value)) <= 19
+                                         and 1 <= int(value) <= MAX_ID):
+            raise ValidationFailed(detail=f"{name} must be a number from 1 to {MAX_ID}",
+                                   fields=[name])
     found = current_operator(request, s)
     if found is None:
         raise OperatorSessionRequired(detail="no operator session")
@@ -130,7 +138,8 @@ def shipment_json(m: Shipment) -> dict[str, Any]:
 
 
 @router.get("/customers")
-def list_customers(op: Op, q: Annotated[str, Query(max_length=60)] = "",
+def list_customers(op: Op,
+                   q: Annotated[str, Query(max_length=60, pattern=LINE_PATTERN)] = "",
                    s: Session = DB) -> dict[str, Any]:
     return {"customers": [customer_json(c) for c in customers.find_customers(s, text=q)]}
 
@@ -183,8 +192,6 @@ def enrol(customer_id: Id, body: Enrolment, op: Op, key: IdempotencyKey, s: Sess
           ) -> dict[str, Any]:
     """retail-001 (the filed password; the card is mailed) or retail-003 (the initial
     credentials and a token are mailed; the password itself is only ever on the letter)."""
-    from kinko.errors import ValidationFailed
-
     def create() -> dict[str, Any]:
         if body.product == "retail-001":
             if body.password is None:
@@ -224,7 +231,8 @@ def corporate(customer_id: Id, body: CorporateContract, op: Op, key: Idempotency
 
 
 @router.post("/customers/{customer_id}/residency")
-def residency(customer_id: Id, body: Residency, op: Op, s: Session = DB) -> dict[str, Any]:
+def residency(customer_id: Id, body: Residency, op: Op, s: Session = DB
+              ) -> dict[str, Any]:
     done = change_residency(s, customer_id, body.resident, body.effective,
                             actor=actor_of(op.id))
     return {"customer_id": done.customer_id, "resident": done.resident,
@@ -236,27 +244,18 @@ def account_state(account_id: Id, body: StateChange, op: Op, s: Session = DB
                   ) -> JSONResponse:
     """A payment or deposit stop is made now (200); a seizure, closure or release is asked
     for (202 with the request id): a second operator approves it in the console."""
-    if states.ask_needed(s, account_id=account_id, state=body.state):
-        from kinko.ledger.service import get_account
-        from kinko.onboarding.rules import check_account_move
-
-        account = get_account(s, account_id)
-        check_account_move(account.state, states._target(body.state), balance=account.balance,
-                           held=account.held)
-        row = approvals.request(s, action=states.ACCOUNT_STATE_ACTION, subject_type="account",
-                                subject_id=account_id,
-                                payload={"account_id": account_id, "state": body.state,
-                                         "reason": body.reason},
-                                reason=body.reason, requested_by=op.id)
-        return JSONResponse({"account_id": account_id, "request_id": row.id,
+    was = get_account(s, account_id).state
+    request_id = states.change_or_ask(s, account_id=account_id, state=body.state,
+                                      reason=body.reason, operator_id=op.id)
+    if request_id is not None:
+        return JSONResponse({"account_id": account_id, "request_id": request_id,
                              "state": "approval_pending"}, status_code=202)
-    was = states.set_account_state(s, account_id=account_id, state=body.state,
-                                   reason=body.reason, actor=actor_of(op.id))
     return JSONResponse({"account_id": account_id, "from": was.value, "state": body.state})
 
 
 @router.post("/contracts/{contract_id}/restriction")
-def restrict(contract_id: Id, body: Restriction, op: Op, s: Session = DB) -> dict[str, Any]:
+def restrict(contract_id: Id, body: Restriction, op: Op, s: Session = DB
+             ) -> dict[str, Any]:
     states.restrict_service(s, contract_id=contract_id, reason=body.reason, note=body.note,
                             actor=actor_of(op.id))
     return {"contract_id": contract_id, "state": "suspended", "reason": body.reason}
