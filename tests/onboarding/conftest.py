@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -74,22 +75,37 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def operator_login(web: TestClient, code: str) -> str:
-    """Sign operator ``code`` in to the console; returns the console's CSRF token.
-
-    Today an operator signs in with a newly issued access key on /operator/login.
-    """
-    db: Database = web.app.state.db  # type: ignore[attr-defined]
-
+def issue_operator_key(db: Database, code: str) -> str:
+    """A new console access key for operator ``code`` (the sign-in secret of today)."""
     def issue(s: Session) -> str:
         operator = operators.operator_by_code(s, code)
         assert operator is not None
         return operators.issue_access_key(s, operator_id=operator.id, actor="system:test")
+    return db.run(issue)
 
-    key = db.run(issue)
-    web.cookies.clear()
-    page = web.get("/operator/login")
-    done = web.post("/operator/login", data={"csrf_token": csrf_of(page.text), "code": code,
-                                             "key": key}, follow_redirects=False)
-    assert done.status_code == 303, done.text[:300]
-    return csrf_of(web.get("/operator/customers").text)
+
+def operator_login(web: TestClient | Any, code: str, *, base_url: str = "",
+                   db: Database | None = None) -> str:
+    """THE operator sign-in of these tests, over HTTP (a TestClient: returns the console's
+    CSRF token) or in a browser (a Playwright page with ``base_url`` and ``db``).
+
+    Today an operator signs in with a newly issued access key on /operator/login; when the
+    sign-in changes, only this function changes.
+    """
+    if isinstance(web, TestClient):
+        key = issue_operator_key(web.app.state.db, code)  # type: ignore[attr-defined]
+        web.cookies.clear()
+        page = web.get("/operator/login")
+        done = web.post("/operator/login", data={"csrf_token": csrf_of(page.text),
+                                                 "code": code, "key": key},
+                        follow_redirects=False)
+        assert done.status_code == 303, done.text[:300]
+        return csrf_of(web.get("/operator/customers").text)
+    assert db is not None
+    key = issue_operator_key(db, code)
+    web.goto(f"{base_url}/operator/login")
+    web.fill("input[name=code]", code)
+    web.fill("input[name=key]", key)
+    web.click("#operator-login button[type=submit]")
+    web.wait_for_url(f"{base_url}/operator")
+    return ""

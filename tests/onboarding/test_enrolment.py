@@ -160,7 +160,7 @@ def _signup(db: Database, number: str, **proof: str | None) -> object:
 @pytest.mark.req("AUTH-7")
 @pytest.mark.req("PRD-3")
 def test_light_signup_with_the_passbook_balance_digits(db: Database, bank: Bank) -> None:
-    company, account = person(db, corporate=True, balance=1_234_567)
+    _company, account = person(db, corporate=True, balance=1_234_567)
     number = db.run(lambda s: s.get(Account, account).number)
     assert isinstance(_signup(db, number, passbook_last4="0000"), Failed)
     user = _signup(db, number, passbook_last4="4567")
@@ -173,7 +173,7 @@ def test_light_signup_with_the_passbook_balance_digits(db: Database, bank: Bank)
 @pytest.mark.req("AUTH-7")
 def test_light_signup_with_the_cash_card_pin_locks_after_wrong_pins(db: Database,
                                                                      bank: Bank) -> None:
-    company, account = person(db, corporate=True, balance=1_000)
+    _company, account = person(db, corporate=True, balance=1_000)
     number = db.run(lambda s: s.get(Account, account).number)
     db.run(lambda s: set_account_pin(s, account, "2468", actor="card-system"))
     for _ in range(5):

@@ -27,7 +27,7 @@ from kinko.onboarding import products
 from kinko.onboarding.models import Shipment, ShipmentState
 from kinko.parties.models import Customer
 from kinko.web.auth import SESSION_COOKIE, csrf_token
-from tests.onboarding.conftest import Bank, csrf_of, operator_login
+from tests.onboarding.conftest import csrf_of, operator_login
 from tests.onboarding.helpers import pdf_text, person
 
 FORM: dict[str, str] = {
@@ -136,7 +136,7 @@ def test_account_states_from_the_customer_page_with_four_eyes(web: TestClient,
     closing = web.post(f"/operator/customers/{cid}/accounts/{account}/state",
                        data={"csrf_token": csrf, "state": "closed", "reason": "解約"})
     assert closing.status_code == 409   # not from payment-stopped, and not with money in it
-    other, other_account = person(db)
+    _other, other_account = person(db)
     foreign = web.post(f"/operator/customers/{cid}/accounts/{other_account}/state",
                        data={"csrf_token": csrf, "state": "payment_stopped", "reason": "x"})
     assert foreign.status_code == 422

@@ -113,7 +113,7 @@ def test_seizure_is_four_eyes_and_takes_credits_but_no_debits(db: Database,
 @pytest.mark.req("LED-4")
 def test_deposit_stop_refuses_credits_and_closure_needs_a_zero_balance(db: Database,
                                                                        bank: Bank) -> None:
-    actor, account, payee = _customer(db, balance=3_000)
+    _actor, account, _payee = _customer(db, balance=3_000)
     db.run(lambda s: states.set_account_state(s, account_id=account, state="deposit_stopped",
                                               reason="取引停止の依頼", actor="operator:1"))
     with pytest.raises(AccountNotUsable):
