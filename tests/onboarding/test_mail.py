@@ -142,3 +142,39 @@ def test_the_batch_mails_a_new_token_before_the_old_one_expires(db: Database,
     assert token.serial in text and new.serial in text
     # The old token keeps working until the customer registers the new one.
     assert db.run(lambda s: s.get(OtpToken, token.id).state) is TokenState.ACTIVE
+
+
+@pytest.mark.req("CRED-1")
+@pytest.mark.req("OPS-1")
+def test_a_lost_token_is_reissued_by_post_for_the_fee_after_a_second_operators_approval(
+        db: Database, bank: Bank) -> None:
+    from kinko.auth import tokens
+    from kinko.backoffice import approvals
+    from kinko.backoffice.errors import FourEyesViolation
+    from kinko.errors import ValidationFailed
+    from kinko.ledger.models import Account
+    from kinko.onboarding import reissue
+
+    cid, account = person(db, balance=10_000)
+    enrolled = db.run(lambda s: products.enrol_retail_003(s, customer_id=cid, actor="op"))
+    db.run(lambda s: tokens.report_lost(s, user_id=enrolled.user_id, actor="op"))
+    with pytest.raises(ValidationFailed):
+        db.run(lambda s: approvals.request(
+            s, action=reissue.REISSUE_ACTION, subject_type="auth_user",
+            subject_id=enrolled.user_id, payload={"user_id": enrolled.user_id,
+                                                  "reason": "whim"},
+            reason="紛失", requested_by=bank.teller))
+    request = db.run(lambda s: approvals.request(
+        s, action=reissue.REISSUE_ACTION, subject_type="auth_user",
+        subject_id=enrolled.user_id, payload={"user_id": enrolled.user_id, "reason": "lost"},
+        reason="紛失の届出（電話）", requested_by=bank.teller).id)
+    with pytest.raises(FourEyesViolation):
+        db.run(approvals.approve, request_id=request, approver_id=bank.teller)
+    db.run(approvals.approve, request_id=request, approver_id=bank.security)
+    parcel = db.run(lambda s: s.execute(select(Shipment).where(
+        Shipment.kind == ShipmentKind.TOKEN).order_by(Shipment.id.desc())).scalars().first())
+    new = db.run(lambda s: s.get(OtpToken, parcel.token_id))
+    assert new.issue_reason is TokenIssueReason.LOST and new.fee_yen == 2_200
+    assert new.state is TokenState.ACTIVE and new.user_id == enrolled.user_id
+    assert db.run(lambda s: s.get(Account, account).balance) == 10_000 - 2_200
+    assert parcel.state is ShipmentState.QUEUED

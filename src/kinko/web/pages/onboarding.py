@@ -27,7 +27,7 @@ from kinko.backoffice.models import Operator
 from kinko.backoffice.operators import actor_of
 from kinko.errors import DomainError, ValidationFailed
 from kinko.ledger.models import AccountState
-from kinko.onboarding import customers, mail, products, rules, states
+from kinko.onboarding import customers, mail, products, reissue, rules, states
 from kinko.onboarding.errors import CustomerInputInvalid
 from kinko.parties.models import CustomerKind
 from kinko.parties.residency import change_residency
@@ -370,6 +370,25 @@ def deregister_soft(request: Request, customer_id: Id, user_id: Id,
             raise ValidationFailed(detail="not this customer's user", fields=["user_id"])
         tokens.deregister_soft_token(s, user_id=user_id, actor=actor_of(operator.id))
         return "soft-token-deregistered"
+    return act(request, s, csrf, customer_id, run)
+
+
+@router.post("/customers/{customer_id}/users/{user_id}/token-reissue",
+             response_class=HTMLResponse)
+def token_reissue(request: Request, customer_id: Id, user_id: Id,
+                  csrf: str = Form("", alias="csrf_token"), reason: str = Form(""),
+                  note: str = Form(""), s: Session = DB) -> Response:
+    """Ask to reissue a user's hard token by post: after a loss (fee), at expiry or for a
+    defect (free); a second operator approves it in the console (CRED-1)."""
+    def run(operator: Operator) -> str:
+        user = auth_repo.user(s, user_id)
+        if user is None or user.customer_id != customer_id:
+            raise ValidationFailed(detail="not this customer's user", fields=["user_id"])
+        row = approvals.request(s, action=reissue.REISSUE_ACTION, subject_type="auth_user",
+                                subject_id=user_id,
+                                payload={"user_id": user_id, "reason": reason[:10]},
+                                reason=note[:200], requested_by=operator.id)
+        return f"requested-{row.id}"
     return act(request, s, csrf, customer_id, run)
 
 

@@ -239,7 +239,8 @@ def residency(customer_id: Id, body: Residency, op: Op, s: Session = DB
             "changed_on": done.changed_on.isoformat() if done.changed_on else None}
 
 
-@router.post("/accounts/{account_id}/state")
+@router.post("/accounts/{account_id}/state", responses={
+    202: {"description": "承認待ち / asked for: a second operator approves it"}})
 def account_state(account_id: Id, body: StateChange, op: Op, s: Session = DB
                   ) -> JSONResponse:
     """A payment or deposit stop is made now (200); a seizure, closure or release is asked
