@@ -266,3 +266,74 @@ def test_the_customer_issues_and_revokes_a_certificate_and_the_operator_sees_it(
     assert db.run(lambda s: s.get(ClientCertificate, cert.id).state) is \
         CertificateState.REVOKED
     assert operator_csrf
+
+
+@pytest.mark.req("PRD-3")
+@pytest.mark.req("PRD-5")
+@pytest.mark.req("CRED-5")
+def test_the_operator_api_corporate_contract_residency_and_returned_mail(
+        web: TestClient, db: Database) -> None:
+    company, account = person(db, corporate=True, balance=10_000)
+    _, stranger = person(db)
+    csrf = operator_login(web, "T001")
+    contract = {"course": "basic", "representative_account_id": account,
+                "usage_account_ids": [stranger], "temporary_login_password": "Kari3Login",
+                "temporary_confirmation_password": "Kari5Kakunin", "token_kind": "hard"}
+    refused = _api(web, csrf, "POST", f"/customers/{company}/corporate-contracts", contract)
+    assert refused.status_code == 422 and refused.json()["code"] == "ONBOARDING_REFUSED"
+    extra = _api(web, csrf, "POST", f"/customers/{company}/corporate-contracts",
+                 contract | {"course": "light"})
+    assert extra.status_code == 422                       # Light signs up online
+    made = _api(web, csrf, "POST", f"/customers/{company}/corporate-contracts",
+                contract | {"usage_account_ids": []})
+    assert made.status_code == 201 and len(made.json()["shipments"]) == 1
+    shown = _api(web, csrf, "GET", f"/customers/{company}", key=False).json()
+    assert shown["contracts"][0]["usage_accounts"] == [{"account_id": account,
+                                                        "representative": True}]
+    future = _api(web, csrf, "POST", f"/customers/{company}/residency",
+                  {"resident": False, "effective": "2027-01-01"}, key=False)
+    assert future.status_code == 422 and future.json()["code"] == "RESIDENCY_CHANGE_INVALID"
+    moved = _api(web, csrf, "POST", f"/customers/{company}/residency",
+                 {"resident": False, "effective": "2026-11-01"}, key=False)
+    assert moved.status_code == 200 and moved.json()["resident"] is False
+    parcel = made.json()["shipments"][0]
+    early = _api(web, csrf, "POST", f"/mail/{parcel}/returned", {"reason": "不在"}, key=False)
+    assert early.status_code == 409                       # it was never sent
+    _api(web, csrf, "POST", f"/mail/{parcel}/print", key=False)
+    assert _api(web, csrf, "POST", f"/mail/{parcel}/sent", key=False).json()["state"] == "sent"
+    back = _api(web, csrf, "POST", f"/mail/{parcel}/returned", {"reason": "転居"}, key=False)
+    assert back.status_code == 200 and back.json()["reissue"]["replaces_id"] == parcel
+    queue = _api(web, csrf, "GET", "/mail?state=queued", key=False).json()["shipments"]
+    assert [m["id"] for m in queue] == [back.json()["reissue"]["id"]]
+    assert _api(web, csrf, "GET", "/mail?state=lost", key=False).status_code == 422
+
+
+@pytest.mark.req("PRD-1")
+@pytest.mark.req("PRD-3")
+def test_customer_page_forms_refuse_bad_input_with_the_page(web: TestClient,
+                                                           db: Database) -> None:
+    company, account = person(db, corporate=True)
+    csrf = operator_login(web, "T001")
+    missing = web.get("/operator/customers/999999", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith(
+        "text/html")
+    for path, data in [
+        ("corporate", {"course": "basic", "representative_account_id": "abc"}),
+        ("corporate", {"course": "basic", "representative_account_id": str(account),
+                       "tokens_lent": "99", "temporary_login_password": "Kari3Login",
+                       "temporary_confirmation_password": "Kari5Kakunin"}),
+        ("corporate", {"course": "basic", "representative_account_id": str(account),
+                       "temporary_login_password": "Same1Pass",
+                       "temporary_confirmation_password": "Same1Pass",
+                       "token_kind": "hard"}),
+        ("residency", {"resident": "maybe", "effective": "2026-11-01"}),
+        ("residency", {"resident": "false", "effective": "someday"}),
+        ("enrol", {"product": "retail-001", "password": "short"}),
+        (f"contracts/{account}/restrict", {"reason": "aml_concern", "note": "x"}),
+    ]:
+        answer = web.post(f"/operator/customers/{company}/{path}",
+                          data={"csrf_token": csrf, **data})
+        assert 400 <= answer.status_code < 500, (path, answer.status_code)
+        assert 'id="form-error"' in answer.text, path
+    shown = web.get(f"/api/v1/operator/customers/{company}").json()
+    assert shown["contracts"] == [] and shown["users"] == [] and shown["resident"] is True
