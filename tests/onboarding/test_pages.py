@@ -337,3 +337,50 @@ def test_customer_page_forms_refuse_bad_input_with_the_page(web: TestClient,
         assert 'id="form-error"' in answer.text, path
     shown = web.get(f"/api/v1/operator/customers/{company}").json()
     assert shown["contracts"] == [] and shown["users"] == [] and shown["resident"] is True
+
+
+@pytest.mark.req("SUSP-1")
+@pytest.mark.req("LED-4")
+def test_the_customer_sees_why_a_stopped_account_refuses_and_it_resumes_when_released(
+        web: TestClient, db: Database) -> None:
+    from kinko.config import get_settings
+
+    cid, account = person(db, balance=50_000)
+    _, payee = person(db)
+    enrolled = db.run(lambda s: products.enrol_retail_003(s, customer_id=cid, actor="op"))
+
+    def start(s: Session) -> str:
+        user = s.get(AuthUser, enrolled.user_id)
+        user.must_change_password = user.must_change_login_id = False
+        return sessions.start(s, user, rules_for_user(s, user))[0]
+    token = db.run(start)
+    number = db.run(lambda s: s.get(Account, payee).number)
+    transfer = {"from_account_id": account, "amount": 1000,
+                "bank_code": get_settings().bank_code, "branch_code": "001",
+                "number": number}
+
+    def enter() -> Any:
+        return web.post("/api/v1/transfers", json=transfer, headers={
+            "Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex})
+
+    assert enter().status_code == 201
+    csrf = operator_login(web, "T001")
+    web.post(f"/operator/customers/{cid}/accounts/{account}/state",
+             data={"csrf_token": csrf, "state": "payment_stopped", "reason": "カード紛失"})
+    refused = enter()
+    assert refused.status_code == 409 and refused.json()["code"] == "ACCOUNT_NOT_USABLE"
+    assert "payment_stopped" in refused.json()["detail"]
+    web.cookies.clear()
+    web.cookies.set(SESSION_COOKIE, token)
+    home = web.get("/banking")
+    assert "支払停止中" in home.text and "お取引店にお問い合わせください" in home.text
+    asked = operator_login(web, "T001")
+    answer = web.post(f"/operator/customers/{cid}/accounts/{account}/state",
+                      data={"csrf_token": asked, "state": "active", "reason": "カード発見"})
+    request_id = int(re.search(r"requested-(\d+)", answer.text).group(1))  # type: ignore[union-attr]
+    checker = operator_login(web, "S001")
+    web.post(f"/operator/requests/{request_id}/approve", data={"csrf_token": checker})
+    assert enter().status_code == 201                        # usable again at once
+    web.cookies.clear()
+    web.cookies.set(SESSION_COOKIE, token)
+    assert "支払停止中" not in web.get("/banking").text

@@ -28,8 +28,9 @@ from kinko.auth.users import get_user, rules_for_user
 from kinko.documents.pdf import Document, render
 from kinko.errors import NotFound
 from kinko.onboarding import rules
+from kinko.onboarding.errors import OnboardingRefused
 from kinko.onboarding.models import Shipment, ShipmentKind, ShipmentState
-from kinko.parties.models import Customer
+from kinko.parties.models import Customer, CustomerKind
 
 _PURPOSE = "mail-contents"
 BANK_NAME = "金庫銀行 / Kinko Bank"
@@ -132,11 +133,16 @@ def document(session: Session, shipment: Shipment) -> Document:
             table += [[str(r + 1), *row] for r, row in enumerate(grid)]
         table.append(["No.", shipment.reference])
     else:
+        token = None if shipment.token_id is None else session.get(OtpToken, shipment.token_id)
+        ready = token is not None and token.state is TokenState.ACTIVE
         body = ["ワンタイムパスワード生成機（トークン）をお届けします。当行からの貸与品です。",
-                "ログイン後「セキュリティ設定」→「トークンの利用登録」でシリアル番号と",
-                "表示中の数字を入力して、ご利用を開始してください。",
-                "The token is lent by the bank. Register it under Security → Token with the "
-                "serial number and the code it shows."]
+                *(["すぐにご利用いただけます（ログイン時に表示中の数字を入力してください）。",
+                   "The token is lent by the bank and ready: type the code it shows when "
+                   "you log in."] if ready else
+                  ["ログイン後「セキュリティ設定」→「トークンの利用登録」でシリアル番号と",
+                   "表示中の数字を入力して、ご利用を開始してください。",
+                   "The token is lent by the bank. Register it under Security → Token with "
+                   "the serial number and the code it shows."])]
         table = [["シリアル番号 / Serial", shipment.reference]]
         if contents.get("expires_on"):
             table.append(["有効期限 / Valid until", contents["expires_on"]])
@@ -146,11 +152,16 @@ def document(session: Session, shipment: Shipment) -> Document:
     return Document(
         title=f"{ja} / {en}",
         addressee=[f"〒{customer.postal_code or ''}", customer.address or "",
-                   f"{customer.name} 様", f"お客さま番号 {customer.number}"],
+                   f"{customer.name} {_honorific(customer)}",
+                   f"お客さま番号 {customer.number}"],
         issuer=[BANK_NAME, clock.today().isoformat()],
         body=body, table=table,
         footer=f"shipment {shipment.id} · {shipment.kind.value}",
         meta={"shipment": str(shipment.id)})
+
+
+def _honorific(customer: Customer) -> str:
+    return "様" if customer.kind is CustomerKind.INDIVIDUAL else "御中"
 
 
 def print_pdf(session: Session, *, shipment_id: int, actor: str) -> bytes:
@@ -186,8 +197,6 @@ def record_returned(session: Session, *, shipment_id: int, reason: str, actor: s
     replacement shipment."""
     text = reason.strip()
     if not 1 <= len(text) <= 200:
-        from kinko.onboarding.errors import OnboardingRefused
-
         raise OnboardingRefused(detail="say why it came back (1–200 characters)",
                                 fields=["reason"])
     row = get_shipment(session, shipment_id, lock=True)
