@@ -17,6 +17,7 @@ from kinko.demo.interbank import incoming, other_banks
 from kinko.keys_cli import app as keys_app
 from kinko.ledger.cli import app as ledger_app
 from kinko.notifications.cli import bounce, sink
+from kinko.onboarding.cli import app as customers_app
 from kinko.policy.cli import app as policy_app
 from kinko.web.demo_users import operator_otp_command, otp_command
 from kinko.zengin.cli import app as zengin_app
@@ -37,6 +38,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(operators_app, name="operators")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(customers_app, name="customers")
 app.command()(serve)
 demo_app.command("incoming")(incoming)
 demo_app.command("other-banks")(other_banks)

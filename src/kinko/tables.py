@@ -13,6 +13,7 @@ from kinko.idempotency import models as _idempotency  # noqa: F401
 from kinko.instructions import models as _instructions  # noqa: F401
 from kinko.ledger import models as _ledger  # noqa: F401
 from kinko.notifications import models as _notifications  # noqa: F401
+from kinko.onboarding import models as _onboarding  # noqa: F401
 from kinko.outbox import models as _outbox  # noqa: F401
 from kinko.parties import models as _parties  # noqa: F401
 from kinko.parties import residency_models as _residency  # noqa: F401

@@ -474,7 +474,10 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int]:
                              card_number="4111111111111111")
         return {"account_id": demo.ids["sato_ordinary"],
                 "instruction_id": quote.instruction.id, "request_id": request.id,
-                "deposit_id": deposit.id, "card_id": card.id, "recall_id": 1}
+                "deposit_id": deposit.id, "card_id": card.id, "recall_id": 1,
+                # The operator console's and its API's resources about B.
+                "customer_id": user.customer_id, "contract_id": user.contract_id,
+                "user_id": user.id, "shipment_id": 1, "certificate_id": 1}
 
 
 def test_no_route_lets_one_customer_reach_anothers_resources(

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from kinko import clock
 from kinko.auth import lockout
 from kinko.auth import repository as repo
-from kinko.auth.crypto import hasher
+from kinko.auth.crypto import constant_time_equals, hasher
 from kinko.auth.effects import audit, user_actor
 from kinko.auth.errors import InvalidCredentials, LoginIdRejected
 from kinko.auth.models import (
@@ -283,16 +283,42 @@ def _check_pin(session: Session, account: Account | None, pin: str) -> bool | No
     return False
 
 
-def signup_light(session: Session, *, branch_code: str, account_number: str, pin: str,
-                 login_id: str, login_password: str, confirmation_password: str,
-                 email: str | None = None) -> Rejected | AuthUser:
-    """Online sign-up of the corporate Light course (002 第2条1(1)).
+def _check_passbook(session: Session, account: Account | None, digits: str) -> bool | None:
+    """The last 4 digits of the last passbook balance (AUTH-7). Kinko keeps no passbook of
+    its own: the balance a passbook shows after its last entry is the ledger balance. Wrong
+    answers count on the account's PIN counter when the account has a cash card, and always
+    on the sign-up throttle of the web layer (per account and per client address)."""
+    row = None if account is None else session.get(AccountPin, account.id)
+    if account is None or (row is not None and row.locked):
+        constant_time_equals("0000", digits)
+        return None
+    expected = f"{abs(account.balance) % 10_000:04d}"
+    if constant_time_equals(expected, digits) and len(digits) == 4:
+        if row is not None:
+            row.failure_count = 0
+        return True
+    if row is not None:
+        row.failure_count += 1
+        row.locked = row.failure_count >= PIN_ATTEMPTS
+    return False
+
+
+def signup_light(session: Session, *, branch_code: str, account_number: str,
+                 pin: str | None = None, login_id: str, login_password: str,
+                 confirmation_password: str, email: str | None = None,
+                 passbook_last4: str | None = None) -> Rejected | AuthUser:
+    """Online sign-up of the corporate Light course (002 第2条1(1)): the account is proven
+    with its cash card PIN **or** the last 4 digits of the last passbook balance (AUTH-7).
 
     The account must be an ordinary account of a corporate customer with no contract yet.
     """
+    if (pin is None) == (passbook_last4 is None):
+        raise ValidationFailed(detail="give the cash card PIN or the passbook digits",
+                               fields=["pin", "passbook_last4"])
     rules = rules_for(Product.CORPORATE_002, Course.LIGHT)
     account = _account_of(session, branch_code, AccountType.ORDINARY, account_number)
-    verdict = _check_pin(session, account, pin)
+    verdict = (_check_pin(session, account, pin) if pin is not None
+               else _check_passbook(session, account, passbook_last4 or ""))
     if account is None or account.customer_id is None or verdict is not True:
         if account is not None:
             audit(session, actor="anonymous", action="auth.signup_failed",

@@ -100,6 +100,7 @@ class TokenIssueReason(enum.StrEnum):
     EXPIRY = "expiry"      # replacement before expiry: free
     DEFECT = "defect"      # product defect / dead battery: free
     LOST = "lost"          # loss, theft or damage by the customer: fee
+    RETURNED = "returned"  # the mailed token came back undelivered: resent free (CRED-5)
 
 
 class CardState(enum.StrEnum):

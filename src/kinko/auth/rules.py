@@ -313,7 +313,7 @@ def token_fee(reason: TokenIssueReason, *, contract_tokens_before: int,
         return extra_issue_fee
     if reason is TokenIssueReason.LOST:
         return reissue_fee
-    return 0   # EXPIRY, DEFECT
+    return 0   # EXPIRY, DEFECT, RETURNED (the bank resends what the post brought back)
 
 
 # --- TOTP (AUTH-5) --------------------------------------------------------------------------

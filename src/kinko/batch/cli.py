@@ -33,7 +33,7 @@ def run(
     if show:
         typer.echo(err=True)
     typer.echo(f"done {report.done}, retried {report.retried}, failed {report.failed}, "
-               f"audit events sealed {report.sealed}")
+               f"audit events sealed {report.sealed}, tokens renewed {report.tokens_renewed}")
     for topic, count in sorted(report.by_topic.items()):
         typer.echo(f"  {topic}: {count}")
     if report.failed:

@@ -37,6 +37,7 @@ class RunReport:
     failed: int = 0
     retried: int = 0
     sealed: int = 0
+    tokens_renewed: int = 0
     by_topic: dict[str, int] = field(default_factory=dict)
 
 
@@ -88,6 +89,7 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
     from kinko.auth.throttle import prune as prune_throttle
     from kinko.batch.handlers import load_handlers
     from kinko.policy.changes import refresh as refresh_policy
+    from kinko.onboarding.renewals import mail_token_renewals
 
     load_handlers()
     # Policy changes approved in the console since this process last looked (POL-1).
@@ -108,6 +110,8 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
             report.retried += 1
         if progress:
             progress(report)
+    # CRED-1: mail a new hard token before the old one expires (kinko.onboarding.renewals).
+    report.tokens_renewed = db.run(mail_token_renewals)
     while sealed := db.run(seal):
         report.sealed += sealed
     # Ended login-throttle windows and long-idle unknown-ID counters (kinko.auth.throttle).

@@ -38,6 +38,9 @@ class Customer(Base):
     branch_code: Mapped[str] = mapped_column(ForeignKey("branches.code"))
     birth_date: Mapped[date | None] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(String(20))
+    # Where the bank mails credentials (AUTH-7, CRED-5): 〒 number and the address lines.
+    postal_code: Mapped[str | None] = mapped_column(String(8))
+    address: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     resident: Mapped[bool] = mapped_column(default=True)  # PRD-5 居住者
     residency_changed_on: Mapped[date | None] = mapped_column(Date)

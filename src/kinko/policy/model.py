@@ -130,6 +130,8 @@ class AuthPolicy(PolicyGroup):
     certificate_validity_days: StrictInt = Field(365, ge=30, le=10 * 365)
     certificate_renewal_window_days: StrictInt = Field(30, ge=1, le=365)
     notify_login: StrictBool = True
+    # A new hard token is mailed this many days before the old one expires (CRED-1).
+    token_renewal_lead_days: StrictInt = Field(60, ge=1, le=365)
 
     @model_validator(mode="after")
     def _length_range(self) -> Self:

@@ -15,6 +15,8 @@ from kinko.web.admission import Admission
 from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import backoffice as backoffice_pages
 from kinko.web.pages import banking
+from kinko.web.pages import banking, mailroom, onboarding, signup
+from kinko.web.pages import certificates as certificate_pages
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
 from kinko.web.pages import services as service_pages
@@ -26,6 +28,7 @@ from kinko.web.routes import (
     demo,
     health,
     mailbox,
+    operator_api,
     retail,
     retail_services,
     telephony,
@@ -72,4 +75,9 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(auth_api.router)
     app.include_router(operator_pages.router)
     app.include_router(backoffice_pages.router)
+    app.include_router(onboarding.router)
+    app.include_router(mailroom.router)
+    app.include_router(signup.router)
+    app.include_router(certificate_pages.router)
+    app.include_router(operator_api.router)
     return app

@@ -341,6 +341,8 @@ _NOTICES = {
                 "That step has expired. Please log in again."),
     "registered": ("ログインIDを登録しました。ご登録のIDと仮パスワードでログインしてください。",
                    "Your login ID is registered. Log in with it and the temporary passwords."),
+    "signed_up": ("お申込みを受け付けました。ご登録のIDとパスワードでログインしてください。",
+                  "You are signed up. Log in with the login ID and password you chose."),
 }
 
 # --- login ---------------------------------------------------------------------------------

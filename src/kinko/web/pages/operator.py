@@ -157,7 +157,8 @@ def login_submit(request: Request, code: str = Form(""), password: str = Form(""
     target = "/operator/password" if result.operator.must_change_password else "/operator"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(OPERATOR_COOKIE, token, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", path="/operator")
+                        secure=request.url.scheme == "https",
+                        path="/")   # the console's pages and its API (/api/v1/operator)
     return response
 
 
@@ -200,7 +201,7 @@ def logout(request: Request, csrf: str = Form("", alias="csrf_token"), s: Sessio
     if token:
         sessions.end(s, token, "logout")
     response = _to_login()
-    response.delete_cookie(OPERATOR_COOKIE, path="/operator")
+    response.delete_cookie(OPERATOR_COOKIE, path="/")
     return response
 
 
