@@ -23,6 +23,7 @@ from kinko.db import Database
 from kinko.ledger.books import ensure_books
 from kinko.parties.models import Branch
 from kinko.web.app import create_app
+from tests.operator_login import sign_in_operator
 
 # A Friday morning in Tokyo, a business day.
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=clock.JST)
@@ -75,37 +76,9 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def issue_operator_key(db: Database, code: str) -> str:
-    """A new console access key for operator ``code`` (the sign-in secret of today)."""
-    def issue(s: Session) -> str:
-        operator = operators.operator_by_code(s, code)
-        assert operator is not None
-        return operators.issue_access_key(s, operator_id=operator.id, actor="system:test")
-    return db.run(issue)
-
-
 def operator_login(web: TestClient | Any, code: str, *, base_url: str = "",
                    db: Database | None = None) -> str:
-    """THE operator sign-in of these tests, over HTTP (a TestClient: returns the console's
-    CSRF token) or in a browser (a Playwright page with ``base_url`` and ``db``).
-
-    Today an operator signs in with a newly issued access key on /operator/login; when the
-    sign-in changes, only this function changes.
-    """
-    if isinstance(web, TestClient):
-        key = issue_operator_key(web.app.state.db, code)  # type: ignore[attr-defined]
-        web.cookies.clear()
-        page = web.get("/operator/login")
-        done = web.post("/operator/login", data={"csrf_token": csrf_of(page.text),
-                                                 "code": code, "key": key},
-                        follow_redirects=False)
-        assert done.status_code == 303, done.text[:300]
-        return csrf_of(web.get("/operator/customers").text)
-    assert db is not None
-    key = issue_operator_key(db, code)
-    web.goto(f"{base_url}/operator/login")
-    web.fill("input[name=code]", code)
-    web.fill("input[name=key]", key)
-    web.click("#operator-login button[type=submit]")
-    web.wait_for_url(f"{base_url}/operator")
+    """THE operator sign-in of these tests (password + TOTP on /operator/login): see
+    tests/operator_login.py. Returns the console's CSRF token for a TestClient."""
+    return sign_in_operator(web, code, db=db, base_url=base_url)
     return ""

@@ -29,7 +29,6 @@ from kinko.auth.models import (
     UserState,
 )
 from kinko.backoffice.models import OperatorRole
-from kinko.backoffice.operators import issue_access_key, operator_by_code
 from kinko.config import Settings
 from kinko.db import Database
 from kinko.deposits.models import DepositState
@@ -40,6 +39,7 @@ from kinko.web.app import create_app
 from kinko.web.auth import SESSION_COOKIE
 from kinko.web.pages.operator import ACTIONS
 from tests.e2e.support import T0, all_routes, build_demo
+from tests.operator_login import sign_in_operator
 
 HTML = {"Accept": "text/html"}
 SKIP = ("/api/", "/static", "/docs", "/redoc", "/openapi", "/health", "/demo", "/login",
@@ -108,18 +108,7 @@ def _login_yamada(client: TestClient) -> str:
 
 
 def _operator(client: TestClient, db: Database, code: str) -> None:
-    def issue(s):  # type: ignore[no-untyped-def]
-        operator = operator_by_code(s, code)
-        assert operator is not None
-        return issue_access_key(s, operator_id=operator.id, actor="system:test")
-
-    key = db.run(issue)
-    page = client.get("/operator/login").text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert csrf
-    done = client.post("/operator/login", data={"csrf_token": csrf.group(1), "code": code,
-                                                "key": key})
-    assert done.status_code == 200, done.text
+    sign_in_operator(client, code, db=db)
 
 
 def _pages(client: TestClient, fill: dict[str, str]) -> list[str]:

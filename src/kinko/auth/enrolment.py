@@ -299,7 +299,7 @@ def _check_passbook(session: Session, account: Account | None, digits: str) -> b
         return True
     if row is not None:
         row.failure_count += 1
-        row.locked = row.failure_count >= PIN_ATTEMPTS
+        row.locked = row.failure_count >= current_policy().auth.signup_pin_attempts
     return False
 
 

@@ -88,8 +88,8 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
     from kinko.audit.service import seal
     from kinko.auth.throttle import prune as prune_throttle
     from kinko.batch.handlers import load_handlers
-    from kinko.policy.changes import refresh as refresh_policy
     from kinko.onboarding.renewals import mail_token_renewals
+    from kinko.policy.changes import refresh as refresh_policy
 
     load_handlers()
     # Policy changes approved in the console since this process last looked (POL-1).

@@ -14,7 +14,6 @@ from kinko.web import problems, security
 from kinko.web.admission import Admission
 from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import backoffice as backoffice_pages
-from kinko.web.pages import banking
 from kinko.web.pages import banking, mailroom, onboarding, signup
 from kinko.web.pages import certificates as certificate_pages
 from kinko.web.pages import operator as operator_pages
