@@ -126,7 +126,7 @@ def parse_case(data: Any) -> Case:
     if not isinstance(data, dict):
         raise CaseError("(case)", "the case must be a JSON object")
     try:
-        case = Case.model_validate(data, strict=False)
+        case = Case.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise CaseError(_path(tuple(first["loc"])), first["msg"]) from None

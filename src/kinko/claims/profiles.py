@@ -24,9 +24,10 @@ class Profile:
     src_conditions: str
     src_window: str
     src_limitation: str
-    src_exclusions: str
     src_offsets: str
     src_payees: str
+    # The sub-article of each whole-claim exclusion (CLM-6), by circumstance.
+    src_excluding: dict[str, str]
     src_cap: str
     window_days: int
     limitation_years: int
@@ -88,8 +89,12 @@ def profile_for(product: Product, policy: CompensationPolicy, notified_on: date)
         return Profile(
             product=product, corporate=False, seed="001 第12条",
             src_conditions="001 第12条(1)", src_window="001 第12条(2)",
-            src_limitation="001 第12条(3)", src_exclusions="001 第12条(4)",
+            src_limitation="001 第12条(3)",
             src_offsets="001 第12条(5)", src_payees="-", src_cap="-",
+            src_excluding={"fault": "001 第12条(4)(ア)(a)", "relation": "001 第12条(4)(ア)(b)",
+                           "false_statement": "001 第12条(4)(ア)(c)",
+                           "social_disorder": "001 第12条(4)(イ)",
+                           "beyond_partial": "001 第12条(2) なお書き"},
             requires_explanation=True, fees_and_interest=True,
             partial_rate=policy.retail_partial_rate_per_100k, negligence_excludes=True,
             partial_despite_gross_negligence=False, reductions=None, annual_cap=None,
@@ -103,8 +108,12 @@ def profile_for(product: Product, policy: CompensationPolicy, notified_on: date)
         return Profile(
             product=product, corporate=False, seed="003 第九条",
             src_conditions="003 第九条1", src_window="003 第九条2",
-            src_limitation="003 第九条3", src_exclusions="003 第九条4",
+            src_limitation="003 第九条3",
             src_offsets="003 第九条5", src_payees="-", src_cap="-",
+            src_excluding={"fault": "003 第九条4(1)ア", "relation": "003 第九条4(1)イ",
+                           "false_statement": "003 第九条4(1)ウ",
+                           "social_disorder": "003 第九条4(2)",
+                           "beyond_partial": "003 第九条2 但し"},
             requires_explanation=True, fees_and_interest=True,
             partial_rate=policy.retail_partial_rate_per_100k, negligence_excludes=False,
             partial_despite_gross_negligence=True, reductions=None, annual_cap=None,
@@ -124,9 +133,12 @@ def profile_for(product: Product, policy: CompensationPolicy, notified_on: date)
         return Profile(
             product=product, corporate=True, seed=f"004 ({rev} revision)",
             src_conditions=f"004 第1条 ({rev})", src_window=f"004 第2条1 ({rev})",
-            src_limitation=f"004 第2条2 ({rev})", src_exclusions=f"004 第3条 ({rev})",
+            src_limitation=f"004 第2条2 ({rev})",
             src_offsets=f"004 第5条 ({rev}): the bank's rules (as 001 第12条(5))",
             src_payees=f"004 第1条ただし書 ({rev})",
+            src_excluding={"fault": f"004 第3条1 ({rev})", "pc_lent": f"004 第3条2 ({rev})",
+                           "bank_rules": f"004 第3条3 ({rev})",
+                           "beyond_partial": f"004 第3条1 ({rev})"},
             src_cap=f"004 第1条 ({rev}): 年間1,000万円を限度",
             # The 2020-04-01 revision lists two conditions: prompt notice and the police.
             requires_explanation=rev < "2020-04-01", fees_and_interest=False,
@@ -145,9 +157,12 @@ def profile_for(product: Product, policy: CompensationPolicy, notified_on: date)
         src_conditions="002 第16条1 (当行所定の補償基準: CLM-1)",
         src_window="002 第16条1 (当行所定の補償基準: CLM-2)",
         src_limitation="002 第16条1 (当行所定の補償基準: CLM-8)",
-        src_exclusions="002 第16条1 (当行所定の補償基準: CLM-6, CLM-7)",
+
         src_offsets="002 第16条1 (当行所定の補償基準: CLM-9)",
         src_payees="002 第16条1 (当行所定の補償基準: CLM-7)",
+        src_excluding=dict.fromkeys(
+            ("fault", "relation", "false_statement", "social_disorder", "pc_lent", "bank_rules",
+             "beyond_partial"), "002 第16条1 (当行所定の補償基準: CLM-6)"),
         src_cap="002 第16条1-2 (当行所定の限度額)",
         requires_explanation=True, fees_and_interest=True, partial_rate=None,
         negligence_excludes=False, partial_despite_gross_negligence=False,

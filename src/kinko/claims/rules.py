@@ -133,35 +133,36 @@ def _whole_claim_exclusion(  # noqa: PLR0911 - one return per excluding circumst
     case: Case, profile: Profile
 ) -> tuple[str, str] | None:
     """CLM-6: a reason and its article when nothing is compensated, else None."""
-    src = profile.src_exclusions
+    src = profile.src_excluding
     # War, riot or similar disorder excludes whatever the bank's fault (001 12(4)(イ),
     # 003 第九条4(2)).
     if profile.social_disorder_excludes and case.social_disorder:
-        return "theft amid war, riot or similar social disorder", src
+        return "theft amid war, riot or similar social disorder", src["social_disorder"]
     bank_clear = not case.bank_at_fault
     applies = bank_clear or not profile.exclusions_need_bank_without_fault
     if applies:
         fault = case.customer_fault
         if fault in (Fault.INTENT, Fault.GROSS_NEGLIGENCE):
-            return f"customer's {fault.value.replace('_', ' ')}", src
+            return f"customer's {fault.value.replace('_', ' ')}", src["fault"]
         if fault is Fault.NEGLIGENCE and profile.negligence_excludes:
-            return "customer's negligence (the bank in good faith and without fault)", src
+            return ("customer's negligence (the bank in good faith and without fault)",
+                    src["fault"])
         if profile.relation_excludes and case.perpetrator_relation is not Relation.NONE:
             return (f"done by the customer's {case.perpetrator_relation.value.replace('_', ' ')}",
-                    src)
+                    src["relation"])
         if profile.false_statement_excludes and case.false_statement:
-            return "false statement on an important point", src
+            return "false statement on an important point", src["false_statement"]
         if profile.pc_lent_excludes and case.pc_lent_or_pledged:
-            return "a PC lent, transferred or pledged to others was used", src
+            return "a PC lent, transferred or pledged to others was used", src["pc_lent"]
         if profile.bank_rules_excludes and case.breach_of_bank_rules:
-            return "breach of the bank's rules", src
+            return "breach of the bank's rules", src["bank_rules"]
     # Outside the good-faith exclusions, the compensation article itself still limits what
     # a customer at fault may get (001 12(2) なお書き: no intent or gross negligence).
     if case.customer_fault is Fault.INTENT:
-        return "customer's intent", src
+        return "customer's intent", src["beyond_partial"]
     if (case.customer_fault is Fault.GROSS_NEGLIGENCE
             and not profile.partial_despite_gross_negligence):
-        return "customer's gross negligence", profile.src_window
+        return "customer's gross negligence", src["beyond_partial"]
     return None
 
 
