@@ -326,3 +326,30 @@ def decide(case: Case, policy: CompensationPolicy) -> Decision:
     decision.note("decision", profile.seed,
                   f"{decision.decision}: compensation {amount} yen")
     return decision
+
+
+def delay_damages(amount: int, delay_days: int, annual_rate: int) -> Decision:
+    """CLM-10 (003 第七条): the bank's processing error delayed ``amount`` by ``delay_days``;
+    damages at the bank's annual rate, by days over 365, rounded down to the yen."""
+    decision = Decision(product="processing-error", profile="003 第七条")
+    damages = amount * annual_rate * delay_days // (RATE_SCALE * 365)
+    decision.eligible_total = amount
+    decision.note("CLM-10", "003 第七条",
+                  f"{amount} yen delayed {delay_days} days by the bank's processing error, "
+                  f"at {_pct(annual_rate)} a year: {damages} yen")
+    decision.compensation = damages
+    decision.decision = FULL if damages > 0 else NONE
+    decision.note("decision", "003 第七条", f"{decision.decision}: compensation {damages} yen")
+    return decision
+
+
+def allocate(compensation: int, amounts: list[int]) -> list[int]:
+    """CLM-9: spread the paid compensation over the eligible transactions in order (oldest
+    first), each up to its own amount, for the lapse of rights and the subrogation records."""
+    out = []
+    left = compensation
+    for amount in amounts:
+        share = min(left, amount)
+        out.append(share)
+        left -= share
+    return out
