@@ -14,12 +14,15 @@ from kinko.web import problems, security
 from kinko.web.admission import Admission
 from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
+from kinko.web.pages import claims as claim_pages
+from kinko.web.pages import claims_operator as claim_operator_pages
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
 from kinko.web.params import refuse_control_characters
 from kinko.web.routes import (
     apidocs,
     auth_api,
+    claims_api,
     demo,
     health,
     mailbox,
@@ -65,5 +68,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(recall_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(auth_api.router)
+    app.include_router(claim_operator_pages.router)
     app.include_router(operator_pages.router)
+    app.include_router(claim_pages.router)
+    app.include_router(claims_api.router)
     return app
