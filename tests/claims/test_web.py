@@ -187,4 +187,6 @@ def test_operator_enters_a_processing_error_and_bad_input_is_a_friendly_page(
             "csrf_token": m, "instruction_id": str(tx), "delay_days": "10",
             "explanation": "当行の処理誤りで10日遅延"})
         assert done.status_code == 200 and "CLM-10" in done.text and "300円" in done.text
-        assert maker.get("/operator/claims/1/letter.pdf").status_code == 409
+        claim_id = str(done.url).rsplit("/", 1)[1]
+        # No letter before the decision.
+        assert maker.get(f"/operator/claims/{claim_id}/letter.pdf").status_code == 409
