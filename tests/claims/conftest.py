@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,9 +19,10 @@ def cheap_hasher() -> Iterator[None]:
         yield
 
 
-def sign_in_operator(client: TestClient, db: Database, operator_id: int) -> str:
-    """Sign ``operator_id`` in on ``client`` (the console's cookie) and return the CSRF token
-    its forms carry. The only place the claims tests know how operators sign in."""
+def sign_in_operator(target: Any, db: Database, operator_id: int) -> str:
+    """Sign ``operator_id`` in on ``target`` — a TestClient, or a Playwright browser context
+    with the site's ``url`` — with the console's cookie, and return the CSRF token its forms
+    carry. The only place the claims tests know how operators sign in."""
     from kinko.backoffice.operators import issue_access_key
     from kinko.web.auth import csrf_token
     from kinko.web.pages.operator import OPERATOR_COOKIE, _session_value
@@ -32,5 +34,9 @@ def sign_in_operator(client: TestClient, db: Database, operator_id: int) -> str:
         return _session_value(operator)
 
     cookie = db.run(sign)
-    client.cookies.set(OPERATOR_COOKIE, cookie)
+    if isinstance(target, TestClient):
+        target.cookies.set(OPERATOR_COOKIE, cookie)
+    else:
+        browser_context, url = target
+        browser_context.add_cookies([{"name": OPERATOR_COOKIE, "value": cookie, "url": url}])
     return csrf_token("operator\x00" + cookie)
