@@ -291,3 +291,53 @@ def test_the_annual_cap_holds_when_two_payments_race(db: Database) -> None:
     with db.transaction() as s:
         assert s.get(CompensationYear, (bank.actor.customer_id, 2026)).total == 6_000_110  # type: ignore[union-attr]
         assert check_books(s).ok
+
+
+POLICY_004 = """
+[[version]]
+effective_from = 2020-01-01
+note = "corporate claims under seed 004's rules"
+
+[version.compensation]
+corporate_claims_profile = "corporate-004"
+reduction_prescribed_measures_per_100k = 50_000
+"""
+
+
+@pytest.mark.req("POL-1")
+@pytest.mark.req("CLM-5")
+def test_the_bank_chooses_seed_004_for_corporate_claims(db: Database, tmp_path: Any,
+                                                        monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    from kinko.config import reset_settings
+    from kinko.policy import reset_policy_cache
+
+    path = tmp_path / "policy.toml"
+    path.write_text(POLICY_004, encoding="utf-8")
+    monkeypatch.setenv("KINKO_POLICY_FILE", str(path))
+    reset_settings()
+    reset_policy_cache()
+    try:
+        bank = make_bank(db, corporate=True)
+        tx = transfer(db, bank, bank.thief, 300_000, "f1")
+        claim_id = _report(db, bank, [tx])
+        _investigate(db, bank, claim_id)
+        assert _claim(db, claim_id).product == "corporate-004"
+        # `kinko claims case` prints the case the engine decides; `evaluate` re-decides it.
+        url = db.engine.url.render_as_string(hide_password=False)
+        shown = CliRunner().invoke(app, ["claims", "case", str(claim_id), "--database-url", url])
+        assert shown.exit_code == 0, shown.output
+        case_path = tmp_path / "case.json"
+        case_path.write_text(shown.stdout, encoding="utf-8")
+        decided = json.loads(CliRunner().invoke(app, ["claims", "evaluate", str(case_path)]
+                                                ).stdout)
+        # 004 pays the withdrawn amount only; no OTP (① at the policy's 50 %) and a password
+        # never changed (⑤ at 25 %): 300,000 × 0.5 × 0.75.
+        assert (decided["profile"], decided["compensation"]) == (
+            "004 (2020-07-22 revision)", 112_500)
+        _decide(db, bank, claim_id)
+        assert _claim(db, claim_id).compensation == 112_500
+        missing = CliRunner().invoke(app, ["claims", "case", "999999", "--database-url", url])
+        assert missing.exit_code == 1
+    finally:
+        reset_policy_cache()

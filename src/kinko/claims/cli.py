@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime, time
 from pathlib import Path
+from typing import Any
 
 import typer
+from sqlalchemy.orm import Session
+
+from kinko.clihelpers import DATABASE_URL_OPTION, database, fail
 
 app = typer.Typer(help="補てん / compensation claims (SPEC §8).", no_args_is_help=True)
 
@@ -49,3 +53,27 @@ def schema() -> None:
     from kinko.claims.case import case_schema
 
     typer.echo(json.dumps(case_schema(), ensure_ascii=False, indent=2))
+
+
+@app.command("case")
+def case(
+    claim_id: int = typer.Argument(..., min=1, help="The claim's number."),
+    database_url: str | None = DATABASE_URL_OPTION,
+) -> None:
+    """Print the case document of a claim: as approved once decided, else as the records and
+    the findings make it now — the input `kinko claims evaluate` re-decides."""
+    from kinko.claims import service
+    from kinko.claims.errors import ClaimNotFound
+
+    def load(s: Session) -> dict[str, Any]:
+        claim = service.get_claim(s, claim_id)
+        if claim.case_document is not None:
+            stored: dict[str, Any] = json.loads(claim.case_document)
+            return stored
+        return service.assess(s, claim).case
+
+    try:
+        document = database(database_url).run(load)
+    except ClaimNotFound:
+        fail(f"no claim {claim_id}", code=1)
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))

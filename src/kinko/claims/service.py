@@ -56,7 +56,7 @@ from kinko.ledger.books import ensure_books
 from kinko.ledger.models import Account
 from kinko.ledger.rules import Leg
 from kinko.ledger.service import EntryRequest, post
-from kinko.policy import policy_at
+from kinko.policy import current_policy, policy_at
 from kinko.policy.model import CompensationPolicy
 
 CLAIMS_ROLES = frozenset({OperatorRole.CLAIMS})
@@ -87,6 +87,14 @@ def _needs(payload: Any, *keys: str) -> None:
 def policy_for(claim: Claim) -> CompensationPolicy:
     """The policy in force on the notification day decides the claim (POL-1)."""
     return policy_at(datetime.combine(claim.notified_on, time(12), clock.JST)).compensation
+
+
+def claim_profile(contract_product: str) -> str:
+    """The engine's product profile for a contract's product: retail products are their own
+    seed; a corporate contract follows the policy's choice (002 第16条 or seed 004)."""
+    if contract_product.startswith("corporate"):
+        return current_policy().compensation.corporate_claims_profile
+    return contract_product
 
 
 def get_claim(session: Session, claim_id: int) -> Claim:
@@ -168,7 +176,8 @@ def report_fraud(session: Session, *, user_id: int, report: Report, channel: str
         scope=CompromiseScope.CONTRACT, note="unauthorized transfers reported (claim)",
         actor=actor)
     claim = Claim(kind=ClaimKind.FRAUD, state=ClaimState.RECEIVED, customer_id=user.customer_id,
-                  contract_id=contract.id, user_id=user.id, product=contract.product.value,
+                  contract_id=contract.id, user_id=user.id,
+                  product=claim_profile(contract.product.value),
                   channel=channel, notified_on=clock.today(), noticed_on=report.noticed_on,
                   stolen_on=report.stolen_on,
                   unavoidable_delay_days=report.unavoidable_delay_days,

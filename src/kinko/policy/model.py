@@ -225,6 +225,9 @@ class CompensationPolicy(PolicyGroup):
     reduction_software_not_updated_per_100k: Rate = 25_000
     reduction_password_not_changed_per_100k: Rate = 25_000
     reduction_other_fault_per_100k: Rate = 25_000
+    # Which seed's rules decide a claim on a corporate contract: the business net's own
+    # article (002 第16条) or the corporate compensation rules of seed 004.
+    corporate_claims_profile: Literal["corporate-002", "corporate-004"] = "corporate-002"
     # CLM-10 (003 第七条): delay damages for the bank's own processing error, per year, by
     # the days of delay (Kinko default: the statutory rate of 3 %, 民法第404条).
     delay_damages_annual_rate_per_100k: Rate = 3_000
