@@ -25,6 +25,8 @@ from kinko.db import Database
 from kinko.ledger.books import book
 from kinko.ledger.models import Account
 from kinko.ledger.service import check_books
+from kinko.notifications.service import EMAIL_TOPIC
+from kinko.outbox.models import OutboxMessage
 from tests.claims.bank import FRAUD_DAY, REPORT_DAY, Bank, balance, make_bank, transfer
 
 FINDINGS: dict[str, Any] = {"conditions": {"prompt_notice": True, "sufficient_explanation": True,
@@ -181,6 +183,10 @@ def test_decision_and_payment_each_need_a_second_operator(db: Database) -> None:
         actions = set(s.execute(select(AuditEvent.action)).scalars())
         assert {"claims.decided", "claims.paid", "claims.rights_lapsed",
                 "claims.subrogated"} <= actions
+        # The customer hears of each step by e-mail while the service is stopped.
+        mails = [json.loads(p)["template"] for p in s.execute(
+            select(OutboxMessage.payload).where(OutboxMessage.topic == EMAIL_TOPIC)).scalars()]
+        assert {"claims.received", "claims.decided", "claims.paid"} <= set(mails)
     assert _claim(db, claim_id).state is ClaimState.PAID
     with pytest.raises(ClaimStateError):  # paid once only
         db.run(lambda s: service.request_payment(s, claim_id=claim_id,

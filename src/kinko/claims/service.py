@@ -25,12 +25,14 @@ from sqlalchemy.orm import Session
 from kinko import clock
 from kinko.audit.service import canonical, record
 from kinko.auth import compromise
+from kinko.auth.effects import notify
 from kinko.auth.models import AuthContract, AuthUser, CompromiseScope
 from kinko.backoffice import approvals
 from kinko.backoffice.actions import ActionSpec, register_action
 from kinko.backoffice.models import ApprovalRequest, OperatorRole
 from kinko.backoffice.operators import actor_of, require_role
 from kinko.claims import evidence as ev
+from kinko.claims import notices as _notices  # noqa: F401 - registers the claims notices
 from kinko.claims.case import Case, Product
 from kinko.claims.errors import (
     CapExceeded,
@@ -194,6 +196,7 @@ def report_fraud(session: Session, *, user_id: int, report: Report, channel: str
            subject_id=claim.id, data={"kind": claim.kind.value, "channel": channel,
                                       "transactions": sorted(set(report.instruction_ids)),
                                       "compromise_report": report_id})
+    _notify(session, claim, "claims.received")
     return claim
 
 
@@ -238,6 +241,14 @@ def _move(session: Session, claim: Claim, frm: tuple[ClaimState, ...], to: Claim
     session.expire(claim)
     if done is None:
         raise ClaimStateError(detail=f"claim {claim.id} is not {'/'.join(s.value for s in frm)}")
+
+
+def _notify(session: Session, claim: Claim, template: str, **data: Any) -> None:
+    """An e-mail to the customer's user who reported (queued; sent after the commit)."""
+    user = session.get(AuthUser, claim.user_id) if claim.user_id is not None else None
+    if user is not None:
+        notify(session, user, template, dedupe_key=f"{template}:{claim.id}",
+               claim_id=claim.id, **data)
 
 
 def start_investigation(session: Session, *, claim_id: int, operator_id: int) -> Claim:
@@ -366,6 +377,7 @@ def _execute_decision(session: Session, payload: dict[str, Any], *, actor: str,
            subject_id=claim.id, data={"request_id": request_id, "outcome": decision.decision,
                                       "compensation": decision.compensation,
                                       "state": to.value})
+    _notify(session, claim, "claims.decided", compensation=f"{decision.compensation:,}")
     return {"outcome": decision.decision, "compensation": decision.compensation}
 
 
@@ -435,6 +447,7 @@ def _execute_payment(session: Session, payload: dict[str, Any], *, actor: str,
            subject_id=claim.id, data={"request_id": request_id, "amount": amount,
                                       "entry_id": posted.entry_id,
                                       "account_id": claim.credit_account_id})
+    _notify(session, claim, "claims.paid", amount=f"{amount:,}")
     return {"amount": amount, "entry_id": posted.entry_id}
 
 

@@ -95,14 +95,19 @@ def _case(request: Request, s: Session, operator: Operator, claim_id: int, *,
     claim = claims.get_claim(s, claim_id)
     assessment = claims.assess(s, claim)
     findings = claims.findings_of(claim)
+    # Once decided, the page shows the case and the decision as approved: the records move
+    # on (the year's total includes this very payment) but the decision does not.
+    stored = json.loads(claim.decision) if claim.decision else None
+    case = json.loads(claim.case_document) if claim.case_document else assessment.case
     return render(request, "operator/claims_case.html", status_code=status_code,
                   operator=operator, csrf=_csrf(request), claim=claim, a=assessment,
-                  findings=findings, case_json=json.dumps(assessment.case, ensure_ascii=False,
-                                                          indent=2),
+                  engine=stored or assessment.decision, provisional=assessment.provisional
+                  and stored is None,
+                  findings=findings, case_json=json.dumps(case, ensure_ascii=False, indent=2),
                   instructions=[ins for _, ins in claimed_instructions(s, claim.id)],
                   requests=[r for r in _pending(s) if r.subject_id == str(claim.id)],
                   faults=FAULTS, relations=RELATIONS, payees=PAYEES, error=error,
-                  decision=json.loads(claim.decision) if claim.decision else None)
+                  decision=stored)
 
 
 @router.get("/{claim_id}", response_class=HTMLResponse)
