@@ -41,9 +41,9 @@ def make_bank(db: Database, *, balance: int = 1_000_000, corporate: bool = False
         own = s.get(Account, own_id)
         own.customer_id = actor.customer_id
         thief = s.get(Account, thief_id)
-        maker = operators.create_operator(s, code="C001", name="補償 一郎",
+        maker = operators.create_operator(s, code="K901", name="補償 一郎",
                                           roles=[OperatorRole.CLAIMS], actor="system")
-        checker = operators.create_operator(s, code="C002", name="補償 二郎",
+        checker = operators.create_operator(s, code="K902", name="補償 二郎",
                                             roles=[OperatorRole.CLAIMS], actor="system")
         return Bank(actor, acc, (thief.branch_code, thief.number),
                     (own.branch_code, own.number), maker.id, checker.id)

@@ -59,9 +59,9 @@ def test_stolen_credentials_to_compensation(db: Database,
 
     def setup(s):  # type: ignore[no-untyped-def]
         thief = s.get(Account, factories.account(s, branch_code="003", holder="ﾄｸﾒｲ ﾊﾝｻﾞｲ"))
-        maker = operators.create_operator(s, code="C001", name="補償 一郎",
+        maker = operators.create_operator(s, code="K901", name="補償 一郎",
                                           roles=[OperatorRole.CLAIMS], actor="system")
-        checker = operators.create_operator(s, code="C002", name="補償 二郎",
+        checker = operators.create_operator(s, code="K902", name="補償 二郎",
                                             roles=[OperatorRole.CLAIMS], actor="system")
         return (thief.branch_code, thief.number), maker.id, checker.id
     thief_account, maker_id, checker_id = db.run(setup)

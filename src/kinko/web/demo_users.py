@@ -80,7 +80,10 @@ KEIRI_TEMPORARY_PASSWORD = "Keiri4Kari"  # noqa: S105 - public demo value
 KEIRI_TEMPORARY_CONFIRMATION = "Keiri6Kakunin"
 OPERATORS = (("T001", "窓口 一子", (OperatorRole.TELLER,)),
              ("S001", "審査 二郎", (OperatorRole.SECURITY,)),
-             ("S002", "審査 三郎", (OperatorRole.SECURITY,)))
+             ("S002", "審査 三郎", (OperatorRole.SECURITY,)),
+             # Compensation claims: one asks, the other approves (four eyes).
+             ("C001", "補償 四郎", (OperatorRole.CLAIMS,)),
+             ("C002", "補償 五郎", (OperatorRole.CLAIMS,)))
 
 
 def _b32(seed: bytes) -> str:
