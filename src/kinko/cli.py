@@ -9,6 +9,7 @@ from kinko.backoffice.cli import app as operators_app
 from kinko.batch.cli import app as batch_app
 from kinko.bench.cli import app as bench_app
 from kinko.calendar.cli import app as calendar_app
+from kinko.claims.cli import app as claims_app
 from kinko.db.cli import app as db_app
 from kinko.demo.call import call
 from kinko.demo.cli import app as demo_app
@@ -39,6 +40,7 @@ app.add_typer(operators_app, name="operators")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(customers_app, name="customers")
+app.add_typer(claims_app, name="claims")
 app.command()(serve)
 demo_app.command("incoming")(incoming)
 demo_app.command("other-banks")(other_banks)

@@ -472,12 +472,22 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int]:
         deposit = list_deposits(s, actor)[0]
         card = register_card(s, actor, account_id=demo.ids["sato_ordinary"],
                              card_number="4111111111111111")
+        from kinko.claims.models import Claim, ClaimKind, ClaimState
+
+        claim = Claim(kind=ClaimKind.FRAUD, state=ClaimState.RECEIVED,
+                      customer_id=actor.customer_id, contract_id=actor.contract_id,
+                      user_id=actor.user_id, product="retail-003", channel="web",
+                      notified_on=clock.today(), noticed_on=clock.today(),
+                      reported_by="test", created_at=clock.now())
+        s.add(claim)
+        s.flush()
         return {"account_id": demo.ids["sato_ordinary"],
                 "instruction_id": quote.instruction.id, "request_id": request.id,
                 "deposit_id": deposit.id, "card_id": card.id, "recall_id": 1,
                 # The operator console's and its API's resources about B.
                 "customer_id": user.customer_id, "contract_id": user.contract_id,
-                "user_id": user.id, "shipment_id": 1, "certificate_id": 1}
+                "user_id": user.id, "shipment_id": 1, "certificate_id": 1,
+                "claim_id": claim.id}
 
 
 def test_no_route_lets_one_customer_reach_anothers_resources(

@@ -26,6 +26,9 @@ BOOKS: dict[str, tuple[str, str, bool]] = {
     "tax_withheld": ("9000005", "ｹﾞﾝｾﾝｿﾞｲ", False),
     "payeasy_settlement": ("9000006", "ｼﾕｳﾉｳｷｶﾝ ｾｲｻﾝ", True),
     "suspense": ("9000007", "ｶﾘｳｹｷﾝ", True),
+    # Compensation for unauthorized transfers and the bank's processing errors (補てん, CLM-9,
+    # CLM-10): an expense, so it grows negative as the bank pays.
+    "compensation_expense": ("9000014", "ﾎﾃﾝﾋﾖｳ", True),
 }
 
 

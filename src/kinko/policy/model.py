@@ -288,6 +288,25 @@ class CompensationPolicy(PolicyGroup):
     corporate_annual_cap: YenAmount = 10_000_000
     # A corporate password older than this at the theft reduces compensation (004 第2条⑤).
     password_age_months: StrictInt = Field(3, ge=1, le=120)
+    # --- claims (kinko.claims): the values each product profile reads ---
+    # 002 第16条 leaves the compensation limit to the bank (当行所定の限度額); Kinko's default is
+    # 004's. Retail products (001, 003) have no annual cap.
+    corporate_002_annual_cap: YenAmount = 10_000_000
+    # The year the annual cap counts in: the calendar year, or the fiscal year from 1 April.
+    cap_year_basis: Literal["calendar", "fiscal"] = "calendar"
+    # CLM-5 reductions (004 第2条1 ①②⑤⑦): the seeds say the amount "is reduced" without a
+    # figure, so each is a bank-prescribed rate (Kinko default 25 %); several apply one after
+    # the other (see docs/claims.md).
+    reduction_prescribed_measures_per_100k: Rate = 25_000
+    reduction_software_not_updated_per_100k: Rate = 25_000
+    reduction_password_not_changed_per_100k: Rate = 25_000
+    reduction_other_fault_per_100k: Rate = 25_000
+    # Which seed's rules decide a claim on a corporate contract: the business net's own
+    # article (002 第16条) or the corporate compensation rules of seed 004.
+    corporate_claims_profile: Literal["corporate-002", "corporate-004"] = "corporate-002"
+    # CLM-10 (003 第七条): delay damages for the bank's own processing error, per year, by
+    # the days of delay (Kinko default: the statutory rate of 3 %, 民法第404条).
+    delay_damages_annual_rate_per_100k: Rate = 3_000
 
 
 class ContractPolicy(PolicyGroup):

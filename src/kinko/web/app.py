@@ -16,6 +16,8 @@ from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import backoffice as backoffice_pages
 from kinko.web.pages import banking, mailroom, onboarding, signup
 from kinko.web.pages import certificates as certificate_pages
+from kinko.web.pages import claims as claim_pages
+from kinko.web.pages import claims_operator as claim_operator_pages
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
 from kinko.web.pages import services as service_pages
@@ -24,6 +26,7 @@ from kinko.web.params import refuse_control_characters
 from kinko.web.routes import (
     apidocs,
     auth_api,
+    claims_api,
     demo,
     health,
     mailbox,
@@ -72,6 +75,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(recall_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(auth_api.router)
+    app.include_router(claim_operator_pages.router)
     app.include_router(operator_pages.router)
     app.include_router(backoffice_pages.router)
     app.include_router(onboarding.router)
@@ -79,4 +83,6 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(signup.router)
     app.include_router(certificate_pages.router)
     app.include_router(operator_api.router)
+    app.include_router(claim_pages.router)
+    app.include_router(claims_api.router)
     return app

@@ -83,6 +83,9 @@ KEIRI_TEMPORARY_CONFIRMATION = "Keiri6Kakunin"
 OPERATORS = (("T001", "窓口 一子", (OperatorRole.TELLER,)),
              ("S001", "審査 二郎", (OperatorRole.SECURITY,)),
              ("S002", "審査 三郎", (OperatorRole.SECURITY,)),
+             # Compensation claims: one asks, the other approves (four eyes).
+             ("C001", "補償 四郎", (OperatorRole.CLAIMS,)),
+             ("C002", "補償 五郎", (OperatorRole.CLAIMS,)),
              ("P001", "企画 四郎", (OperatorRole.POLICY_ADMIN,)),
              ("V001", "監督 五郎", (OperatorRole.SUPERVISOR,)),
              ("V002", "監督 六子", (OperatorRole.SUPERVISOR,)))
