@@ -17,6 +17,7 @@ from kinko.demo.interbank import incoming, other_banks
 from kinko.keys_cli import app as keys_app
 from kinko.notifications.cli import bounce, sink
 from kinko.policy.cli import app as policy_app
+from kinko.verification.cli import app as verification_app
 from kinko.web.demo_users import otp_command
 from kinko.zengin.cli import app as zengin_app
 
@@ -35,6 +36,7 @@ app.add_typer(zengin_app, name="zengin")
 app.add_typer(demo_app, name="demo")
 app.add_typer(operators_app, name="operators")
 app.add_typer(keys_app, name="keys")
+app.add_typer(verification_app, name="verification")
 app.command()(serve)
 demo_app.command("incoming")(incoming)
 demo_app.command("other-banks")(other_banks)
