@@ -18,5 +18,6 @@ from kinko.parties import models as _parties  # noqa: F401
 from kinko.parties import residency_models as _residency  # noqa: F401
 from kinko.payeasy import models as _payeasy  # noqa: F401
 from kinko.transfers import models as _transfers  # noqa: F401
+from kinko.verification import models as _verification  # noqa: F401
 
 metadata = Base.metadata

@@ -87,6 +87,7 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
     from kinko.audit.service import seal
     from kinko.auth.throttle import prune as prune_throttle
     from kinko.batch.handlers import load_handlers
+    from kinko.verification.jobs import sweep as verification_sweep
 
     load_handlers()
     at = at or clock.now()
@@ -109,4 +110,6 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
         report.sealed += sealed
     # Ended login-throttle windows and long-idle unknown-ID counters (kinko.auth.throttle).
     db.run(prune_throttle, at)
+    # Periodic verification by face: due individuals, missed deadlines, expired images.
+    verification_sweep(db, at)
     return report

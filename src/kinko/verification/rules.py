@@ -6,6 +6,7 @@ import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from kinko.policy.model import KycPolicy
 
@@ -77,3 +78,13 @@ def head_turned(poses: Sequence[FacePose], min_turn: float) -> bool:
         return False
     yaws = [p.yaw() for p in poses]
     return max(yaws) - min(yaws) >= min_turn
+
+
+def next_due(baseline: datetime, interval_days: int) -> datetime:
+    """When the next verification is due: one interval after the last passed verification, or
+    after the document face was registered (account opening) when none has passed yet."""
+    return baseline + timedelta(days=interval_days)
+
+
+def deadline_of(due_at: datetime, deadline_days: int) -> datetime:
+    return due_at + timedelta(days=deadline_days)
