@@ -200,7 +200,7 @@ def test_an_override_needs_a_second_reviewer_and_lifts_the_restriction(
         check_allowed(s, person.customer_id, "transfer")
     decision = db.run(lambda s: approvals.approve(s, request_id=request_id,
                                                   approver_id=checker))
-    assert decision.output == CaseState.PASSED.value
+    assert decision.output == {"case_id": str(case_id), "state": CaseState.PASSED.value}
     with db.transaction() as s:
         check_allowed(s, person.customer_id, "transfer")
     overridden = _events(db, "verification.overridden")

@@ -26,12 +26,13 @@ def _validate(payload: Mapping[str, Any]) -> None:
 
 
 def _override(session: Session, payload: Mapping[str, Any], *, actor: str,
-              request_id: int) -> str:
+              request_id: int) -> dict[str, str]:
+    # A dict, not a bare string: the console shows a string output as a one-time secret.
     state = service.override(session, case_id=int(payload["case_id"]),
                              decision=str(payload["decision"]), actor=actor,
                              request_id=request_id, note=str(payload.get("note", "")))
-    return state.value
+    return {"case_id": str(payload["case_id"]), "state": state.value}
 
 
-SPEC = ActionSpec(_override, _REVIEWERS, _REVIEWERS, _validate, summary=lambda state: state)
+SPEC = ActionSpec(_override, _REVIEWERS, _REVIEWERS, _validate, summary=lambda out: out)
 register_action(ACTION, SPEC)

@@ -237,9 +237,9 @@ class Attempt:
     frames_kept: list[int] = field(default_factory=list)
 
 
-def record_attempt(session: Session, *, customer_id: int, case_id: int, result: MatchResult,
-                   head_turn: bool, selfie: bytes, frames: Sequence[bytes], actor: str,
-                   policy: Policy) -> Attempt:
+def record_attempt(session: Session, *, customer_id: int, case_id: int,
+                   result: MatchResult | None, head_turn: bool, selfie: bytes,
+                   frames: Sequence[bytes], actor: str, policy: Policy) -> Attempt:
     """Record one capture: keep the images encrypted for the retention period and apply the
     outcome. Without the head turn, or without a usable face, the case stays due (the
     customer may take it again)."""
@@ -253,11 +253,13 @@ def record_attempt(session: Session, *, customer_id: int, case_id: int, result: 
     kept = [_store(session, customer_id=customer_id, kind=ImageKind.FRAME, image=frame,
                    case_id=case.id, expires_at=until, actor=actor).id for frame in frames]
     case.attempts += 1
-    case.matcher = result.matcher
-    if not head_turn:
+    if not head_turn or result is None:
+        # Not matched at all: a capture that fails the presentation-attack check decides
+        # nothing, whatever face it shows.
         _audit(session, actor=actor, action="verification.head_turn_missing", case=case,
                frames=len(frames))
         return Attempt(case.id, case.state, "head_turn_missing", None, kept)
+    case.matcher = result.matcher
     case.outcome = result.outcome.value
     case.distance_milli = None if result.distance is None else round(result.distance * 1000)
     _audit(session, actor=actor, action="verification.matched", case=case,

@@ -16,6 +16,8 @@ from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
+from kinko.web.pages import verification as verification_pages
+from kinko.web.pages import verification_review as verification_review_pages
 from kinko.web.params import refuse_control_characters
 from kinko.web.routes import (
     apidocs,
@@ -66,4 +68,6 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(auth_pages.router)
     app.include_router(auth_api.router)
     app.include_router(operator_pages.router)
+    app.include_router(verification_pages.router)
+    app.include_router(verification_review_pages.router)
     return app

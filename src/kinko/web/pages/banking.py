@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import Operation
 from kinko.auth.sessions import previous_login
+from kinko.clock import to_jst
 from kinko.errors import DomainError
 from kinko.inquiries import service as inquiries
 from kinko.instructions import service as instructions
 from kinko.transfers import repository as transfer_repo
 from kinko.transfers import service as transfers
+from kinko.verification import service as verification
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
@@ -47,9 +49,11 @@ def _error(request: Request, exc: DomainError) -> str:
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, c: Caller = Depends(caller), s: Session = DB
          ) -> HTMLResponse:
-    """Balances, and the previous login's time and place (AUTH-13)."""
+    """Balances, the previous login's time and place (AUTH-13), and the 【重要】 notice of a
+    verification the customer must act on (KYC-2)."""
     return _page(request, c, "banking/home.html", balances=inquiries.balances(s, c.actor),
-                 previous=previous_login(s, c.row))
+                 previous=previous_login(s, c.row),
+                 verification=verification.notice_for(s, c.user.customer_id), to_jst=to_jst)
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
