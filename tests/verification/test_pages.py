@@ -176,3 +176,8 @@ def test_different_person_restricts_then_documents_and_a_four_eyes_override(
         assert views
     assert "【重要】" not in due.client.get("/banking").text
     assert len(mails(db, "verification.passed")) == 1
+
+
+def test_someone_else_turning_beside_a_held_up_photo_does_not_pass(due: Due) -> None:
+    result = _send(due.client, photo("obama2"), [turned("biden", 0.6), turned("biden", 1.4)])
+    assert 'data-outcome="head_turn_missing"' in result
