@@ -20,8 +20,10 @@ from kinko.auth.models import AuthUser
 from kinko.auth.policy import rules_for
 from kinko.config import Settings
 from kinko.db import Database
+from kinko.verification import repository as repo
 from kinko.verification import service
 from kinko.verification.jobs import sweep
+from kinko.verification.models import VerificationImage
 from kinko.web.app import create_app
 from tests.verification.conftest import START, mails, policy_days, reviewers, sign_in_operator
 from tests.verification.faces import photo, shifted, turned
@@ -170,6 +172,12 @@ def test_different_person_restricts_then_documents_and_a_four_eyes_override(
         assert approved.status_code == 303, approved.text
     with db.transaction() as s:
         assert service.open_case(s, due.customer_id) is None
+        # The accepted document is the face later selfies are matched against; the face of
+        # the opening now expires with the retention period.
+        current = repo.current_document_face(s, due.customer_id)
+        assert current is not None and current.id not in image_ids
+        opening = s.get(VerificationImage, image_ids[0])
+        assert opening is not None and not opening.current and opening.expires_at is not None
         views = s.execute(select(AuditEvent).where(
             AuditEvent.action == "verification.image_read",
             AuditEvent.actor == f"operator:{maker}")).scalars().all()
