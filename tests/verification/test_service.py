@@ -206,3 +206,12 @@ def test_an_override_needs_a_second_reviewer_and_lifts_the_restriction(
     overridden = _events(db, "verification.overridden")
     assert len(overridden) == 1 and '"decision":"same_person"' in overridden[0].data
     assert len(mails(db, "verification.passed")) == 1
+
+
+def test_the_batch_run_includes_the_sweep(db: Database, person: Individual) -> None:
+    from kinko.batch.service import run_due
+
+    interval, _, _ = policy_days()
+    run_due(db, at=START + timedelta(days=interval))
+    with db.transaction() as s:
+        assert service.notice_for(s, person.customer_id) is not None

@@ -350,3 +350,19 @@ def _restriction(session: Session, customer_id: int, function: str
 
 
 register_restriction("verification", _restriction)
+
+
+def reencrypt_images(session: Session, *, actor: str) -> int:
+    """Move every stored image made under a previous secret key to the current one (key
+    rotation); raises :class:`~kinko.verification.vault.ImageUndecryptable` if one opens
+    under no configured key (the caller's transaction then rolls back)."""
+    moved = 0
+    for row in session.execute(select(VerificationImage).where(
+            VerificationImage.ciphertext.is_not(None))).scalars():
+        assert row.ciphertext is not None
+        fresh = vault.reseal(row.ciphertext, customer_id=row.customer_id, kind=row.kind.value)
+        if fresh is not None:
+            row.ciphertext = fresh
+            moved += 1
+    _audit(session, actor=actor, action="verification.images_reencrypted", images=moved)
+    return moved

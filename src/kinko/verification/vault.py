@@ -40,3 +40,22 @@ def open_sealed(blob: bytes, *, customer_id: int, kind: str) -> bytes:
         except InvalidTag:
             continue
     raise ImageUndecryptable(f"image of customer {customer_id} ({kind})")
+
+
+def under_current_key(blob: bytes, *, customer_id: int, kind: str) -> bool:
+    nonce, body = blob[:NONCE_BYTES], blob[NONCE_BYTES:]
+    try:
+        AESGCM(derived_keys(Purpose.FACE_IMAGES)[0]).decrypt(nonce, body,
+                                                             _aad(customer_id, kind))
+    except InvalidTag:
+        return False
+    return True
+
+
+def reseal(blob: bytes, *, customer_id: int, kind: str) -> bytes | None:
+    """The image re-encrypted under the current key, or None when it already is (key
+    rotation: ``kinko keys reencrypt``)."""
+    if under_current_key(blob, customer_id=customer_id, kind=kind):
+        return None
+    return seal(open_sealed(blob, customer_id=customer_id, kind=kind),
+                customer_id=customer_id, kind=kind)
