@@ -35,10 +35,14 @@ QUEUE = (CaseState.REVIEW, CaseState.FAILED, CaseState.OVERDUE, CaseState.RESUBM
 _REVIEWER = (OperatorRole.KYC_REVIEWER, OperatorRole.AUDITOR)
 
 
-def _reviewer(request: Request, s: Session) -> Operator | Response:
+def _reviewer(request: Request, s: Session, csrf: str | None = None) -> Operator | Response:
+    """The signed-in KYC reviewer (or auditor); for a form post, its CSRF token is checked
+    before anything else."""
     operator = current_operator(request, s)
     if operator is None:
         return RedirectResponse("/operator/login", status_code=303)
+    if csrf is not None and not _csrf_ok(request, csrf):
+        raise CsrfRefused
     require_role(s, operator.id, _REVIEWER)
     return operator
 
@@ -103,11 +107,9 @@ def ask_override(request: Request, case_id: Id, decision: str = Form(""),
                  reason: str = Form(""), csrf: str = Form("", alias="csrf_token"),
                  s: Session = DB) -> Response:
     """Ask for an override; a second KYC reviewer approves it in the console (four eyes)."""
-    operator = _reviewer(request, s)
+    operator = _reviewer(request, s, csrf)
     if isinstance(operator, Response):
         return operator
-    if not _csrf_ok(request, csrf):
-        raise CsrfRefused
     try:
         with s.begin_nested():
             if decision not in service.DECISIONS:
