@@ -472,9 +472,20 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int]:
         deposit = list_deposits(s, actor)[0]
         card = register_card(s, actor, account_id=demo.ids["sato_ordinary"],
                              card_number="4111111111111111")
+        from kinko.verification import repository as verification_repo
+        from kinko.verification.models import CaseState, VerificationCase
+
+        face = verification_repo.current_document_face(s, user.customer_id)
+        assert face is not None
+        case = VerificationCase(customer_id=user.customer_id, state=CaseState.REVIEW,
+                                due_at=clock.now(), deadline_at=clock.now(), attempts=1,
+                                restricted=False, created_at=clock.now())
+        s.add(case)
+        s.flush()
         return {"account_id": demo.ids["sato_ordinary"],
                 "instruction_id": quote.instruction.id, "request_id": request.id,
-                "deposit_id": deposit.id, "card_id": card.id, "recall_id": 1}
+                "deposit_id": deposit.id, "card_id": card.id, "recall_id": 1,
+                "case_id": case.id, "image_id": face.id}
 
 
 def test_no_route_lets_one_customer_reach_anothers_resources(
