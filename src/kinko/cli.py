@@ -20,6 +20,7 @@ from kinko.ledger.cli import app as ledger_app
 from kinko.notifications.cli import bounce, sink
 from kinko.onboarding.cli import app as customers_app
 from kinko.policy.cli import app as policy_app
+from kinko.verification.cli import app as verification_app
 from kinko.web.demo_users import operator_otp_command, otp_command
 from kinko.zengin.cli import app as zengin_app
 
@@ -41,6 +42,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(customers_app, name="customers")
 app.add_typer(claims_app, name="claims")
+app.add_typer(verification_app, name="verification")
 app.command()(serve)
 demo_app.command("incoming")(incoming)
 demo_app.command("other-banks")(other_banks)

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     # for at most request_queue_wait_s, then are answered 503 SERVER_BUSY.
     max_concurrent_requests: int = 20
     request_queue_wait_s: float = 10.0
+    # The external face-matching vendor (KYC-5), used when the policy's kyc.face_matcher is
+    # "vendor": its base URL, the shared HMAC key both sides sign with, and the time one
+    # request may take (docs/verification.md).
+    face_vendor_url: str = ""
+    face_vendor_key: SecretStr = SecretStr("")
+    face_vendor_timeout_s: float = 10.0
 
     @property
     def effective_database_url(self) -> str:

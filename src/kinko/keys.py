@@ -59,6 +59,7 @@ class Purpose(enum.StrEnum):
     AUDIT_CHAIN = "audit-chain"
     CSRF = "csrf"
     OPERATOR_SESSION = "operator-session"
+    FACE_IMAGES = "face-images"  # AES-GCM of face images at rest (kinko.verification.vault)
 
 
 class SecretKeyMissing(RuntimeError):

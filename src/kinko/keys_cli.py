@@ -33,23 +33,27 @@ def check() -> None:
 @app.command()
 def reencrypt(database_url: str | None = DATABASE_URL_OPTION) -> None:
     """Move everything made under a previous key (KINKO_SECRET_KEY_PREVIOUS) to the current
-    key: re-encrypt TOTP seeds (customers' and operators'), card grids and CA keys, and
+    key: re-encrypt TOTP seeds (customers' and operators'), card grids, CA keys and face
+    images, and
     re-link the verified audit chain. Afterwards the previous keys can be removed."""
     from kinko.audit.service import ChainBroken, reseal
     from kinko.auth.crypto import DecryptionFailed
     from kinko.auth.rekey import reencrypt_all
     from kinko.backoffice.operators import reencrypt_seeds
+    from kinko.verification.service import reencrypt_images
+    from kinko.verification.vault import ImageUndecryptable
 
     def run(s: Session) -> tuple[dict[str, int], int]:
         counts = reencrypt_all(s, actor="system:cli")
         counts["operator_totp_seeds"] = reencrypt_seeds(s)
+        counts["face_images"] = reencrypt_images(s, actor="system:cli")
         return counts, reseal(s)
 
     try:
         counts, relinked = database(database_url).run(run)
     except ChainBroken as exc:
         fail(f"the audit chain does not verify, nothing was changed: {exc}", code=1)
-    except DecryptionFailed as exc:
+    except (DecryptionFailed, ImageUndecryptable) as exc:
         fail(f"a ciphertext opens under no configured key, nothing was changed: {exc}",
              code=1)
     done = ", ".join(f"{what} {n}" for what, n in counts.items())

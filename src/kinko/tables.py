@@ -21,5 +21,6 @@ from kinko.parties import residency_models as _residency  # noqa: F401
 from kinko.payeasy import models as _payeasy  # noqa: F401
 from kinko.policy import models as _policy  # noqa: F401
 from kinko.transfers import models as _transfers  # noqa: F401
+from kinko.verification import models as _verification  # noqa: F401
 
 metadata = Base.metadata

@@ -168,6 +168,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
                                  "reason": "残高不足 / insufficient funds"},
     "transfer.returned": {"reference": "T-1", "amount": 1_000, "payee": "ﾀﾅｶ ﾊﾅｺ",
                           "reason": "該当口座なし / no such account", "fee": 330},
+    "verification.requested": {"deadline": LOCKED["at"]},
+    "verification.documents_requested": {"reason": "overdue", "restricted": True},
+    "verification.rejected": {"restricted": True},
 }
 
 

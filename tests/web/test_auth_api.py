@@ -480,6 +480,15 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int]:
                       notified_on=clock.today(), noticed_on=clock.today(),
                       reported_by="test", created_at=clock.now())
         s.add(claim)
+        from kinko.verification import repository as verification_repo
+        from kinko.verification.models import CaseState, VerificationCase
+
+        face = verification_repo.current_document_face(s, user.customer_id)
+        assert face is not None
+        case = VerificationCase(customer_id=user.customer_id, state=CaseState.REVIEW,
+                                due_at=clock.now(), deadline_at=clock.now(), attempts=1,
+                                restricted=False, created_at=clock.now())
+        s.add(case)
         s.flush()
         return {"account_id": demo.ids["sato_ordinary"],
                 "instruction_id": quote.instruction.id, "request_id": request.id,
@@ -487,7 +496,7 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int]:
                 # The operator console's and its API's resources about B.
                 "customer_id": user.customer_id, "contract_id": user.contract_id,
                 "user_id": user.id, "shipment_id": 1, "certificate_id": 1,
-                "claim_id": claim.id}
+                "claim_id": claim.id, "case_id": case.id, "image_id": face.id}
 
 
 def test_no_route_lets_one_customer_reach_anothers_resources(

@@ -11,4 +11,6 @@ def load_handlers() -> None:
     import kinko.ledger.scheduled
     import kinko.notifications.handlers
     import kinko.payeasy.notices
-    import kinko.transfers.service  # noqa: F401
+    import kinko.transfers.service
+    import kinko.verification.review
+    import kinko.verification.service  # noqa: F401

@@ -90,6 +90,7 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
     from kinko.batch.handlers import load_handlers
     from kinko.onboarding.renewals import mail_token_renewals
     from kinko.policy.changes import refresh as refresh_policy
+    from kinko.verification.jobs import sweep as verification_sweep
 
     load_handlers()
     # Policy changes approved in the console since this process last looked (POL-1).
@@ -116,4 +117,6 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
         report.sealed += sealed
     # Ended login-throttle windows and long-idle unknown-ID counters (kinko.auth.throttle).
     db.run(prune_throttle, at)
+    # Periodic verification by face: due individuals, missed deadlines, expired images.
+    verification_sweep(db, at)
     return report

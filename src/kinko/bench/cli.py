@@ -127,3 +127,14 @@ def scale(
 
     run(database_url=database_url, postings=postings, json_output=json_output,
         repetitions=repetitions)
+
+
+@app.command("face")
+def face(
+    verifications: int = typer.Option(30, "--verifications", min=3, max=10_000),
+    json_output: bool = typer.Option(False, "--json", help="print one JSON object last"),
+) -> None:
+    """Face verifications/s and p50 with the built-in offline matcher on one core."""
+    from kinko.bench.face import run
+
+    run(verifications=verifications, json_output=json_output)

@@ -107,6 +107,14 @@ def create(s: Session, *, today: date | None = None) -> dict[str, int]:
     from kinko.payeasy.seed import seed_demo as seed_payeasy
 
     seed_payeasy(s, ids)  # collection agencies and bills to pay (PAY-1)
+    # The identity documents' faces checked at opening (KYC-3): public-domain portraits.
+    from kinko.verification.portraits import portrait
+    from kinko.verification.service import register_document_face
+
+    with clock.frozen(at(40)):
+        for customer, name in ((yamada, "obama"), (sato, "biden")):
+            register_document_face(s, customer_id=customer.id, photo=portrait(name),
+                                   actor=ACTOR, source="demo")
     # One account in a stopped state, so the pages show what that looks like (LED-4).
     with clock.frozen(at(2)):
         change_state(s, ids["wang_ordinary"], AccountState.PAYMENT_STOPPED, actor=ACTOR,

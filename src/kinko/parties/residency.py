@@ -23,6 +23,7 @@ from kinko.parties.errors import (
 )
 from kinko.parties.models import Customer
 from kinko.parties.residency_models import ResidencyChange
+from kinko.parties.restrictions import check_restrictions
 from kinko.policy import current_policy
 
 
@@ -115,6 +116,8 @@ def is_allowed(session: Session, customer_id: int, function: str) -> bool:
 
 
 def check_allowed(session: Session, customer_id: int, function: str) -> None:
-    """Raise :class:`NotAllowedForNonResident` if a non-resident asks for a refused function."""
+    """Raise :class:`NotAllowedForNonResident` if a non-resident asks for a refused function,
+    or the error of a registered restriction (:mod:`kinko.parties.restrictions`)."""
     if not is_allowed(session, customer_id, function):
         raise NotAllowedForNonResident(detail=function)
+    check_restrictions(session, customer_id, function)  # SUSP-1, KYC-4

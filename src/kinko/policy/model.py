@@ -279,6 +279,29 @@ class KycPolicy(PolicyGroup):
     interval_days: StrictInt = Field(365, ge=1, le=3650)
     deadline_days: StrictInt = Field(30, ge=1, le=365)
     face_image_retention_days: StrictInt = Field(90, ge=1, le=3650)
+    # Face matching (KYC-5; kinko.verification). Distances are the matcher's descriptor
+    # distance in thousandths (0.600 = 600): at or below the accept bound the faces are the
+    # same person, above the reject bound different people, in between an operator decides.
+    face_accept_max_distance_milli: StrictInt = Field(500, ge=0, le=2000)
+    face_reject_above_distance_milli: StrictInt = Field(600, ge=0, le=2000)
+    # A face smaller than this (detector box side, pixels) is refused, not matched: too few
+    # pixels make the descriptor unreliable.
+    face_min_size_px: StrictInt = Field(60, ge=20, le=2000)
+    # "builtin": the offline dlib matcher; "vendor": the external vendor's HTTP API (its URL
+    # and key are settings: KINKO_FACE_VENDOR_URL, KINKO_FACE_VENDOR_KEY).
+    face_matcher: Literal["builtin", "vendor"] = "builtin"
+    # Head-turn check of the capture (presentation attack): the nose must move sideways by at
+    # least this share of the eye distance, in thousandths, between the frames.
+    head_turn_min_milli: StrictInt = Field(150, ge=10, le=2000)
+    # KYC-4 "may restrict": a different person or a missed deadline restricts the account.
+    restrict_on_failure: StrictBool = True
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> Self:
+        if self.face_accept_max_distance_milli > self.face_reject_above_distance_milli:
+            raise ValueError("face_accept_max_distance_milli must not exceed "
+                             "face_reject_above_distance_milli")
+        return self
 
 
 class CompensationPolicy(PolicyGroup):

@@ -22,6 +22,8 @@ from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
 from kinko.web.pages import services as service_pages
 from kinko.web.pages import settings as settings_pages
+from kinko.web.pages import verification as verification_pages
+from kinko.web.pages import verification_review as verification_review_pages
 from kinko.web.params import refuse_control_characters
 from kinko.web.routes import (
     apidocs,
@@ -85,4 +87,6 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(operator_api.router)
     app.include_router(claim_pages.router)
     app.include_router(claims_api.router)
+    app.include_router(verification_pages.router)
+    app.include_router(verification_review_pages.router)
     return app

@@ -19,6 +19,7 @@ from kinko import clock
 from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import Operation
 from kinko.auth.sessions import previous_login
+from kinko.clock import to_jst
 from kinko.errors import DomainError
 from kinko.inquiries import service as inquiries
 from kinko.instructions import drafts
@@ -27,6 +28,7 @@ from kinko.instructions.models import InstructionStatus
 from kinko.policy.changes import notices
 from kinko.transfers import repository as transfer_repo
 from kinko.transfers import service as transfers
+from kinko.verification import service as verification
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
@@ -67,10 +69,12 @@ def _error(request: Request, exc: DomainError) -> str:
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, c: Caller = Depends(caller), s: Session = DB
          ) -> HTMLResponse:
-    """Balances, the previous login's time and place (AUTH-13), and the bank's notices of
-    policy changes (POL-1: announced before they apply)."""
+    """Balances, the previous login's time and place (AUTH-13), the bank's notices of policy
+    changes (POL-1: announced before they apply) and the 【重要】 notice of a verification the
+    customer must act on (KYC-2)."""
     return _page(request, c, "banking/home.html", balances=inquiries.balances(s, c.actor),
-                 previous=previous_login(s, c.row), notices=notices(s, clock.now()))
+                 previous=previous_login(s, c.row), notices=notices(s, clock.now()),
+                 verification=verification.notice_for(s, c.user.customer_id), to_jst=to_jst)
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
