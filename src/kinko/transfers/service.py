@@ -18,6 +18,9 @@ from kinko import clock
 from kinko.audit.service import record
 from kinko.calendar import get_calendar
 from kinko.config import get_settings
+from kinko.corporate import entitlements
+from kinko.corporate.models import UserGrant
+from kinko.corporate.rules import Service
 from kinko.instructions import service as instructions
 from kinko.instructions.errors import NotCancellable
 from kinko.instructions.models import Instruction, InstructionStatus
@@ -64,6 +67,8 @@ def _own_account(session: Session, actor: Actor, account_id: int) -> Account:
     account = session.get(Account, account_id)
     if account is None or account.customer_id != actor.customer_id:
         raise AccountNotFound(detail=f"account {account_id}")
+    # PRD-2..4: the course has 振込・振替 (D), the user was granted it and the account.
+    entitlements.check(session, actor, Service.TRANSFER, account_id=account.id)
     return account
 
 
@@ -134,7 +139,16 @@ def limits_for(session: Session, actor: Actor, policy: Policy) -> rules.Limits:
         bank_limits(session, actor, policy),
         repo.chosen_limits(session, actor.contract_id, None),
         repo.chosen_limits(session, actor.contract_id, actor.user_id),
+        _granted_limits(session, actor),
     )
+
+
+def _granted_limits(session: Session, actor: Actor) -> rules.Limits | None:
+    """The limits the master or an admin user set for this user (PRD-4), if any."""
+    grant = session.get(UserGrant, actor.user_id)
+    if grant is None or grant.per_transaction_limit is None or grant.daily_limit is None:
+        return None
+    return rules.Limits(grant.per_transaction_limit, grant.daily_limit)
 
 
 @dataclass(frozen=True)
@@ -290,6 +304,7 @@ def confirm(session: Session, actor: Actor, instruction_id: int,
     whole transaction: the instruction stays entered and can be confirmed again before its
     deadline. A late confirmation voids the instruction (the caller commits, then reports).
     """
+    entitlements.check(session, actor, Service.TRANSFER)  # a grant withdrawn since entry
     instruction = instructions.accept(session, actor, instruction_id, step_up)
     if instruction.status is not InstructionStatus.ACCEPTED:
         return instruction  # VOID
