@@ -442,7 +442,7 @@ def test_parallel_wrong_logins_lock_at_exactly_n(pg_url: str, db: Database, demo
 # --- no access to another customer's resources on any route ------------------------------
 
 
-def _b_resources(db: Database, demo: Demo) -> dict[str, int]:
+def _b_resources(db: Database, demo: Demo) -> dict[str, int | str]:
     """Customer B (佐藤) with an account, a payee, an entered transfer and an operator
     request about her; returns the ids a path parameter may name."""
     sato = demo.user(du.SATO_USER_ID)
@@ -474,7 +474,8 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int]:
                              card_number="4111111111111111")
         return {"account_id": demo.ids["sato_ordinary"],
                 "instruction_id": quote.instruction.id, "request_id": request.id,
-                "deposit_id": deposit.id, "card_id": card.id, "recall_id": 1}
+                "deposit_id": deposit.id, "card_id": card.id, "recall_id": 1,
+                "user_id": user.id, "kind": "bulk"}
 
 
 def test_no_route_lets_one_customer_reach_anothers_resources(

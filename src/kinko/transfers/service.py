@@ -72,6 +72,12 @@ def _own_account(session: Session, actor: Actor, account_id: int) -> Account:
     return account
 
 
+def payees_of(session: Session, actor: Actor) -> list[Payee]:
+    """The contract's registered payees, for a user who may transfer (D)."""
+    entitlements.check(session, actor, Service.TRANSFER)
+    return repo.payees(session, actor.contract_id)
+
+
 def lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_type: str,
                  number: str) -> PayeeView:
     """口座名義確認 (XFER-2): the holder's name, from this bank's ledger or the network."""
@@ -100,6 +106,7 @@ def lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_
 def register_payee(session: Session, actor: Actor, *, bank_code: str, branch_code: str,
                    account_type: str, number: str, nickname: str = "") -> Payee:
     """事前登録 (XFER-2): looked up first, so a registered payee always has a real name."""
+    entitlements.check(session, actor, Service.TRANSFER)
     if len(nickname) > 60:
         raise InvalidPayee(detail="nickname longer than 60 characters")
     view = lookup_payee(session, bank_code=bank_code, branch_code=branch_code,

@@ -21,7 +21,6 @@ from kinko.auth.sessions import previous_login
 from kinko.errors import DomainError
 from kinko.inquiries import service as inquiries
 from kinko.instructions import service as instructions
-from kinko.transfers import repository as transfer_repo
 from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
@@ -73,7 +72,7 @@ def statement(request: Request, account_id: Id, date_from: BankDate | None = Non
 def payees(request: Request, c: Caller = Depends(caller), s: Session = DB
            ) -> HTMLResponse:
     return _page(request, c, "banking/payees.html",
-                 payees=transfer_repo.payees(s, c.actor.contract_id), error=None, form={})
+                 payees=transfers.payees_of(s, c.actor), error=None, form={})
 
 
 @router.post("/payees", response_class=HTMLResponse)
@@ -88,7 +87,7 @@ def register_payee(request: Request, bank_code: str = Form(""), branch_code: str
             transfers.register_payee(s, c.actor, **{k: v.strip() for k, v in form.items()})
     except DomainError as exc:
         return _page(request, c, "banking/payees.html", status_code=422, form=form,
-                     payees=transfer_repo.payees(s, c.actor.contract_id),
+                     payees=transfers.payees_of(s, c.actor),
                      error=_error(request, exc))
     return RedirectResponse("/banking/payees", status_code=303)
 
@@ -103,7 +102,7 @@ def _transfer_form(request: Request, c: Caller, s: Session, form: dict[str, str]
                    error: str | None, status_code: int = 200) -> HTMLResponse:
     return _page(request, c, "banking/transfer.html", status_code=status_code,
                  accounts=inquiries.balances(s, c.actor),
-                 payees=transfer_repo.payees(s, c.actor.contract_id), form=form, error=error,
+                 payees=transfers.payees_of(s, c.actor), form=form, error=error,
                  key=form.get("key") or uuid.uuid4().hex)
 
 
