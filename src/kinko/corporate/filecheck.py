@@ -36,11 +36,14 @@ class FileFinding:
                 "severity": self.severity, "suggestion": self.suggestion}
 
 
-def _code_problem(bank_code: str, branch_code: str, known: dict[tuple[str, str], str | None]
-                  ) -> str | None:
+def _code_problem(bank_code: str, branch_code: str, known: dict[tuple[str, str], str | None],
+                  own: tuple[str, frozenset[str]] | None) -> str | None:
     key = (bank_code, branch_code)
     if key not in known:
-        if directory.bank_name(bank_code) is None:
+        if own is not None and bank_code == own[0]:
+            # This bank: its own branch list is the truth, whatever the national list says.
+            known[key] = None if branch_code in own[1] else "branch"
+        elif directory.bank_name(bank_code) is None:
             known[key] = "bank"
         elif directory.branch_name(bank_code, branch_code) is None:
             known[key] = "branch"
@@ -49,8 +52,10 @@ def _code_problem(bank_code: str, branch_code: str, known: dict[tuple[str, str],
     return known[key]
 
 
-def check_codes(file: ZenginFile, *, request: bool) -> list[FileFinding]:
-    """Every data record's bank and branch code against zengin-code."""
+def check_codes(file: ZenginFile, *, request: bool,
+                own: tuple[str, frozenset[str]] | None = None) -> list[FileFinding]:
+    """Every data record's bank and branch code against zengin-code; ``own`` is this bank's
+    code and branch codes, checked against the bank's own branch list instead."""
     severity = "error" if request else "warning"
     found: list[FileFinding] = []
     known: dict[tuple[str, str], str | None] = {}
@@ -63,7 +68,7 @@ def check_codes(file: ZenginFile, *, request: bool) -> list[FileFinding]:
             branch = getattr(record, "branch_code", None)
             if not bank or not branch:
                 continue
-            problem = _code_problem(bank, branch, known)
+            problem = _code_problem(bank, branch, known, own)
             if problem == "bank":
                 found.append(FileFinding(number, "銀行番号", "bank code",
                                          f"全銀協の金融機関コードにありません: {bank}",

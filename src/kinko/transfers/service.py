@@ -8,6 +8,7 @@ concurrent confirmations can never exceed a daily limit together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -432,11 +433,19 @@ def cancel(session: Session, actor: Actor, instruction_id: int) -> Instruction:
     return instructions.get_own(session, actor, instruction_id)
 
 
+# Returns of transfers that other domains sent (e.g. "bulk:"), by reference prefix: they
+# register here, so the one handler of the topic needs to import none of them.
+RETURN_HANDLERS: dict[str, Callable[[Session, dict[str, Any]], None]] = {}
+
+
 @handler(RETURNED_TOPIC)
 def returned(session: Session, payload: dict[str, Any]) -> None:
     """XFER-7: the other bank could not credit the payee: the funds come back, the fee stays."""
     ref: str = payload["transfer_ref"]
     if not ref.startswith("instruction:"):
+        for prefix, returned_elsewhere in RETURN_HANDLERS.items():
+            if ref.startswith(prefix):
+                returned_elsewhere(session, payload)
         return
     instruction = session.get(Instruction, int(ref.split(":", 1)[1]), with_for_update=True)
     if instruction is None or instruction.status is not InstructionStatus.EXECUTED:
