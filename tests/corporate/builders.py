@@ -46,6 +46,21 @@ def _own_account(session: Session, customer_id: int, *, balance: int,
 def give_token(session: Session, corp: Corp, name: str) -> None:
     user = session.get(AuthUser, corp.users[name])
     assert user is not None
+    from kinko.auth.models import AuthContract
+
+    contract = session.get(AuthContract, corp.contract_id)
+    assert contract is not None
+    if contract.token_kind is TokenKind.SOFT:
+        from kinko import clock
+        from kinko.auth import otp
+        from kinko.auth import repository as auth_repo
+
+        prov = tokens.provision_soft_token(session, user_id=user.id)
+        token = auth_repo.token_by_serial(session, prov.serial)
+        assert token is not None
+        tokens.confirm_soft_token(session, user_id=user.id, serial=prov.serial,
+                                  code=otp.code_at(token, clock.now()))
+        return
     tokens.issue_hard_token(session, contract_id=corp.contract_id, serial=f"HC{next(_serials):07d}",
                             reason=TokenIssueReason.INITIAL, user_id=user.id, activate=True,
                             fee_accounts=tokens.FeeAccounts(factories.account(session)),

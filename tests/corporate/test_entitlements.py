@@ -35,6 +35,19 @@ ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     ("E", "POST", "/api/v1/payeasy/payments", {"from_account_id": "{rep}",
                                                "agency_code": "12345",
                                                "customer_number": "1", "confirmation_number": "1"}),
+    ("H", "GET", "/api/v1/corporate/bulk", None),
+    ("H", "POST", "/api/v1/corporate/bulk", {"kind": "bulk", "value_date": "2026-11-24",
+                                             "payees": [{"bank_code": "0999",
+                                                         "branch_code": "001",
+                                                         "account_number": "0000001",
+                                                         "payee_kana": "ﾀﾛｳ",
+                                                         "amount": 1000}]}),
+    ("I", "POST", "/api/v1/corporate/bulk", {"kind": "payroll", "value_date": "2026-11-24",
+                                             "payees": [{"bank_code": "0999",
+                                                         "branch_code": "001",
+                                                         "account_number": "0000001",
+                                                         "payee_kana": "ﾀﾛｳ",
+                                                         "amount": 1000}]}),
     ("", "GET", "/api/v1/time-deposits", None),
     ("", "GET", "/api/v1/debit-cards", None),
 ]
@@ -147,6 +160,7 @@ def test_basic_users_register_a_token_before_transacting_light_uses_none(
         db: Database, app: TestClient) -> None:
     basic = db.run(lambda s: builders.contract(s, course=Course.BASIC, with_tokens=False))
     assert _call(app, basic, "master", *ROUTES[5][1:]) == (403, "CORP_TOKEN_REQUIRED")
+    assert ROUTES[5][2] == "/api/v1/transfers"
     assert _call(app, basic, "master", "GET", "/api/v1/accounts", None)[1] == ""
     light = db.run(lambda s: builders.contract(s, course=Course.LIGHT))
     assert rules.needs_token("light", Service.TRANSFER) is False

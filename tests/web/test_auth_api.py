@@ -475,7 +475,8 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int | str]:
         return {"account_id": demo.ids["sato_ordinary"],
                 "instruction_id": quote.instruction.id, "request_id": request.id,
                 "deposit_id": deposit.id, "card_id": card.id, "recall_id": 1,
-                "user_id": user.id, "kind": "bulk"}
+                "user_id": user.id, "kind": "bulk", "bulk_id": 1, "line_no": 1,
+                "approval_id": "x"}
 
 
 def test_no_route_lets_one_customer_reach_anothers_resources(

@@ -20,6 +20,7 @@ from kinko.web.params import refuse_control_characters
 from kinko.web.routes import (
     apidocs,
     auth_api,
+    bulk,
     corporate,
     demo,
     health,
@@ -67,5 +68,6 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(auth_pages.router)
     app.include_router(auth_api.router)
     app.include_router(corporate.router)
+    app.include_router(bulk.router)
     app.include_router(operator_pages.router)
     return app
