@@ -105,7 +105,7 @@ def test_a_refused_file_names_its_lines_and_keeps_nothing(db: Database,
                           (OWN, "001", "1234567", "TARO YAMADA", 2_000)])
     with pytest.raises(BulkFileRefused) as refused:
         db.run(lambda s: bulk.from_zengin(s, corp.actor("general"), data))
-    assert [(p["line"], p["field"]) for p in refused.value.problems] == [(3, "銀行番号")]
+    assert [(p["line"], p["field"]) for p in refused.value.problems] == [(3, "bank_code")]
     broken = data[:120 * 2 + 2 + 80] + b"X" + data[120 * 2 + 2 + 81:]
     with pytest.raises(BulkFileRefused) as refused:
         db.run(lambda s: bulk.from_zengin(s, corp.actor("general"), broken))

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,7 +58,7 @@ from kinko.calendar import get_calendar
 from kinko.config import get_settings
 from kinko.corporate import entitlements
 from kinko.corporate import service as corporate
-from kinko.corporate.filecheck import check_codes, check_dates
+from kinko.corporate.filecheck import check_dates
 from kinko.corporate.rules import Service
 from kinko.db.base import table_of
 from kinko.errors import ValidationFailed
@@ -66,6 +66,7 @@ from kinko.instructions.service import Actor, StepUpProof
 from kinko.ledger.books import book
 from kinko.ledger.errors import AccountNotUsable, InsufficientFunds
 from kinko.ledger.models import Account
+from kinko.ledger.repository import copy_rows
 from kinko.ledger.rules import Leg
 from kinko.ledger.service import EntryRequest, place_hold, post, post_many, release_hold
 from kinko.outbox.service import enqueue, handler
@@ -80,7 +81,7 @@ FUND_TOPIC = "bulk.fund"
 EXECUTE_TOPIC = "bulk.execute"
 LINES_TOPIC = "bulk.lines"
 EXPIRE_TOPIC = "bulk.expire"
-CHUNK = 2_000
+CHUNK = 5_000
 ACTOR = "system:bulk"
 KIND_NAMES = {BulkKind.BULK: ("総合振込", "bulk transfer"),
               BulkKind.PAYROLL: ("給与振込", "payroll transfer"),
@@ -176,18 +177,21 @@ def _contract_and_account(session: Session, actor: Actor, kind: BulkKind
 
 
 def create(session: Session, actor: Actor, *, kind: BulkKind, source: str, value_date: date,
-           payees: Sequence[rules.Payee], remitter_kana: str | None = None) -> BulkRequest:
-    """Check everything and store the request waiting for approval; or refuse it whole."""
+           payees: Sequence[rules.Payee], remitter_kana: str | None = None,
+           line_offset: int = 0) -> BulkRequest:
+    """Check everything and store the request waiting for approval; or refuse it whole.
+    Problems name payee ``n`` as line ``n + line_offset`` (a Zengin file's record number)."""
     contract, account = _contract_and_account(session, actor, kind)
     if not 0 < len(payees) <= rules.MAX_PAYEES:
         raise BulkFileRefused([{"line": 0, "field": "-",
                                 "reason_ja": "振込先は1件以上10万件以下です",
                                 "reason_en": "1 to 100,000 payees"}])
     payroll = kind is not BulkKind.BULK
-    problems = [x for i, p in enumerate(payees, 1)
+    problems = [x for i, p in enumerate(payees, 1 + line_offset)
                 for x in rules.check_payee(i, p, payroll=payroll)]
     _refuse(problems)
-    _refuse(_code_problems(session, payees))
+    _refuse([rules.LineProblem(p.line + line_offset, p.field, p.reason_ja, p.reason_en)
+             for p in _code_problems(session, payees)])
     now = clock.now()
     policy = policy_at(now)
     settings = get_settings()
@@ -217,12 +221,10 @@ def create(session: Session, actor: Actor, *, kind: BulkKind, source: str, value
     session.add(req)
     session.flush()
     req.digest = approval_digest(req)
-    session.execute(insert(BulkLine), [
-        {"request_id": req.id, "line_no": i, "bank_code": p.bank_code,
-         "branch_code": p.branch_code, "account_type": p.account_type,
-         "account_number": p.account_number, "payee_kana": p.payee_kana, "amount": p.amount,
-         "fee": fee, "own_bank": p.bank_code == settings.bank_code, "edi": p.edi,
-         "customer_code": p.customer_code, "state": LineState.PENDING}
+    _insert_lines(session, [
+        (req.id, i, p.bank_code, p.branch_code, p.account_type, p.account_number,
+         p.payee_kana, p.amount, fee, p.bank_code == settings.bank_code, p.edi,
+         p.customer_code, LineState.PENDING.value)
         for i, (p, fee) in enumerate(zip(payees, fees, strict=True), 1)])
     record(session, actor=actor.label, action="bulk.entered", subject_type="bulk_request",
            subject_id=req.id, data={"kind": kind.value, "count": req.count, "total": req.total,
@@ -234,6 +236,21 @@ def create(session: Session, actor: Actor, *, kind: BulkKind, source: str, value
     else:
         _mail(session, req, "bulk.entered", req.maker_user_id)
     return req
+
+
+LINE_COLUMNS = ("request_id", "line_no", "bank_code", "branch_code", "account_type",
+                "account_number", "payee_kana", "amount", "fee", "own_bank", "edi",
+                "customer_code", "state")
+
+
+def _insert_lines(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Store the payee lines: COPY on PostgreSQL (100,000 lines in well under a second),
+    one executemany elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        copy_rows(session, "bulk_lines", LINE_COLUMNS, rows)
+    else:
+        session.execute(insert(BulkLine), [dict(zip(LINE_COLUMNS, r, strict=True))
+                                           for r in rows])
 
 
 def from_zengin(session: Session, actor: Actor, data: bytes) -> BulkRequest:
@@ -254,16 +271,14 @@ def from_zengin(session: Session, actor: Actor, data: bytes) -> BulkRequest:
                                 "reason_ja": "総合振込(21)・給与(11)・賞与(12)の"
                                              "1口座分のファイルのみ受け付けます",
                                 "reason_en": "only one-account 21, 11 or 12 files are accepted"}])
-    calendar = get_calendar()
-    found = check_codes(file, request=True, own=_own_codes(session)) + check_dates(file,
-                                                                                  calendar)
+    found = check_dates(file, get_calendar())
     if found:
         raise BulkFileRefused([{"line": f.record, "field": f.field_ja, "reason_ja": f.reason_ja,
                                 "reason_en": f.reason_en, "suggestion": f.suggestion}
                                for f in found])
     header = file.groups[0].header
     payees = []
-    for rec in file.groups[0].records:
+    for rec in file.groups[0].records:   # each record decoded once
         if isinstance(rec, zr.TransferData):
             edi = rec.edi_info.strip() if rec.edi_flag else None
             code = None if rec.edi_flag else f"{rec.customer_code1}{rec.customer_code2}".strip()
@@ -277,15 +292,16 @@ def from_zengin(session: Session, actor: Actor, data: bytes) -> BulkRequest:
                   value_date=header.value_date,  # type: ignore[attr-defined]
                   payees=payees,
                   remitter_kana=getattr(header, "originator_name", None)
-                  or getattr(header, "company_name", None))
+                  or getattr(header, "company_name", None), line_offset=1)
 
 
 def from_csv(session: Session, actor: Actor, text: str, *, kind: BulkKind, value_date: date
              ) -> BulkRequest:
     payees, problems = rules.parse_csv(text)
     _refuse(problems)
+    header = 1 if text.lstrip("\ufeff").lower().startswith("bank_code") else 0
     return create(session, actor, kind=kind, source="csv", value_date=value_date,
-                  payees=payees)
+                  payees=payees, line_offset=header)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -603,11 +619,14 @@ class ChunkResult:
 def _own_targets(session: Session, own: Sequence[BulkLine]) -> dict[tuple[str, str], int]:
     """This bank's payee accounts of a chunk by (branch, number), a few queries for all."""
     targets: dict[tuple[str, str], int] = {}
-    for start in range(0, len(own), 500):
-        pairs = [(x.branch_code, x.account_number) for x in own[start:start + 500]]
-        targets.update({(b, n): i for i, b, n in session.execute(
-            select(Account.id, Account.branch_code, Account.number)
-            .where(tuple_(Account.branch_code, Account.number).in_(pairs)))})
+    by_branch: dict[str, list[str]] = {}
+    for x in own:
+        by_branch.setdefault(x.branch_code, []).append(x.account_number)
+    for branch, numbers in by_branch.items():
+        # One query per branch on the (branch_code, number) unique index.
+        targets.update({(branch, n): i for i, n in session.execute(
+            select(Account.id, Account.number).where(Account.branch_code == branch,
+                                                     Account.number.in_(numbers)))})
     return targets
 
 
