@@ -42,7 +42,7 @@ def bulk(
                                      help="PostgreSQL URL, SQLAlchemy form "
                                           "(postgresql+psycopg://user@host:port/db)"),
     payees: int = typer.Option(100_000, "--payees", min=1, max=100_000),
-    other_banks: float = typer.Option(0.1, "--other-banks", min=0.0, max=1.0,
+    other_banks: float = typer.Option(0.0, "--other-banks", min=0.0, max=1.0,
                                       help="share of payees at other banks"),
     json_output: bool = typer.Option(False, "--json", help="print one JSON object last"),
 ) -> None:

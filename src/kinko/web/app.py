@@ -14,6 +14,7 @@ from kinko.web import problems, security
 from kinko.web.admission import Admission
 from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
+from kinko.web.pages import corporate as corporate_pages
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
 from kinko.web.params import refuse_control_characters
@@ -64,6 +65,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(retail_services.router)
     app.include_router(telephony.router)
     app.include_router(banking.router)
+    app.include_router(corporate_pages.router)
     app.include_router(recall_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(auth_api.router)

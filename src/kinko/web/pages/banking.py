@@ -45,8 +45,13 @@ def _error(request: Request, exc: DomainError) -> str:
 
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, c: Caller = Depends(caller), s: Session = DB
-         ) -> HTMLResponse:
-    """Balances, and the previous login's time and place (AUTH-13)."""
+         ) -> Response:
+    """Balances, and the previous login's time and place (AUTH-13). A business net user
+    has its own portal, not the retail menu."""
+    from kinko.auth.models import Product
+
+    if c.user.product is Product.CORPORATE_002:
+        return RedirectResponse("/corporate", status_code=303)
     return _page(request, c, "banking/home.html", balances=inquiries.balances(s, c.actor),
                  previous=previous_login(s, c.row))
 
