@@ -5,8 +5,10 @@ It imports every domain's models, so it sits above the domains (with the runner)
 
 from kinko.audit import models as _audit  # noqa: F401
 from kinko.backoffice import models as _backoffice  # noqa: F401 - and kinko.auth.models
+from kinko.bulk import models as _bulk  # noqa: F401
 from kinko.claims import models as _claims  # noqa: F401
 from kinko.clearing import models as _clearing  # noqa: F401
+from kinko.corporate import models as _corporate  # noqa: F401
 from kinko.db.base import Base
 from kinko.debitcards import models as _debitcards  # noqa: F401
 from kinko.deposits import models as _deposits  # noqa: F401

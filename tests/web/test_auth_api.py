@@ -442,7 +442,7 @@ def test_parallel_wrong_logins_lock_at_exactly_n(pg_url: str, db: Database, demo
 # --- no access to another customer's resources on any route ------------------------------
 
 
-def _b_resources(db: Database, demo: Demo) -> dict[str, int]:
+def _b_resources(db: Database, demo: Demo) -> dict[str, int | str]:
     """Customer B (佐藤) with an account, a payee, an entered transfer and an operator
     request about her; returns the ids a path parameter may name."""
     sato = demo.user(du.SATO_USER_ID)
@@ -496,7 +496,8 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int]:
                 # The operator console's and its API's resources about B.
                 "customer_id": user.customer_id, "contract_id": user.contract_id,
                 "user_id": user.id, "shipment_id": 1, "certificate_id": 1,
-                "claim_id": claim.id, "case_id": case.id, "image_id": face.id}
+                "claim_id": claim.id, "case_id": case.id, "image_id": face.id,
+                "kind": "bulk", "bulk_id": 1, "line_no": 1, "approval_id": "x"}
 
 
 def test_no_route_lets_one_customer_reach_anothers_resources(

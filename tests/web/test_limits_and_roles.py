@@ -259,6 +259,15 @@ def corporate(db: Database) -> Iterator[Corporate]:
             actor="test")
         _ready(s, master, "master01")
         _ready(s, general, "ippan001")
+        # PRD-4: the general user is granted balances, statements and transfers on the account.
+        from kinko.corporate import service as corporate_service
+        from kinko.corporate.rules import parse_services
+        from kinko.instructions.service import Actor
+
+        corporate_service.set_grants(
+            s, Actor(master.id, master.contract_id, master.customer_id), general.id,
+            services=parse_services("ABCD"), per_transaction=None, daily=None,
+            account_ids=[corp.account_id])
         income = factories.account(s)
         serials = {master.id: f"M{master.id:07d}", general.id: f"G{general.id:07d}"}
         for user in (master, general):

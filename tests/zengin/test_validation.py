@@ -216,11 +216,14 @@ def test_edi_overlay() -> None:
 
 def test_character_classes_of_jba_appendix_1() -> None:
     """JBA 付録1 注1-注3."""
-    # 注2: payroll names take no letters and no symbols.
+    # 付録1 puts the payroll 預金者名 under 注1 (names): letters and ( ) - . are valid ...
     recs = records("payroll_11.txt")
-    recs[1] = put(recs[1], 51, "SUZUKI")
+    recs[1] = put(recs[1], 51, "TARO YAMADA")
+    assert parse(join(recs), OPTIONS).ok
+    # ... lowercase and other symbols are not.
+    recs[1] = put(recs[1], 51, "taro/yamada")
     [error] = errors_of(join(recs))
-    assert error.field_ja == "預金者名" and "'S' (0x53) at byte 51" in error.reason_en
+    assert error.field_ja == "預金者名" and "'t' (0x74) at byte 51" in error.reason_en
     # 注1: bank and branch names do not take parentheses; small kana are never allowed.
     recs = records("transfer_21.txt")
     recs[1] = put(recs[1], 24, "(ｼﾝｼﾞﾕｸ)")
@@ -246,6 +249,23 @@ def test_wo_in_names_follows_the_chosen_reading() -> None:
     notice = (join(records("notice_a_01.txt")))
     assert parse(notice, OPTIONS).ok
     assert not parse(notice, Options(reference_date=date(2026, 4, 1), wo_in_names=False)).ok
+
+
+@pytest.mark.req("ZEN-1")
+def test_blank_customer_codes_are_read_and_written_back_byte_exact() -> None:
+    """顧客コード1/2 left blank by common generators are accepted and kept as blanks."""
+    from kinko.zengin.writer import write
+
+    recs = records("transfer_21.txt")
+    recs[1] = put(recs[1], 92, " " * 20)
+    data = join(recs)
+    file = read(data, OPTIONS)
+    first = file.groups[0].records[0]
+    assert (first.customer_code1, first.customer_code2) == ("", "")  # type: ignore[attr-defined]
+    assert write(file, OPTIONS) == data
+    recs[1] = put(recs[1], 92, "12 45     " + " " * 10)
+    [error] = errors_of(join(recs))
+    assert error.field_ja == "顧客コード1"
 
 
 def test_blank_numeric_fields_are_all_blank_or_all_digits() -> None:

@@ -267,3 +267,41 @@ def pending_approvals(session: Session, user_id: int) -> list[ApprovalChallenge]
         result.append(ApprovalChallenge(r.public_id, data["operation"], data["details"],
                                         r.operation_digest or "", ""))
     return result
+
+
+def approval_options(session: Session, *, user_id: int, approval_id: str, rp: RelyingParty
+                     ) -> ApprovalChallenge:
+    """An open approval of the user with the WebAuthn options the phone signs: the challenge
+    is rebuilt from the stored digest and nonce, so the phone signs exactly those details."""
+    row = repo.challenge(session, approval_id)
+    now = clock.now()
+    if (row is None or row.kind is not ChallengeKind.WEBAUTHN_APPROVE or row.user_id != user_id
+            or row.completed_at is not None or row.consumed_at is not None
+            or row.expires_at <= now):
+        raise ChallengeInvalid()
+    data = json.loads(row.data)
+    digest = operation_digest(data["operation"], data["details"])
+    options = generate_authentication_options(
+        rp_id=rp.id, challenge=approval_challenge(digest, _unb64(data["nonce"])),
+        allow_credentials=[PublicKeyCredentialDescriptor(id=_unb64_id(d.credential_id))
+                           for d in _devices(session, user_id)],
+        user_verification=UserVerificationRequirement.REQUIRED)
+    return ApprovalChallenge(row.public_id, data["operation"], data["details"], digest,
+                             options_to_json(options))
+
+
+def deregister_device(session: Session, *, user_id: int, actor: str) -> int:
+    """Remove the user's phone (a phone change: deregister, then register the new one,
+    CRED-2). Returns how many devices were removed."""
+    removed = 0
+    for device in _devices(session, user_id):
+        device.state = DeviceState.REMOVED
+        removed += 1
+    session.flush()
+    if removed:
+        audit(session, actor=actor, action="auth.device_removed", user=user_id, count=removed)
+    return removed
+
+
+def has_device(session: Session, user_id: int) -> bool:
+    return bool(_devices(session, user_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def load_handlers() -> None:
     import kinko.auth.notices
+    import kinko.bulk.service
     import kinko.claims.notices
     import kinko.clearing.handlers
     import kinko.deposits.service

@@ -36,6 +36,24 @@ def zengin(
     run(records=records, json_output=json_output)
 
 
+@app.command("bulk")
+def bulk(
+    database_url: str = typer.Option(..., "--database-url",
+                                     help="PostgreSQL URL, SQLAlchemy form "
+                                          "(postgresql+psycopg://user@host:port/db)"),
+    payees: int = typer.Option(100_000, "--payees", min=1, max=100_000),
+    other_banks: float = typer.Option(0.0, "--other-banks", min=0.0, max=1.0,
+                                      help="share of payees at other banks"),
+    json_output: bool = typer.Option(False, "--json", help="print one JSON object last"),
+) -> None:
+    """総合振込: upload+validate seconds and execution postings/s (validate_s, postings_per_s,
+    total_conserved)."""
+    from kinko.bench.bulk import run
+
+    run(database_url=database_url, payees=payees, other_share=other_banks,
+        json_output=json_output)
+
+
 @app.command("ledger")
 def ledger(
     database_url: str = typer.Option(..., "--database-url",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from kinko import clock
 from kinko.audit.service import record
 from kinko.auth.crypto import keyed_digest, keyed_digests
+from kinko.corporate import entitlements
 from kinko.debitcards import repository as repo
 from kinko.debitcards import rules
 from kinko.debitcards.errors import CardAlreadyLinked, CardInUse, CardNotActive, CardNotFound
@@ -55,6 +56,7 @@ def register_card(session: Session, actor: Actor, *, account_id: int,
                   card_number: str) -> CardView:
     """Link a card to one of the customer's active ordinary accounts (one active card per
     account; a card on one account only)."""
+    entitlements.require_retail(session, actor, what="debit cards")
     check_allowed(session, actor.customer_id, "debit_card")
     number = rules.normalise_card_number(card_number)
     account = session.get(Account, account_id)
@@ -96,6 +98,7 @@ def _refuse_if_taken(session: Session, account_id: int, digests: tuple[str, ...]
 
 def cancel_card(session: Session, actor: Actor, card_id: int) -> CardView:
     """Unlink a card (解除); a second cancellation is refused, not repeated."""
+    entitlements.require_retail(session, actor, what="debit cards")
     check_allowed(session, actor.customer_id, "debit_card_cancel")
     card = repo.card(session, card_id)
     if card is None or card.customer_id != actor.customer_id:
@@ -111,4 +114,5 @@ def cancel_card(session: Session, actor: Actor, card_id: int) -> CardView:
 
 def list_cards(session: Session, actor: Actor) -> list[CardView]:
     """照会: the customer's cards, newest first, with their state."""
+    entitlements.require_retail(session, actor, what="debit cards")
     return [_view(session, c) for c in repo.cards_of(session, actor.customer_id)]

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from kinko import clock
 from kinko.audit.service import record
 from kinko.calendar import get_calendar
+from kinko.corporate import entitlements
 from kinko.deposits import notices as _notices  # noqa: F401 - registers templates
 from kinko.deposits import repository as repo
 from kinko.deposits import rules
@@ -82,6 +83,7 @@ def _own_deposit(session: Session, actor: Actor, deposit_id: int, *,
 
 def list_deposits(session: Session, actor: Actor) -> list[TimeDeposit]:
     """The customer's time deposits, newest first (active, matured and cancelled)."""
+    entitlements.require_retail(session, actor, what="time deposits")
     return repo.deposits_of(session, actor.customer_id)
 
 
@@ -110,6 +112,7 @@ def enter_opening(session: Session, actor: Actor, *, key: str, from_account_id: 
     amount = rules.check_principal(parse_yen(amount))
     now = clock.now()
     policy = policy_at(now)
+    entitlements.require_retail(session, actor, what="time deposits")
     term = rules.check_term(term_months, policy.deposits.time_deposit_terms_months)
     check_allowed(session, actor.customer_id, OPEN_KIND)
     source = _ordinary_account(session, actor, from_account_id)
@@ -289,6 +292,7 @@ def mature(session: Session, payload: dict[str, Any]) -> None:
 def enter_cancellation(session: Session, actor: Actor, *, key: str, deposit_id: int) -> Quote:
     """Enter a 中途解約: show the early-cancellation interest, the tax and the net payout."""
     now = clock.now()
+    entitlements.require_retail(session, actor, what="time deposits")
     check_allowed(session, actor.customer_id, CANCEL_KIND)
     deposit = _own_deposit(session, actor, deposit_id)
     if deposit.state is not DepositState.ACTIVE:

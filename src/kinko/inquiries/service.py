@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinko import clock
+from kinko.corporate import entitlements
+from kinko.corporate.rules import Service
 from kinko.errors import ValidationFailed
 from kinko.inquiries import repository as repo
 from kinko.instructions.service import Actor
@@ -66,21 +68,28 @@ class Statement:
 
 
 def own_accounts(session: Session, actor: Actor) -> list[Account]:
-    return list(session.execute(
+    """The customer's accounts; for a corporate user only the usage accounts it is granted
+    (PRD-3, PRD-4: balances and statements show usage accounts only)."""
+    accounts = list(session.execute(
         select(Account).where(Account.customer_id == actor.customer_id,
                               Account.type != AccountType.INTERNAL)
         .order_by(Account.branch_code, Account.number)
     ).scalars())
+    visible = entitlements.visible_accounts(session, actor)
+    return accounts if visible is None else [a for a in accounts if a.id in visible]
 
 
-def own_account(session: Session, actor: Actor, account_id: int) -> Account:
+def own_account(session: Session, actor: Actor, account_id: int,
+                service: Service = Service.STATEMENT) -> Account:
     account = session.get(Account, account_id)
     if account is None or account.customer_id != actor.customer_id:
         raise AccountNotFound(detail=f"account {account_id}")
+    entitlements.check(session, actor, service, account_id=account.id)
     return account
 
 
 def balances(session: Session, actor: Actor) -> list[Balance]:
+    entitlements.check(session, actor, Service.BALANCE)
     now = clock.now()
     return [Balance(a.id, a.branch_code, a.number, a.type.value, a.holder_kana, a.state.value,
                     a.balance, withdrawable(a.balance, a.held, a.overdraft_limit), now)

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.service import record
+from kinko.corporate import entitlements
+from kinko.corporate.rules import Service
 from kinko.instructions import service as instructions
 from kinko.instructions.errors import InstructionNotFound
 from kinko.instructions.models import Instruction, InstructionStatus
@@ -120,6 +122,7 @@ def _own_account(session: Session, actor: Actor, account_id: int) -> Account:
     if account.state not in DEBITABLE:  # SUSP-1: a stopped account stops its services
         raise AccountNotUsable(detail=f"{account.branch_code}-{account.number}: "
                                       f"{account.state.value}")
+    entitlements.check(session, actor, Service.PAYEASY, account_id=account.id)
     return account
 
 
@@ -158,6 +161,7 @@ def confirm(session: Session, actor: Actor, instruction_id: int,
             step_up: StepUpProof | None) -> Instruction:
     """Confirm with step-up and pay now. A late confirmation voids the instruction (the
     caller commits, then ``raise_if_void``)."""
+    entitlements.check(session, actor, Service.PAYEASY)
     if instructions.get_own(session, actor, instruction_id).kind != KIND:
         raise InstructionNotFound(detail=f"{instruction_id} is not a Pay-easy payment")
     instruction = instructions.accept(session, actor, instruction_id, step_up)

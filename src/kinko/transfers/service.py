@@ -8,6 +8,7 @@ concurrent confirmations can never exceed a daily limit together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +19,9 @@ from kinko import clock
 from kinko.audit.service import record
 from kinko.calendar import get_calendar
 from kinko.config import get_settings
+from kinko.corporate import entitlements
+from kinko.corporate.models import UserGrant
+from kinko.corporate.rules import Service
 from kinko.instructions import service as instructions
 from kinko.instructions.errors import NotCancellable
 from kinko.instructions.models import Instruction, InstructionStatus
@@ -64,7 +68,15 @@ def _own_account(session: Session, actor: Actor, account_id: int) -> Account:
     account = session.get(Account, account_id)
     if account is None or account.customer_id != actor.customer_id:
         raise AccountNotFound(detail=f"account {account_id}")
+    # PRD-2..4: the course has 振込・振替 (D), the user was granted it and the account.
+    entitlements.check(session, actor, Service.TRANSFER, account_id=account.id)
     return account
+
+
+def payees_of(session: Session, actor: Actor) -> list[Payee]:
+    """The contract's registered payees, for a user who may transfer (D)."""
+    entitlements.check(session, actor, Service.TRANSFER)
+    return repo.payees(session, actor.contract_id)
 
 
 def lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_type: str,
@@ -95,6 +107,7 @@ def lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_
 def register_payee(session: Session, actor: Actor, *, bank_code: str, branch_code: str,
                    account_type: str, number: str, nickname: str = "") -> Payee:
     """事前登録 (XFER-2): looked up first, so a registered payee always has a real name."""
+    entitlements.check(session, actor, Service.TRANSFER)
     if len(nickname) > 60:
         raise InvalidPayee(detail="nickname longer than 60 characters")
     view = lookup_payee(session, bank_code=bank_code, branch_code=branch_code,
@@ -134,7 +147,16 @@ def limits_for(session: Session, actor: Actor, policy: Policy) -> rules.Limits:
         bank_limits(session, actor, policy),
         repo.chosen_limits(session, actor.contract_id, None),
         repo.chosen_limits(session, actor.contract_id, actor.user_id),
+        _granted_limits(session, actor),
     )
+
+
+def _granted_limits(session: Session, actor: Actor) -> rules.Limits | None:
+    """The limits the master or an admin user set for this user (PRD-4), if any."""
+    grant = session.get(UserGrant, actor.user_id)
+    if grant is None or grant.per_transaction_limit is None or grant.daily_limit is None:
+        return None
+    return rules.Limits(grant.per_transaction_limit, grant.daily_limit)
 
 
 @dataclass(frozen=True)
@@ -303,6 +325,7 @@ def confirm(session: Session, actor: Actor, instruction_id: int,
     whole transaction: the instruction stays entered and can be confirmed again before its
     deadline. A late confirmation voids the instruction (the caller commits, then reports).
     """
+    entitlements.check(session, actor, Service.TRANSFER)  # a grant withdrawn since entry
     instruction = instructions.accept(session, actor, instruction_id, step_up)
     if instruction.status is not InstructionStatus.ACCEPTED:
         return instruction  # VOID
@@ -423,11 +446,19 @@ def cancel(session: Session, actor: Actor, instruction_id: int) -> Instruction:
     return instructions.get_own(session, actor, instruction_id)
 
 
+# Returns of transfers that other domains sent (e.g. "bulk:"), by reference prefix: they
+# register here, so the one handler of the topic needs to import none of them.
+RETURN_HANDLERS: dict[str, Callable[[Session, dict[str, Any]], None]] = {}
+
+
 @handler(RETURNED_TOPIC)
 def returned(session: Session, payload: dict[str, Any]) -> None:
     """XFER-7: the other bank could not credit the payee: the funds come back, the fee stays."""
     ref: str = payload["transfer_ref"]
     if not ref.startswith("instruction:"):
+        for prefix, returned_elsewhere in RETURN_HANDLERS.items():
+            if ref.startswith(prefix):
+                returned_elsewhere(session, payload)
         return
     instruction = session.get(Instruction, int(ref.split(":", 1)[1]), with_for_update=True)
     if instruction is None or instruction.status is not InstructionStatus.EXECUTED:

@@ -18,6 +18,7 @@ from kinko.web.pages import banking, mailroom, onboarding, signup
 from kinko.web.pages import certificates as certificate_pages
 from kinko.web.pages import claims as claim_pages
 from kinko.web.pages import claims_operator as claim_operator_pages
+from kinko.web.pages import corporate as corporate_pages
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
 from kinko.web.pages import services as service_pages
@@ -28,7 +29,9 @@ from kinko.web.params import refuse_control_characters
 from kinko.web.routes import (
     apidocs,
     auth_api,
+    bulk,
     claims_api,
+    corporate,
     demo,
     health,
     mailbox,
@@ -78,6 +81,9 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(auth_pages.router)
     app.include_router(auth_api.router)
     app.include_router(claim_operator_pages.router)
+    app.include_router(corporate_pages.router)
+    app.include_router(corporate.router)
+    app.include_router(bulk.router)
     app.include_router(operator_pages.router)
     app.include_router(backoffice_pages.router)
     app.include_router(onboarding.router)

@@ -180,6 +180,14 @@ def _shoji(session: Session, ids: dict[str, int]) -> list[DemoCredential]:
         login_id=KEIRI_LOGIN_ID, temporary_login_password=KEIRI_TEMPORARY_PASSWORD,
         temporary_confirmation_password=KEIRI_TEMPORARY_CONFIRMATION,
         display_name="経理 花子（一般）", actor=ACTOR)
+    # PRD-4: the master grants the general user the inquiries on the checking account.
+    from kinko.corporate import service as corporate
+    from kinko.corporate.rules import parse_services
+    from kinko.instructions.service import Actor
+
+    corporate.set_grants(session, Actor(master.id, master.contract_id, master.customer_id),
+                         general.id, services=parse_services("ABC"), per_transaction=None,
+                         daily=None, account_ids=[account.id])
     return [
         DemoCredential(
             "株式会社きんこ商事（マスター）", Product.CORPORATE_002.value, SHOJI_LOGIN_ID,

@@ -168,8 +168,11 @@ TRANSFER_DATA = Layout(
     "transfer_data", "総合振込データ・レコード", "bulk transfer data record", 120,
     r.TransferData, (
         *_payee_columns("受取人名", "payee name", "payee_name", "NAME", ("1", "2", "4", "9")),
-        code("顧客コード1", "customer code 1", 92, 10, "customer_code1"),
-        code("顧客コード2", "customer code 2", 102, 10, "customer_code2"),
+        # JBA N(10), but common generators and banks' own software leave them blank, as in
+        # the payroll record: blanks are read as "" and written back as blanks (byte-exact);
+        # a record built without them carries zeros (docs/zengin.md).
+        code("顧客コード1", "customer code 1", 92, 10, "customer_code1", blank=True),
+        code("顧客コード2", "customer code 2", 102, 10, "customer_code2", blank=True),
         code("振込指定区分", "transfer method", 112, 1, "transfer_method", values=("7", "8"),
              blank=True, labels={"7": "テレ振込", "8": "文書振込"}),
         flag("識別表示", "EDI flag", 113, "edi_flag", "Y", " "),
@@ -183,7 +186,9 @@ TRANSFER_DATA = Layout(
 PAYROLL_DATA = Layout(
     "payroll_data", "給与・賞与振込データ・レコード", "payroll/bonus data record", 120,
     r.PayrollData, (
-        *_payee_columns("預金者名", "payee name", "payee_name", "PAYROLL", ("1", "2")),
+        # JBA 付録1 puts 預金者名 under 注1 (names: A–Z, 0–9, space, ( ) - .), so
+        # "TARO YAMADA" is a valid payroll payee.
+        *_payee_columns("預金者名", "payee name", "payee_name", "NAME", ("1", "2")),
         # JBA N(10); 大分 and きらぼし treat them as optional, so blanks are accepted.
         code("社員番号", "employee number", 92, 10, "employee_number", blank=True),
         code("所属コード", "department code", 102, 10, "department_code", blank=True),

@@ -26,7 +26,6 @@ from kinko.instructions import drafts
 from kinko.instructions import service as instructions
 from kinko.instructions.models import InstructionStatus
 from kinko.policy.changes import notices
-from kinko.transfers import repository as transfer_repo
 from kinko.transfers import service as transfers
 from kinko.verification import service as verification
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
@@ -68,10 +67,15 @@ def _error(request: Request, exc: DomainError) -> str:
 
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, c: Caller = Depends(caller), s: Session = DB
-         ) -> HTMLResponse:
+         ) -> Response:
     """Balances, the previous login's time and place (AUTH-13), the bank's notices of policy
     changes (POL-1: announced before they apply) and the 【重要】 notice of a verification the
-    customer must act on (KYC-2)."""
+    customer must act on (KYC-2). A business net user has its own portal, not the retail
+    menu."""
+    from kinko.auth.models import Product
+
+    if c.user.product is Product.CORPORATE_002:
+        return RedirectResponse("/corporate", status_code=303)
     return _page(request, c, "banking/home.html", balances=inquiries.balances(s, c.actor),
                  previous=previous_login(s, c.row), notices=notices(s, clock.now()),
                  verification=verification.notice_for(s, c.user.customer_id), to_jst=to_jst)
@@ -107,7 +111,7 @@ def _transfer_form(request: Request, c: Caller, s: Session, form: dict[str, str]
                    error: str | None, status_code: int = 200) -> HTMLResponse:
     return _page(request, c, "banking/transfer.html", status_code=status_code,
                  accounts=inquiries.balances(s, c.actor),
-                 payees=transfer_repo.payees(s, c.actor.contract_id), form=form, error=error,
+                 payees=transfers.payees_of(s, c.actor), form=form, error=error,
                  key=form.get("key") or uuid.uuid4().hex)
 
 

@@ -163,12 +163,11 @@ def payee_lookup(bank_code: Annotated[Line, Query(max_length=20)],
 
 @router.get("/payees", summary="登録振込先 / registered payees")
 def payees(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
-    from kinko.transfers import repository
 
     return {"payees": [{"id": p.id, "bank_code": p.bank_code, "branch_code": p.branch_code,
                         "account_type": p.account_type, "number": p.number,
                         "holder_kana": p.holder_kana, "nickname": p.nickname}
-                       for p in repository.payees(s, c.actor.contract_id)]}
+                       for p in transfers.payees_of(s, c.actor)]}
 
 
 @router.post("/payees", status_code=201, summary="振込先の登録 / register a payee")
