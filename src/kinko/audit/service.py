@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from kinko import clock
+from kinko.audit import buffer
 from kinko.audit.models import AuditChainHead, AuditEvent
 from kinko.db.base import insert_ignoring_conflicts, table_of
 from kinko.keys import Purpose, derived_keys
@@ -57,17 +58,15 @@ def record(
     subject_id: str | int,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Append one event in the caller's transaction (so it commits or rolls back with it)."""
-    session.execute(
-        insert(AuditEvent).values(
-            occurred_at=clock.now(),
-            actor=actor,
-            action=action,
-            subject_type=subject_type,
-            subject_id=str(subject_id),
-            data=canonical(data or {}),
-        )
-    )
+    """Append one event in the caller's transaction (so it commits or rolls back with it).
+
+    The event is buffered on the session and written with the request's other events in one
+    multi-row INSERT just before the commit (or before anything reads the audit table in the
+    same transaction); a savepoint rolled back drops the events recorded inside it, as the
+    INSERT would have been undone. See :mod:`kinko.audit.buffer`.
+    """
+    buffer.add(session, record_values(actor=actor, action=action, subject_type=subject_type,
+                                      subject_id=subject_id, data=data))
 
 
 def record_values(
@@ -183,6 +182,7 @@ def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
     higher ids are simply linked by the next run, since the chain follows ``chain_seq``.
     """
     key = _key()
+    buffer.flush(session)
     head = _lock_head(session)
     events = _unsealed(session, limit)
     if not events:
