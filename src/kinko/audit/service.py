@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from kinko import clock
+from kinko.audit import buffer
 from kinko.audit.models import AuditChainHead, AuditEvent
 from kinko.db.base import insert_ignoring_conflicts, table_of
 from kinko.keys import Purpose, derived_keys
@@ -57,17 +58,15 @@ def record(
     subject_id: str | int,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Append one event in the caller's transaction (so it commits or rolls back with it)."""
-    session.execute(
-        insert(AuditEvent).values(
-            occurred_at=clock.now(),
-            actor=actor,
-            action=action,
-            subject_type=subject_type,
-            subject_id=str(subject_id),
-            data=canonical(data or {}),
-        )
-    )
+    """Append one event in the caller's transaction (so it commits or rolls back with it).
+
+    The event is buffered on the session and written with the request's other events in one
+    multi-row INSERT just before the commit (or before anything reads the audit table in the
+    same transaction); a savepoint rolled back drops the events recorded inside it, as the
+    INSERT would have been undone. See :mod:`kinko.audit.buffer`.
+    """
+    buffer.add(session, record_values(actor=actor, action=action, subject_type=subject_type,
+                                      subject_id=subject_id, data=data))
 
 
 def record_values(
@@ -159,13 +158,19 @@ def _write_links(session: Session, ids: list[int], first_seq: int, prevs: list[s
         # batch instead of a statement per event.
         # The id range (the batch is read in id order) keeps the join to the batch's own
         # rows: without it the planner hashes the whole table, a cost that grows with the log.
+        # The ids and links travel as two comma-separated texts (adapting two lists of 10,000
+        # values cost the client more than the UPDATE cost the server), and each event's
+        # predecessor is the link before it in the batch (the first one's is given).
         session.connection().exec_driver_sql(
-            "UPDATE audit_events a SET chain_seq = %(base)s::bigint + v.n, prev_hash = v.prev, "
-            "hash = v.hash FROM unnest(%(ids)s::bigint[], %(prevs)s::varchar[], "
-            "%(hashes)s::varchar[]) WITH ORDINALITY AS v(id, prev, hash, n) "
+            "UPDATE audit_events a SET chain_seq = %(base)s::bigint + v.n, "
+            "prev_hash = coalesce(v.prev, %(first)s), hash = v.hash "
+            "FROM (SELECT u.id, u.hash, u.n, lag(u.hash) OVER (ORDER BY u.n) AS prev "
+            "      FROM unnest(string_to_array(%(ids)s, ',')::bigint[], "
+            "                  string_to_array(%(hashes)s, ',')) WITH ORDINALITY "
+            "           AS u(id, hash, n)) v "
             "WHERE a.id = v.id AND a.id BETWEEN %(low)s AND %(high)s",
-            {"ids": ids, "prevs": prevs, "hashes": hashes, "base": first_seq - 1,
-             "low": ids[0], "high": ids[-1]})
+            {"ids": ",".join(map(str, ids)), "hashes": ",".join(hashes), "first": prevs[0],
+             "base": first_seq - 1, "low": ids[0], "high": ids[-1]})
         return
     table = table_of(AuditEvent)
     session.connection().execute(
@@ -183,6 +188,7 @@ def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
     higher ids are simply linked by the next run, since the chain follows ``chain_seq``.
     """
     key = _key()
+    buffer.flush(session)
     head = _lock_head(session)
     events = _unsealed(session, limit)
     if not events:
@@ -192,12 +198,14 @@ def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
     ids: list[int] = []
     prevs: list[str] = []
     hashes: list[str] = []
+    # The tight loop: one-shot HMAC, bound locally (this is the sealer's per-event cost).
+    mac, add_id, add_prev, add_hash = hmac.digest, ids.append, prevs.append, hashes.append
     for event_id, content in events:
         seq += 1
-        digest = _mac(key, f"{prev}\x1f{seq}\x1f{content}")
-        ids.append(event_id)
-        prevs.append(prev)
-        hashes.append(digest)
+        digest = mac(key, f"{prev}\x1f{seq}\x1f{content}".encode(), "sha256").hex()
+        add_id(event_id)
+        add_prev(prev)
+        add_hash(digest)
         prev = digest
     _write_links(session, ids, first_seq, prevs, hashes)
     session.execute(

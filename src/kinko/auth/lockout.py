@@ -139,6 +139,12 @@ def register_unknown_failure(session: Session, key: str, rules: AuthRules, *, fa
     return Failed(error=error, locked_now=True)
 
 
+def clean(user: AuthUser) -> bool:
+    """Active with no failure or lockout counted: a correct entry has nothing to reset."""
+    return (user.state is UserState.ACTIVE and user.failure_count == 0
+            and user.lockout_count == 0 and user.locked_until is None)
+
+
 def register_success(session: Session, user: AuthUser) -> Rejected | None:
     """Reset the counters; a refusal if the user was locked meanwhile."""
     now = clock.now()

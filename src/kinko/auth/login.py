@@ -77,11 +77,13 @@ def _contract_refusal(session: Session, user: AuthUser) -> Rejected | None:
 
 def _second_step(session: Session, user: AuthUser, rules: AuthRules) -> tuple[Factor, ...]:
     """The second-step factors that apply to this user (configured and registered)."""
+    # Asked only for the factors the profile names (a secret phrase is a query).
     applies = {
-        Factor.ATTRIBUTE: bool(rules.profile.login_attributes),
-        Factor.SECRET_PHRASE: has_secret(session, user, SecretKind.SECRET_PHRASE),
+        Factor.ATTRIBUTE: lambda: bool(rules.profile.login_attributes),
+        Factor.SECRET_PHRASE: lambda: has_secret(session, user, SecretKind.SECRET_PHRASE),
     }
-    return tuple(f for f in rules.profile.login_second_step if applies.get(f, False))
+    return tuple(f for f in rules.profile.login_second_step
+                 if f in applies and applies[f]())
 
 
 def required_changes(user: AuthUser, rules: AuthRules) -> tuple[frozenset[str], bool]:
@@ -104,7 +106,9 @@ def required_changes(user: AuthUser, rules: AuthRules) -> tuple[frozenset[str], 
 def _after_first_factors(session: Session, user: AuthUser, rules: AuthRules, client: Client,
                          *, method: str, second_step_done: bool = False) -> LoginResult:
     """Every factor of this step was right: reset counters and open the right session."""
-    refused = lockout.register_success(session, user) or _contract_refusal(session, user)
+    # Counters already clear in this transaction's read: nothing to reset (see stepup).
+    refused = ((None if lockout.clean(user) else lockout.register_success(session, user))
+               or _contract_refusal(session, user))
     if refused is not None:
         return refused
     if not second_step_done:
@@ -162,7 +166,9 @@ def _load(session: Session, product: Product, login_id: str
           ) -> tuple[AuthUser | None, AuthRules]:
     """The user and their rules; for an unknown ID the product's rules, which is where an
     unknown ID's lockout counters take the place of the user's (:func:`_unknown`)."""
-    user = repo.user_by_login_id(session, product, login_id.strip())
+    # With the user's customer in the same statement (the login notice's address): an
+    # unknown ID runs the very same statement, so both still cost the same.
+    user = repo.user_with_customer_by_login_id(session, product, login_id.strip())
     return user, rules_for(product) if user is None else rules_for_user(session, user)
 
 

@@ -52,6 +52,7 @@ from kinko.auth.models import (
 )
 from kinko.auth.rules import Counters, LockoutLimits
 from kinko.db.base import UtcDateTime, table_of
+from kinko.parties.models import Customer
 
 # --- users ----------------------------------------------------------------------------------
 
@@ -60,6 +61,25 @@ def user_by_login_id(session: Session, product: Product, login_id: str) -> AuthU
     return session.execute(
         select(AuthUser).where(AuthUser.product == product, AuthUser.login_id == login_id)
     ).scalar_one_or_none()
+
+
+def user_with_customer_by_login_id(session: Session, product: Product, login_id: str
+                                   ) -> AuthUser | None:
+    """:func:`user_by_login_id`, loading the user's customer too; it is kept in
+    ``session.info`` for the transaction, so ``session.get(Customer, …)`` finds it."""
+    found = session.execute(
+        select(AuthUser, Customer).join(Customer, Customer.id == AuthUser.customer_id)
+        .where(AuthUser.product == product, AuthUser.login_id == login_id)
+    ).one_or_none()
+    if found is None:
+        return None
+    session.info.setdefault(PINNED, []).append(found[1])
+    return found[0]
+
+
+# Objects loaded alongside others, kept referenced until the transaction ends (the identity
+# map holds them only weakly).
+PINNED = "kinko.auth.users.pinned"
 
 
 def user(session: Session, user_id: int) -> AuthUser | None:
@@ -128,9 +148,12 @@ def count_failure(session: Session, user_id: int, limits: LockoutLimits, now: da
         .returning(u.state, u.failure_count, u.lockout_count, u.locked_until)
     )
     row = session.execute(stmt).one_or_none()
-    _expire(session, AuthUser, user_id)
     if row is None:
+        _expire(session, AuthUser, user_id)
         return None
+    _set_loaded(session, AuthUser, user_id, state=UserState(row.state),
+                failure_count=row.failure_count, lockout_count=row.lockout_count,
+                locked_until=row.locked_until)
     return Counters(UserState(row.state), row.failure_count, row.lockout_count,
                     row.locked_until)
 
@@ -147,7 +170,11 @@ def reset_failures(session: Session, user_id: int, now: datetime) -> bool:
         .returning(u.id)
     )
     done = session.execute(stmt).one_or_none() is not None
-    _expire(session, AuthUser, user_id)
+    if done:
+        _set_loaded(session, AuthUser, user_id, failure_count=0, lockout_count=0,
+                    state=UserState.ACTIVE, locked_until=None)
+    else:
+        _expire(session, AuthUser, user_id)
     return done
 
 
@@ -168,6 +195,15 @@ def set_user_state(session: Session, user_id: int, state: UserState, *, reason: 
     done = session.execute(stmt).one_or_none() is not None
     _expire(session, AuthUser, user_id)
     return done
+
+
+def _set_loaded(session: Session, model: type[object], key: int, **values: Any) -> None:
+    """A Core UPDATE whose new values are known: put them on the loaded object (if any) as
+    committed state, instead of expiring it (which would cost a SELECT when next read)."""
+    obj = session.identity_map.get(session.identity_key(model, key))
+    if obj is not None:
+        for name, value in values.items():
+            set_committed_value(obj, name, value)
 
 
 def _expire(session: Session, model: type[object], key: int) -> None:
@@ -254,7 +290,10 @@ def accept_otp_step(session: Session, token_id: int, step: int) -> bool:
         .returning(c.id)
     )
     done = session.execute(stmt).one_or_none() is not None
-    _expire(session, OtpToken, token_id)
+    if done:
+        _set_loaded(session, OtpToken, token_id, last_step=step)
+    else:
+        _expire(session, OtpToken, token_id)
     return done
 
 
@@ -331,6 +370,28 @@ def session_by_token_hash(session: Session, token_hash: str | Sequence[str]
     match = (AuthSession.token_hash == hashes[0] if len(hashes) == 1
              else AuthSession.token_hash.in_(hashes))
     return session.execute(select(AuthSession).where(match)).scalar_one_or_none()
+
+
+def session_with_user_by_token_hash(session: Session, token_hash: Sequence[str]
+                                   ) -> tuple[AuthSession, AuthUser, AuthContract,
+                                              Customer] | None:
+    """:func:`session_by_token_hash` with the session's user, contract and customer, in one
+    statement (primary-key joins): what nearly every request reads next.
+
+    While the caller holds them, ``session.get`` (``get_user``, ``contract_of``, the
+    residency check, the e-mail address) finds them in the identity map without a statement
+    (the identity map holds objects only weakly)."""
+    hashes = list(token_hash)
+    match = (AuthSession.token_hash == hashes[0] if len(hashes) == 1
+             else AuthSession.token_hash.in_(hashes))
+    found = session.execute(
+        select(AuthSession, AuthUser, AuthContract, Customer)
+        .join(AuthUser, AuthUser.id == AuthSession.user_id)
+        .join(AuthContract, AuthContract.id == AuthUser.contract_id)
+        .join(Customer, Customer.id == AuthUser.customer_id)
+        .where(match)
+    ).one_or_none()
+    return None if found is None else (found[0], found[1], found[2], found[3])
 
 
 def touch_session(session: Session, row: AuthSession, now: datetime, *,

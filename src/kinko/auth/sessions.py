@@ -15,16 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from kinko import clock
 from kinko.auth import repository as repo
 from kinko.auth.crypto import keyed_digest, keyed_digests, new_token
 from kinko.auth.effects import audit, user_actor
 from kinko.auth.errors import ScopeNotAllowed, SessionExpired
-from kinko.auth.models import AuthSession, AuthUser, SessionScope
+from kinko.auth.models import AuthContract, AuthSession, AuthUser, SessionScope
 from kinko.auth.policy import AuthRules
+from kinko.parties.models import Customer
 
 _PURPOSE = "session"
 
@@ -89,20 +90,30 @@ def authenticate(session: Session, token: str, *,
                  ) -> AuthSession:
     """The live session of ``token``, extended by one idle period; raise if it has ended.
 
-    One SELECT; the conditional UPDATE of ``last_seen_at`` runs at most once a minute per
+    One SELECT, which also loads the session's user and contract (they are what every caller
+    reads next); the conditional UPDATE of ``last_seen_at`` runs at most once a minute per
     session and never waits for a lock (see ``TOUCH_EVERY`` and ``repo.touch_session``).
+    Within one transaction the token is looked up once: asked again (the step-up checks the
+    session the request already authenticated), the loaded row is checked again without a
+    statement.
 
     ``scope`` names the scopes the caller accepts (a full session for any ordinary page; the
     change-credentials scope for the change screen only).
     """
-    hashes = token_hashes(token)
-    row = repo.session_by_token_hash(session, hashes)
-    if row is None:
-        raise SessionExpired()
-    if row.token_hash != hashes[0]:
-        # Made under a previous secret key: move it to the current one, so that the session
-        # outlives the previous key's removal.
-        row.token_hash = hashes[0]
+    known = _known(session)
+    if token in known:
+        row = known[token][0]
+    else:
+        hashes = token_hashes(token)
+        found = repo.session_with_user_by_token_hash(session, hashes)
+        if found is None:
+            raise SessionExpired()
+        row = found[0]
+        if row.token_hash != hashes[0]:
+            # Made under a previous secret key: move it to the current one, so that the
+            # session outlives the previous key's removal.
+            row.token_hash = hashes[0]
+        known[token] = found
     allowed = (scope,) if isinstance(scope, SessionScope) else tuple(scope)
     if row.scope not in allowed:
         raise ScopeNotAllowed(detail=row.scope.value)
@@ -112,6 +123,29 @@ def authenticate(session: Session, token: str, *,
     if row.last_seen_at <= now - TOUCH_EVERY:
         repo.touch_session(session, row, now, stale_before=now - TOUCH_EVERY)
     return row
+
+
+_KNOWN = "kinko.auth.sessions.known"
+_Loaded = tuple[AuthSession, AuthUser, AuthContract, Customer]
+
+
+def _known(session: Session) -> dict[str, _Loaded]:
+    """The sessions this transaction has authenticated, by token, with their user, contract
+    and customer (forgotten at its end)."""
+    found: dict[str, _Loaded] | None = session.info.get(
+        _KNOWN)
+    if found is None:
+        found = session.info[_KNOWN] = {}
+    return found
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    # Outside its transaction a token must be looked up again (it may have been rotated or
+    # ended by another transaction meanwhile); a savepoint's end changes nothing here, as
+    # the row itself is expired by a rollback and reloaded when next read.
+    if transaction.parent is None:
+        session.info.pop(_KNOWN, None)
 
 
 # How stale ``last_seen_at`` may get before a request moves it. Touching it on every request
@@ -135,14 +169,20 @@ def _idle(rules: AuthRules, scope: SessionScope) -> timedelta:
 
 
 def rotate(session: Session, row: AuthSession, *, scope: SessionScope | None = None,
-           rules: AuthRules | None = None) -> str:
+           rules: AuthRules | None = None, **values: object) -> str:
     """Give the session a new token (the old one stops working at once); optionally widen its
-    scope, which also restarts its absolute lifetime as a full session."""
+    scope, which also restarts its absolute lifetime as a full session. ``values``: other
+    columns to set in the same UPDATE (the step-up's time and digest)."""
     now = clock.now()
     token = new_token()
+    known = _known(session)
+    for old in [t for t, found in known.items() if found[0] is row]:
+        known[token] = known.pop(old)
     row.token_hash = token_hash(token)
     row.rotated_at = now
     row.last_seen_at = now
+    for name, value in values.items():
+        setattr(row, name, value)
     if scope is not None and scope is not row.scope:
         row.scope = scope
         if rules is not None and scope is SessionScope.FULL:

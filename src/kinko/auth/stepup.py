@@ -26,7 +26,7 @@ from kinko.auth import approvals, cards, lockout, otp, phone, sessions
 from kinko.auth import repository as repo
 from kinko.auth.effects import audit, user_actor
 from kinko.auth.errors import FactorNotAvailable, StepUpRequired
-from kinko.auth.models import AuthSession, AuthUser, SecretKind
+from kinko.auth.models import AuthSession, AuthUser, OtpToken, SecretKind
 from kinko.auth.outcomes import Rejected, SteppedUp, StepUpResult
 from kinko.auth.passwords import verify_secret
 from kinko.auth.policy import AuthRules, Factor, Operation
@@ -81,12 +81,14 @@ def begin(session: Session, *, session_token: str, operation: Operation,
 
 
 def _check(session: Session, row: AuthSession, user: AuthUser, rules: AuthRules,
-           factors: tuple[Factor, ...], digest: str, answers: Answers) -> tuple[bool, str]:
+           factors: tuple[Factor, ...], digest: str, answers: Answers,
+           token: OtpToken | None) -> tuple[bool, str]:
     """Check every factor (no short cut); return (all right, first wrong factor)."""
     wrong: list[str] = []
     for factor in factors:
         if factor is Factor.OTP:
-            ok = otp.verify(session, user, answers.otp_code or "", window=rules.otp_window)
+            ok = token is not None and otp.check_token(session, token, answers.otp_code or "",
+                                                       window=rules.otp_window)
         elif factor is Factor.CONFIRMATION_PASSWORD:
             ok = verify_secret(session, user, SecretKind.CONFIRMATION_PASSWORD,
                                answers.confirmation_password or "")
@@ -110,12 +112,12 @@ def _check(session: Session, row: AuthSession, user: AuthUser, rules: AuthRules,
 
 
 def _not_ready(session: Session, user: AuthUser, factors: tuple[Factor, ...],
-               answers: Answers) -> Rejected | None:
+               answers: Answers, token: OtpToken | None) -> Rejected | None:
     """Reasons to refuse before any factor is checked (so nothing is spent or counted)."""
     refused = lockout.refusal(user)
     if refused is not None:
         return refused
-    if Factor.OTP in factors and repo.active_token(session, user.id) is None:
+    if Factor.OTP in factors and token is None:
         return Rejected(error=FactorNotAvailable(detail="register a token first"))
     if Factor.CARD in factors and not answers.card_challenge_id:
         # No cells were handed out (or none sent back): nothing was answered, so nothing is
@@ -130,27 +132,39 @@ def _not_ready(session: Session, user: AuthUser, factors: tuple[Factor, ...],
 
 
 def verify(session: Session, *, session_token: str, operation: Operation,
-           details: Mapping[str, Any], answers: Answers) -> StepUpResult:
-    """Check the step-up factors for this exact operation; rotate the session on success."""
+           details: Mapping[str, Any], answers: Answers, spend: bool = False) -> StepUpResult:
+    """Check the step-up factors for this exact operation; rotate the session on success.
+
+    ``spend=True`` when the operation is carried out in the same transaction: the step-up is
+    used up by the same UPDATE that records it, and no :func:`consume` is needed."""
     row, user, rules = _context(session, session_token)
     digest = operation_digest(operation.value, details)
     factors = rules.step_up_factors(operation)
-    blocked = _not_ready(session, user, factors, answers)
+    # The user's active token, read once for both the readiness check and the OTP check.
+    token = repo.active_token(session, user.id) if Factor.OTP in factors else None
+    blocked = _not_ready(session, user, factors, answers, token)
     if blocked is not None:
         return blocked
-    ok, wrong = _check(session, row, user, rules, factors, digest, answers)
+    ok, wrong = _check(session, row, user, rules, factors, digest, answers, token)
     if not ok:
         return lockout.register_failure(session, user, rules, factor=wrong, context="step_up")
     if Factor.PHONE_CALL in factors and not phone.consume_completed(
             session, user, answers.phone_challenge_id or "", operation_digest=digest):
         return Rejected(error=phone.PhoneCallPending())
-    refused = lockout.register_success(session, user)
-    if refused is not None:
-        return refused
+    # A correct answer clears the failure counters; when this transaction read them clear
+    # already, there is nothing to write (a wrong entry counted since then is kept, as it
+    # would be had it come a moment after this one).
+    if not lockout.clean(user):
+        refused = lockout.register_success(session, user)
+        if refused is not None:
+            return refused
     now = clock.now()
-    new_token = sessions.rotate(session, row)
-    row.stepped_up_at = now
-    row.stepped_up_for = digest
+    # One UPDATE: the new token and the step-up. ``spend``: the caller carries the operation
+    # out in this same transaction, so the step-up is spent at once (what ``consume`` does
+    # in a later request): the row, locked by this UPDATE until the commit, never holds an
+    # unspent step-up that another request could use.
+    new_token = sessions.rotate(session, row, stepped_up_at=now,
+                                stepped_up_for=None if spend else digest)
     audit(session, actor=user_actor(user), action="auth.step_up", user=user,
           operation=operation.value, digest=digest, factors=[f.value for f in factors],
           session_id=row.id)

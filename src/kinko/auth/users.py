@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from kinko.auth import repository as repo
 from kinko.auth.errors import UserNotFound
 from kinko.auth.models import AuthContract, AuthUser
 from kinko.auth.policy import AuthRules, rules_for
+
+_PINNED = repo.PINNED
+
+
+def _pin(session: Session, obj: object) -> None:
+    """Keep ``obj`` referenced for as long as the session lives: the identity map holds
+    objects only weakly, and the user and contract are asked for again and again within one
+    request (rules, refusals, notices), each time a SELECT if they were let go."""
+    session.info.setdefault(_PINNED, []).append(obj)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _unpin(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PINNED, None)
 
 
 def get_user(session: Session, user_id: int) -> AuthUser:
@@ -21,6 +37,7 @@ def contract_of(session: Session, user: AuthUser) -> AuthContract:
     found = repo.contract(session, user.contract_id)
     if found is None:  # pragma: no cover - a foreign key guarantees it
         raise UserNotFound(detail=f"contract of user {user.id}")
+    _pin(session, found)
     return found
 
 

@@ -14,7 +14,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kinko import clock
 from kinko.audit.service import canonical, record
@@ -73,25 +76,30 @@ def enter(
     """Record an entered instruction; return it and whether it already existed (replay)."""
     check_key(key)
     digest = request_hash({"kind": kind, "details": details})
-    existing = session.execute(
-        select(Instruction).where(Instruction.user_id == actor.user_id,
-                                  Instruction.create_key == key)
+    now = clock.now()
+    deadline = now + policy_at(now).instructions.confirmation_deadline
+    # Insert first, ignoring a conflict on (user, key): the usual case costs one statement,
+    # and a concurrent entry with the same key waits for the first and then replays it.
+    ins: Any = (pg_insert if session.get_bind().dialect.name == "postgresql"
+                else sqlite_insert)(Instruction)
+    instruction = session.execute(
+        ins.values(
+            kind=kind, customer_id=actor.customer_id, contract_id=actor.contract_id,
+            user_id=actor.user_id, status=InstructionStatus.ENTERED, create_key=key,
+            request_hash=digest, details=canonical(details), digest=digest_of(details),
+            debit_account_id=debit_account_id, amount=amount, fee=fee, value_date=value_date,
+            entered_at=now, confirm_deadline=deadline,
+        ).on_conflict_do_nothing(index_elements=["user_id", "create_key"])
+        .returning(Instruction)
     ).scalar_one_or_none()
-    if existing is not None:
+    if instruction is None:
+        existing = session.execute(
+            select(Instruction).where(Instruction.user_id == actor.user_id,
+                                      Instruction.create_key == key)
+        ).scalar_one()
         if existing.request_hash != digest:
             raise IdempotencyMismatch(detail=key)
         return existing, True
-    now = clock.now()
-    deadline = now + policy_at(now).instructions.confirmation_deadline
-    instruction = Instruction(
-        kind=kind, customer_id=actor.customer_id, contract_id=actor.contract_id,
-        user_id=actor.user_id, status=InstructionStatus.ENTERED, create_key=key,
-        request_hash=digest, details=canonical(details), digest=digest_of(details),
-        debit_account_id=debit_account_id, amount=amount, fee=fee, value_date=value_date,
-        entered_at=now, confirm_deadline=deadline,
-    )
-    session.add(instruction)
-    session.flush()
     record(session, actor=actor.label, action=f"{kind}.entered", subject_type="instruction",
            subject_id=instruction.id, data={"amount": amount, "fee": fee,
                                             "value_date": value_date.isoformat()})
@@ -126,14 +134,24 @@ def transition(session: Session, instruction_id: int, *, frm: InstructionStatus,
         .returning(Instruction.id)
     ).scalar_one_or_none()
     if moved is not None:
-        session.expire_all()
+        # The loaded instruction (if any) takes the new values as they are now committed to
+        # the row: no reload, and nothing else in the session is expired.
+        loaded = session.identity_map.get(session.identity_key(Instruction, instruction_id))
+        if loaded is not None:
+            for name, value in {"status": to, **values}.items():
+                set_committed_value(loaded, name, value)
     return moved is not None
 
 
-def accept(session: Session, actor: Actor, instruction_id: int, step_up: StepUpProof | None
-           ) -> Instruction:
-    """Confirm an entered instruction (INS-1). Raises if late, already decided or unproven."""
-    instruction = get_own(session, actor, instruction_id)
+def accept(session: Session, actor: Actor, instruction_id: int, step_up: StepUpProof | None,
+           *, loaded: Instruction | None = None) -> Instruction:
+    """Confirm an entered instruction (INS-1). Raises if late, already decided or unproven.
+
+    ``loaded``: the instruction as the caller already read it in this transaction (its
+    status is checked again by the conditional UPDATE, so a stale copy cannot win twice)."""
+    instruction = (loaded if loaded is not None and loaded.id == instruction_id
+                   and loaded.contract_id == actor.contract_id
+                   else get_own(session, actor, instruction_id))
     if instruction.status is not InstructionStatus.ENTERED:
         raise InstructionNotOpen(detail=instruction.status.value)
     if (step_up is None or step_up.user_id != actor.user_id
@@ -148,13 +166,13 @@ def accept(session: Session, actor: Actor, instruction_id: int, step_up: StepUpP
                    reason="確認期限経過 / confirmation deadline passed")
         record(session, actor=actor.label, action=f"{instruction.kind}.void",
                subject_type="instruction", subject_id=instruction.id)
-        return get_own(session, actor, instruction_id)
+        return instruction
     if not transition(session, instruction.id, frm=InstructionStatus.ENTERED,
                       to=InstructionStatus.ACCEPTED, confirmed_at=now):
         raise InstructionNotOpen(detail="confirmed concurrently")
     record(session, actor=actor.label, action=f"{instruction.kind}.accepted",
            subject_type="instruction", subject_id=instruction.id)
-    return get_own(session, actor, instruction_id)
+    return instruction
 
 
 def raise_if_void(instruction: Instruction) -> None:

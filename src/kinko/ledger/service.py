@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kinko import clock
+from kinko.audit import buffer as audit_buffer
 from kinko.audit.service import canonical, record, record_values
 from kinko.errors import DomainError, IdempotencyMismatch
 from kinko.idempotency.service import request_hash
@@ -111,8 +112,20 @@ def post(session: Session, entry: EntryRequest, *, actor: str) -> PostedEntry:
                               "legs": [[leg.account_id, leg.amount] for leg in legs]}),
     )
     if session.get_bind().dialect.name == "postgresql":
-        return _post_pg(session, entry, row, legs, digest)
-    return _post_generic(session, entry, row, legs, digest)
+        posted = _post_pg(session, entry, row, legs, digest)
+    else:
+        posted = _post_generic(session, entry, row, legs, digest)
+    _expire_loaded(session, legs)
+    return posted
+
+
+def _expire_loaded(session: Session, legs: list[Leg]) -> None:
+    """Accounts of the entry that this session has loaded read their new balance when next
+    used (the posting's statements bypass the identity map); nothing else is expired."""
+    for leg in legs:
+        loaded = session.identity_map.get(session.identity_key(Account, leg.account_id))
+        if loaded is not None:
+            session.expire(loaded)
 
 
 def _post_pg(session: Session, entry: EntryRequest, row: repo.EntryRow, legs: list[Leg],
@@ -140,10 +153,11 @@ def _post_generic(session: Session, entry: EntryRequest, row: repo.EntryRow, leg
             raise InsufficientFunds(detail=f"account {leg.account_id}")
         balances[leg.account_id] = balance
     repo.insert_postings(session, entry_id, legs, balances)
-    repo.insert_audit(session, [{
+    # With the request's other events, in its one audit INSERT (kinko.audit.buffer).
+    audit_buffer.add(session, {
         "occurred_at": row.created_at, "actor": row.audit_actor, "action": "ledger.post",
         "subject_type": "journal_entry", "subject_id": str(entry_id), "data": row.audit_data,
-    }])
+    })
     return PostedEntry(entry_id, balances)
 
 

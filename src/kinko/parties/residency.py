@@ -35,10 +35,13 @@ class Residency:
 
 
 def _customer(session: Session, customer_id: int, *, lock: bool = False) -> Customer:
-    stmt = select(Customer).where(Customer.id == customer_id)
     if lock:
-        stmt = stmt.with_for_update()
-    customer = session.execute(stmt).scalar_one_or_none()
+        customer = session.execute(
+            select(Customer).where(Customer.id == customer_id).with_for_update()
+        ).scalar_one_or_none()
+    else:
+        # The identity map first: the request's authentication has loaded the caller's own.
+        customer = session.get(Customer, customer_id)
     if customer is None:
         raise CustomerNotFound(detail=str(customer_id))
     return customer

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from kinko.db.base import insert_ignoring_conflicts
+from kinko.db.base import insert_ignoring_conflicts, table_of
 from kinko.transfers.models import LimitUsage, Payee, TransferLimit
 from kinko.transfers.rules import Limits
 
@@ -45,6 +49,22 @@ def chosen_limits(session: Session, contract_id: int, user_id: int | None) -> Li
     return None if row is None else Limits(row.per_transaction_limit, row.daily_limit)
 
 
+def chosen_limits_of(session: Session, contract_id: int, user_id: int
+                     ) -> tuple[Limits | None, Limits | None]:
+    """The contract's and the user's chosen limits (either may be unset), in one query."""
+    rows = session.execute(
+        select(TransferLimit.user_id, TransferLimit.per_transaction_limit,
+               TransferLimit.daily_limit)
+        .where(TransferLimit.contract_id == contract_id,
+               or_(TransferLimit.user_id.is_(None), TransferLimit.user_id == user_id))
+    ).all()
+    contract = next((Limits(r.per_transaction_limit, r.daily_limit)
+                     for r in rows if r.user_id is None), None)
+    user = next((Limits(r.per_transaction_limit, r.daily_limit)
+                 for r in rows if r.user_id is not None), None)
+    return contract, user
+
+
 def take(session: Session, scope: str, day: date, amount: int, limit: int) -> bool:
     """Add ``amount`` to the day's usage only if it stays within ``limit`` (atomic)."""
     insert_ignoring_conflicts(session, LimitUsage, {"scope": scope, "day": day, "used": 0})
@@ -55,6 +75,36 @@ def take(session: Session, scope: str, day: date, amount: int, limit: int) -> bo
         .values(used=LimitUsage.used + amount)
         .returning(LimitUsage.used)
     ).scalar_one_or_none() is not None
+
+
+def take_all(session: Session, scopes: Sequence[tuple[str, int]], day: date, amount: int
+             ) -> list[str]:
+    """Add ``amount`` to the day's usage of every ``(scope, limit)`` at once, each only if it
+    stays within its limit; return the scopes that refused (none: all were taken).
+
+    One upsert for all scopes: a missing row is inserted with ``amount`` (checked against the
+    limit here), an existing one is raised by the conflict's conditional UPDATE, which the
+    database applies atomically under the row's lock, so concurrent confirmations can never
+    exceed a limit together. Rows are written in the order given (callers sort the scopes:
+    one lock order). A refusal leaves the other scopes raised: the caller raises, and its
+    transaction (or savepoint) undoes them.
+    """
+    fits = [(scope, limit) for scope, limit in scopes if amount <= limit]
+    refused = [scope for scope, limit in scopes if amount > limit]
+    if not fits:
+        return refused
+    t = table_of(LimitUsage)
+    ins: Any = (pg_insert if session.get_bind().dialect.name == "postgresql"
+                else sqlite_insert)(t)
+    stmt = ins.values([{"scope": scope, "day": day, "used": amount} for scope, _ in fits])
+    ceiling = case(dict(fits), value=stmt.excluded.scope)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[t.c.scope, t.c.day],
+        set_={"used": t.c.used + stmt.excluded.used},
+        where=t.c.used + stmt.excluded.used <= ceiling,
+    ).returning(t.c.scope)
+    taken = set(session.execute(stmt).scalars())
+    return sorted(refused + [scope for scope, _ in fits if scope not in taken])
 
 
 def give_back(session: Session, scope: str, day: date, amount: int) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinko import clock
@@ -87,8 +88,12 @@ def lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_
     if bank_code == settings.bank_code:
         from kinko.parties.models import Branch
 
-        branch = session.get(Branch, branch_code)
-        account = ledger_repo.find_account(session, branch_code, number)
+        # The branch and the account in one statement (no account without its branch).
+        found = session.execute(
+            select(Branch, Account).join(Account, Account.branch_code == Branch.code)
+            .where(Branch.code == branch_code, Account.number == number)
+        ).one_or_none()
+        branch, account = (None, None) if found is None else (found[0], found[1])
         if (branch is None or account is None or account.type.value != account_type
                 or account.type is AccountType.INTERNAL):
             raise PayeeAccountNotFound(detail=f"{bank_code}-{branch_code}-{number}")
@@ -143,12 +148,9 @@ def bank_limits(session: Session, actor: Actor, policy: Policy) -> rules.Limits:
 
 
 def limits_for(session: Session, actor: Actor, policy: Policy) -> rules.Limits:
-    return rules.effective_limits(
-        bank_limits(session, actor, policy),
-        repo.chosen_limits(session, actor.contract_id, None),
-        repo.chosen_limits(session, actor.contract_id, actor.user_id),
-        _granted_limits(session, actor),
-    )
+    contract, user = repo.chosen_limits_of(session, actor.contract_id, actor.user_id)
+    return rules.effective_limits(bank_limits(session, actor, policy), contract, user,
+                                  _granted_limits(session, actor))
 
 
 def _granted_limits(session: Session, actor: Actor) -> rules.Limits | None:
@@ -318,7 +320,7 @@ def check_entry(session: Session, actor: Actor, instruction: Instruction) -> Non
 
 
 def confirm(session: Session, actor: Actor, instruction_id: int,
-            step_up: StepUpProof | None) -> Instruction:
+            step_up: StepUpProof | None, *, loaded: Instruction | None = None) -> Instruction:
     """Confirm with step-up; a same-day transfer is debited now, a future one is scheduled.
 
     A confirmation that fails (limits, funds, a stopped account) raises and so rolls back the
@@ -326,15 +328,17 @@ def confirm(session: Session, actor: Actor, instruction_id: int,
     deadline. A late confirmation voids the instruction (the caller commits, then reports).
     """
     entitlements.check(session, actor, Service.TRANSFER)  # a grant withdrawn since entry
-    instruction = instructions.accept(session, actor, instruction_id, step_up)
+    instruction = instructions.accept(session, actor, instruction_id, step_up, loaded=loaded)
     if instruction.status is not InstructionStatus.ACCEPTED:
         return instruction  # VOID
     policy = policy_at(instruction.entered_at)
     details = instructions.details_of(instruction)
     day = date.fromisoformat(details["limit_day"])
-    for scope, limit in _scopes(actor, details, policy):
-        if not repo.take(session, scope, day, instruction.amount, limit):
-            raise LimitExceeded(detail=f"daily limit {limit:,} ({scope.split(':')[0]})")
+    scopes = _scopes(actor, details, policy)
+    refused = repo.take_all(session, scopes, day, instruction.amount)
+    if refused:
+        limit = dict(scopes)[refused[0]]
+        raise LimitExceeded(detail=f"daily limit {limit:,} ({refused[0].split(':')[0]})")
     if details["same_day"]:
         _execute(session, instruction, details)
     else:
@@ -343,7 +347,7 @@ def confirm(session: Session, actor: Actor, instruction_id: int,
         enqueue(session, EXECUTE_TOPIC, {"instruction_id": instruction.id}, due_at=due,
                 dedupe_key=f"{EXECUTE_TOPIC}:{instruction.id}")
     _notify(session, instruction, "transfer.confirmed")
-    return instructions.get_own(session, actor, instruction_id)
+    return instruction  # its state changes were put on it as they were made
 
 
 def _legs(session: Session, instruction: Instruction, details: dict[str, Any]) -> list[Leg]:

@@ -138,6 +138,9 @@ def caller(request: Request, _csrf: None = Depends(check_csrf), s: Session = DB)
     lock holder's commit included). Only reading the form for the CSRF token is ``async``
     (:func:`check_csrf`, which touches no database), and it runs first.
     """
+    known: Caller | None = getattr(request.state, "caller", None)
+    if known is not None:
+        return known  # authenticated once per request (a page may ask twice)
     token, from_cookie = token_of(request)
     if not token:
         raise SessionExpired(detail="no session")
@@ -152,7 +155,10 @@ def caller(request: Request, _csrf: None = Depends(check_csrf), s: Session = DB)
             raise
         s.rollback()
         row = authenticate(s, token)
-    return Caller(token, from_cookie, row, get_user(s, row.user_id))
+    # The user was loaded with the session (one statement); ``get_user`` finds it in the
+    # identity map.
+    request.state.caller = found = Caller(token, from_cookie, row, get_user(s, row.user_id))
+    return found
 
 
 def set_session_cookie(response: Response, request: Request, token: str) -> None:

@@ -62,13 +62,13 @@ def plan(s: Session, caller: Caller, operation: Operation, details: Mapping[str,
 
 def prove(s: Session, caller: Caller, operation: Operation, details: Mapping[str, Any],
           answers: StepUpAnswers, *, binds: str) -> tuple[StepUpProof, str] | Rejected:
-    """Verify and spend the step-up; return the proof for ``binds`` (the instruction digest)
-    and the rotated session token, or the rejection (whose counters the caller commits)."""
+    """Verify and spend the step-up (one UPDATE of the session row: new token, spent step-up);
+    return the proof for ``binds`` (the instruction digest) and the rotated session token,
+    or the rejection (whose counters the caller commits)."""
     result = stepup.verify(s, session_token=caller.token, operation=operation, details=details,
-                           answers=answers.to_answers())
+                           answers=answers.to_answers(), spend=True)
     if isinstance(result, Rejected):
         return result
-    stepup.consume(s, session_token=result.session_token, operation=operation, details=details)
     return StepUpProof(caller.user.id, binds, clock.now()), result.session_token
 
 

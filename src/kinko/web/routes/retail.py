@@ -227,7 +227,7 @@ def confirm_transfer(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKe
     proof, new_token = proved
 
     def create() -> dict[str, Any]:
-        done = transfers.confirm(s, c.actor, instruction_id, proof)
+        done = transfers.confirm(s, c.actor, instruction_id, proof, loaded=instruction)
         return {"instruction": instruction_view(done), "session_token": new_token,
                 "csrf_token": csrf_token(new_token)}
 
