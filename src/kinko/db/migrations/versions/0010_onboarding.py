@@ -1,7 +1,7 @@
 """onboarding: customers' postal address, corporate usage accounts, the mail room's shipments
 
 Revision ID: 0010_onboarding
-Revises: 0006_operator_keys
+Revises: 0009_backoffice_operators
 Create Date: 2026-12-04 14:12:39.152388
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import kinko.db.base
 
 
 revision = '0010_onboarding'
-down_revision = '0006_operator_keys'
+down_revision = '0009_backoffice_operators'
 branch_labels = None
 depends_on = None
 

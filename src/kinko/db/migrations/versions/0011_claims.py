@@ -1,7 +1,7 @@
 """claims: compensation claims, their transactions, yearly totals
 
 Revision ID: 0011_claims
-Revises: 0006_operator_keys
+Revises: 0010_onboarding
 Create Date: 2026-12-04 14:18:20.297097
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import kinko.db.base
 
 
 revision = '0011_claims'
-down_revision = '0006_operator_keys'
+down_revision = '0010_onboarding'
 branch_labels = None
 depends_on = None
 

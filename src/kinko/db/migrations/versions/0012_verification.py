@@ -5,7 +5,7 @@ Periodic user verification by face (KYC-1..6): ``verification_cases`` (due -> ou
 the bytes are removed at the end of their retention, the row stays for the audit).
 
 Revision ID: 0012_verification
-Revises: 0006_operator_keys
+Revises: 0011_claims
 Create Date: 2026-12-04 14:18:06.226754
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import kinko.db.base
 
 
 revision = '0012_verification'
-down_revision = '0006_operator_keys'
+down_revision = '0011_claims'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """corporate business net: courses, users and grants; bulk and payroll requests
 
 Revision ID: 0013_corporate
-Revises: 0006_operator_keys
+Revises: 0012_verification
 Create Date: 2026-12-04 14:21:56.852201
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import kinko.db.base
 
 
 revision = '0013_corporate'
-down_revision = '0006_operator_keys'
+down_revision = '0012_verification'
 branch_labels = None
 depends_on = None
 
