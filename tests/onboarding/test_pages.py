@@ -384,3 +384,38 @@ def test_the_customer_sees_why_a_stopped_account_refuses_and_it_resumes_when_rel
     web.cookies.clear()
     web.cookies.set(SESSION_COOKIE, token)
     assert "支払停止中" not in web.get("/banking").text
+
+
+@pytest.mark.req("AUTH-7")
+@pytest.mark.req("CRED-2")
+def test_retail_001_token_kind_switch_and_soft_token_deregistration_from_the_page(
+        web: TestClient, db: Database) -> None:
+    from kinko.auth.models import AuthContract, TokenKind
+
+    cid, _ = person(db)
+    csrf = operator_login(web, "T001")
+    weak = web.post(f"/operator/customers/{cid}/enrol",
+                    data={"csrf_token": csrf, "product": "retail-001", "password": "password"})
+    assert weak.status_code == 422 and 'id="form-error"' in weak.text
+    enrolled = web.post(f"/operator/customers/{cid}/enrol",
+                        data={"csrf_token": csrf, "product": "retail-001",
+                              "password": "Todoke5Pass"})
+    member = re.search(r'id="member-number">[^:]+: (\d{10})', enrolled.text)
+    assert member, enrolled.text[:2000]
+    assert "confirmation_card" in web.get("/operator/mail").text
+    company, account = person(db, corporate=True)
+    made = db.run(lambda s: products.open_corporate_contract(
+        s, customer_id=company, course="basic", representative_account_id=account,
+        usage_account_ids=[], temporary_login_password="Kari3Login",
+        temporary_confirmation_password="Kari5Kakunin", token_kind="soft", actor="op"))
+    nothing = web.post(f"/operator/customers/{company}/users/{made.user_id}/soft-token/"
+                       "deregister", data={"csrf_token": csrf})
+    assert nothing.status_code == 409 and 'id="form-error"' in nothing.text
+    bad = web.post(f"/operator/customers/{company}/contracts/{made.contract_id}/token-kind",
+                   data={"csrf_token": csrf, "to": "paper"})
+    assert bad.status_code == 422
+    switched = web.post(f"/operator/customers/{company}/contracts/{made.contract_id}/"
+                        "token-kind", data={"csrf_token": csrf, "to": "hard"},
+                        follow_redirects=False)
+    assert switched.status_code == 303
+    assert db.run(lambda s: s.get(AuthContract, made.contract_id).token_kind) is TokenKind.HARD
