@@ -105,3 +105,20 @@ def test_more_offsets_never_raise_it(doc: dict[str, Any], more: int) -> None:
     before = decide(parse_case(doc), POLICY)
     doc = {**doc, "refunded_to_customer": doc["refunded_to_customer"] + more}
     assert decide(parse_case(doc), POLICY).compensation <= before.compensation
+
+
+@given(cases())
+def test_the_eligible_total_is_the_sum_of_what_each_transaction_adds(doc: dict[str, Any]
+                                                                     ) -> None:
+    decision = decide(parse_case(doc), POLICY)
+    assert sum(decision.eligible_amounts.values()) == decision.eligible_total
+    assert list(decision.eligible_amounts) == decision.eligible_transaction_ids
+
+
+@given(st.integers(0, 10**9), st.lists(st.integers(1, 10**8), max_size=8))
+def test_allocation_covers_the_payment_oldest_first(paid: int, amounts: list[int]) -> None:
+    from kinko.claims.rules import allocate
+
+    shares = allocate(paid, amounts)
+    assert sum(shares) == min(paid, sum(amounts))
+    assert all(0 <= s <= a for s, a in zip(shares, amounts, strict=True))

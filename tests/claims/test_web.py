@@ -183,6 +183,11 @@ def test_operator_enters_a_processing_error_and_bad_input_is_a_friendly_page(
             "csrf_token": m, "user_id": str(bank.actor.user_id), "transaction_ids": str(tx),
             "noticed_on": "2026-02-30"})
         assert bad_call.status_code == 422
+        call = maker.post("/operator/claims", data={
+            "csrf_token": m, "user_id": str(bank.actor.user_id), "transaction_ids": str(tx),
+            "noticed_on": clock.today().isoformat(), "unavoidable_delay_days": "00"})
+        assert call.status_code == 200 and 'id="claim-state"' in call.text   # taken by phone
+        assert maker.get("/operator/claims/999999").status_code == 404
         done = maker.post("/operator/claims/processing-errors", data={
             "csrf_token": m, "instruction_id": str(tx), "delay_days": "10",
             "explanation": "当行の処理誤りで10日遅延"})

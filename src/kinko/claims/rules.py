@@ -51,6 +51,8 @@ class Decision:
     decision: str = NONE
     compensation: int = 0
     eligible_transaction_ids: list[str] = field(default_factory=list)
+    # What each eligible transaction adds to the eligible total (CLM-3), by id.
+    eligible_amounts: dict[str, int] = field(default_factory=dict)
     excluded: list[Excluded] = field(default_factory=list)
     eligible_total: int = 0
     window_start: date | None = None
@@ -69,6 +71,7 @@ class Decision:
             "compensation": self.compensation,
             "eligible_total": self.eligible_total,
             "eligible_transaction_ids": list(self.eligible_transaction_ids),
+            "eligible_amounts": dict(self.eligible_amounts),
             "excluded": [{"id": e.id, "reason": e.reason} for e in self.excluded],
             "window_start": self.window_start.isoformat() if self.window_start else None,
             "limitation_until": (self.limitation_until.isoformat()
@@ -87,6 +90,7 @@ def _none(decision: Decision, case: Case, reason: str) -> Decision:
     decision.decision = NONE
     decision.compensation = 0
     decision.eligible_transaction_ids = []
+    decision.eligible_amounts = {}
     decision.excluded = [Excluded(t.id, reason) for t in case.transactions]
     return decision
 
@@ -201,6 +205,7 @@ def _transactions(case: Case, profile: Profile, decision: Decision) -> int:
         amount = tx.amount + (tx.fee + tx.interest if profile.fees_and_interest else 0)
         total += amount
         decision.eligible_transaction_ids.append(tx.id)
+        decision.eligible_amounts[tx.id] = amount
         if profile.fees_and_interest:
             what = f"{tx.amount} + fee {tx.fee} + interest {tx.interest} = {amount} yen"
         else:

@@ -458,11 +458,9 @@ def _record_lapse_and_subrogation(session: Session, claim: Claim, amount: int, *
     perpetrator — recorded against each transaction, oldest first."""
     decision = json.loads(claim.decision or "{}")
     eligible = [int(i) for i in decision.get("eligible_transaction_ids", [])]
-    case = json.loads(claim.case_document or "{}")
-    by_id = {int(t["id"]): t["amount"] + t["fee"] + t["interest"]
-             for t in case.get("transactions", [])}
+    counted = {int(k): int(v) for k, v in decision.get("eligible_amounts", {}).items()}
     rows = {ct.instruction_id: ct for ct, _ in ev.claimed_instructions(session, claim.id)}
-    shares = allocate(amount, [by_id[i] for i in eligible])
+    shares = allocate(amount, [counted[i] for i in eligible])
     for instruction_id, share in zip(eligible, shares, strict=True):
         if share == 0:
             continue

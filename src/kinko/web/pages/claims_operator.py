@@ -257,14 +257,16 @@ def enter_call(request: Request, user_id: str = Form("", max_length=19),
             ids = tuple(_int(x, "transaction_ids") for x in
                         transaction_ids.replace(",", " ").split())
             delay = unavoidable_delay_days.strip() or "0"
+            if not (delay.isascii() and delay.isdigit()):
+                raise InvalidClaim(detail="delay days must be a number",
+                                   fields=["unavoidable_delay_days"])
             claim = claims.report_fraud(
                 s, user_id=_int(user_id, "user_id"), channel="phone",
                 actor=actor_of(operator.id),
                 report=claims.Report(noticed_on=noticed, stolen_on=stolen, instruction_ids=ids,
                                      police_report_ref=police_report_ref,
                                      explanation=explanation,
-                                     unavoidable_delay_days=_int(delay, "delay")
-                                     if delay != "0" else 0,
+                                     unavoidable_delay_days=int(delay),
                                      delay_reason=delay_reason))
     except DomainError as exc:
         return _queue(request, s, operator, status_code=exc.status,
