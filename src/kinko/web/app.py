@@ -14,12 +14,14 @@ from kinko.web import problems, security
 from kinko.web.admission import Admission
 from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import banking
+from kinko.web.pages import corporate_services as corporate_pages
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
 from kinko.web.params import refuse_control_characters
 from kinko.web.routes import (
     apidocs,
     auth_api,
+    corporate_services,
     demo,
     health,
     mailbox,
@@ -66,4 +68,6 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(auth_pages.router)
     app.include_router(auth_api.router)
     app.include_router(operator_pages.router)
+    app.include_router(corporate_services.router)
+    app.include_router(corporate_pages.router)
     return app
