@@ -6,6 +6,7 @@ It imports every domain's models, so it sits above the domains (with the runner)
 from kinko.audit import models as _audit  # noqa: F401
 from kinko.backoffice import models as _backoffice  # noqa: F401 - and kinko.auth.models
 from kinko.clearing import models as _clearing  # noqa: F401
+from kinko.corporate_services import models as _corporate_services  # noqa: F401
 from kinko.db.base import Base
 from kinko.debitcards import models as _debitcards  # noqa: F401
 from kinko.deposits import models as _deposits  # noqa: F401

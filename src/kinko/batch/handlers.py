@@ -6,6 +6,7 @@ from __future__ import annotations
 def load_handlers() -> None:
     import kinko.auth.notices
     import kinko.clearing.handlers
+    import kinko.corporate_services.debits
     import kinko.deposits.service
     import kinko.ledger.scheduled
     import kinko.notifications.handlers

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import typer
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database, fail
-from kinko.corporate_services import statements
+from kinko import clock
+from kinko.clihelpers import DATABASE_URL_OPTION, database, fail, moment
+from kinko.corporate_services import debits, statements
+from kinko.corporate_services.models import AgreementKind
 from kinko.errors import DomainError
 from kinko.ledger.repository import find_account
 
@@ -54,3 +56,57 @@ def zengin_statement(
         fail(f"{exc.code}: {exc.message_ja} / {exc.message_en} {exc.detail or ''}")
     out.write_bytes(download.content)
     typer.echo(f"{out}: {len(download.content)} bytes")
+
+
+@app.command("dd-agreement")
+def dd_agreement(
+    contract_id: int = typer.Option(..., help="the corporate contract (auth_contracts.id)"),
+    kind: AgreementKind = typer.Option(AgreementKind.DIRECT_DEBIT,
+                                       help="direct_debit (口座振替) or collection (代金回収)"),
+    originator_code: str = typer.Option(..., help="委託者コード, 10 digits"),
+    originator_name: str = typer.Option(..., help="委託者名, half-width kana"),
+    account: str = typer.Option(..., help="settlement account BRANCH-NUMBER"),
+    database_url: str | None = DATABASE_URL_OPTION,
+) -> None:
+    """Register a company's direct debit or collection agreement (the signed 契約書)."""
+    if not (originator_code.isdigit() and len(originator_code) == 10):
+        fail("the originator code is 10 digits")
+    branch, _, number = account.partition("-")
+    with database(database_url).transaction() as s:
+        found = find_account(s, branch, number)
+        if found is None:
+            fail(f"no account {account}")
+        agreement = debits.create_agreement(
+            s, contract_id=contract_id, kind=kind, originator_code=originator_code,
+            originator_name=originator_name, settlement_account_id=found.id,
+            actor="system:cli")
+        typer.echo(f"agreement {agreement.id}")
+
+
+@app.command("dd-mandate")
+def dd_mandate(
+    agreement_id: int = typer.Option(...),
+    account: list[str] = typer.Option(..., help="payer account BRANCH-NUMBER (repeatable)"),
+    database_url: str | None = DATABASE_URL_OPTION,
+) -> None:
+    """Register payers' 預金口座振替依頼書 received for an agreement."""
+    pairs = [tuple(a.split("-", 1)) for a in account]
+    if any(len(p) != 2 or not p[1].isdigit() for p in pairs):
+        fail("accounts are BRANCH-NUMBER")
+    with database(database_url).transaction() as s:
+        count = debits.register_mandates(s, agreement_id, [(p[0], p[1]) for p in pairs],
+                                         actor="system:cli")
+    typer.echo(f"{count} mandates")
+
+
+@app.command("dd-run")
+def dd_run(
+    at: str | None = typer.Option(None, help="as of this moment (default: now)"),
+    database_url: str | None = DATABASE_URL_OPTION,
+) -> None:
+    """Debit every batch whose debit day has come (in chunks) and settle those due."""
+    moment_ = moment(at)
+    if moment_ is not None:
+        clock.set_now(moment_)
+    done = debits.run_due(database(database_url))
+    typer.echo(f"debited {done.debited} batches, settled {done.settled}")

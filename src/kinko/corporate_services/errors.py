@@ -24,3 +24,38 @@ class BadPeriod(DomainError):
     status = 422
     message_ja = "照会期間が正しくありません。"
     message_en = "The period is not valid."
+
+
+class AgreementNotFound(DomainError):
+    code = "DD_AGREEMENT_NOT_FOUND"
+    status = 404
+    message_ja = "口座振替・代金回収のご契約が見つかりません。"
+    message_en = "No direct debit or collection agreement was found."
+
+
+class BatchNotFound(DomainError):
+    code = "DD_BATCH_NOT_FOUND"
+    status = 404
+    message_ja = "口座振替の依頼が見つかりません。"
+    message_en = "The direct debit request was not found."
+
+
+class BatchNotReady(DomainError):
+    code = "DD_BATCH_NOT_READY"
+    status = 409
+    message_ja = "振替結果はまだご利用いただけません。"
+    message_en = "The result is not available yet."
+
+
+class CutoffPassed(DomainError):
+    code = "DD_CUTOFF_PASSED"
+    status = 409
+    message_ja = "受付時限を過ぎているため、取消できません。"
+    message_en = "The cutoff has passed; the request can no longer be cancelled."
+
+
+class FileTooLarge(DomainError):
+    code = "UPLOAD_TOO_LARGE"
+    status = 413
+    message_ja = "ファイルが大きすぎます。"
+    message_en = "The file is too large."

@@ -202,11 +202,14 @@ def account_ids_existing(session: Session, ids: Sequence[int]) -> set[int]:
 
 def add_to_balances(session: Session, nets: dict[int, int]) -> None:
     """Apply net movements, in id order; the CHECK constraint still guards each row."""
+    moved = [{"b_id": k, "b_net": v} for k, v in sorted(nets.items()) if v]
+    if not moved:  # every entry of the batch refused: nothing moves
+        return
     session.connection().execute(
         update(table_of(Account))
         .where(table_of(Account).c.id == bindparam("b_id"))
         .values(balance=table_of(Account).c.balance + bindparam("b_net")),
-        [{"b_id": k, "b_net": v} for k, v in sorted(nets.items()) if v],
+        moved,
     )
 
 

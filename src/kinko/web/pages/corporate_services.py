@@ -8,15 +8,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from kinko import clock
-from kinko.corporate_services import access
+from kinko.corporate_services import access, debits
+from kinko.errors import DomainError
 from kinko.web.auth import Caller, caller, csrf_token
 from kinko.web.deps import DB
+from kinko.web.i18n import language
+from kinko.web.params import Id
+from kinko.web.routes.corporate_services import read_upload
 from kinko.web.templating import render
+from kinko.zengin.errors import ZenginFileInvalid
 
 router = APIRouter(prefix="/corporate", include_in_schema=False)
 
@@ -34,3 +39,46 @@ def home(request: Request, c: Caller = Depends(caller), s: Session = DB) -> HTML
     return page(request, c, "corporate/home.html", contract=contract,
                 accounts=access.usage_accounts(s, contract),
                 date_from=today - timedelta(days=30), date_to=today)
+
+
+def _debit_page(request: Request, c: Caller, s: Session, status_code: int = 200,
+                error: str | None = None, problems: list[str] | None = None,
+                notice: str | None = None) -> HTMLResponse:
+    return page(request, c, "corporate/direct_debit.html", status_code=status_code,
+                agreements=debits.agreements_of(s, c.actor),
+                batches=debits.batches_of(s, c.actor), error=error, problems=problems or [],
+                notice=notice)
+
+
+@router.get("/direct-debit", response_class=HTMLResponse)
+def direct_debit(request: Request, notice: str | None = None, c: Caller = Depends(caller),
+                 s: Session = DB) -> HTMLResponse:
+    return _debit_page(request, c, s, notice=notice)
+
+
+@router.post("/direct-debit/{agreement_id}/upload", response_class=HTMLResponse)
+def direct_debit_upload(request: Request, agreement_id: Id,
+                        file: UploadFile = File(...), c: Caller = Depends(caller),
+                        s: Session = DB) -> Any:
+    lang = language(request)
+    try:
+        agreement = debits.own_agreement(s, c.actor, agreement_id)
+        batch = debits.upload(s, agreement, read_upload(file.file), user_id=c.user.id,
+                              actor=f"user:{c.user.id}")
+    except ZenginFileInvalid as exc:
+        return _debit_page(request, c, s, 422, exc.for_customer(lang),
+                           [e.describe(lang) for e in exc.errors[:50]])
+    except DomainError as exc:
+        return _debit_page(request, c, s, 422, exc.for_customer(lang))
+    return RedirectResponse(f"/corporate/direct-debit?notice=uploaded-{batch.id}",
+                            status_code=303)
+
+
+@router.post("/direct-debit/batches/{batch_id}/cancel", response_class=HTMLResponse)
+def direct_debit_cancel(request: Request, batch_id: Id, c: Caller = Depends(caller),
+                        s: Session = DB) -> Any:
+    try:
+        debits.cancel(s, c.actor, batch_id)
+    except DomainError as exc:
+        return _debit_page(request, c, s, 422, exc.for_customer(language(request)))
+    return RedirectResponse("/corporate/direct-debit?notice=cancelled", status_code=303)

@@ -6,13 +6,15 @@ corporate contract. Files come back as attachments (fixed-length Zengin in Shift
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, BinaryIO
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from kinko.corporate_services import statements
+from kinko.corporate_services import debits, statements
+from kinko.corporate_services.errors import FileTooLarge
+from kinko.corporate_services.models import DebitAgreement, DebitBatch
 from kinko.web.auth import Caller, caller
 from kinko.web.deps import DB
 from kinko.web.params import BankDate, Id
@@ -51,3 +53,78 @@ def zengin_incoming(date_from: BankDate, date_to: BankDate, account_id: Id | Non
                     form: FormQuery = statements.Form.ZENGIN, edi: EdiQuery = False,
                     c: Caller = Depends(caller), s: Session = DB) -> Response:
     return _zengin(statements.Kind.INCOMING, c, s, date_from, date_to, account_id, form, edi)
+
+
+# --- direct debit and collection (DD-1, DD-2) ------------------------------------------------
+
+# 100,000 records of 120 bytes and their line ends, with room to spare.
+MAX_UPLOAD = 32 * 1024 * 1024
+
+
+def read_upload(stream: BinaryIO) -> bytes:
+    data = stream.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise FileTooLarge(detail=f"at most {MAX_UPLOAD} bytes")
+    return data
+
+
+def agreement_view(a: DebitAgreement) -> dict[str, Any]:
+    return {"id": a.id, "kind": a.kind.value, "originator_code": a.originator_code,
+            "originator_name": a.originator_name, "state": a.state.value}
+
+
+def batch_view(b: DebitBatch) -> dict[str, Any]:
+    return {"id": b.id, "agreement_id": b.agreement_id, "state": b.state.value,
+            "requested_date": b.requested_date.isoformat(),
+            "debit_date": b.debit_date.isoformat(),
+            "settlement_date": b.settlement_date.isoformat(), "records": b.record_count,
+            "total_amount": b.total_amount, "collected_count": b.collected_count,
+            "collected_amount": b.collected_amount, "fees": b.fee_total}
+
+
+@router.get("/direct-debit/agreements",
+            summary="口座振替・代金回収のご契約 / direct debit and collection agreements")
+def dd_agreements(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    return {"agreements": [agreement_view(a) for a in debits.agreements_of(s, c.actor)]}
+
+
+@router.post("/direct-debit/agreements/{agreement_id}/batches", status_code=201,
+             summary="口座振替データ（全銀 91）の送信 / upload a 91 request (DD-1, DD-2)")
+def dd_upload(agreement_id: Id, file: UploadFile = File(..., description="the 91 file"),
+              c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    agreement = debits.own_agreement(s, c.actor, agreement_id)
+    batch = debits.upload(s, agreement, read_upload(file.file), user_id=c.user.id,
+                          actor=f"user:{c.user.id}")
+    return batch_view(batch)
+
+
+@router.get("/direct-debit/batches", summary="口座振替の依頼一覧 / uploaded requests")
+def dd_batches(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    return {"batches": [batch_view(b) for b in debits.batches_of(s, c.actor)]}
+
+
+@router.get("/direct-debit/batches/{batch_id}", summary="口座振替の依頼 / one request")
+def dd_batch(batch_id: Id, c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    return batch_view(debits.own_batch(s, c.actor, batch_id))
+
+
+@router.post("/direct-debit/batches/{batch_id}/cancel",
+             summary="口座振替の依頼の取消（受付時限まで） / cancel before the cutoff")
+def dd_cancel(batch_id: Id, c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    return batch_view(debits.cancel(s, c.actor, batch_id))
+
+
+@router.post("/direct-debit/batches/{batch_id}/records/{seq}/stop", status_code=204,
+             summary="1 件の振替停止（委託者都合） / stop one debit before the debit day")
+def dd_stop(batch_id: Id, seq: Id, c: Caller = Depends(caller), s: Session = DB) -> Response:
+    debits.stop_item(s, c.actor, batch_id, seq)
+    return Response(status_code=204)
+
+
+@router.get("/direct-debit/batches/{batch_id}/result", response_class=Response,
+            summary="振替結果（全銀 91） / the 91 result file")
+def dd_result(batch_id: Id, c: Caller = Depends(caller), s: Session = DB) -> Response:
+    batch = debits.own_batch(s, c.actor, batch_id)
+    return attachment(statements.Download(f"dd_result_{batch.id}.txt",
+                                          "text/plain; charset=shift_jis",
+                                          debits.result_file(s, batch)))

@@ -1,0 +1,116 @@
+"""Reading an uploaded 91 file against an agreement: every problem with its record and bytes.
+
+Two passes: the Zengin validator (:func:`kinko.zengin.parse`) checks the format; then the
+agreement's own rules (委託者コード, this bank, the cutoff, one group, request result codes)
+are checked record by record. Either pass refuses the whole file with every problem found, and
+nothing of a refused file is kept (the caller's transaction writes nothing before this).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from kinko.zengin import records as r
+from kinko.zengin.errors import ZenginError, ZenginFileInvalid
+from kinko.zengin.reader import Options, parse
+
+
+@dataclass(frozen=True)
+class Item:
+    seq: int
+    bank_code: str
+    branch_code: str
+    account_type: str
+    account_number: str
+    payer_name: str
+    amount: int
+    new_code: str
+    customer_number: str
+
+
+@dataclass(frozen=True)
+class Request:
+    """A valid request file: its header, records and totals."""
+
+    digest: str
+    header: r.DebitHeader
+    records: list[r.DebitData]
+    total_amount: int
+
+    def items(self) -> Iterator[Item]:
+        for seq, d in enumerate(self.records, start=1):
+            yield Item(seq, d.bank_code, d.branch_code, d.account_type, d.account_number,
+                       d.payer_name, d.amount, d.new_code, d.customer_number)
+
+
+def _error(record: int, start: int, end: int, field_ja: str, field_en: str, reason_ja: str,
+           reason_en: str, value: str, code: str) -> ZenginError:
+    return ZenginError(record, start, end, field_ja, field_en, reason_ja, reason_en, value, code)
+
+
+def read_request(data: bytes, *, originator_code: str, own_bank: str,
+                 other_banks_allowed: bool, today: date) -> Request:
+    """The request in ``data``, or :class:`ZenginFileInvalid` listing every problem."""
+    parsed = parse(data, Options(reference_date=today))
+    if parsed.file is None or parsed.errors:
+        raise ZenginFileInvalid(parsed.errors, truncated=parsed.truncated)
+    file = parsed.file
+    errors: list[ZenginError] = []
+    if file.type_code != "91":
+        raise ZenginFileInvalid([_error(
+            1, 2, 3, "種別コード", "type code", "預金口座振替 (91) のファイルではありません",
+            "not a direct debit (91) file", file.type_code, "type_code")])
+    number = 1
+    if len(file.groups) > 1:
+        errors.append(_error(len(file.groups[0].records) + 3, 1, 120, "ヘッダー", "header",
+                             "1 ファイルに 1 委託者・1 引落日だけです",
+                             "one file carries one originator and one debit date", "",
+                             "groups"))
+    group = file.groups[0]
+    header = group.header
+    assert isinstance(header, r.DebitHeader)
+    if header.originator_code != originator_code:
+        errors.append(_error(1, 5, 14, "委託者コード", "originator code",
+                             "ご契約の委託者コードと異なります",
+                             "is not the agreement's originator code",
+                             header.originator_code, "originator"))
+    if header.bank_code != own_bank:
+        errors.append(_error(1, 59, 62, "取引銀行番号", "collecting bank code",
+                             "当行の銀行番号ではありません", "is not this bank's code",
+                             header.bank_code, "bank"))
+    records: list[r.DebitData] = []
+    total = 0
+    for d in group.records:
+        number += 1
+        assert isinstance(d, r.DebitData)
+        if d.result_code != "0":
+            errors.append(_error(number, 112, 112, "振替結果コード", "result code",
+                                 "依頼データの振替結果コードは 0 です",
+                                 "a request carries result code 0", d.result_code, "result"))
+        if d.amount <= 0:
+            errors.append(_error(number, 81, 90, "引落金額", "amount",
+                                 "金額は 1 円以上です", "must be at least 1 yen",
+                                 str(d.amount), "amount"))
+        if d.bank_code != own_bank and not other_banks_allowed:
+            errors.append(_error(number, 2, 5, "引落銀行番号", "payer bank code",
+                                 "口座振替は当行の口座だけです（他行は代金回収）",
+                                 "direct debit takes accounts at this bank only (others: "
+                                 "collection)", d.bank_code, "bank"))
+        records.append(d)
+        total += d.amount
+        if len(errors) >= 1000:
+            break
+    if errors:
+        raise ZenginFileInvalid(errors)
+    return Request(hashlib.sha256(data).hexdigest(), header, records, total)
+
+
+def cutoff_error(deadline: datetime, debit_date: date) -> ZenginFileInvalid:
+    return ZenginFileInvalid([_error(
+        1, 55, 58, "引落日", "debit date",
+        f"受付時限（{deadline:%Y-%m-%d %H:%M}）を過ぎています",
+        f"the request cutoff ({deadline:%Y-%m-%d %H:%M}) has passed", f"{debit_date}",
+        "cutoff")])

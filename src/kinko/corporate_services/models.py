@@ -1,0 +1,135 @@
+"""Tables of the corporate services: direct debit and collection (DD-1, DD-2).
+
+A collecting company's agreement (``dd_agreements``) names its 委託者コード, whether it is a
+direct debit (payers at this bank) or a collection (payers anywhere, through the collection
+agency), and the account that receives the settlement. Payers' 預金口座振替依頼書 are
+``dd_mandates``. An uploaded 91 file is a ``dd_batches`` row with one ``dd_items`` row per
+record; an item's ``result_code`` is written in the same transaction as its posting, so an
+item with a result has been decided exactly once.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kinko.db.base import Base, BigId, UtcDateTime, value_enum
+
+
+def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
+    return value_enum(cls, length)
+
+
+class AgreementKind(enum.StrEnum):
+    DIRECT_DEBIT = "direct_debit"   # 口座振替 (002 第5条9): payers at this bank
+    COLLECTION = "collection"       # 代金回収 (002 第5条10): through the collection agency
+
+
+class AgreementState(enum.StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class MandateState(enum.StrEnum):
+    ACTIVE = "active"
+    STOPPED = "stopped"     # the payer asked to stop (預金者都合)
+
+
+class BatchState(enum.StrEnum):
+    ACCEPTED = "accepted"       # uploaded before the cutoff, waiting for the debit date
+    CANCELLED = "cancelled"     # withdrawn by the company before the cutoff
+    DEBITING = "debiting"       # the debit date has come; items are being decided
+    DEBITED = "debited"         # every item has its result; the result file is ready
+    SETTLED = "settled"         # the collected total less fees was paid to the company
+
+
+class DebitAgreement(Base):
+    __tablename__ = "dd_agreements"
+    __table_args__ = (UniqueConstraint("originator_code", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("auth_contracts.id"), index=True)
+    kind: Mapped[AgreementKind] = mapped_column(_enum(AgreementKind))
+    originator_code: Mapped[str] = mapped_column(String(10))          # 委託者コード
+    originator_name: Mapped[str] = mapped_column(String(40))          # 委託者名 (kana)
+    settlement_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    state: Mapped[AgreementState] = mapped_column(_enum(AgreementState),
+                                                  default=AgreementState.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Mandate(Base):
+    """A payer's 預金口座振替依頼書 for one agreement, registered by the bank."""
+
+    __tablename__ = "dd_mandates"
+    __table_args__ = (UniqueConstraint("agreement_id", "branch_code", "account_number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("dd_agreements.id"))
+    branch_code: Mapped[str] = mapped_column(String(3))
+    account_number: Mapped[str] = mapped_column(String(7))
+    state: Mapped[MandateState] = mapped_column(_enum(MandateState),
+                                                default=MandateState.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DebitBatch(Base):
+    __tablename__ = "dd_batches"
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "file_digest"),
+        Index("ix_dd_batches_state_date", "state", "debit_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("dd_agreements.id"), index=True)
+    file_digest: Mapped[str] = mapped_column(String(64))     # the same file uploaded twice
+    requested_date: Mapped[date] = mapped_column(Date)       # 引落日 in the file
+    debit_date: Mapped[date] = mapped_column(Date)           # the business day it happens
+    settlement_date: Mapped[date] = mapped_column(Date)
+    state: Mapped[BatchState] = mapped_column(_enum(BatchState), default=BatchState.ACCEPTED)
+    record_count: Mapped[int] = mapped_column(Integer)
+    total_amount: Mapped[int] = mapped_column(BigInteger)
+    collected_count: Mapped[int] = mapped_column(Integer, default=0)
+    collected_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    settlement_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("auth_users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    header_json: Mapped[str] = mapped_column(String(1000))   # the 91 header, for the result
+
+
+class DebitItem(Base):
+    __tablename__ = "dd_items"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "seq"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("dd_batches.id"))
+    seq: Mapped[int] = mapped_column(Integer)                 # record order in the file
+    bank_code: Mapped[str] = mapped_column(String(4))
+    branch_code: Mapped[str] = mapped_column(String(3))
+    account_type: Mapped[str] = mapped_column(String(1))
+    account_number: Mapped[str] = mapped_column(String(7))
+    payer_name: Mapped[str] = mapped_column(String(30))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    new_code: Mapped[str] = mapped_column(String(1))
+    customer_number: Mapped[str] = mapped_column(String(20))
+    # 委託者都合: stopped by the company before the debit day.
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    result_code: Mapped[str | None] = mapped_column(String(1))
