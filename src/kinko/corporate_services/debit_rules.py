@@ -11,7 +11,6 @@ from datetime import date, datetime
 
 from kinko.calendar import BankCalendar
 from kinko.ledger.models import AccountState, AccountType
-from kinko.ledger.rules import withdrawable
 from kinko.policy.fields import Cutoff
 
 
@@ -75,10 +74,6 @@ def precheck(account: PayerAccount | None, account_type: str, mandate: str | Non
     if account.state in (AccountState.PAYMENT_STOPPED, AccountState.SEIZED):
         return Result.OTHER
     return None
-
-
-def funds_suffice(account: PayerAccount, amount: int) -> bool:
-    return withdrawable(account.balance, account.held, account.overdraft_limit) >= amount
 
 
 def result_of_refusal(code: str) -> Result:

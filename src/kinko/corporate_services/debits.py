@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import Row, and_, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from kinko import clock
@@ -58,12 +59,15 @@ from kinko.corporate_services.models import (
     Mandate,
     MandateState,
 )
+from kinko.db.base import table_of
 from kinko.db.engine import Database
+from kinko.errors import DomainError
 from kinko.instructions.service import Actor
 from kinko.ledger.books import book, ensure_books
-from kinko.ledger.models import Account
+from kinko.ledger.errors import AccountNotFound, InvalidEntry
+from kinko.ledger.models import Account, AccountState, AccountType
 from kinko.ledger.repository import copy_rows
-from kinko.ledger.rules import Leg
+from kinko.ledger.rules import AccountSnapshot, Leg, check_leg
 from kinko.ledger.service import EntryRequest, post, post_many
 from kinko.outbox.service import enqueue, handler
 from kinko.policy import Cutoff, policy_at
@@ -73,7 +77,7 @@ from kinko.zengin.writer import build_file, build_group, write
 
 DEBIT_TOPIC = "corporate.dd.debit"
 SETTLE_TOPIC = "corporate.dd.settle"
-CHUNK = 2_000
+CHUNK = 5_000
 SERVICE = {AgreementKind.DIRECT_DEBIT: access.Service.DIRECT_DEBIT,
            AgreementKind.COLLECTION: access.Service.COLLECTION}
 
@@ -276,52 +280,144 @@ def _lock_batch(session: Session, batch_id: int) -> DebitBatch:
     return batch
 
 
-def _plan(session: Session, batch: DebitBatch, agreement: DebitAgreement,
-          items: list[DebitItem], actor: str
-          ) -> tuple[dict[int, Result], list[tuple[DebitItem, EntryRequest]]]:
-    """The items decided without posting, and the entries of those to be debited."""
+def _lock_payers(session: Session, batch: DebitBatch, limit: int
+                 ) -> dict[int, AccountSnapshot]:
+    """Lock the accounts of the next ``limit`` undecided items (id order, the ledger's lock
+    order) and return their figures: the funds are judged against these."""
+    item, account = table_of(DebitItem), table_of(Account)
+    chunk = (select(item.c.branch_code, item.c.account_number)
+             .where(item.c.batch_id == batch.id, item.c.result_code.is_(None))
+             .order_by(item.c.seq).limit(limit))
+    rows = session.execute(
+        select(account.c.id, account.c.balance, account.c.held, account.c.overdraft_limit,
+               account.c.state)
+        .where(tuple_(account.c.branch_code, account.c.number).in_(chunk))
+        .order_by(account.c.id).with_for_update())
+    return {r.id: AccountSnapshot(r.id, r.balance, r.held, r.overdraft_limit,
+                                  AccountState(r.state)) for r in rows}
+
+
+def _undecided(session: Session, batch: DebitBatch, agreement: DebitAgreement,
+               limit: int) -> list[Row[Any]]:
+    """The next items without a result, each with its payer's account (at this bank) and
+    依頼書, in one query: no parameter lists, no ORM objects."""
+    item, account, mandate = table_of(DebitItem), table_of(Account), table_of(Mandate)
+    return list(session.execute(
+        select(item.c.id, item.c.bank_code, item.c.account_type, item.c.account_number,
+               item.c.amount, item.c.stopped, account.c.id.label("account_id"),
+               account.c.type, account.c.state, account.c.balance, account.c.held,
+               account.c.overdraft_limit, mandate.c.state.label("mandate"))
+        .select_from(item)
+        .outerjoin(account, and_(account.c.branch_code == item.c.branch_code,
+                                 account.c.number == item.c.account_number))
+        .outerjoin(mandate, and_(mandate.c.agreement_id == agreement.id,
+                                 mandate.c.branch_code == item.c.branch_code,
+                                 mandate.c.account_number == item.c.account_number))
+        .where(item.c.batch_id == batch.id, item.c.result_code.is_(None))
+        .order_by(item.c.seq).limit(limit)))
+
+
+@dataclass
+class _Plan:
+    """One chunk: results known without money, and the debits to try under the lock."""
+
+    results: dict[int, Result]
+    payers: list[tuple[int, int, int]]        # (item id, account id, amount), in seq order
+    others: list[tuple[int, int]]             # (item id, amount): collected by the agency
+
+
+def _plan(items: list[Row[Any]]) -> _Plan:
     own_bank = get_settings().bank_code
-    ensure_books(session, actor=actor)
-    suspense, clearing = book(session, "suspense"), book(session, "clearing")
-    pairs = sorted({(i.branch_code, i.account_number) for i in items
-                    if i.bank_code == own_bank})
-    accounts = {(a.branch_code, a.number): a for a in session.execute(
-        select(Account).where(tuple_(Account.branch_code, Account.number).in_(pairs))
-    ).scalars()} if pairs else {}
-    mandates = {(m.branch_code, m.account_number): m.state.value for m in session.execute(
-        select(Mandate).where(Mandate.agreement_id == agreement.id,
-                              tuple_(Mandate.branch_code, Mandate.account_number).in_(pairs))
-    ).scalars()} if pairs else {}
-    results: dict[int, Result] = {}
-    to_post: list[tuple[DebitItem, EntryRequest]] = []
-    memo = f"dd batch {batch.id}"
+    plan = _Plan({}, [], [])
     for item in items:
-        key = f"dd:{item.id}"
         if item.bank_code != own_bank:
             outcome = Result.COMPANY_STOPPED if item.stopped else agency_result(
                 item.account_number, item.amount)
             if outcome is Result.COLLECTED:
-                to_post.append((item, EntryRequest(
-                    kind="collection", memo=memo, value_date=batch.debit_date,
-                    idempotency_key=key,
-                    legs=[Leg(clearing, -item.amount), Leg(suspense, item.amount)])))
+                plan.others.append((item.id, item.amount))
             else:
-                results[item.id] = outcome
+                plan.results[item.id] = outcome
             continue
-        account = accounts.get((item.branch_code, item.account_number))
-        snapshot = None if account is None else PayerAccount(
-            account.id, account.type, account.state, account.balance, account.held,
-            account.overdraft_limit)
-        refused = precheck(snapshot, item.account_type,
-                           mandates.get((item.branch_code, item.account_number)), item.stopped)
-        if refused is not None or account is None:
-            results[item.id] = refused or Result.NO_ACCOUNT
+        snapshot = None if item.account_id is None else PayerAccount(
+            item.account_id, AccountType(item.type), AccountState(item.state), item.balance,
+            item.held, item.overdraft_limit)
+        refused = precheck(snapshot, item.account_type, item.mandate, item.stopped)
+        if refused is not None or snapshot is None:
+            plan.results[item.id] = refused or Result.NO_ACCOUNT
+        else:
+            plan.payers.append((item.id, snapshot.id, item.amount))
+    return plan
+
+
+def _entries(session: Session, batch: DebitBatch, agreement: DebitAgreement, plan: _Plan,
+             payers: dict[int, AccountSnapshot], actor: str) -> list[EntryRequest]:
+    """Lock the payers (id order), decide each debit against the locked figures with the
+    ledger's own rule, and make the collected ones compound entries: a debit leg per payer,
+    the agency's total from the clearing book, the sum to the suspense book. A payer debited
+    twice in one chunk gets a leg in a second entry (one leg per account per entry)."""
+    ensure_books(session, actor=actor)
+    suspense, clearing = book(session, "suspense"), book(session, "clearing")
+    locked = dict(payers)
+    rounds: list[list[Leg]] = []
+    seen: dict[int, int] = {}
+    description = agreement.originator_name[:100]
+    for item_id, account_id, amount in plan.payers:
+        account = locked.get(account_id)
+        try:
+            if account is None:
+                raise AccountNotFound(detail=f"account {account_id}")
+            check_leg(account, -amount)
+        except DomainError as exc:
+            plan.results[item_id] = result_of_refusal(exc.code)
             continue
-        to_post.append((item, EntryRequest(
-            kind="direct_debit", memo=memo, value_date=batch.debit_date, idempotency_key=key,
-            legs=[Leg(account.id, -item.amount, agreement.originator_name[:100]),
-                  Leg(suspense, item.amount)])))
-    return results, to_post
+        locked[account_id] = replace(account, balance=account.balance - amount)
+        k = seen.get(account_id, 0)
+        seen[account_id] = k + 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(Leg(account_id, -amount, description))
+        plan.results[item_id] = Result.COLLECTED
+    for item_id, _ in plan.others:
+        plan.results[item_id] = Result.COLLECTED
+    other_total = sum(amount for _, amount in plan.others)
+    if other_total:
+        if not rounds:
+            rounds.append([])
+        rounds[0].append(Leg(clearing, -other_total))
+    entries = []
+    for k, legs in enumerate(rounds):
+        legs.append(Leg(suspense, -sum(leg.amount for leg in legs)))
+        entries.append(EntryRequest(
+            kind="direct_debit" if agreement.kind is AgreementKind.DIRECT_DEBIT
+            else "collection", memo=f"dd batch {batch.id}", value_date=batch.debit_date,
+            legs=legs, idempotency_key=f"dd:{batch.id}:{plan_key(plan)}:{k}"))
+    return entries
+
+
+def plan_key(plan: _Plan) -> int:
+    """The chunk's first item: with the round, a key no other chunk shares."""
+    return min(plan.results)
+
+
+def _write_results(session: Session, results: dict[int, Result]) -> None:
+    """Every item's result code: one statement on PostgreSQL (two arrays), one per code
+    elsewhere."""
+    if not results:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().exec_driver_sql(
+            "UPDATE dd_items d SET result_code = v.code "
+            "FROM unnest(%(ids)s::bigint[], %(codes)s::text[]) AS v(id, code) "
+            "WHERE d.id = v.id",
+            {"ids": list(results), "codes": [r.value for r in results.values()]})
+        return
+    by_code: dict[Result, list[int]] = {}
+    for item_id, result in results.items():
+        by_code.setdefault(result, []).append(item_id)
+    table = table_of(DebitItem)
+    for result, ids in by_code.items():
+        session.execute(update(table).where(table.c.id.in_(ids))
+                        .values(result_code=result.value))
 
 
 def debit_chunk(session: Session, batch_id: int, *, limit: int = CHUNK,
@@ -336,24 +432,18 @@ def debit_chunk(session: Session, batch_id: int, *, limit: int = CHUNK,
     assert agreement is not None
     if batch.state is BatchState.ACCEPTED:
         batch.state = BatchState.DEBITING
-    items = list(session.execute(
-        select(DebitItem).where(DebitItem.batch_id == batch.id,
-                                DebitItem.result_code.is_(None))
-        .order_by(DebitItem.seq).limit(limit)).scalars())
-    results, to_post = _plan(session, batch, agreement, items, actor)
-    if to_post:
-        posted = post_many(session, [e for _, e in to_post], actor=actor)
-        for index, (item, _) in enumerate(to_post):
-            code = posted.refused.get(index)
-            results[item.id] = (Result.COLLECTED if code in (None, "REPLAYED")
-                                else result_of_refusal(code))
+    payers = _lock_payers(session, batch, limit)
+    items = _undecided(session, batch, agreement, limit)
+    plan = _plan(items)
+    entries = _entries(session, batch, agreement, plan, payers, actor) if items else []
+    if entries:
+        posted = post_many(session, entries, actor=actor)
+        if posted.refused:
+            # Decided under the same locks with the same rule: a refusal here is a bug.
+            raise InvalidEntry(detail=f"batch {batch.id}: {posted.refused}")
+    results = plan.results
     collected = [i for i in items if results[i.id] is Result.COLLECTED]
-    by_code: dict[Result, list[int]] = {}
-    for item_id, result in results.items():
-        by_code.setdefault(result, []).append(item_id)
-    for result, ids in by_code.items():
-        session.execute(update(DebitItem).where(DebitItem.id.in_(ids))
-                        .values(result_code=result.value))
+    _write_results(session, results)
     batch.collected_count += len(collected)
     batch.collected_amount += sum(i.amount for i in collected)
     remaining = len(items) == limit
