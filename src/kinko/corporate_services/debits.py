@@ -31,7 +31,7 @@ from kinko import clock
 from kinko.audit.service import record
 from kinko.calendar import get_calendar
 from kinko.config import get_settings
-from kinko.corporate_services import access
+from kinko.corporate_services import access, edelivery
 from kinko.corporate_services.debit_files import Request, cutoff_error, read_request
 from kinko.corporate_services.debit_rules import (
     Dates,
@@ -56,6 +56,7 @@ from kinko.corporate_services.models import (
     DebitAgreement,
     DebitBatch,
     DebitItem,
+    DocumentKind,
     Mandate,
     MandateState,
 )
@@ -504,6 +505,17 @@ def settle(session: Session, batch_id: int, *, actor: str = "system:batch") -> D
             actor=actor)
         batch.settlement_entry_id = entry.entry_id
     batch.state = BatchState.SETTLED
+    title = "口座振替 代金入金のお知らせ" if agreement.kind is AgreementKind.DIRECT_DEBIT \
+        else "代金回収 代金入金のお知らせ"
+    edelivery.issue(
+        session, contract_id=agreement.contract_id, kind=DocumentKind.NOTICE, title=title,
+        body=[f"委託者コード {agreement.originator_code}", f"引落日 {batch.debit_date}",
+              f"入金日 {clock.today()}"],
+        table=[["項目", "件数", "金額"],
+               ["ご依頼", str(batch.record_count), f"{batch.total_amount:,}円"],
+               ["振替済", str(batch.collected_count), f"{batch.collected_amount:,}円"],
+               ["引落手数料", "", f"{fees:,}円"], ["ご入金額", "", f"{net:,}円"]],
+        account_id=agreement.settlement_account_id, source=f"dd-settle:{batch.id}")
     record(session, actor=actor, action="dd.batch.settled", subject_type="dd_batch",
            subject_id=batch.id, data={"net": net, "fees": fees})
     session.flush()

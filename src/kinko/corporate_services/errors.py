@@ -59,3 +59,10 @@ class FileTooLarge(DomainError):
     status = 413
     message_ja = "ファイルが大きすぎます。"
     message_en = "The file is too large."
+
+
+class DocumentNotFound(DomainError):
+    code = "DOCUMENT_NOT_FOUND"
+    status = 404
+    message_ja = "帳票が見つかりません（保存期間を過ぎた帳票は表示されません）。"
+    message_en = "The document was not found (documents past the retention period are removed)."

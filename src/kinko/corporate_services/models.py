@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
     text,
@@ -139,3 +140,49 @@ class DebitItem(Base):
     # 委託者都合: stopped by the company before the debit day.
     stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     result_code: Mapped[str | None] = mapped_column(String(1))
+
+
+# --- electronic delivery (EDOC-1) -------------------------------------------------------------
+
+
+class DocumentKind(enum.StrEnum):
+    NOTICE = "notice"           # お知らせ (e.g. a direct debit settlement)
+    RECEIPT = "receipt"         # 領収証書 (local tax)
+    FEE_NOTICE = "fee_notice"   # 手数料のお知らせ (not a receipt: 002 第6条4)
+    STATEMENT = "statement"     # 取引明細書
+
+
+class Delivery(enum.StrEnum):
+    ELECTRONIC = "electronic"   # 電子交付: on the site as PDF
+    PAPER = "paper"             # 書面交付: printed and posted by the bank
+
+
+class DeliveryChoice(Base):
+    """The contract's one switch: every document electronic, or every one on paper."""
+
+    __tablename__ = "edoc_choices"
+
+    contract_id: Mapped[int] = mapped_column(ForeignKey("auth_contracts.id"), primary_key=True)
+    delivery: Mapped[Delivery] = mapped_column(_enum(Delivery))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IssuedDocument(Base):
+    """A document issued for a contract (and one of its accounts). Electronic ones are listed
+    on the site until the retention period ends, when the batch removes them; paper ones wait
+    in the print queue (``printed_at``)."""
+
+    __tablename__ = "edoc_documents"
+    __table_args__ = (Index("ix_edoc_documents_contract_issued", "contract_id", "issued_on"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("auth_contracts.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind))
+    title: Mapped[str] = mapped_column(String(120))
+    issued_on: Mapped[date] = mapped_column(Date)
+    delivery: Mapped[Delivery] = mapped_column(_enum(Delivery))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    printed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # What made it (e.g. "dd-batch:12"): the same event never issues a document twice.
+    source: Mapped[str] = mapped_column(String(100), unique=True)

@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from kinko import clock
-from kinko.corporate_services import access, debits
+from kinko.corporate_services import access, debits, edelivery
+from kinko.corporate_services.models import Delivery
 from kinko.errors import DomainError
 from kinko.web.auth import Caller, caller, csrf_token
 from kinko.web.deps import DB
@@ -82,3 +83,28 @@ def direct_debit_cancel(request: Request, batch_id: Id, c: Caller = Depends(call
     except DomainError as exc:
         return _debit_page(request, c, s, 422, exc.for_customer(language(request)))
     return RedirectResponse("/corporate/direct-debit?notice=cancelled", status_code=303)
+
+
+@router.get("/documents", response_class=HTMLResponse)
+def documents(request: Request, notice: str | None = None, c: Caller = Depends(caller),
+              s: Session = DB) -> HTMLResponse:
+    contract = access.contract_of(s, c.actor)
+    return page(request, c, "corporate/documents.html",
+                delivery=edelivery.delivery_of(s, contract).value,
+                documents=edelivery.listed(s, c.actor), notice=notice,
+                kept_from=edelivery.retention_start(clock.today()))
+
+
+@router.post("/documents/delivery", response_class=HTMLResponse)
+def documents_delivery(request: Request, delivery: str = Form(""),
+                       c: Caller = Depends(caller), s: Session = DB) -> Any:
+    try:
+        choice = Delivery(delivery)
+    except ValueError:
+        return page(request, c, "corporate/documents.html", status_code=422,
+                    delivery=edelivery.delivery_of(s, access.contract_of(s, c.actor)).value,
+                    documents=edelivery.listed(s, c.actor), notice=None,
+                    kept_from=edelivery.retention_start(clock.today()),
+                    error="交付方法を選んでください / choose a delivery")
+    edelivery.choose(s, c.actor, choice)
+    return RedirectResponse("/corporate/documents?notice=switched", status_code=303)

@@ -10,11 +10,12 @@ from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from kinko.corporate_services import debits, statements
+from kinko.corporate_services import access, debits, edelivery, statements
 from kinko.corporate_services.errors import FileTooLarge
-from kinko.corporate_services.models import DebitAgreement, DebitBatch
+from kinko.corporate_services.models import DebitAgreement, DebitBatch, Delivery
 from kinko.web.auth import Caller, caller
 from kinko.web.deps import DB
 from kinko.web.params import BankDate, Id
@@ -128,3 +129,31 @@ def dd_result(batch_id: Id, c: Caller = Depends(caller), s: Session = DB) -> Res
     return attachment(statements.Download(f"dd_result_{batch.id}.txt",
                                           "text/plain; charset=shift_jis",
                                           debits.result_file(s, batch)))
+
+
+# --- electronic delivery (EDOC-1) ------------------------------------------------------------
+
+class DeliveryIn(BaseModel):
+    delivery: Delivery
+
+
+@router.get("/documents", summary="電子交付された帳票 / documents delivered electronically")
+def documents(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    return {"delivery": edelivery.delivery_of(s, access.contract_of(s, c.actor)).value,
+            "documents": [{"id": d.id, "kind": d.kind, "title": d.title,
+                           "issued_on": d.issued_on.isoformat(), "account_id": d.account_id}
+                          for d in edelivery.listed(s, c.actor)]}
+
+
+@router.get("/documents/{document_id}/pdf", response_class=Response,
+            summary="帳票（PDF） / one document as PDF")
+def document_pdf(document_id: Id, c: Caller = Depends(caller), s: Session = DB) -> Response:
+    name, pdf = edelivery.pdf_of(s, c.actor, document_id)
+    return attachment(statements.Download(name, "application/pdf", pdf))
+
+
+@router.put("/documents/delivery",
+            summary="交付方法の切替（全帳票） / electronic or paper, for every document")
+def document_delivery(body: DeliveryIn, c: Caller = Depends(caller), s: Session = DB
+                      ) -> dict[str, Any]:
+    return {"delivery": edelivery.choose(s, c.actor, body.delivery).value}

@@ -2,7 +2,7 @@
 
 Revision ID: 0014_corporate_services
 Revises: 0006_operator_keys
-Create Date: 2026-12-04 14:24:23.555558
+Create Date: 2026-12-04 14:35:27.094729
 """
 from __future__ import annotations
 
@@ -36,6 +36,32 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('dd_agreements', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dd_agreements_contract_id'), ['contract_id'], unique=False)
+
+    op.create_table('edoc_choices',
+    sa.Column('contract_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('delivery', sa.Enum('electronic', 'paper', name='delivery', native_enum=False, length=20), nullable=False),
+    sa.Column('changed_at', kinko.db.base.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['contract_id'], ['auth_contracts.id'], name=op.f('fk_edoc_choices_contract_id_auth_contracts')),
+    sa.PrimaryKeyConstraint('contract_id', name=op.f('pk_edoc_choices'))
+    )
+    op.create_table('edoc_documents',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('contract_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('kind', sa.Enum('notice', 'receipt', 'fee_notice', 'statement', name='documentkind', native_enum=False, length=20), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('issued_on', sa.Date(), nullable=False),
+    sa.Column('delivery', sa.Enum('electronic', 'paper', name='delivery', native_enum=False, length=20), nullable=False),
+    sa.Column('pdf', sa.LargeBinary(), nullable=False),
+    sa.Column('printed_at', kinko.db.base.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('source', sa.String(length=100), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_edoc_documents_account_id_accounts')),
+    sa.ForeignKeyConstraint(['contract_id'], ['auth_contracts.id'], name=op.f('fk_edoc_documents_contract_id_auth_contracts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_edoc_documents')),
+    sa.UniqueConstraint('source', name=op.f('uq_edoc_documents_source'))
+    )
+    with op.batch_alter_table('edoc_documents', schema=None) as batch_op:
+        batch_op.create_index('ix_edoc_documents_contract_issued', ['contract_id', 'issued_on'], unique=False)
 
     op.create_table('dd_batches',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -112,6 +138,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_dd_batches_agreement_id'))
 
     op.drop_table('dd_batches')
+    with op.batch_alter_table('edoc_documents', schema=None) as batch_op:
+        batch_op.drop_index('ix_edoc_documents_contract_issued')
+
+    op.drop_table('edoc_documents')
+    op.drop_table('edoc_choices')
     with op.batch_alter_table('dd_agreements', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_dd_agreements_contract_id'))
 
