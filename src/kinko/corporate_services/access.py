@@ -40,6 +40,11 @@ def require_service(session: Session, contract: AuthContract, service: Service) 
         raise ServiceNotContracted(detail=f"contract {contract.id} is {contract.state.value}")
 
 
+def course_of(contract: AuthContract) -> str | None:
+    """The contract's course for its monthly fee (light / basic / comprehensive)."""
+    return contract.course.value if contract.course is not None else None
+
+
 def usage_accounts(session: Session, contract: AuthContract) -> list[Account]:
     """The contract's accounts (利用口座): the customer's open demand accounts, the
     representative account first."""

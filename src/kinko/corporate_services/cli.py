@@ -110,3 +110,19 @@ def dd_run(
         clock.set_now(moment_)
     done = debits.run_due(database(database_url))
     typer.echo(f"debited {done.debited} batches, settled {done.settled}")
+
+
+@app.command("daily")
+def daily(
+    at: str | None = typer.Option(None, help="as of this moment (default: now)"),
+    database_url: str | None = DATABASE_URL_OPTION,
+) -> None:
+    """The daily run: debits and settlements, base fees, statements, document retention."""
+    from kinko.corporate_services.daily import run
+
+    moment_ = moment(at)
+    if moment_ is not None:
+        clock.set_now(moment_)
+    report = run(database(database_url))
+    for step, result in report.steps.items():
+        typer.echo(f"{step}: {result}")

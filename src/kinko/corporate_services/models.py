@@ -186,3 +186,29 @@ class IssuedDocument(Base):
     printed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # What made it (e.g. "dd-batch:12"): the same event never issues a document twice.
     source: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+# --- monthly base fee (FEE-1) -----------------------------------------------------------------
+
+
+class ChargeState(enum.StrEnum):
+    PAID = "paid"
+    UNPAID = "unpaid"     # the representative account was short: retried daily (CTR-2 input)
+
+
+class FeeCharge(Base):
+    """One month's base fee of one contract: debited once (unique per month)."""
+
+    __tablename__ = "fee_charges"
+    __table_args__ = (UniqueConstraint("contract_id", "month"),
+                      Index("ix_fee_charges_state", "state"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("auth_contracts.id"))
+    month: Mapped[date] = mapped_column(Date)            # the first day of the month charged
+    course: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[ChargeState] = mapped_column(_enum(ChargeState))
+    due_on: Mapped[date] = mapped_column(Date)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))

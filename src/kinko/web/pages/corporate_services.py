@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from kinko import clock
-from kinko.corporate_services import access, debits, edelivery
+from kinko.corporate_services import access, debits, edelivery, fees
 from kinko.corporate_services.models import Delivery
 from kinko.errors import DomainError
 from kinko.web.auth import Caller, caller, csrf_token
@@ -39,6 +39,7 @@ def home(request: Request, c: Caller = Depends(caller), s: Session = DB) -> HTML
     today = clock.today()
     return page(request, c, "corporate/home.html", contract=contract,
                 accounts=access.usage_accounts(s, contract),
+                charges=fees.charges_of(s, contract.id)[:12],
                 date_from=today - timedelta(days=30), date_to=today)
 
 

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from kinko.corporate_services import access, debits, edelivery, statements
+from kinko.corporate_services import access, debits, edelivery, fees, statements
 from kinko.corporate_services.errors import FileTooLarge
 from kinko.corporate_services.models import DebitAgreement, DebitBatch, Delivery
 from kinko.web.auth import Caller, caller
@@ -157,3 +157,15 @@ def document_pdf(document_id: Id, c: Caller = Depends(caller), s: Session = DB) 
 def document_delivery(body: DeliveryIn, c: Caller = Depends(caller), s: Session = DB
                       ) -> dict[str, Any]:
     return {"delivery": edelivery.choose(s, c.actor, body.delivery).value}
+
+
+# --- fees (FEE-1) ----------------------------------------------------------------------------
+
+@router.get("/fees", summary="月間基本料の引落状況 / monthly base fees charged")
+def fee_charges(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    contract = access.contract_of(s, c.actor)
+    return {"course": access.course_of(contract),
+            "charges": [{"month": f.month.strftime("%Y-%m"), "amount": f.amount,
+                         "state": f.state.value, "due_on": f.due_on.isoformat(),
+                         "paid_on": f.paid_on.isoformat() if f.paid_on else None}
+                        for f in fees.charges_of(s, contract.id)]}

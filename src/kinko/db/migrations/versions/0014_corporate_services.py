@@ -2,7 +2,7 @@
 
 Revision ID: 0014_corporate_services
 Revises: 0006_operator_keys
-Create Date: 2026-12-04 14:35:27.094729
+Create Date: 2026-12-04 14:38:23.371294
 """
 from __future__ import annotations
 
@@ -62,6 +62,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('edoc_documents', schema=None) as batch_op:
         batch_op.create_index('ix_edoc_documents_contract_issued', ['contract_id', 'issued_on'], unique=False)
+
+    op.create_table('fee_charges',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('contract_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('course', sa.String(length=20), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('state', sa.Enum('paid', 'unpaid', name='chargestate', native_enum=False, length=20), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('paid_on', sa.Date(), nullable=True),
+    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['contract_id'], ['auth_contracts.id'], name=op.f('fk_fee_charges_contract_id_auth_contracts')),
+    sa.ForeignKeyConstraint(['entry_id'], ['journal_entries.id'], name=op.f('fk_fee_charges_entry_id_journal_entries')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_charges')),
+    sa.UniqueConstraint('contract_id', 'month', name=op.f('uq_fee_charges_contract_id_month'))
+    )
+    with op.batch_alter_table('fee_charges', schema=None) as batch_op:
+        batch_op.create_index('ix_fee_charges_state', ['state'], unique=False)
 
     op.create_table('dd_batches',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -138,6 +156,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_dd_batches_agreement_id'))
 
     op.drop_table('dd_batches')
+    with op.batch_alter_table('fee_charges', schema=None) as batch_op:
+        batch_op.drop_index('ix_fee_charges_state')
+
+    op.drop_table('fee_charges')
     with op.batch_alter_table('edoc_documents', schema=None) as batch_op:
         batch_op.drop_index('ix_edoc_documents_contract_issued')
 
