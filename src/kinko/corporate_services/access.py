@@ -22,6 +22,7 @@ class Service(enum.StrEnum):
     ZENGIN_STATEMENTS = "zengin_statements"   # 第5条11
     DIRECT_DEBIT = "direct_debit"             # 第5条9
     COLLECTION = "collection"                 # 第5条10
+    LOCAL_TAX = "local_tax"                   # 第5条8
 
 
 def contract_of(session: Session, actor: Actor) -> AuthContract:

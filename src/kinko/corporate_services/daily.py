@@ -3,6 +3,7 @@ a day by itself, each step in its own transaction and each safe to run again.
 
 1. direct debit and collection: debit the batches whose day has come, settle those due;
 2. monthly base fees on their debit day, and unpaid ones again;
+   local tax: funds the day before, payment on the day, receipts from the next business day;
 3. last month's statements as PDF, and electronic documents past retention removed.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kinko import clock
-from kinko.corporate_services import debits, edelivery, fees
+from kinko.corporate_services import debits, edelivery, fees, localtax
 from kinko.db.engine import Database
 
 
@@ -27,6 +28,7 @@ def run(db: Database) -> DailyReport:
     fee_run = db.run(fees.charge_due)
     report.steps["fees"] = {"charged": fee_run.charged, "paid": fee_run.paid,
                             "unpaid": fee_run.unpaid}
+    report.steps["local_tax"] = db.run(localtax.run_due)
     today = clock.today()
     report.steps["statements"] = db.run(edelivery.monthly_statements, today)
     report.steps["purged_documents"] = db.run(edelivery.purge, today)

@@ -66,3 +66,24 @@ class DocumentNotFound(DomainError):
     status = 404
     message_ja = "帳票が見つかりません（保存期間を過ぎた帳票は表示されません）。"
     message_en = "The document was not found (documents past the retention period are removed)."
+
+
+class TaxRequestInvalid(DomainError):
+    code = "LOCAL_TAX_REQUEST_INVALID"
+    status = 422
+    message_ja = "地方税納付の内容に誤りがあります。"
+    message_en = "The local tax request has errors."
+
+
+class PaymentNotFound(DomainError):
+    code = "LOCAL_TAX_PAYMENT_NOT_FOUND"
+    status = 404
+    message_ja = "地方税の納付が見つかりません。"
+    message_en = "The local tax payment was not found."
+
+
+class ReceiptNotYet(DomainError):
+    code = "LOCAL_TAX_RECEIPT_NOT_YET"
+    status = 409
+    message_ja = "領収証書は納付日の翌営業日から発行されます。"
+    message_en = "Receipts are issued from the business day after payment."

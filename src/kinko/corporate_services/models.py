@@ -212,3 +212,49 @@ class FeeCharge(Base):
     due_on: Mapped[date] = mapped_column(Date)
     paid_on: Mapped[date | None] = mapped_column(Date)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+
+
+# --- local tax (TAX-1) ------------------------------------------------------------------------
+
+
+class TaxState(enum.StrEnum):
+    ACCEPTED = "accepted"     # requested before the cutoff; cancellable until it
+    CANCELLED = "cancelled"
+    FUNDED = "funded"         # total and fee taken from the representative account
+    FAILED = "failed"         # the account was short on the funding day: not paid
+    PAID = "paid"             # paid to the municipalities on the payment day
+
+
+class TaxPayment(Base):
+    __tablename__ = "tax_payments"
+    __table_args__ = (Index("ix_tax_payments_state_date", "state", "payment_date"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("auth_contracts.id"), index=True)
+    payment_date: Mapped[date] = mapped_column(Date)
+    funding_date: Mapped[date] = mapped_column(Date)
+    receipt_date: Mapped[date] = mapped_column(Date)
+    state: Mapped[TaxState] = mapped_column(_enum(TaxState))
+    total: Mapped[int] = mapped_column(BigInteger)
+    fee: Mapped[int] = mapped_column(BigInteger)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("auth_users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    funding_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    payment_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    # No foreign key: the receipt document is removed after the retention period.
+    receipt_document_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class TaxLine(Base):
+    """One municipality's special-collection tax of one month (納入書 1 枚分)."""
+
+    __tablename__ = "tax_lines"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("tax_payments.id"), index=True)
+    municipality_code: Mapped[str] = mapped_column(String(6))
+    designation_number: Mapped[str] = mapped_column(String(20))   # 特別徴収義務者指定番号
+    tax_month: Mapped[date] = mapped_column(Date)                  # the salary month
+    employees: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)

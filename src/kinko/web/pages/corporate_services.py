@@ -5,7 +5,7 @@ The download links go to the same API routes (the session cookie authenticates a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from kinko import clock
-from kinko.corporate_services import access, debits, edelivery, fees
+from kinko.corporate_services import access, debits, edelivery, fees, localtax
 from kinko.corporate_services.models import Delivery
+from kinko.corporate_services.municipalities import MUNICIPALITIES
 from kinko.errors import DomainError
 from kinko.web.auth import Caller, caller, csrf_token
 from kinko.web.deps import DB
@@ -109,3 +110,78 @@ def documents_delivery(request: Request, delivery: str = Form(""),
                     error="交付方法を選んでください / choose a delivery")
     edelivery.choose(s, c.actor, choice)
     return RedirectResponse("/corporate/documents?notice=switched", status_code=303)
+
+
+def _tax_page(request: Request, c: Caller, s: Session, status_code: int = 200,
+              error: str | None = None, problems: list[str] | None = None,
+              notice: str | None = None) -> HTMLResponse:
+    today = clock.today()
+    month = (today.replace(day=28) + timedelta(days=4)).strftime("%Y-%m")
+    payments = localtax.payments_of(s, c.actor)
+    return page(request, c, "corporate/local_tax.html", status_code=status_code,
+                payments=payments, municipalities=MUNICIPALITIES, next_month=month,
+                error=error, problems=problems or [], notice=notice, today=today)
+
+
+def _problems(exc: DomainError, lang: str) -> list[str]:
+    out = []
+    for p in exc.extra.get("errors", []):
+        reason = p["reason_ja"] if lang == "ja" else p["reason_en"]
+        out.append(f"{p['line']}: {p['field']}: {reason}")
+    return out
+
+
+@router.get("/local-tax", response_class=HTMLResponse)
+def local_tax(request: Request, notice: str | None = None, c: Caller = Depends(caller),
+              s: Session = DB) -> HTMLResponse:
+    return _tax_page(request, c, s, notice=notice)
+
+
+@router.post("/local-tax", response_class=HTMLResponse)
+def local_tax_request(request: Request, payment_month: str = Form(""),
+                      municipality_code: str = Form(""), designation_number: str = Form(""),
+                      tax_month: str = Form(""), employees: str = Form(""),
+                      amount: str = Form(""), c: Caller = Depends(caller),
+                      s: Session = DB) -> Any:
+    lang = language(request)
+    try:
+        year, month = (int(x) for x in payment_month.split("-"))
+        line = localtax.LineIn(municipality_code.strip(), designation_number.strip(),
+                               date.fromisoformat(f"{tax_month}-01"), int(employees),
+                               int(amount))
+    except ValueError:
+        return _tax_page(request, c, s, 422, "入力内容を確認してください / check the form")
+    try:
+        payment = localtax.request(s, c.actor, year=year, month=month, lines=[line])
+    except DomainError as exc:
+        return _tax_page(request, c, s, 422, exc.for_customer(lang), _problems(exc, lang))
+    return RedirectResponse(f"/corporate/local-tax?notice=requested-{payment.id}",
+                            status_code=303)
+
+
+@router.post("/local-tax/file", response_class=HTMLResponse)
+def local_tax_file(request: Request, payment_month: str = Form(""),
+                   file: UploadFile = File(...), c: Caller = Depends(caller),
+                   s: Session = DB) -> Any:
+    lang = language(request)
+    try:
+        year, month = (int(x) for x in payment_month.split("-"))
+    except ValueError:
+        return _tax_page(request, c, s, 422, "納付月を確認してください / check the month")
+    try:
+        lines = localtax.parse_file(read_upload(file.file))
+        payment = localtax.request(s, c.actor, year=year, month=month, lines=lines)
+    except DomainError as exc:
+        return _tax_page(request, c, s, 422, exc.for_customer(lang), _problems(exc, lang))
+    return RedirectResponse(f"/corporate/local-tax?notice=requested-{payment.id}",
+                            status_code=303)
+
+
+@router.post("/local-tax/{payment_id}/cancel", response_class=HTMLResponse)
+def local_tax_cancel(request: Request, payment_id: Id, c: Caller = Depends(caller),
+                     s: Session = DB) -> Any:
+    try:
+        localtax.cancel(s, c.actor, payment_id)
+    except DomainError as exc:
+        return _tax_page(request, c, s, 422, exc.for_customer(language(request)))
+    return RedirectResponse("/corporate/local-tax?notice=cancelled", status_code=303)

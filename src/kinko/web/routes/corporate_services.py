@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, BinaryIO
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from kinko.corporate_services import access, debits, edelivery, fees, statements
+from kinko.corporate_services import access, debits, edelivery, fees, localtax, statements
 from kinko.corporate_services.errors import FileTooLarge
 from kinko.corporate_services.models import DebitAgreement, DebitBatch, Delivery
+from kinko.corporate_services.municipalities import MUNICIPALITIES
 from kinko.web.auth import Caller, caller
 from kinko.web.deps import DB
 from kinko.web.params import BankDate, Id
@@ -169,3 +170,84 @@ def fee_charges(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
                          "state": f.state.value, "due_on": f.due_on.isoformat(),
                          "paid_on": f.paid_on.isoformat() if f.paid_on else None}
                         for f in fees.charges_of(s, contract.id)]}
+
+
+# --- local tax (TAX-1) -----------------------------------------------------------------------
+
+class TaxLineIn(BaseModel):
+    municipality_code: str = Field(..., pattern=r"^\d{6}$", examples=["131016"])
+    designation_number: str = Field(..., min_length=1, max_length=20, pattern=r"^[0-9A-Za-z]+$")
+    tax_month: str = Field(..., pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])
+    employees: int = Field(..., ge=0, le=999_999)
+    amount: int = Field(..., ge=1, le=999_999_999_999_999)
+
+
+class TaxIn(BaseModel):
+    payment_month: str = Field(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-12"])
+    lines: list[TaxLineIn] = Field(..., min_length=1, max_length=localtax.MAX_LINES)
+
+
+def _month(text: str) -> tuple[int, int]:
+    year, month = text.split("-")
+    return int(year), int(month)
+
+
+def tax_view(s: Session, p: Any) -> dict[str, Any]:
+    return {"id": p.id, "state": p.state.value, "payment_date": p.payment_date.isoformat(),
+            "funding_date": p.funding_date.isoformat(),
+            "receipt_date": p.receipt_date.isoformat(), "total": p.total, "fee": p.fee,
+            "lines": [{"municipality_code": x.municipality_code,
+                       "municipality": MUNICIPALITIES.get(x.municipality_code),
+                       "designation_number": x.designation_number,
+                       "tax_month": x.tax_month.strftime("%Y-%m"), "employees": x.employees,
+                       "amount": x.amount} for x in localtax.lines_of(s, p.id)]}
+
+
+@router.get("/local-tax/municipalities", summary="納付先の地方公共団体 / municipalities")
+def municipalities() -> dict[str, Any]:
+    return {"municipalities": [{"code": k, "name": v} for k, v in MUNICIPALITIES.items()]}
+
+
+@router.post("/local-tax/payments", status_code=201,
+             summary="地方税納付の依頼（画面入力） / request a local tax payment (TAX-1)")
+def tax_request(body: TaxIn, c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    from datetime import date
+
+    try:
+        lines = [localtax.LineIn(x.municipality_code, x.designation_number,
+                                 date.fromisoformat(f"{x.tax_month}-01"), x.employees,
+                                 x.amount) for x in body.lines]
+    except ValueError:
+        from kinko.corporate_services.errors import TaxRequestInvalid
+
+        raise TaxRequestInvalid(detail="tax_month is YYYY-MM") from None
+    year, month = _month(body.payment_month)
+    return tax_view(s, localtax.request(s, c.actor, year=year, month=month, lines=lines))
+
+
+@router.post("/local-tax/payments/file", status_code=201,
+             summary="地方税納付の依頼（ファイル） / request by CSV file (TAX-1)")
+def tax_request_file(payment_month: str = Form(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+                     file: UploadFile = File(...), c: Caller = Depends(caller),
+                     s: Session = DB) -> dict[str, Any]:
+    year, month = _month(payment_month)
+    lines = localtax.parse_file(read_upload(file.file))
+    return tax_view(s, localtax.request(s, c.actor, year=year, month=month, lines=lines))
+
+
+@router.get("/local-tax/payments", summary="地方税納付の一覧 / local tax payments")
+def tax_payments(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    return {"payments": [tax_view(s, p) for p in localtax.payments_of(s, c.actor)]}
+
+
+@router.post("/local-tax/payments/{payment_id}/cancel",
+             summary="地方税納付の取消（受付時限まで） / cancel before the cutoff")
+def tax_cancel(payment_id: Id, c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    return tax_view(s, localtax.cancel(s, c.actor, payment_id))
+
+
+@router.get("/local-tax/payments/{payment_id}/receipt", response_class=Response,
+            summary="領収証書（PDF、納付日の翌営業日から） / the receipt")
+def tax_receipt(payment_id: Id, c: Caller = Depends(caller), s: Session = DB) -> Response:
+    name, pdf = localtax.receipt_pdf(s, c.actor, payment_id)
+    return attachment(statements.Download(name, "application/pdf", pdf))
