@@ -126,3 +126,31 @@ def daily(
     report = run(database(database_url))
     for step, result in report.steps.items():
         typer.echo(f"{step}: {result}")
+
+
+@app.command("terminate")
+def terminate_command(
+    contract_id: int = typer.Option(...),
+    reason: str = typer.Option("customer", help="customer (written notice) or bank:<ground>"),
+    database_url: str | None = DATABASE_URL_OPTION,
+) -> None:
+    """End a corporate contract now (002 第18条)."""
+    from kinko.corporate_services import contracts
+
+    try:
+        with database(database_url).transaction() as s:
+            done = contracts.terminate(s, contract_id, reason=reason, actor="system:cli")
+    except DomainError as exc:
+        fail(f"{exc.code}: {exc.message_en} {exc.detail or ''}")
+    typer.echo("terminated" if done else "already terminated")
+
+
+@app.command("candidates")
+def candidates_command(database_url: str | None = DATABASE_URL_OPTION) -> None:
+    """List the contracts queued for an operator's termination decision (CTR-2)."""
+    from kinko.corporate_services import contracts
+
+    with database(database_url).transaction() as s:
+        for c, k, customer in contracts.candidates(s):
+            typer.echo(f"{c.id}\tcontract {k.id}\t{customer.name if customer else ''}\t"
+                       f"{c.reason.value}\t{c.detail}\t{c.found_on}")

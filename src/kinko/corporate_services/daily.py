@@ -4,7 +4,8 @@ a day by itself, each step in its own transaction and each safe to run again.
 1. direct debit and collection: debit the batches whose day has come, settle those due;
 2. monthly base fees on their debit day, and unpaid ones again;
    local tax: funds the day before, payment on the day, receipts from the next business day;
-3. last month's statements as PDF, and electronic documents past retention removed.
+3. last month's statements as PDF, and electronic documents past retention removed;
+4. contract terms renewed or ended, and grounds for termination queued for an operator.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kinko import clock
-from kinko.corporate_services import debits, edelivery, fees, localtax
+from kinko.corporate_services import contracts, debits, edelivery, fees, localtax
 from kinko.db.engine import Database
 
 
@@ -32,4 +33,7 @@ def run(db: Database) -> DailyReport:
     today = clock.today()
     report.steps["statements"] = db.run(edelivery.monthly_statements, today)
     report.steps["purged_documents"] = db.run(edelivery.purge, today)
+    review = db.run(contracts.review)
+    report.steps["contracts"] = {"renewed": review.renewed, "ended": review.ended,
+                                 "queued": review.queued}
     return report

@@ -87,3 +87,10 @@ class ReceiptNotYet(DomainError):
     status = 409
     message_ja = "領収証書は納付日の翌営業日から発行されます。"
     message_en = "Receipts are issued from the business day after payment."
+
+
+class CandidateNotFound(DomainError):
+    code = "TERMINATION_CANDIDATE_NOT_FOUND"
+    status = 404
+    message_ja = "対象の契約が見つからないか、処理済みです。"
+    message_en = "The candidate was not found or has been decided."

@@ -258,3 +258,54 @@ class TaxLine(Base):
     tax_month: Mapped[date] = mapped_column(Date)                  # the salary month
     employees: Mapped[int] = mapped_column(Integer)
     amount: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- contract lifecycle (CTR-1, CTR-2) --------------------------------------------------------
+
+
+class ContractTerm(Base):
+    """The term of a corporate contract: one year from the contract day, renewed for a year
+    at a time unless either side objects (002 第15条)."""
+
+    __tablename__ = "contract_terms"
+
+    contract_id: Mapped[int] = mapped_column(ForeignKey("auth_contracts.id"), primary_key=True)
+    started_on: Mapped[date] = mapped_column(Date)
+    term_end: Mapped[date] = mapped_column(Date)          # the last day of the current term
+    renewals: Mapped[int] = mapped_column(Integer, default=0)
+    no_renewal_by: Mapped[str | None] = mapped_column(String(20))   # customer / bank
+    no_renewal_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class CandidateReason(enum.StrEnum):
+    """Grounds on which the bank may terminate without notice (002 第18条5) that the daily
+    review can find in the data."""
+
+    INACTIVE = "inactive"            # (5) no use for a year
+    EMAIL_BOUNCING = "email_bouncing"  # (6) e-mail undeliverable for three months
+    UNPAID_FEES = "unpaid_fees"      # (4) fees not paid
+
+
+class CandidateState(enum.StrEnum):
+    OPEN = "open"
+    DISMISSED = "dismissed"
+    TERMINATED = "terminated"
+
+
+class TerminationCandidate(Base):
+    """A contract queued for an operator's decision; one open row per contract and reason."""
+
+    __tablename__ = "contract_termination_candidates"
+    __table_args__ = (Index("ix_contract_candidates_state", "state", "found_on"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("auth_contracts.id"), index=True)
+    reason: Mapped[CandidateReason] = mapped_column(_enum(CandidateReason))
+    detail: Mapped[str] = mapped_column(String(200))
+    found_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[CandidateState] = mapped_column(_enum(CandidateState),
+                                                  default=CandidateState.OPEN)
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

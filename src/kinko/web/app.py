@@ -13,7 +13,7 @@ from kinko.db.engine import Database, get_database
 from kinko.web import problems, security
 from kinko.web.admission import Admission
 from kinko.web.pages import auth as auth_pages
-from kinko.web.pages import banking
+from kinko.web.pages import banking, corporate_operator
 from kinko.web.pages import corporate_services as corporate_pages
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
@@ -70,4 +70,5 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(operator_pages.router)
     app.include_router(corporate_services.router)
     app.include_router(corporate_pages.router)
+    app.include_router(corporate_operator.router)
     return app

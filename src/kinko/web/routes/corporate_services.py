@@ -13,7 +13,15 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from kinko.corporate_services import access, debits, edelivery, fees, localtax, statements
+from kinko.corporate_services import (
+    access,
+    contracts,
+    debits,
+    edelivery,
+    fees,
+    localtax,
+    statements,
+)
 from kinko.corporate_services.errors import FileTooLarge
 from kinko.corporate_services.models import DebitAgreement, DebitBatch, Delivery
 from kinko.corporate_services.municipalities import MUNICIPALITIES
@@ -251,3 +259,28 @@ def tax_cancel(payment_id: Id, c: Caller = Depends(caller), s: Session = DB) -> 
 def tax_receipt(payment_id: Id, c: Caller = Depends(caller), s: Session = DB) -> Response:
     name, pdf = localtax.receipt_pdf(s, c.actor, payment_id)
     return attachment(statements.Download(name, "application/pdf", pdf))
+
+
+# --- the contract (CTR-1) --------------------------------------------------------------------
+
+def contract_view(s: Session, c: Caller) -> dict[str, Any]:
+    contract = access.contract_of(s, c.actor)
+    term = contracts.term_of(s, contract)
+    return {"state": contract.state.value, "course": access.course_of(contract),
+            "started_on": term.started_on.isoformat(), "term_end": term.term_end.isoformat(),
+            "renewals": term.renewals, "renews": term.no_renewal_by is None,
+            "accounts": [{"id": a.id, "branch_code": a.branch_code, "number": a.number,
+                          "representative": a.id == contract.representative_account_id}
+                         for a in access.usage_accounts(s, contract)]}
+
+
+@router.get("/contract", summary="ご契約（期間・自動継続・利用口座） / the contract's term")
+def contract(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    return contract_view(s, c)
+
+
+@router.post("/contract/no-renewal",
+             summary="契約を継続しない申し出 / object to the next renewal (CTR-1)")
+def no_renewal(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    contracts.object_to_renewal(s, c.actor)
+    return contract_view(s, c)
