@@ -30,10 +30,10 @@ class World:
 
 
 def world(s: Session, *, balances: list[int], kind: AgreementKind = AgreementKind.DIRECT_DEBIT,
-          mandates: bool = True) -> World:
+          mandates: bool = True, originator: str = ORIGINATOR) -> World:
     actor, company = corporate(s, balance=10_000)
     agreement = debits.create_agreement(
-        s, contract_id=actor.contract_id, kind=kind, originator_code=ORIGINATOR,
+        s, contract_id=actor.contract_id, kind=kind, originator_code=originator,
         originator_name="ｶ)ｷﾝｺｼﾖｳｼﾞ", settlement_account_id=company, actor="test")
     payers = []
     for balance in balances:
