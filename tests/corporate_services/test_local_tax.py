@@ -5,11 +5,13 @@ the next business day after payment."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from kinko import clock
 from kinko.auth import sessions
@@ -22,6 +24,9 @@ from kinko.corporate_services.models import TaxState
 from kinko.db import Database
 from kinko.ledger.models import Account
 from kinko.ledger.service import check_books
+from kinko.notifications.service import EMAIL_TOPIC
+from kinko.notifications.templates import render
+from kinko.outbox.models import OutboxMessage
 from kinko.web.app import create_app
 from tests.corporate_services.helpers import corporate
 
@@ -98,6 +103,12 @@ def test_short_funds_leave_it_unpaid(db: Database) -> None:
         localtax.run_due(s)
         assert localtax.own_payment(s, actor, payment_id).state is TaxState.FAILED
         assert s.get(Account, account_id).balance == 100_000  # type: ignore[union-attr]
+        # NOTIF-1: the company is told by e-mail (queued in the same transaction).
+        queued = [json.loads(m.payload) for m in s.execute(select(OutboxMessage)).scalars()
+                  if m.topic == EMAIL_TOPIC]
+        assert [q["template"] for q in queued] == ["corporate.tax.failed"]
+        mail = render("corporate.tax.failed", queued[0]["data"])
+        assert "地方税の納付ができませんでした" in mail.subject
 
 
 @pytest.mark.req("TAX-1")

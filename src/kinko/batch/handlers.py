@@ -7,6 +7,7 @@ def load_handlers() -> None:
     import kinko.auth.notices
     import kinko.clearing.handlers
     import kinko.corporate_services.debits
+    import kinko.corporate_services.notices
     import kinko.deposits.service
     import kinko.ledger.scheduled
     import kinko.notifications.handlers

@@ -31,7 +31,7 @@ from kinko import clock
 from kinko.audit.service import record
 from kinko.calendar import get_calendar
 from kinko.config import get_settings
-from kinko.corporate_services import access, edelivery
+from kinko.corporate_services import access, edelivery, notices
 from kinko.corporate_services.debit_files import Request, cutoff_error, read_request
 from kinko.corporate_services.debit_rules import (
     Dates,
@@ -220,6 +220,9 @@ def upload(session: Session, agreement: DebitAgreement, data: bytes, *,
     enqueue(session, DEBIT_TOPIC, {"batch": batch.id},
             due_at=datetime.combine(when.debit, time(0, 0), tzinfo=clock.JST),
             dedupe_key=f"dd-debit-{batch.id}")
+    notices.notify(session, agreement.contract_id, "corporate.dd.accepted",
+                   {"reference": f"DD{batch.id:08d}", "amount": batch.total_amount,
+                    "debit_date": when.debit.isoformat()}, f"dd-accepted-{batch.id}")
     record(session, actor=actor, action="dd.batch.upload", subject_type="dd_batch",
            subject_id=batch.id, data={"records": batch.record_count,
                                       "total": batch.total_amount,
@@ -461,6 +464,10 @@ def _finish(session: Session, batch: DebitBatch, agreement: DebitAgreement, acto
     enqueue(session, SETTLE_TOPIC, {"batch": batch.id},
             due_at=datetime.combine(batch.settlement_date, time(0, 0), tzinfo=clock.JST),
             dedupe_key=f"dd-settle-{batch.id}")
+    notices.notify(session, agreement.contract_id, "corporate.dd.debited",
+                   {"reference": f"DD{batch.id:08d}", "amount": batch.collected_amount,
+                    "settlement_date": batch.settlement_date.isoformat()},
+                   f"dd-debited-{batch.id}")
     record(session, actor=actor, action="dd.batch.debited", subject_type="dd_batch",
            subject_id=batch.id, data={"collected": batch.collected_count,
                                       "amount": batch.collected_amount,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from kinko import clock
 from kinko.audit.service import record
 from kinko.calendar import get_calendar
-from kinko.corporate_services import access, edelivery
+from kinko.corporate_services import access, edelivery, notices
 from kinko.corporate_services.errors import (
     CutoffPassed,
     PaymentNotFound,
@@ -221,6 +221,9 @@ def _fund(session: Session, payment: TaxPayment, actor: str) -> None:
                 idempotency_key=f"tax-fund:{payment.id}"), actor=actor)
     except DomainError as exc:
         payment.state = TaxState.FAILED
+        notices.notify(session, payment.contract_id, "corporate.tax.failed",
+                       {"reference": f"TX{payment.id:08d}", "amount": payment.total},
+                       f"tax-failed-{payment.id}")
         record(session, actor=actor, action="tax.failed", subject_type="tax_payment",
                subject_id=payment.id, data={"reason": exc.code})
         return
