@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from kinko.zengin import records as r
+from kinko.zengin.charset import decode
 from kinko.zengin.errors import ZenginError, ZenginFileInvalid
+from kinko.zengin.framing import Framing, frame
+from kinko.zengin.layouts import DEBIT_DATA
 from kinko.zengin.reader import Options, parse
 
 
@@ -33,17 +36,42 @@ class Item:
 
 @dataclass(frozen=True)
 class Request:
-    """A valid request file: its header, records and totals."""
+    """A valid request file: its header and its data records' fields, in file order."""
 
     digest: str
     header: r.DebitHeader
-    records: list[r.DebitData]
+    rows: list[Item]
     total_amount: int
 
-    def items(self) -> Iterator[Item]:
-        for seq, d in enumerate(self.records, start=1):
-            yield Item(seq, d.bank_code, d.branch_code, d.account_type, d.account_number,
-                       d.payer_name, d.amount, d.new_code, d.customer_number)
+    def items(self) -> list[Item]:
+        return self.rows
+
+
+# The data record's columns (1-based start, length) the debit needs, from the layout.
+_COLUMNS = {f.attr: (f.start - 1, f.start - 1 + f.length) for f in DEBIT_DATA.fields if f.attr}
+
+
+def _data_rows(data: bytes) -> Iterator[tuple[int, bytes, int]]:
+    """(record number, buffer, offset) of every data record of a file that passed the
+    validator: the fields are sliced from the bytes, not decoded into objects (a 100,000
+    record upload would spend most of its time building them)."""
+    framing = frame(data)
+    assert isinstance(framing, Framing)
+    buf = framing.buf
+    for number, offset in zip(framing.numbers, framing.offsets, strict=True):
+        if buf[offset] == 0x32:  # "2": a data record
+            yield number, buf, offset
+
+
+def _item(seq: int, buf: bytes, o: int) -> Item:
+    def cut(attr: str) -> bytes:
+        a, b = _COLUMNS[attr]
+        return buf[o + a:o + b]
+
+    return Item(seq, cut("bank_code").decode("ascii"), cut("branch_code").decode("ascii"),
+                cut("account_type").decode("ascii"), cut("account_number").decode("ascii"),
+                decode(cut("payer_name")).rstrip(" "), int(cut("amount")),
+                cut("new_code").decode("ascii"), cut("customer_number").decode("ascii"))
 
 
 def _error(record: int, start: int, end: int, field_ja: str, field_en: str, reason_ja: str,
@@ -63,7 +91,6 @@ def read_request(data: bytes, *, originator_code: str, own_bank: str,
         raise ZenginFileInvalid([_error(
             1, 2, 3, "種別コード", "type code", "預金口座振替 (91) のファイルではありません",
             "not a direct debit (91) file", file.type_code, "type_code")])
-    number = 1
     if len(file.groups) > 1:
         errors.append(_error(len(file.groups[0].records) + 3, 1, 120, "ヘッダー", "header",
                              "1 ファイルに 1 委託者・1 引落日だけです",
@@ -81,15 +108,16 @@ def read_request(data: bytes, *, originator_code: str, own_bank: str,
         errors.append(_error(1, 59, 62, "取引銀行番号", "collecting bank code",
                              "当行の銀行番号ではありません", "is not this bank's code",
                              header.bank_code, "bank"))
-    records: list[r.DebitData] = []
+    rows: list[Item] = []
     total = 0
-    for d in group.records:
-        number += 1
-        assert isinstance(d, r.DebitData)
-        if d.result_code != "0":
+    for seq, (number, buf, offset) in enumerate(_data_rows(data), start=1):
+        d = _item(seq, buf, offset)
+        result_code = buf[offset + _COLUMNS["result_code"][0]:
+                          offset + _COLUMNS["result_code"][1]].decode("ascii")
+        if result_code != "0":
             errors.append(_error(number, 112, 112, "振替結果コード", "result code",
                                  "依頼データの振替結果コードは 0 です",
-                                 "a request carries result code 0", d.result_code, "result"))
+                                 "a request carries result code 0", result_code, "result"))
         if d.amount <= 0:
             errors.append(_error(number, 81, 90, "引落金額", "amount",
                                  "金額は 1 円以上です", "must be at least 1 yen",
@@ -99,13 +127,13 @@ def read_request(data: bytes, *, originator_code: str, own_bank: str,
                                  "口座振替は当行の口座だけです（他行は代金回収）",
                                  "direct debit takes accounts at this bank only (others: "
                                  "collection)", d.bank_code, "bank"))
-        records.append(d)
+        rows.append(d)
         total += d.amount
         if len(errors) >= 1000:
             break
     if errors:
         raise ZenginFileInvalid(errors)
-    return Request(hashlib.sha256(data).hexdigest(), header, records, total)
+    return Request(hashlib.sha256(data).hexdigest(), header, rows, total)
 
 
 def cutoff_error(deadline: datetime, debit_date: date) -> ZenginFileInvalid:

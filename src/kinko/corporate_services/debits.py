@@ -198,7 +198,7 @@ def upload(session: Session, agreement: DebitAgreement, data: bytes, *,
     batch = DebitBatch(
         agreement_id=agreement.id, file_digest=request.digest,
         requested_date=h.debit_date, debit_date=when.debit, settlement_date=when.settlement,
-        record_count=len(request.records), total_amount=request.total_amount,
+        record_count=len(request.rows), total_amount=request.total_amount,
         uploaded_by=user_id, uploaded_at=clock.now(),
         header_json=json.dumps({"originator_code": h.originator_code,
                                 "originator_name": h.originator_name,
