@@ -10,6 +10,7 @@ from kinko.batch.cli import app as batch_app
 from kinko.bench.cli import app as bench_app
 from kinko.calendar.cli import app as calendar_app
 from kinko.claims.cli import app as claims_app
+from kinko.corporate_services.cli import app as corporate_app
 from kinko.db.cli import app as db_app
 from kinko.demo.call import call
 from kinko.demo.cli import app as demo_app
@@ -36,6 +37,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(batch_app, name="batch")
 app.add_typer(bench_app, name="bench")
 app.add_typer(zengin_app, name="zengin")
+app.add_typer(corporate_app, name="corporate")
 app.add_typer(demo_app, name="demo")
 app.add_typer(operators_app, name="operators")
 app.add_typer(keys_app, name="keys")

@@ -9,6 +9,7 @@ from kinko.bulk import models as _bulk  # noqa: F401
 from kinko.claims import models as _claims  # noqa: F401
 from kinko.clearing import models as _clearing  # noqa: F401
 from kinko.corporate import models as _corporate  # noqa: F401
+from kinko.corporate_services import models as _corporate_services  # noqa: F401
 from kinko.db.base import Base
 from kinko.debitcards import models as _debitcards  # noqa: F401
 from kinko.deposits import models as _deposits  # noqa: F401

@@ -8,6 +8,8 @@ def load_handlers() -> None:
     import kinko.bulk.service
     import kinko.claims.notices
     import kinko.clearing.handlers
+    import kinko.corporate_services.debits
+    import kinko.corporate_services.notices
     import kinko.deposits.service
     import kinko.ledger.scheduled
     import kinko.notifications.handlers

@@ -156,3 +156,16 @@ def face(
     from kinko.bench.face import run
 
     run(verifications=verifications, json_output=json_output)
+@app.command("debit")
+def debit(
+    database_url: str = typer.Option(..., "--database-url",
+                                     help="PostgreSQL URL, SQLAlchemy form "
+                                          "(postgresql+psycopg://user@host:port/db)"),
+    records: int = typer.Option(100_000, "--records", min=1, max=1_000_000,
+                                help="records in the generated 口座振替 (91) file"),
+    json_output: bool = typer.Option(False, "--json", help="print one JSON object last"),
+) -> None:
+    """A 91 file through validation, the debit day and the result file (DD-1)."""
+    from kinko.bench.debit import run
+
+    run(database_url=database_url, records=records, json_output=json_output)

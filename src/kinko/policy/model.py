@@ -248,6 +248,10 @@ class LocalTaxPolicy(PolicyGroup):
     payment_day_of_month: StrictInt = Field(10, ge=1, le=28)
     request_cutoff: Cutoff = Cutoff(business_days_before=3, at=time(14, 0))
     funding_business_days_before: StrictInt = Field(1, ge=0, le=30)
+    # 納付手数料 per municipality line (002 第5条8(1) "当行所定の納付手数料").
+    fee_per_municipality: YenAmount = 110
+    # Receipts are issued from the next business day after payment (002 第5条8(6)).
+    receipt_business_days_after: StrictInt = Field(1, ge=0, le=30)
 
 
 class DirectDebitPolicy(PolicyGroup):

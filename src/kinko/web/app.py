@@ -14,11 +14,12 @@ from kinko.web import problems, security
 from kinko.web.admission import Admission
 from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import backoffice as backoffice_pages
-from kinko.web.pages import banking, mailroom, onboarding, signup
+from kinko.web.pages import banking, corporate_operator, mailroom, onboarding, signup
 from kinko.web.pages import certificates as certificate_pages
 from kinko.web.pages import claims as claim_pages
 from kinko.web.pages import claims_operator as claim_operator_pages
 from kinko.web.pages import corporate as corporate_pages
+from kinko.web.pages import corporate_services as corporate_service_pages
 from kinko.web.pages import operator as operator_pages
 from kinko.web.pages import recalls as recall_pages
 from kinko.web.pages import services as service_pages
@@ -32,6 +33,7 @@ from kinko.web.routes import (
     bulk,
     claims_api,
     corporate,
+    corporate_services,
     demo,
     health,
     mailbox,
@@ -95,4 +97,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(claims_api.router)
     app.include_router(verification_pages.router)
     app.include_router(verification_review_pages.router)
+    app.include_router(corporate_services.router)
+    app.include_router(corporate_service_pages.router)
+    app.include_router(corporate_operator.router)
     return app

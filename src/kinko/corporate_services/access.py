@@ -1,0 +1,67 @@
+"""Which corporate contract a user acts for, and whether it may use a service.
+
+Every service of this package asks :func:`require_service` first. Today a service is open to
+any active corporate-002 contract; the per-course entitlements of the corporate model replace
+the body of that one function, and nothing else here changes.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kinko.auth.models import AuthContract, ContractState, Product
+from kinko.corporate_services.errors import NotCorporate, ServiceNotContracted
+from kinko.instructions.service import Actor
+from kinko.ledger.models import Account, AccountState, AccountType
+
+
+class Service(enum.StrEnum):
+    ZENGIN_STATEMENTS = "zengin_statements"   # 第5条11
+    DIRECT_DEBIT = "direct_debit"             # 第5条9
+    COLLECTION = "collection"                 # 第5条10
+    LOCAL_TAX = "local_tax"                   # 第5条8
+
+
+def contract_of(session: Session, actor: Actor) -> AuthContract:
+    """The caller's corporate contract, or :class:`NotCorporate`."""
+    contract = session.get(AuthContract, actor.contract_id)
+    if contract is None or contract.product is not Product.CORPORATE_002:
+        raise NotCorporate
+    return contract
+
+
+def require_service(session: Session, contract: AuthContract, service: Service) -> None:
+    """Refuse a service the contract may not use (the one place the course is checked)."""
+    if contract.product is not Product.CORPORATE_002:
+        raise NotCorporate
+    if contract.state is not ContractState.ACTIVE:
+        raise ServiceNotContracted(detail=f"contract {contract.id} is {contract.state.value}")
+
+
+def course_of(contract: AuthContract) -> str | None:
+    """The contract's course for its monthly fee (light / basic / comprehensive)."""
+    return contract.course.value if contract.course is not None else None
+
+
+def usage_accounts(session: Session, contract: AuthContract) -> list[Account]:
+    """The contract's accounts (利用口座): the customer's open demand accounts, the
+    representative account first."""
+    rows = list(session.execute(
+        select(Account).where(Account.customer_id == contract.customer_id,
+                              Account.type.in_((AccountType.ORDINARY, AccountType.CHECKING)),
+                              Account.state != AccountState.CLOSED)
+        .order_by(Account.branch_code, Account.number)).scalars())
+    rows.sort(key=lambda a: a.id != contract.representative_account_id)
+    return rows
+
+
+def usage_account(session: Session, contract: AuthContract, account_id: int) -> Account:
+    from kinko.ledger.errors import AccountNotFound
+
+    for account in usage_accounts(session, contract):
+        if account.id == account_id:
+            return account
+    raise AccountNotFound(detail=f"account {account_id}")

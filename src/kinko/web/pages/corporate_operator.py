@@ -1,0 +1,69 @@
+"""The back office's queue of contracts the bank may terminate (CTR-2), and the customer's
+written termination notice (CTR-1). Same operator session and CSRF rule as the console."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from kinko.corporate_services import contracts
+from kinko.errors import DomainError
+from kinko.web.auth import csrf_token
+from kinko.web.deps import DB
+from kinko.web.i18n import language
+from kinko.web.pages.operator import OPERATOR_COOKIE, _guarded, _int, _to_login, current_operator
+from kinko.web.params import Id
+from kinko.web.templating import render
+
+router = APIRouter(prefix="/operator/corporate", include_in_schema=False)
+
+
+def _page(request: Request, s: Session, *, status_code: int = 200, error: str | None = None
+          ) -> HTMLResponse:
+    return render(request, "operator/corporate_candidates.html", status_code=status_code,
+                  candidates=contracts.candidates(s), error=error,
+                  csrf=csrf_token("operator\x00" + request.cookies.get(OPERATOR_COOKIE, "")))
+
+
+@router.get("/candidates", response_class=HTMLResponse)
+def queue(request: Request, s: Session = DB) -> Response:
+    if current_operator(request, s) is None:
+        return _to_login()
+    return _page(request, s)
+
+
+@router.post("/candidates/{candidate_id}/decide", response_class=HTMLResponse)
+def decide(request: Request, candidate_id: Id, outcome: str = Form(""),
+           csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
+    operator = _guarded(request, s, csrf)
+    if isinstance(operator, Response):
+        return operator
+    if outcome not in ("terminate", "dismiss"):
+        return _page(request, s, status_code=422,
+                     error="解約か見送りを選んでください / choose terminate or dismiss")
+    try:
+        with s.begin_nested():
+            contracts.decide(s, candidate_id, terminate_contract=outcome == "terminate",
+                             operator=f"operator:{operator.id}")
+    except DomainError as exc:
+        return _page(request, s, status_code=exc.status,
+                     error=exc.for_customer(language(request)))
+    return RedirectResponse("/operator/corporate/candidates", status_code=303)
+
+
+@router.post("/terminations", response_class=HTMLResponse)
+def customer_notice(request: Request, contract_id: str = Form(""),
+                    csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
+    """Record the customer's written termination notice (002 第18条1)."""
+    operator = _guarded(request, s, csrf)
+    if isinstance(operator, Response):
+        return operator
+    try:
+        with s.begin_nested():
+            contracts.terminate(s, _int(contract_id, "contract_id"), reason="customer",
+                                actor=f"operator:{operator.id}")
+    except DomainError as exc:
+        return _page(request, s, status_code=exc.status,
+                     error=exc.for_customer(language(request)))
+    return RedirectResponse("/operator/corporate/candidates", status_code=303)
