@@ -60,7 +60,7 @@ INTERNAL = re.compile(
     r"\b(?:auth_user|account|user|instruction|payee|deposit)[ :#]\d+\b(?!-)"
     r"|\b(?:requested|executed|rejected|cancelled|reported)-\d+\b"
     r"|\b[a-z]+_[a-z_]+\b"                   # snake_case codes (payment_stopped, auth_user)
-    r"|\b[a-z]+\.[a-z_]+\b")                 # dotted codes (auth.release_lock)
+    r"|(?<![@.\w])[a-z]+\.[a-z_]+\b(?![@.])")  # dotted codes (auth.release_lock), not mail
 
 
 def visible(page: str) -> tuple[str, list[str]]:

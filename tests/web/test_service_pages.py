@@ -190,3 +190,30 @@ def test_the_statement_shows_the_amount_and_the_fee_apart(browser: Customer,
     assert row, statement
     assert re.search(r'class="num debit"[^>]*>10,000円<', row.group(0))
     assert re.search(rf'class="num fee"[^>]*>{fee.group(1)}円<', row.group(0))
+
+
+@pytest.mark.req("NOTIF-1")
+def test_the_email_address_is_changed_with_step_up_and_both_addresses_told(
+        browser: Customer, db: Database) -> None:
+    from kinko.outbox.models import OutboxMessage
+
+    page = browser.client.get("/banking/email")
+    assert page.status_code == 200 and "@example.jp" in page.text
+    old = re.search(r'id="email-address">([^<]+)<', page.text)
+    assert old
+    bad = browser.client.post("/banking/email", data={"csrf_token": _csrf(page.text),
+                                                      "address": "not-an-address"})
+    assert bad.status_code == 422 and 'role="alert"' in bad.text
+    confirm = browser.client.post("/banking/email", data={"csrf_token": _csrf(page.text),
+                                                          "address": "new@example.jp"})
+    assert confirm.status_code == 200 and 'name="otp_code"' in confirm.text
+    assert "new@example.jp" in confirm.text
+    assert old.group(1) in browser.client.get("/banking/email").text  # not changed yet
+    done = browser.client.post("/banking/email/confirm", data={
+        "csrf_token": _csrf(confirm.text), "address": "new@example.jp",
+        "otp_code": browser.otp(db)})
+    assert done.status_code == 200 and "変更しました" in done.text
+    assert 'id="email-address">new@example.jp<' in done.text
+    with db.transaction() as s:
+        told = {m.payload for m in s.query(OutboxMessage).all() if "settings_changed" in m.payload}
+    assert any(old.group(1) in p for p in told) and any("new@example.jp" in p for p in told)

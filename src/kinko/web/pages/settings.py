@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from kinko import clock
+from kinko.auth import contact
 from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import Operation
 from kinko.config import get_settings
@@ -229,4 +230,68 @@ def limits_confirm(request: Request, per_transaction: LimitAmount = Form(...),
         target = f"/banking/limits?error={exc.code}"
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, new_token)
+    return response
+
+
+# --- the e-mail address notices go to (NOTIF-1) ------------------------------------------------
+
+@router.get("/email", response_class=HTMLResponse)
+def email(request: Request, error: ErrorCode = None, changed: bool = False,
+          c: Caller = Depends(caller), s: Session = DB) -> HTMLResponse:
+    """The registered address, whether mail to it came back, and the notices sent to it."""
+    return _page(request, c, "banking/email.html", status_code=200 if error is None else 422,
+                 contact=contact.contact_of(s, c.user),
+                 error=message_for(error, language(request)), changed=changed, form={})
+
+
+@router.post("/email", response_class=HTMLResponse)
+def email_enter(request: Request, address: str = Form(""), c: Caller = Depends(caller),
+                s: Session = DB) -> Response:
+    try:
+        checked = contact.check_address(address[:254])
+    except DomainError as exc:
+        return _page(request, c, "banking/email.html", status_code=422,
+                     contact=contact.contact_of(s, c.user),
+                     error=_error(request, exc), changed=False, form={"address": address[:254]})
+    return RedirectResponse(f"/banking/email/confirm?{urlencode({'address': checked})}",
+                            status_code=303)
+
+
+Address = Annotated[str, Query(max_length=254)]
+
+
+@router.get("/email/confirm", response_class=HTMLResponse)
+def email_confirm_page(request: Request, address: Address, error: ErrorCode = None,
+                       c: Caller = Depends(caller), s: Session = DB) -> Response:
+    try:
+        checked = contact.check_address(address)
+    except DomainError as exc:
+        return RedirectResponse(f"/banking/email?error={exc.code}", status_code=303)
+    return _page(request, c, "banking/email_confirm.html",
+                 status_code=200 if error is None else 422, address=checked,
+                 current=contact.contact_of(s, c.user).address,
+                 step_up=plan(s, c, Operation.SETTINGS, {"email": checked}),
+                 error=message_for(error, language(request)))
+
+
+@router.post("/email/confirm", response_class=HTMLResponse)
+def email_confirm(request: Request, address: str = Form(""), otp_code: str = Form(""),
+                  confirmation_password: str = Form(""), card_challenge_id: str = Form(""),
+                  card_cells: str = Form(""), card_answer_1: str = Form(""),
+                  card_answer_2: str = Form(""), phone_challenge_id: str = Form(""),
+                  c: Caller = Depends(caller), s: Session = DB) -> Response:
+    """The step-up for exactly this address, then the change (a settings change, AUTH-3)."""
+    try:
+        checked = contact.check_address(address[:254])
+    except DomainError as exc:
+        return RedirectResponse(f"/banking/email?error={exc.code}", status_code=303)
+    answers = step_up_answers(otp_code, confirmation_password, card_challenge_id, card_cells,
+                              [card_answer_1, card_answer_2], phone_challenge_id)
+    proved = prove(s, c, Operation.SETTINGS, {"email": checked}, answers, binds="email")
+    if isinstance(proved, Rejected):
+        return RedirectResponse(f"/banking/email/confirm?{urlencode({'address': checked})}"
+                                f"&error={proved.error.code}", status_code=303)
+    contact.change_email(s, c.user, checked)
+    response = RedirectResponse("/banking/email?changed=true", status_code=303)
+    set_session_cookie(response, request, proved[1])
     return response
