@@ -664,7 +664,8 @@ def test_every_state_changing_page_form_refuses_a_missing_or_wrong_csrf_token(
     routes = _page_posts(web.app)
     assert {"/login", "/logout", "/login/change", "/security/report",
             "/operator/requests/{request_id}/approve", "/banking/transfer"} <= set(routes)
-    ids = {"request_id": "1", "instruction_id": "1", "recall_id": "1", "deposit_id": "1"}
+    ids = {"request_id": "1", "instruction_id": "1", "recall_id": "1", "deposit_id": "1",
+           "card_id": "1"}
     for path in routes:
         url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
         for token in ("", csrf_token("another-session")):

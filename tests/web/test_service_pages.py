@@ -217,3 +217,31 @@ def test_the_email_address_is_changed_with_step_up_and_both_addresses_told(
     with db.transaction() as s:
         told = {m.payload for m in s.query(OutboxMessage).all() if "settings_changed" in m.payload}
     assert any(old.group(1) in p for p in told) and any("new@example.jp" in p for p in told)
+
+
+@pytest.mark.req("DEB-1")
+def test_a_debit_card_is_registered_with_step_up_listed_masked_and_cancelled(
+        browser: Customer, db: Database) -> None:
+    number = "4111 1111 1111 1111"
+    page = browser.client.get("/banking/debit-cards")
+    assert page.status_code == 200 and 'name="card_number"' in page.text
+    bad = browser.client.post("/banking/debit-cards", data={
+        "csrf_token": _csrf(page.text), "account_id": str(browser.account_id),
+        "card_number": "4111 1111 1111 1112"})
+    assert bad.status_code == 422 and 'role="alert"' in bad.text
+    confirm = browser.client.post("/banking/debit-cards", data={
+        "csrf_token": _csrf(page.text), "account_id": str(browser.account_id),
+        "card_number": number})
+    assert confirm.status_code == 200 and "**** **** **** 1111" in confirm.text
+    assert 'name="otp_code"' in confirm.text
+    assert "ご登録はありません" in browser.client.get("/banking/debit-cards").text
+    done = browser.client.post("/banking/debit-cards/confirm", data={
+        "csrf_token": _csrf(confirm.text), "account_id": str(browser.account_id),
+        "card_number": "4111111111111111", "otp_code": browser.otp(db)})
+    assert done.status_code == 200 and "登録しました" in done.text
+    assert "**** **** **** 1111" in done.text and "4111111111111111" not in done.text
+    browser.client.cookies.set(SESSION_COOKIE, done.history[0].cookies[SESSION_COOKIE])
+    cancel = re.search(r'action="(/banking/debit-cards/\d+/cancel)"', done.text)
+    assert cancel
+    listed = browser.client.post(cancel.group(1), data={"csrf_token": _csrf(done.text)})
+    assert listed.status_code == 200 and "解除済" in listed.text

@@ -1,4 +1,4 @@
-"""Retail service pages (UI-1): time deposits (TD-1) and Pay-easy (PAY-1).
+"""Retail service pages (UI-1): time deposits (TD-1), Pay-easy (PAY-1), debit cards (DEB-1).
 
 Each service has the two steps of every instruction (INS-1): the entry form, then — by a
 redirect, so reload and Back send nothing again — the confirmation screen that shows what the
@@ -9,6 +9,7 @@ call the same services as the JSON API (``kinko.web.routes.retail_services``).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import Operation
+from kinko.debitcards import rules as card_rules
+from kinko.debitcards import service as debitcards
 from kinko.deposits import rules as deposit_rules
 from kinko.deposits import service as deposits
 from kinko.errors import DomainError
@@ -210,3 +213,93 @@ def payeasy_enter(request: Request, key: str = Form(...), from_account_id: str =
     except DomainError as exc:
         return _payeasy_page(request, c, s, form, _error(request, exc), 422)
     return _to_confirmation(quote.instruction)
+
+
+# --- debit cards (DEB-1) ----------------------------------------------------------------------
+
+def _cards_page(request: Request, c: Caller, s: Session, error: str | None,
+                status_code: int = 200, **extra: Any) -> HTMLResponse:
+    return _page(request, c, "banking/debit_cards.html", status_code=status_code,
+                 cards=debitcards.list_cards(s, c.actor),
+                 accounts=[b for b in inquiries.balances(s, c.actor) if b.type == "ordinary"],
+                 error=error, **extra)
+
+
+def _card_binding(account_id: int, number: str) -> str:
+    """The step-up's digest: the account and the card (as the JSON API binds it)."""
+    return hashlib.sha256(f"debit_card.register:{account_id}:"
+                          f"{debitcards.card_digest(number)}".encode()).hexdigest()
+
+
+@router.get("/debit-cards", response_class=HTMLResponse)
+def debit_cards(request: Request, error: ErrorCode = None, registered: bool = False,
+                c: Caller = Depends(caller), s: Session = DB) -> HTMLResponse:
+    return _cards_page(request, c, s, message_for(error, language(request)),
+                       200 if error is None else 409, registered=registered)
+
+
+@router.post("/debit-cards", response_class=HTMLResponse)
+def debit_card_enter(request: Request, account_id: str = Form(""), card_number: str = Form(""),
+                     c: Caller = Depends(caller), s: Session = DB) -> Response:
+    """Step 1: the card (only its last four digits shown) and the account, with the step-up.
+    Answered to this POST, not by a redirect: the card number must not go into a URL."""
+    try:
+        number = card_rules.normalise_card_number(card_number[:40])
+        account = _form_id(account_id)
+    except ValueError:
+        return _cards_page(request, c, s, "Please choose the account." if language(request)
+                           == "en" else "口座をお選びください。", 422)
+    except DomainError as exc:
+        return _cards_page(request, c, s, _error(request, exc), 422)
+    digest = _card_binding(account, number)
+    shown = next((b for b in inquiries.balances(s, c.actor) if b.account_id == account), None)
+    if shown is None:
+        return _cards_page(request, c, s, "Please choose the account." if language(request)
+                           == "en" else "口座をお選びください。", 422)
+    return _page(request, c, "banking/debit_card_confirm.html", account=shown, number=number,
+                 masked=card_rules.masked(number[-4:]),
+                 step_up=plan(s, c, Operation.SETTINGS, {"digest": digest}), error=None)
+
+
+@router.post("/debit-cards/confirm", response_class=HTMLResponse)
+def debit_card_register(request: Request, account_id: str = Form(""),
+                        card_number: str = Form(""), otp_code: str = Form(""),
+                        confirmation_password: str = Form(""),
+                        card_challenge_id: str = Form(""), card_cells: str = Form(""),
+                        card_answer_1: str = Form(""), card_answer_2: str = Form(""),
+                        phone_challenge_id: str = Form(""), c: Caller = Depends(caller),
+                        s: Session = DB) -> Response:
+    """Step 2: the step-up for exactly this card and account, then the registration."""
+    try:
+        number = card_rules.normalise_card_number(card_number[:40])
+        account = _form_id(account_id)
+    except (ValueError, DomainError):
+        return RedirectResponse("/banking/debit-cards?error=DEBIT_INVALID_CARD_NUMBER",
+                                status_code=303)
+    digest = _card_binding(account, number)
+    answers = step_up_answers(otp_code, confirmation_password, card_challenge_id, card_cells,
+                              [card_answer_1, card_answer_2], phone_challenge_id)
+    proved = prove(s, c, Operation.SETTINGS, {"digest": digest}, answers, binds=digest)
+    if isinstance(proved, Rejected):
+        return RedirectResponse(f"/banking/debit-cards?error={proved.error.code}",
+                                status_code=303)
+    target = "/banking/debit-cards?registered=true"
+    try:
+        with s.begin_nested():
+            debitcards.register_card(s, c.actor, account_id=account, card_number=number)
+    except DomainError as exc:
+        target = f"/banking/debit-cards?error={exc.code}"
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, request, proved[1])
+    return response
+
+
+@router.post("/debit-cards/{card_id}/cancel", response_class=HTMLResponse)
+def debit_card_cancel(request: Request, card_id: Id, c: Caller = Depends(caller),
+                      s: Session = DB) -> Response:
+    try:
+        with s.begin_nested():
+            debitcards.cancel_card(s, c.actor, card_id)
+    except DomainError as exc:
+        return RedirectResponse(f"/banking/debit-cards?error={exc.code}", status_code=303)
+    return RedirectResponse("/banking/debit-cards", status_code=303)
