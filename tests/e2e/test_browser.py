@@ -54,7 +54,14 @@ def test_retail_001_login_then_payee_transfer_with_step_up_and_statement(
     page.fill("input[name=number]", "2345678")
     page.fill("input[name=nickname]", "佐藤さん")
     page.click("form[action='/banking/payees'] button[type=submit]")
-    page.wait_for_selector("ul.payees >> text=佐藤さん")
+    page.wait_for_selector(".payee-name")                    # the holder's name, then step-up
+    assert "ｻﾄｳ ﾊﾅｺ" in page.inner_text(".payee-name")
+    cells = page.input_value("input[name=card_cells]").split(",")
+    for i, cell in enumerate(cells, start=1):
+        page.fill(f"input[name=card_answer_{i}]", card_answer(yamada.extra["card_grid"], cell))
+    page.click("form[action='/banking/payees/confirm'] button[type=submit]")
+    page.wait_for_selector("table.payees >> text=佐藤さん")
+    site.tick(1)
 
     page.click("nav.tabs >> text=振込・振替")
     payee = page.locator("select[name=payee_id] option", has_text="佐藤さん")
@@ -72,10 +79,12 @@ def test_retail_001_login_then_payee_transfer_with_step_up_and_statement(
     assert "実行しました" in page.inner_text("h1.done")
 
     page.click("nav.tabs >> text=残高")
-    page.click(f"#account-{site.demo.ids['yamada_ordinary']} h3 a")
+    page.click(f"#account-{site.demo.ids['yamada_ordinary']} h2 a")
     page.wait_for_selector("table")
-    latest = page.inner_text("table tbody tr:first-child")
-    assert "ｻﾄｳ ﾊﾅｺ" in latest and "12,110円" in latest      # amount + the 110 yen fee
+    latest = page.locator("table tbody tr").first
+    assert "ｻﾄｳ ﾊﾅｺ" in latest.inner_text()
+    assert latest.locator("td.debit").inner_text() == "12,000円"   # the amount, and apart
+    assert latest.locator("td.fee").inner_text() == "110円"        # the fee
 
     page.click("nav.tabs button:has-text('ログアウト')")
     page.wait_for_url(re.compile(r"/login\?notice=logged_out"))
@@ -107,7 +116,7 @@ def test_retail_003_first_login_with_otp_and_forced_change_on_a_phone(
     # Phone-friendly: nothing is wider than the screen.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     # The statement keeps every column on a phone: each row is a card of labelled cells.
-    phone.click(f"#account-{site.demo.ids['sato_ordinary']} h3 a")
+    phone.click(f"#account-{site.demo.ids['sato_ordinary']} h2 a")
     phone.wait_for_selector("table.stack tbody tr")
     salary = phone.locator("table.stack tbody tr", has_text="ｷﾕｳﾖ").first
     description = salary.locator("td[data-label='摘要']")
