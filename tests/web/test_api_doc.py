@@ -25,6 +25,7 @@ from kinko.auth import cards
 from kinko.auth import repository as auth_repo
 from kinko.config import Settings
 from kinko.db import Database
+from kinko.db.migrate import upgrade
 from kinko.web import demo_users as du
 from kinko.web.app import create_app
 from tests.e2e.support import T0, build_demo, running
@@ -127,7 +128,11 @@ class Reader:
             self.cells = step_up["card"]["cells"]
 
 
-def test_the_documented_walkthrough_is_true(db: Database) -> None:
+def test_the_documented_walkthrough_is_true(tmp_path: Path) -> None:
+    """On a fresh database, as ``kinko demo`` makes one: the document's ids are its ids."""
+    url = f"sqlite:///{tmp_path / 'kinko.sqlite3'}"
+    upgrade(url)
+    db = Database(url)
     clock.set_now(T0)
     demo = build_demo(db)
     with db.transaction() as s:
@@ -147,6 +152,7 @@ def test_the_documented_walkthrough_is_true(db: Database) -> None:
                 assert has_pair(answer, key, value), (step.command, key, value, answer)
             reader.remember(answer)
     clock.set_now(None)
+    db.dispose()
 
 
 @pytest.mark.parametrize("expected,pairs", [
