@@ -148,9 +148,15 @@ def test_every_page_speaks_words_in_both_languages(bank: TestClient, db: Databas
                               "branch_code": payee[0], "account_type": "ordinary",
                               "number": payee[1]})
     assert draft.status_code == 201, draft.text
-    client.post("/api/v1/payees", headers=auth, json={
-        "bank_code": "0999", "branch_code": payee[0], "account_type": "ordinary",
-        "number": payee[1], "nickname": "佐藤さん"})
+    with db.transaction() as s:  # a registered payee (its registration's step-up is tested
+        from kinko.auth.models import AuthUser  # with the payee pages)
+        from kinko.instructions.service import Actor
+        from kinko.transfers.service import register_payee
+
+        user = s.query(AuthUser).filter(AuthUser.login_id == du.YAMADA_MEMBER_NUMBER).one()
+        register_payee(s, Actor(user.id, user.contract_id, user.customer_id), bank_code="0999",
+                       branch_code=payee[0], account_type="ordinary", number=payee[1],
+                       nickname="佐藤さん")
     deposit = client.post("/api/v1/time-deposits",
                           headers={**auth, "Idempotency-Key": uuid.uuid4().hex},
                           json={"from_account_id": account_id, "amount": 10000,
@@ -181,6 +187,7 @@ def test_every_page_speaks_words_in_both_languages(bank: TestClient, db: Databas
             f"/banking/services/{deposit.json()['id']}/confirm",
             f"/banking/transfer/{draft.json()['id']}/confirm",
             "/operator?product=retail-001&login_id=" + du.YAMADA_MEMBER_NUMBER]
+    assert "佐藤さん" in client.get("/banking/payees").text
     assert {"/banking", "/banking/instructions", "/banking/time-deposits", "/operator",
             "/banking/payees", "/banking/limits", "/banking/payeasy"} <= set(urls)
     seen: dict[str, list[str]] = {}
