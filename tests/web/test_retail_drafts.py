@@ -291,3 +291,18 @@ def test_the_api_registers_a_payee_only_with_step_up(customer: Customer, db: Dat
     # The step-up was for that payee: another one needs its own.
     other = customer.client.post("/api/v1/payees", json={**payee, "nickname": "別名"})
     assert other.status_code in (401, 403)
+
+
+@pytest.mark.req("INS-1")
+def test_the_batch_voids_drafts_nobody_reads(customer: Customer, db: Database) -> None:
+    from kinko.batch.service import run_due
+
+    r = customer.client.post("/api/v1/transfers", headers={"Idempotency-Key": uuid.uuid4().hex},
+                             json={"from_account_id": customer.account_id, "amount": 1000,
+                                   "bank_code": "0999", "branch_code": customer.payee[0],
+                                   "account_type": "ordinary", "number": customer.payee[1]})
+    assert r.status_code == 201
+    assert run_due(db).voided == 0                       # still within its deadline
+    report = run_due(db, at=clock.now() + timedelta(minutes=11))
+    assert report.voided == 1
+    assert _statuses(db)[int(r.json()["id"])] == (InstructionStatus.VOID, "DEADLINE_PASSED")

@@ -37,6 +37,7 @@ class RunReport:
     failed: int = 0
     retried: int = 0
     sealed: int = 0
+    voided: int = 0   # drafts past their confirmation deadline
     by_topic: dict[str, int] = field(default_factory=dict)
 
 
@@ -83,10 +84,12 @@ def _run_one(session: Session, at: datetime) -> tuple[str, int, str] | None:
 def run_due(db: Database, *, at: datetime | None = None, limit: int | None = None,
             progress: Callable[[RunReport], None] | None = None) -> RunReport:
     """Carry out everything due at ``at`` (default now), each message in its own transaction,
-    then seal the audit chain and prune the login throttle."""
+    void the drafts past their confirmation deadline, then seal the audit chain and prune the
+    login throttle."""
     from kinko.audit.service import seal
     from kinko.auth.throttle import prune as prune_throttle
     from kinko.batch.handlers import load_handlers
+    from kinko.instructions.drafts import void_stale
 
     load_handlers()
     at = at or clock.now()
@@ -105,6 +108,8 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
             report.retried += 1
         if progress:
             progress(report)
+    # Drafts left unconfirmed past their deadline become void (INS-1), read or not.
+    report.voided = db.run(lambda s: void_stale(s, now=at))
     while sealed := db.run(seal):
         report.sealed += sealed
     # Ended login-throttle windows and long-idle unknown-ID counters (kinko.auth.throttle).
