@@ -213,3 +213,30 @@ def test_every_page_speaks_words_in_both_languages(bank: TestClient, db: Databas
 ])
 def test_the_checker_finds_codes(page: str, lang: str, bad: list[str]) -> None:
     assert sorted(problems(page, lang)) == sorted(bad)
+
+
+def test_the_catalogue_has_both_languages_for_every_code_a_page_shows() -> None:
+    from kinko.debitcards.models import CardState as DebitCardState
+    from kinko.web.messages import CATALOGUE, label, message_for
+
+    groups: dict[str, list[str]] = {
+        "account_type": [t.value for t in AccountType if t is not AccountType.INTERNAL],
+        "account_state": [s.value for s in AccountState],
+        "instruction_status": [s.value for s in InstructionStatus],
+        "instruction_kind": ["transfer", "payeasy", "time_deposit", "time_deposit_cancel"],
+        "deposit_state": [s.value for s in DepositState],
+        "debit_card_state": [s.value for s in DebitCardState],
+        "user_state": [s.value for s in UserState], "user_role": [r.value for r in UserRole],
+        "product": [p.value for p in Product], "contract_state": [c.value for c in ContractState],
+        "operator_role": [r.value for r in OperatorRole],
+        "compromise_scope": [c.value for c in CompromiseScope],
+        "credential": [c.value for c in compromise.Credential],
+        "operator_action": list(ACTIONS),
+    }
+    for group, values in groups.items():
+        for value in values:
+            ja, en = label("ja", group, value), label("en", group, value)
+            assert ja != "—" and en != "—" and ja != en, (group, value)
+    assert all(ja and en for ja, en in CATALOGUE.values())
+    assert message_for("INSUFFICIENT_FUNDS", "en") == "The withdrawable amount is not sufficient."
+    assert message_for("not a code", "ja") is None

@@ -34,7 +34,7 @@ from kinko.payeasy import service as payeasy
 from kinko.web.auth import Caller, caller, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.messages import message_for
+from kinko.web.messages import m, message_for
 from kinko.web.pages.banking import ErrorCode, _error, _form_id, _page, step_up_answers
 from kinko.web.params import Id
 from kinko.web.stepup import plan, prove
@@ -153,9 +153,8 @@ def open_time_deposit(request: Request, key: str = Form(...), from_account_id: s
             if not quote.replayed:
                 drafts.check_funds(s, quote.instruction, same_day=True)
     except ValueError:
-        lang = language(request)
-        return _deposits_page(request, c, s, form, "Please check the account and the term."
-                              if lang == "en" else "口座・期間をご確認ください。", 422)
+        return _deposits_page(request, c, s, form,
+                              m(language(request), "form.check_account_term"), 422)
     except DomainError as exc:
         return _deposits_page(request, c, s, form, _error(request, exc), 422)
     return _to_confirmation(quote.instruction)
@@ -207,9 +206,8 @@ def payeasy_enter(request: Request, key: str = Form(...), from_account_id: str =
             if not quote.replayed:
                 drafts.check_funds(s, quote.instruction, same_day=True)
     except ValueError:
-        lang = language(request)
-        return _payeasy_page(request, c, s, form, "Please choose the account."
-                             if lang == "en" else "お支払口座をお選びください。", 422)
+        return _payeasy_page(request, c, s, form,
+                             m(language(request), "form.choose_account"), 422)
     except DomainError as exc:
         return _payeasy_page(request, c, s, form, _error(request, exc), 422)
     return _to_confirmation(quote.instruction)
@@ -247,15 +245,13 @@ def debit_card_enter(request: Request, account_id: str = Form(""), card_number: 
         number = card_rules.normalise_card_number(card_number[:40])
         account = _form_id(account_id)
     except ValueError:
-        return _cards_page(request, c, s, "Please choose the account." if language(request)
-                           == "en" else "口座をお選びください。", 422)
+        return _cards_page(request, c, s, m(language(request), "form.choose_account"), 422)
     except DomainError as exc:
         return _cards_page(request, c, s, _error(request, exc), 422)
     digest = _card_binding(account, number)
     shown = next((b for b in inquiries.balances(s, c.actor) if b.account_id == account), None)
     if shown is None:
-        return _cards_page(request, c, s, "Please choose the account." if language(request)
-                           == "en" else "口座をお選びください。", 422)
+        return _cards_page(request, c, s, m(language(request), "form.choose_account"), 422)
     return _page(request, c, "banking/debit_card_confirm.html", account=shown, number=number,
                  masked=card_rules.masked(number[-4:]),
                  step_up=plan(s, c, Operation.SETTINGS, {"digest": digest}), error=None)
