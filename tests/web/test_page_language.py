@@ -184,7 +184,7 @@ def test_every_page_speaks_words_in_both_languages(bank: TestClient, db: Databas
     _operator(client, db, "S001")
 
     urls = [*_pages(client, fill),
-            f"/banking/services/{deposit.json()['id']}/confirm",
+            f"/banking/time-deposits/{deposit.json()['id']}/confirm",
             f"/banking/transfer/{draft.json()['id']}/confirm",
             "/operator?product=retail-001&login_id=" + du.YAMADA_MEMBER_NUMBER]
     assert "佐藤さん" in client.get("/banking/payees").text

@@ -69,34 +69,50 @@ def _binding(i: Instruction) -> dict[str, Any]:
     return {"instruction_id": i.id, "digest": i.digest}
 
 
+def confirm_url(instruction: Instruction) -> str:
+    """Each service confirms under its own path, so that the rule on use from abroad (OVS-1,
+    by path) knows the confirmation's function as it knows the entry's."""
+    return f"{SERVICES[instruction.kind].back}/{instruction.id}/confirm"
+
+
 def _to_confirmation(instruction: Instruction) -> Response:
-    return RedirectResponse(f"/banking/services/{instruction.id}/confirm", status_code=303)
+    return RedirectResponse(confirm_url(instruction), status_code=303)
 
 
-@router.get("/services/{instruction_id}/confirm", response_class=HTMLResponse)
+def _service_of(request: Request, instruction: Instruction) -> Service | None:
+    """The instruction's service, if it is the one the path names."""
+    service = SERVICES.get(instruction.kind)
+    if service is None or not request.url.path.startswith(f"{service.back}/"):
+        return None
+    return service
+
+
+@router.get("/payeasy/{instruction_id}/confirm", response_class=HTMLResponse)
+@router.get("/time-deposits/{instruction_id}/confirm", response_class=HTMLResponse)
 def confirm_page(request: Request, instruction_id: Id, error: ErrorCode = None,
                  c: Caller = Depends(caller), s: Session = DB) -> Response:
     instruction = instructions.get_own(s, c.actor, instruction_id)
     drafts.void_stale(s, contract_id=c.actor.contract_id)
     s.refresh(instruction)
-    service = SERVICES.get(instruction.kind)
+    service = _service_of(request, instruction)
     if instruction.status is not InstructionStatus.ENTERED or service is None:
         return RedirectResponse(f"/banking/instructions/{instruction_id}", status_code=303)
-    return _page(request, c, "banking/service_confirm.html",
+    return _page(request, c, "banking/service_confirm.html", action=confirm_url(instruction),
                  status_code=200 if error is None else 422, instruction=instruction,
                  details=instructions.details_of(instruction), partial=service.details,
                  step_up=plan(s, c, service.operation, _binding(instruction)),
                  error=message_for(error, language(request)))
 
 
-@router.post("/services/{instruction_id}/confirm", response_class=HTMLResponse)
+@router.post("/payeasy/{instruction_id}/confirm", response_class=HTMLResponse)
+@router.post("/time-deposits/{instruction_id}/confirm", response_class=HTMLResponse)
 def confirm(request: Request, instruction_id: Id, otp_code: str = Form(""),
             confirmation_password: str = Form(""), card_challenge_id: str = Form(""),
             card_cells: str = Form(""), card_answer_1: str = Form(""),
             card_answer_2: str = Form(""), phone_challenge_id: str = Form(""),
             c: Caller = Depends(caller), s: Session = DB) -> Response:
     instruction = instructions.get_own(s, c.actor, instruction_id)
-    service = SERVICES.get(instruction.kind)
+    service = _service_of(request, instruction)
     if instruction.status is not InstructionStatus.ENTERED or service is None:
         return RedirectResponse(f"/banking/instructions/{instruction_id}", status_code=303)
     answers = step_up_answers(otp_code, confirmation_password, card_challenge_id, card_cells,
@@ -104,9 +120,8 @@ def confirm(request: Request, instruction_id: Id, otp_code: str = Form(""),
     proved = prove(s, c, service.operation, _binding(instruction), answers,
                    binds=instruction.digest)
     if isinstance(proved, Rejected):
-        return RedirectResponse(
-            f"/banking/services/{instruction_id}/confirm?error={proved.error.code}",
-            status_code=303)
+        return RedirectResponse(f"{confirm_url(instruction)}?error={proved.error.code}",
+                                status_code=303)
     proof, new_token = proved
     target = f"/banking/instructions/{instruction_id}"
     try:
