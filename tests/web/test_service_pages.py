@@ -62,7 +62,7 @@ def test_open_a_time_deposit_with_interest_and_tax_shown_first(browser: Customer
     for shown in ("50,000円", "満期日", "税引後の利息", "国税", "地方税", "%"):
         assert shown in confirm.text, shown
     result = _confirm(browser, db, confirm.text)
-    assert "実行しました" in result
+    assert "実行しました" in result and "税引後の利息" in result   # the result keeps the details
     listed = browser.client.get("/banking/time-deposits").text
     assert "お預け入れ中" in listed and "50,000円" in listed
     # Early cancellation: the interest at the early rate, the tax and the payout first.
