@@ -137,9 +137,15 @@ def test_every_page_speaks_words_in_both_languages(bank: TestClient, db: Databas
                               "branch_code": payee[0], "account_type": "ordinary",
                               "number": payee[1]})
     assert draft.status_code == 201, draft.text
-    client.post("/api/v1/payees", headers=auth, json={
-        "bank_code": "0999", "branch_code": payee[0], "account_type": "ordinary",
-        "number": payee[1], "nickname": "佐藤さん"})
+    with db.transaction() as s:  # a registered payee (its registration's step-up is tested
+        from kinko.auth.models import AuthUser  # with the payee pages)
+        from kinko.instructions.service import Actor
+        from kinko.transfers.service import register_payee
+
+        user = s.query(AuthUser).filter(AuthUser.login_id == du.YAMADA_MEMBER_NUMBER).one()
+        register_payee(s, Actor(user.id, user.contract_id, user.customer_id), bank_code="0999",
+                       branch_code=payee[0], account_type="ordinary", number=payee[1],
+                       nickname="佐藤さん")
     deposit = client.post("/api/v1/time-deposits",
                           headers={**auth, "Idempotency-Key": uuid.uuid4().hex},
                           json={"from_account_id": account_id, "amount": 10000,
@@ -167,9 +173,10 @@ def test_every_page_speaks_words_in_both_languages(bank: TestClient, db: Databas
     _operator(client, db, "S001")
 
     urls = [*_pages(client, fill),
-            f"/banking/services/{deposit.json()['id']}/confirm",
+            f"/banking/time-deposits/{deposit.json()['id']}/confirm",
             f"/banking/transfer/{draft.json()['id']}/confirm",
             "/operator?product=retail-001&login_id=" + du.YAMADA_MEMBER_NUMBER]
+    assert "佐藤さん" in client.get("/banking/payees").text
     assert {"/banking", "/banking/instructions", "/banking/time-deposits", "/operator",
             "/banking/payees", "/banking/limits", "/banking/payeasy"} <= set(urls)
     seen: dict[str, list[str]] = {}
@@ -195,3 +202,30 @@ def test_every_page_speaks_words_in_both_languages(bank: TestClient, db: Databas
 ])
 def test_the_checker_finds_codes(page: str, lang: str, bad: list[str]) -> None:
     assert sorted(problems(page, lang)) == sorted(bad)
+
+
+def test_the_catalogue_has_both_languages_for_every_code_a_page_shows() -> None:
+    from kinko.debitcards.models import CardState as DebitCardState
+    from kinko.web.messages import CATALOGUE, label, message_for
+
+    groups: dict[str, list[str]] = {
+        "account_type": [t.value for t in AccountType if t is not AccountType.INTERNAL],
+        "account_state": [s.value for s in AccountState],
+        "instruction_status": [s.value for s in InstructionStatus],
+        "instruction_kind": ["transfer", "payeasy", "time_deposit", "time_deposit_cancel"],
+        "deposit_state": [s.value for s in DepositState],
+        "debit_card_state": [s.value for s in DebitCardState],
+        "user_state": [s.value for s in UserState], "user_role": [r.value for r in UserRole],
+        "product": [p.value for p in Product], "contract_state": [c.value for c in ContractState],
+        "operator_role": [r.value for r in OperatorRole],
+        "compromise_scope": [c.value for c in CompromiseScope],
+        "credential": [c.value for c in compromise.Credential],
+        "operator_action": list(ACTIONS),
+    }
+    for group, values in groups.items():
+        for value in values:
+            ja, en = label("ja", group, value), label("en", group, value)
+            assert ja != "—" and en != "—" and ja != en, (group, value)
+    assert all(ja and en for ja, en in CATALOGUE.values())
+    assert message_for("INSUFFICIENT_FUNDS", "en") == "The withdrawable amount is not sufficient."
+    assert message_for("not a code", "ja") is None

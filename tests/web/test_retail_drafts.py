@@ -268,3 +268,41 @@ def test_the_transfer_notice_names_the_account_type_in_words(browser: Customer,
     assert payloads
     for payload in payloads:
         assert "ordinary" not in payload and "普通" in payload
+
+
+@pytest.mark.req("XFER-2")
+@pytest.mark.req("AUTH-3")
+def test_the_api_registers_a_payee_only_with_step_up(customer: Customer, db: Database) -> None:
+    payee = {"bank_code": "0999", "branch_code": customer.payee[0],
+             "account_type": "ordinary", "number": customer.payee[1], "nickname": "佐藤さん"}
+    shown = customer.client.post("/api/v1/payees/registration", json=payee)
+    assert shown.status_code == 200 and shown.json()["holder_kana"] == "ｻﾄｳ ﾊﾅｺ"
+    assert shown.json()["step_up"]["factors"] == ["otp"]
+    refused = customer.client.post("/api/v1/payees", json=payee)
+    assert refused.status_code in (401, 403), refused.text
+    wrong = customer.client.post("/api/v1/payees", json={**payee, "otp_code": "000000"})
+    assert wrong.status_code == 401
+    assert customer.client.get("/api/v1/payees").json()["payees"] == []
+    done = customer.client.post("/api/v1/payees", json={**payee, "otp_code": customer.otp(db)})
+    assert done.status_code == 201, done.text
+    customer.client.headers["Authorization"] = f"Bearer {done.json()['session_token']}"
+    [listed] = customer.client.get("/api/v1/payees").json()["payees"]
+    assert listed["nickname"] == "佐藤さん"
+    # The step-up was for that payee: another one needs its own.
+    other = customer.client.post("/api/v1/payees", json={**payee, "nickname": "別名"})
+    assert other.status_code in (401, 403)
+
+
+@pytest.mark.req("INS-1")
+def test_the_batch_voids_drafts_nobody_reads(customer: Customer, db: Database) -> None:
+    from kinko.batch.service import run_due
+
+    r = customer.client.post("/api/v1/transfers", headers={"Idempotency-Key": uuid.uuid4().hex},
+                             json={"from_account_id": customer.account_id, "amount": 1000,
+                                   "bank_code": "0999", "branch_code": customer.payee[0],
+                                   "account_type": "ordinary", "number": customer.payee[1]})
+    assert r.status_code == 201
+    assert run_due(db).voided == 0                       # still within its deadline
+    report = run_due(db, at=clock.now() + timedelta(minutes=11))
+    assert report.voided == 1
+    assert _statuses(db)[int(r.json()["id"])] == (InstructionStatus.VOID, "DEADLINE_PASSED")

@@ -40,7 +40,7 @@ def browser(customer: Customer) -> Customer:
 
 def _confirm(browser: Customer, db: Database, page: str) -> str:
     """Answer the confirmation screen with the token's code; the result page."""
-    action = re.search(r'action="(/banking/services/\d+/confirm)"', page)
+    action = re.search(r'action="(/banking/(?:payeasy|time-deposits)/\d+/confirm)"', page)
     assert action, page
     done = browser.client.post(action.group(1), data={"csrf_token": _csrf(page),
                                                       "otp_code": browser.otp(db)})
@@ -58,11 +58,11 @@ def test_open_a_time_deposit_with_interest_and_tax_shown_first(browser: Customer
         "csrf_token": _csrf(form.text), "key": _key(form.text),
         "from_account_id": str(browser.account_id), "amount": "５０，０００", "term_months": "12"})
     assert confirm.status_code == 200, confirm.text
-    assert "/banking/services/" in str(confirm.url)
+    assert re.search(r"/banking/time-deposits/\d+/confirm$", str(confirm.url))
     for shown in ("50,000円", "満期日", "税引後の利息", "国税", "地方税", "%"):
         assert shown in confirm.text, shown
     result = _confirm(browser, db, confirm.text)
-    assert "実行しました" in result
+    assert "実行しました" in result and "税引後の利息" in result   # the result keeps the details
     listed = browser.client.get("/banking/time-deposits").text
     assert "お預け入れ中" in listed and "50,000円" in listed
     # Early cancellation: the interest at the early rate, the tax and the payout first.
@@ -245,3 +245,33 @@ def test_a_debit_card_is_registered_with_step_up_listed_masked_and_cancelled(
     assert cancel
     listed = browser.client.post(cancel.group(1), data={"csrf_token": _csrf(done.text)})
     assert listed.status_code == 200 and "解除済" in listed.text
+
+
+
+@pytest.mark.req("OVS-1")
+def test_service_pages_from_abroad_are_refused_like_the_api(browser: Customer,
+                                                           db: Database) -> None:
+    """The pages' fund movements are the same functions as the API's (by path)."""
+    from kinko.web.auth import _function_of
+
+    class Asked:
+        def __init__(self, path: str) -> None:
+            self.method = "POST"
+            self.url = type("U", (), {"path": path})()
+
+    for path, function in (("/banking/payeasy", "payeasy"),
+                           ("/banking/payeasy/5/confirm", "payeasy"),
+                           ("/banking/time-deposits", "time_deposit"),
+                           ("/banking/time-deposits/5/confirm", "time_deposit"),
+                           ("/banking/time-deposits/5/cancel", "time_deposit"),
+                           ("/banking/debit-cards/confirm", "debit_card"),
+                           ("/banking/transfer/5/confirm", "transfer")):
+        assert _function_of(Asked(path)) == function, path  # type: ignore[arg-type]
+    form = browser.client.get("/banking/time-deposits").text
+    refused = browser.client.post("/banking/time-deposits", headers={"X-Client-Country": "US"},
+                                  data={"csrf_token": _csrf(form), "key": _key(form),
+                                        "from_account_id": str(browser.account_id),
+                                        "amount": "10000", "term_months": "12"})
+    assert 400 <= refused.status_code < 500
+    with db.transaction() as s:
+        assert s.query(Instruction).count() == 0

@@ -38,6 +38,7 @@ class RunReport:
     retried: int = 0
     sealed: int = 0
     tokens_renewed: int = 0
+    voided: int = 0   # drafts past their confirmation deadline
     by_topic: dict[str, int] = field(default_factory=dict)
 
 
@@ -84,10 +85,12 @@ def _run_one(session: Session, at: datetime) -> tuple[str, int, str] | None:
 def run_due(db: Database, *, at: datetime | None = None, limit: int | None = None,
             progress: Callable[[RunReport], None] | None = None) -> RunReport:
     """Carry out everything due at ``at`` (default now), each message in its own transaction,
-    then seal the audit chain and prune the login throttle."""
+    void the drafts past their confirmation deadline, then seal the audit chain and prune the
+    login throttle."""
     from kinko.audit.service import seal
     from kinko.auth.throttle import prune as prune_throttle
     from kinko.batch.handlers import load_handlers
+    from kinko.instructions.drafts import void_stale
     from kinko.onboarding.renewals import mail_token_renewals
     from kinko.policy.changes import refresh as refresh_policy
     from kinko.verification.jobs import sweep as verification_sweep
@@ -113,6 +116,8 @@ def run_due(db: Database, *, at: datetime | None = None, limit: int | None = Non
             progress(report)
     # CRED-1: mail a new hard token before the old one expires (kinko.onboarding.renewals).
     report.tokens_renewed = db.run(mail_token_renewals)
+    # Drafts left unconfirmed past their deadline become void (INS-1), read or not.
+    report.voided = db.run(lambda s: void_stale(s, now=at))
     while sealed := db.run(seal):
         report.sealed += sealed
     # Ended login-throttle windows and long-idle unknown-ID counters (kinko.auth.throttle).

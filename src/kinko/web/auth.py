@@ -96,6 +96,8 @@ _FUNCTIONS = (
     ("/api/v1/transfers", "transfer"), ("/banking/transfer", "transfer"),
     ("/api/v1/payeasy/payments", "payeasy"), ("/api/v1/time-deposits", "time_deposit"),
     ("/api/v1/debit-cards", "debit_card"),
+    ("/banking/payeasy", "payeasy"), ("/banking/time-deposits", "time_deposit"),
+    ("/banking/debit-cards", "debit_card"),
 )
 
 

@@ -56,6 +56,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # デビットカード (debitcards CardState)
     "debit_card_state.active": ("ご利用中", "Active"),
     "debit_card_state.cancelled": ("解除済", "Cancelled"),
+    # --- what a form says when a choice or a field cannot be read ---
+    "form.check_account_date": ("口座・日付の入力内容をご確認ください。",
+                                "Please check the account and the date."),
+    "form.check_account_term": ("口座・期間をご確認ください。",
+                                "Please check the account and the term."),
+    "form.choose_account": ("口座をお選びください。", "Please choose the account."),
     # --- the operator console ---
     "operator_action.auth.release_lock": ("ロックアウト・利用閉塞の解除",
                                           "Release a lockout or block"),

@@ -47,6 +47,13 @@ class StepUpAnswers(BaseModel):
         return stepup.Answers(**self.model_dump(include=set(StepUpAnswers.model_fields)))
 
 
+def payee_binding(fields: Mapping[str, str]) -> dict[str, Any]:
+    """What the step-up of a payee registration signs (page and API alike): the account and
+    the name given to it."""
+    keys = ("account_type", "bank_code", "branch_code", "nickname", "number")
+    return {"payee": {k: fields[k] for k in keys}}
+
+
 def plan(s: Session, caller: Caller, operation: Operation, details: Mapping[str, Any]
          ) -> dict[str, Any]:
     """What to ask on the confirmation screen (card cells, the number to call …)."""

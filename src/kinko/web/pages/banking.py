@@ -31,7 +31,7 @@ from kinko.verification import service as verification
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.messages import message_for
+from kinko.web.messages import m, message_for
 from kinko.web.params import MAX_ID, BankDate, Id, Page
 from kinko.web.stepup import StepUpAnswers, plan, prove
 from kinko.web.templating import render
@@ -139,9 +139,8 @@ def transfer_enter(request: Request, key: str = Form(...), from_account_id: str 
                 # Refused here, the savepoint takes the entry back: no draft is left.
                 transfers.check_entry(s, c.actor, quote.instruction)
     except ValueError:
-        return _transfer_form(request, c, s, form, (language(request) == "en" and
-                              "Please check the account and the date.") or
-                              "口座・日付の入力内容をご確認ください。", 422)
+        return _transfer_form(request, c, s, form,
+                              m(language(request), "form.check_account_date"), 422)
     except DomainError as exc:
         return _transfer_form(request, c, s, form, _error(request, exc), 422)
     return RedirectResponse(f"/banking/transfer/{quote.instruction.id}/confirm",

@@ -34,7 +34,7 @@ from kinko.payeasy import service as payeasy
 from kinko.web.auth import Caller, caller, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.messages import message_for
+from kinko.web.messages import m, message_for
 from kinko.web.pages.banking import ErrorCode, _error, _form_id, _page, step_up_answers
 from kinko.web.params import Id
 from kinko.web.stepup import plan, prove
@@ -69,34 +69,50 @@ def _binding(i: Instruction) -> dict[str, Any]:
     return {"instruction_id": i.id, "digest": i.digest}
 
 
+def confirm_url(instruction: Instruction) -> str:
+    """Each service confirms under its own path, so that the rule on use from abroad (OVS-1,
+    by path) knows the confirmation's function as it knows the entry's."""
+    return f"{SERVICES[instruction.kind].back}/{instruction.id}/confirm"
+
+
 def _to_confirmation(instruction: Instruction) -> Response:
-    return RedirectResponse(f"/banking/services/{instruction.id}/confirm", status_code=303)
+    return RedirectResponse(confirm_url(instruction), status_code=303)
 
 
-@router.get("/services/{instruction_id}/confirm", response_class=HTMLResponse)
+def _service_of(request: Request, instruction: Instruction) -> Service | None:
+    """The instruction's service, if it is the one the path names."""
+    service = SERVICES.get(instruction.kind)
+    if service is None or not request.url.path.startswith(f"{service.back}/"):
+        return None
+    return service
+
+
+@router.get("/payeasy/{instruction_id}/confirm", response_class=HTMLResponse)
+@router.get("/time-deposits/{instruction_id}/confirm", response_class=HTMLResponse)
 def confirm_page(request: Request, instruction_id: Id, error: ErrorCode = None,
                  c: Caller = Depends(caller), s: Session = DB) -> Response:
     instruction = instructions.get_own(s, c.actor, instruction_id)
     drafts.void_stale(s, contract_id=c.actor.contract_id)
     s.refresh(instruction)
-    service = SERVICES.get(instruction.kind)
+    service = _service_of(request, instruction)
     if instruction.status is not InstructionStatus.ENTERED or service is None:
         return RedirectResponse(f"/banking/instructions/{instruction_id}", status_code=303)
-    return _page(request, c, "banking/service_confirm.html",
+    return _page(request, c, "banking/service_confirm.html", action=confirm_url(instruction),
                  status_code=200 if error is None else 422, instruction=instruction,
                  details=instructions.details_of(instruction), partial=service.details,
                  step_up=plan(s, c, service.operation, _binding(instruction)),
                  error=message_for(error, language(request)))
 
 
-@router.post("/services/{instruction_id}/confirm", response_class=HTMLResponse)
+@router.post("/payeasy/{instruction_id}/confirm", response_class=HTMLResponse)
+@router.post("/time-deposits/{instruction_id}/confirm", response_class=HTMLResponse)
 def confirm(request: Request, instruction_id: Id, otp_code: str = Form(""),
             confirmation_password: str = Form(""), card_challenge_id: str = Form(""),
             card_cells: str = Form(""), card_answer_1: str = Form(""),
             card_answer_2: str = Form(""), phone_challenge_id: str = Form(""),
             c: Caller = Depends(caller), s: Session = DB) -> Response:
     instruction = instructions.get_own(s, c.actor, instruction_id)
-    service = SERVICES.get(instruction.kind)
+    service = _service_of(request, instruction)
     if instruction.status is not InstructionStatus.ENTERED or service is None:
         return RedirectResponse(f"/banking/instructions/{instruction_id}", status_code=303)
     answers = step_up_answers(otp_code, confirmation_password, card_challenge_id, card_cells,
@@ -104,9 +120,8 @@ def confirm(request: Request, instruction_id: Id, otp_code: str = Form(""),
     proved = prove(s, c, service.operation, _binding(instruction), answers,
                    binds=instruction.digest)
     if isinstance(proved, Rejected):
-        return RedirectResponse(
-            f"/banking/services/{instruction_id}/confirm?error={proved.error.code}",
-            status_code=303)
+        return RedirectResponse(f"{confirm_url(instruction)}?error={proved.error.code}",
+                                status_code=303)
     proof, new_token = proved
     target = f"/banking/instructions/{instruction_id}"
     try:
@@ -153,9 +168,8 @@ def open_time_deposit(request: Request, key: str = Form(...), from_account_id: s
             if not quote.replayed:
                 drafts.check_funds(s, quote.instruction, same_day=True)
     except ValueError:
-        lang = language(request)
-        return _deposits_page(request, c, s, form, "Please check the account and the term."
-                              if lang == "en" else "口座・期間をご確認ください。", 422)
+        return _deposits_page(request, c, s, form,
+                              m(language(request), "form.check_account_term"), 422)
     except DomainError as exc:
         return _deposits_page(request, c, s, form, _error(request, exc), 422)
     return _to_confirmation(quote.instruction)
@@ -207,9 +221,8 @@ def payeasy_enter(request: Request, key: str = Form(...), from_account_id: str =
             if not quote.replayed:
                 drafts.check_funds(s, quote.instruction, same_day=True)
     except ValueError:
-        lang = language(request)
-        return _payeasy_page(request, c, s, form, "Please choose the account."
-                             if lang == "en" else "お支払口座をお選びください。", 422)
+        return _payeasy_page(request, c, s, form,
+                             m(language(request), "form.choose_account"), 422)
     except DomainError as exc:
         return _payeasy_page(request, c, s, form, _error(request, exc), 422)
     return _to_confirmation(quote.instruction)
@@ -247,15 +260,13 @@ def debit_card_enter(request: Request, account_id: str = Form(""), card_number: 
         number = card_rules.normalise_card_number(card_number[:40])
         account = _form_id(account_id)
     except ValueError:
-        return _cards_page(request, c, s, "Please choose the account." if language(request)
-                           == "en" else "口座をお選びください。", 422)
+        return _cards_page(request, c, s, m(language(request), "form.choose_account"), 422)
     except DomainError as exc:
         return _cards_page(request, c, s, _error(request, exc), 422)
     digest = _card_binding(account, number)
     shown = next((b for b in inquiries.balances(s, c.actor) if b.account_id == account), None)
     if shown is None:
-        return _cards_page(request, c, s, "Please choose the account." if language(request)
-                           == "en" else "口座をお選びください。", 422)
+        return _cards_page(request, c, s, m(language(request), "form.choose_account"), 422)
     return _page(request, c, "banking/debit_card_confirm.html", account=shown, number=number,
                  masked=card_rules.masked(number[-4:]),
                  step_up=plan(s, c, Operation.SETTINGS, {"digest": digest}), error=None)

@@ -33,7 +33,7 @@ from kinko.web.i18n import language
 from kinko.web.messages import message_for
 from kinko.web.pages.banking import ErrorCode, _error, _page, step_up_answers
 from kinko.web.params import LimitAmount
-from kinko.web.stepup import plan, prove
+from kinko.web.stepup import payee_binding, plan, prove
 
 router = APIRouter(prefix="/banking", include_in_schema=False)
 
@@ -78,9 +78,6 @@ def _payee_form(bank_code: str, branch_code: str, account_type: str, number: str
             "nickname": nickname.strip()}
 
 
-def _payee_binding(form: dict[str, str]) -> dict[str, Any]:
-    """What the step-up of a registration signs: the account and the name given to it."""
-    return {"payee": {k: form[k] for k in sorted(form)}}
 
 
 @router.post("/payees", response_class=HTMLResponse)
@@ -114,7 +111,7 @@ def payee_confirm_page(request: Request, bank_code: Field = "", branch_code: Fie
         return _payees_page(request, c, s, form, _error(request, exc), 422)
     return _page(request, c, "banking/payee_confirm.html",
                  status_code=200 if error is None else 422, form=form, view=view,
-                 step_up=plan(s, c, Operation.SETTINGS, _payee_binding(form)),
+                 step_up=plan(s, c, Operation.SETTINGS, payee_binding(form)),
                  error=message_for(error, language(request)))
 
 
@@ -128,7 +125,7 @@ def payee_register(request: Request, bank_code: str = Form(""), branch_code: str
                    c: Caller = Depends(caller), s: Session = DB) -> Response:
     """Step 2: the step-up for exactly this payee, then the registration."""
     form = _payee_form(bank_code, branch_code, account_type, number, nickname)
-    binding = _payee_binding(form)
+    binding = payee_binding(form)
     answers = step_up_answers(otp_code, confirmation_password, card_challenge_id, card_cells,
                               [card_answer_1, card_answer_2], phone_challenge_id)
     proved = prove(s, c, Operation.SETTINGS, binding, answers, binds="payee")

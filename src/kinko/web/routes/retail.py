@@ -32,7 +32,7 @@ from kinko.web.params import (
     Line,
     Page,
 )
-from kinko.web.stepup import StepUpAnswers, after_step_up, plan, prove
+from kinko.web.stepup import StepUpAnswers, after_step_up, payee_binding, plan, prove
 
 router = APIRouter(prefix="/api/v1", tags=["retail"])
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=100,
@@ -170,11 +170,51 @@ def payees(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
                        for p in transfers.payees_of(s, c.actor)]}
 
 
-@router.post("/payees", status_code=201, summary="振込先の登録 / register a payee")
-def register_payee(body: PayeeIn, c: Caller = Depends(caller), s: Session = DB
-                   ) -> dict[str, Any]:
-    p = transfers.register_payee(s, c.actor, **body.model_dump())
-    return {"id": p.id, "holder_kana": p.holder_kana, "nickname": p.nickname}
+class PayeeRegistrationIn(StepUpAnswers, PayeeIn):
+    pass
+
+
+def _payee_fields(body: PayeeIn) -> dict[str, str]:
+    return {k: getattr(body, k) for k in PayeeIn.model_fields}
+
+
+@router.post("/payees/registration",
+             summary="振込先の登録の確認 / look up a payee to register (step 1 of 2)")
+def request_payee(body: PayeeIn, c: Caller = Depends(caller), s: Session = DB
+                  ) -> dict[str, Any]:
+    """The bank, branch and holder's name, and what the registration's step-up needs (card
+    cells for retail-001; an OTP for retail-003; AUTH-3, a settings change)."""
+    fields = _payee_fields(body)
+    view = transfers.lookup_payee(s, bank_code=body.bank_code, branch_code=body.branch_code,
+                                  account_type=body.account_type, number=body.number)
+    return view.__dict__ | {"nickname": body.nickname,
+                            "step_up": plan(s, c, Operation.SETTINGS, payee_binding(fields))}
+
+
+@router.post("/payees", status_code=201,
+             summary="振込先の登録 / register a payee with step-up (step 2 of 2)")
+def register_payee(body: PayeeRegistrationIn, request: Request, c: Caller = Depends(caller),
+                   s: Session = DB, lang: str = Depends(language)) -> Any:
+    """Registered only after the product's step-up for exactly this payee; the answer carries
+    the rotated session token (the one presented ended with the step-up)."""
+    fields = _payee_fields(body)
+    proved = prove(s, c, Operation.SETTINGS, payee_binding(fields), body, binds="payee")
+    if isinstance(proved, Rejected):
+        return rejection(proved, lang)  # the failure counters commit
+    new_token = proved[1]
+
+    def create() -> dict[str, Any]:
+        p = transfers.register_payee(s, c.actor, **fields)
+        return {"id": p.id, "holder_kana": p.holder_kana, "nickname": p.nickname,
+                "session_token": new_token, "csrf_token": csrf_token(new_token)}
+
+    result = after_step_up(s, c, request, lang, new_token, create)
+    if isinstance(result, JSONResponse):
+        return result
+    response = JSONResponse(result, status_code=201)
+    if c.from_cookie:
+        set_session_cookie(response, request, new_token)
+    return response
 
 
 # --- transfers ---------------------------------------------------------------------------
