@@ -14,8 +14,10 @@ from kinko import clock
 from kinko.auth import sessions
 from kinko.auth.models import AuthContract, AuthUser, ContractState
 from kinko.auth.policy import rules_for
+from kinko.backoffice import operators
+from kinko.backoffice import sessions as operator_sessions
 from kinko.backoffice.models import OperatorRole
-from kinko.backoffice.operators import create_operator, issue_access_key
+from kinko.backoffice.operators import create_operator
 from kinko.config import Settings
 from kinko.corporate_services import contracts, edelivery, fees
 from kinko.corporate_services.models import (
@@ -30,7 +32,7 @@ from kinko.ledger.models import AccountState
 from kinko.ledger.service import change_state
 from kinko.notifications.service import record_bounce
 from kinko.web.app import create_app
-from kinko.web.pages.operator import OPERATOR_COOKIE, _session_value
+from kinko.web.pages.operator import OPERATOR_COOKIE
 from tests.corporate_services.helpers import corporate, second_account
 
 START = datetime(2026, 1, 15, 10, 0, tzinfo=clock.JST)
@@ -138,8 +140,9 @@ def test_review_queues_inactivity_bounces_and_unpaid_fees(db: Database) -> None:
     with db.transaction() as s:
         operator = create_operator(s, code="T901", name="事務", roles=[OperatorRole.TELLER],
                                    branch_code="001", actor="test")
-        issue_access_key(s, operator_id=operator.id, actor="test")
-        cookie = _session_value(operator)
+        operators.set_credentials(s, operator_id=operator.id, password="Console9Ready",
+                                  seed=bytes(20), must_change=False, actor="test")
+        cookie = operator_sessions.start(s, operator.id)
     with TestClient(create_app(db, Settings())) as client:
         assert client.get("/operator/corporate/candidates",
                           follow_redirects=False).status_code == 303

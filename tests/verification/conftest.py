@@ -4,7 +4,6 @@ one helper that signs an operator in to the console."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,12 +14,13 @@ from sqlalchemy import select
 from kinko import clock
 from kinko.auth.effects import EMAIL_TOPIC
 from kinko.backoffice.models import OperatorRole
-from kinko.backoffice.operators import create_operator, issue_access_key
+from kinko.backoffice.operators import create_operator
 from kinko.db import Database
 from kinko.outbox.models import OutboxMessage
 from kinko.policy import current_policy
 from kinko.verification import service
 from tests import factories
+from tests.operator_login import sign_in_operator as sign_in_console
 from tests.verification.faces import photo
 
 START = datetime(2026, 4, 1, 10, 0, tzinfo=clock.JST)
@@ -66,22 +66,15 @@ def reviewers(db: Database) -> tuple[int, int]:
 
 
 def sign_in_operator(client: TestClient, db: Database, operator_id: int) -> None:
-    """THE one place these tests sign an operator in to the console (the login page, its
-    CSRF token, the operator's access key); the client then holds the operator cookie."""
+    """THE one place these tests sign an operator in to the console (password + TOTP on
+    the login page, tests/operator_login.py); the client then holds the operator cookie."""
     from kinko.backoffice.models import Operator
 
     with db.transaction() as s:
-        key = issue_access_key(s, operator_id=operator_id, actor="test")
         operator = s.get(Operator, operator_id)
         assert operator is not None
         code = operator.code
-    page = client.get("/operator/login").text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert csrf, page
-    response = client.post("/operator/login", data={"code": code, "key": key,
-                                                    "csrf_token": csrf.group(1)},
-                           follow_redirects=False)
-    assert response.status_code == 303, response.text
+    sign_in_console(client, code, db=db)
 
 
 def policy_days() -> tuple[int, int, int]:
