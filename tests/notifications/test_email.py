@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from kinko import clock
 from kinko.audit.models import AuditEvent
+from kinko.batch.handlers import load_handlers
 from kinko.batch.service import run_due
 from kinko.db import Database
 from kinko.notifications.errors import InvalidAddress, TemplateDataMissing, UnknownTemplate
@@ -171,7 +172,25 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "verification.requested": {"deadline": LOCKED["at"]},
     "verification.documents_requested": {"reason": "overdue", "restricted": True},
     "verification.rejected": {"restricted": True},
+    "claims.received": {"claim_id": 7},
+    "claims.decided": {"claim_id": 7, "compensation": 120_000},
+    "claims.paid": {"claim_id": 7, "amount": 120_000, "compensation": 120_000},
+    "corporate.dd.accepted": {"reference": "DD-1", "amount": 50_000, "debit_date": "2026-12-10",
+                              "settlement_date": "2026-12-11"},
+    "corporate.dd.debited": {"reference": "DD-1", "amount": 50_000, "debit_date": "2026-12-10",
+                             "settlement_date": "2026-12-11"},
+    "corporate.tax.failed": {"reference": "TX-1", "amount": 50_000, "debit_date": "2026-12-10",
+                             "settlement_date": "2026-12-11"},
+    **{f"bulk.{step}": {"reference": "B-1", "kind_ja": "総合振込", "kind_en": "Bulk transfer",
+                        "value_date": "2026-11-20", "count": 3, "amount": 30_000, "fee": 990,
+                        "step": "1/2"}
+       for step in ("entered", "approval_step", "approved", "rejected", "expired",
+                    "cancelled", "recalled", "not_established", "executed")},
 }
+
+
+# Every domain's notices, whatever this process happened to import before collection.
+load_handlers()
 
 
 @pytest.mark.req("NOTIF-1")
