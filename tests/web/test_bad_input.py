@@ -37,9 +37,10 @@ def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
 
 
 def _id_routes(app: FastAPI) -> Iterator[tuple[str, str, bool]]:
-    """(method, path template, is API) of every route whose path carries an id."""
+    """(method, path template, is API) of every route whose path carries a numeric id (an
+    opaque string id, such as a phone approval's, has its own pattern)."""
     for route in _api_routes(app.routes):
-        if _PARAM.search(route.path):
+        if any(p.field_info.annotation is int for p in route.dependant.path_params):
             for method in sorted(route.methods):
                 yield method, route.path, route.path.startswith("/api/")
 
