@@ -60,7 +60,7 @@ def retail_actor(session: Session, *, balance: int = 0, branch_code: str = "001"
                  holder: str = "ﾔﾏﾀﾞ ﾀﾛｳ", corporate: bool = False
                  ) -> tuple[Actor, int]:
     """A customer with an internet banking contract, a user and a funded ordinary account."""
-    from kinko.auth.models import AuthContract, AuthUser, Product
+    from kinko.auth.models import AuthContract, AuthUser, Course, Product, TokenKind
     from kinko.ledger.models import Account
 
     kind = CustomerKind.CORPORATE if corporate else CustomerKind.INDIVIDUAL
@@ -68,7 +68,10 @@ def retail_actor(session: Session, *, balance: int = 0, branch_code: str = "001"
     c = customer(session, kind=kind, name_kana=holder)
     c.email = f"{c.number.lower()}@example.jp"
     now = clock.now()
-    contract = AuthContract(customer_id=c.id, product=product, created_at=now)
+    # A business net contract on the Basic course (transfers included), its master user.
+    contract = AuthContract(customer_id=c.id, product=product, created_at=now,
+                            course=Course.BASIC if corporate else None,
+                            token_kind=TokenKind.HARD if corporate else None)
     session.add(contract)
     session.flush()
     user = AuthUser(contract_id=contract.id, customer_id=c.id, product=product,
@@ -79,6 +82,16 @@ def retail_actor(session: Session, *, balance: int = 0, branch_code: str = "001"
     acc = session.get(Account, account_id)
     assert acc is not None
     acc.customer_id = c.id
+    if corporate:
+        # Basic needs every user's token before transacting (AUTH-11).
+        from kinko.auth import tokens
+        from kinko.auth.models import TokenIssueReason
+
+        contract.representative_account_id = account_id
+        tokens.issue_hard_token(session, contract_id=contract.id, serial=f"HF{user.id:08d}",
+                                reason=TokenIssueReason.INITIAL, user_id=user.id,
+                                activate=True, fee_accounts=tokens.FeeAccounts(account(session)),
+                                actor="test")
     session.flush()
     return Actor(user.id, contract.id, c.id), account_id
 
