@@ -476,7 +476,7 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int | str]:
                 "instruction_id": quote.instruction.id, "request_id": request.id,
                 "deposit_id": deposit.id, "card_id": card.id, "recall_id": 1,
                 "user_id": user.id, "kind": "bulk", "bulk_id": 1, "line_no": 1,
-                "approval_id": "x"}
+                "approval_id": "A" * 43}
 
 
 def test_no_route_lets_one_customer_reach_anothers_resources(

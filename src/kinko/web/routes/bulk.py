@@ -289,7 +289,7 @@ def phone_pending(request: Request, c: Caller = Depends(caller), s: Session = DB
 
 @router.post("/phone/approvals/{approval_id}",
              summary="スマホでの承認・否認 / the phone's signed decision")
-def phone_decide(approval_id: Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")],
+def phone_decide(approval_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{43}$")],
                  body: PhoneDecisionIn, request: Request, c: Caller = Depends(caller),
                  s: Session = DB) -> dict[str, Any]:
     _phone_contract(s, c)
