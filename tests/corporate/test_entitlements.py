@@ -209,3 +209,25 @@ def test_the_payee_master_checks_codes_and_kana_names(db: Database, app: TestCli
     assert [p["payee_kana"] for p in listed] == ["ｶ)ﾄﾘﾋｷｻｷ"]
     general = {"Authorization": f"Bearer {corp.tokens['general']}"}
     assert app.get("/api/v1/corporate/bulk-payees", headers=general).status_code == 403
+
+
+@pytest.mark.req("NOTIF-1")
+def test_setting_changes_are_mailed_to_the_user_concerned(db: Database) -> None:
+    import json
+
+    from sqlalchemy import select
+
+    from kinko.outbox.models import OutboxMessage
+
+    corp = db.run(builders.contract)
+
+    def mails(s: object) -> list[str]:
+        rows = s.execute(select(OutboxMessage.payload).where(  # type: ignore[attr-defined]
+            OutboxMessage.topic == "email.send")).scalars()
+        return [p["template"] for p in map(json.loads, rows)
+                if p["user_id"] == corp.users["general"]]
+
+    before = db.run(mails).count("auth.settings_changed")
+    db.run(lambda s: builders.grant(s, corp, "general", "A", [corp.representative]))
+    db.run(lambda s: corporate.suspend_user(s, corp.actor("master"), corp.users["general"]))
+    assert db.run(mails).count("auth.settings_changed") == before + 2
