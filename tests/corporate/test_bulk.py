@@ -185,3 +185,21 @@ def test_payroll_details_are_only_for_users_granted_payroll(db: Database,
     # Other banks included: 11:00 two business days before, funds three business days before.
     assert mixed.request_cutoff_at == datetime(2026, 11, 19, 11, 0, tzinfo=clock.JST)
     assert mixed.funding_day == datetime(2026, 11, 18).date()
+
+
+@pytest.mark.req("ZEN-1")
+def test_the_fast_column_cut_reads_what_the_record_decoder_reads() -> None:
+    from kinko.bulk.models import BulkKind
+    from kinko.zengin import Options, parse, sample
+    from kinko.zengin.model import RecordView
+    from kinko.zengin.writer import write
+
+    day = datetime(2026, 11, 24).date()
+    data = write(sample.transfer_file(300, value_date=day, edi_every=7),
+                 Options(reference_date=day))
+    file = parse(data, Options(reference_date=day)).file
+    assert file is not None
+    records = file.groups[0].records
+    assert isinstance(records, RecordView)
+    assert bulk._payees_from_raw(records.raw(), BulkKind.BULK) == \
+        bulk._payees_from_records(list(records))

@@ -189,3 +189,45 @@ def test_master_creates_grants_limits_and_suspends_users(db: Database, app: Test
     assert app.get("/api/v1/corporate/me", headers=general).status_code == 401
     users = app.get("/api/v1/corporate/users", headers=master).json()["users"]
     assert {u["role"] for u in users} == {"master", "admin", "general"}
+
+
+@pytest.mark.req("BULK-1")
+def test_the_payee_master_checks_codes_and_kana_names(db: Database, app: TestClient) -> None:
+    corp = db.run(builders.contract)
+    master = {"Authorization": f"Bearer {corp.tokens['master']}"}
+    good = {"bank_code": "0001", "branch_code": "001", "account_number": "1234567",
+            "payee_kana": "ｶ)ﾄﾘﾋｷｻｷ"}
+    assert app.post("/api/v1/corporate/bulk-payees", headers=master, json=good
+                    ).status_code == 201
+    unknown = app.post("/api/v1/corporate/bulk-payees", headers=master,
+                       json=good | {"bank_code": "0002"})
+    assert unknown.status_code == 422 and unknown.json()["problems"][0]["field"] == "bank_code"
+    kanji = app.post("/api/v1/corporate/bulk-payees", headers=master,
+                     json=good | {"account_number": "7654321", "payee_kana": "取引先"})
+    assert kanji.json()["problems"][0]["field"] == "payee_kana"
+    listed = app.get("/api/v1/corporate/bulk-payees", headers=master).json()["payees"]
+    assert [p["payee_kana"] for p in listed] == ["ｶ)ﾄﾘﾋｷｻｷ"]
+    general = {"Authorization": f"Bearer {corp.tokens['general']}"}
+    assert app.get("/api/v1/corporate/bulk-payees", headers=general).status_code == 403
+
+
+@pytest.mark.req("NOTIF-1")
+def test_setting_changes_are_mailed_to_the_user_concerned(db: Database) -> None:
+    import json
+
+    from sqlalchemy import select
+
+    from kinko.outbox.models import OutboxMessage
+
+    corp = db.run(builders.contract)
+
+    def mails(s: object) -> list[str]:
+        rows = s.execute(select(OutboxMessage.payload).where(  # type: ignore[attr-defined]
+            OutboxMessage.topic == "email.send")).scalars()
+        return [p["template"] for p in map(json.loads, rows)
+                if p["user_id"] == corp.users["general"]]
+
+    before = db.run(mails).count("auth.settings_changed")
+    db.run(lambda s: builders.grant(s, corp, "general", "A", [corp.representative]))
+    db.run(lambda s: corporate.suspend_user(s, corp.actor("master"), corp.users["general"]))
+    assert db.run(mails).count("auth.settings_changed") == before + 2

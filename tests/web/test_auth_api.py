@@ -497,7 +497,7 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int | str]:
                 "customer_id": user.customer_id, "contract_id": user.contract_id,
                 "user_id": user.id, "shipment_id": 1, "certificate_id": 1,
                 "claim_id": claim.id, "case_id": case.id, "image_id": face.id,
-                "kind": "bulk", "bulk_id": 1, "line_no": 1, "approval_id": "x"}
+                "kind": "bulk", "bulk_id": 1, "line_no": 1, "approval_id": "A" * 43}
 
 
 def test_no_route_lets_one_customer_reach_anothers_resources(

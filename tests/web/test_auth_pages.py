@@ -279,7 +279,10 @@ def test_corporate_login_with_secret_phrase_second_step(web: TestClient, db: Dat
     done = web.post("/login/second-step", data={"csrf_token": csrf_of(page.text),
                                                 "secret_phrase": du.SHOJI_PHRASE})
     assert done.headers["location"] == "/banking"
-    assert web.get("/banking").status_code == 200
+    # A business net user has its own portal, not the retail menu (PRD-2).
+    landing = web.get("/banking", follow_redirects=False)
+    assert landing.headers["location"] == "/corporate"
+    assert web.get("/corporate").status_code == 200
 
 
 @pytest.mark.req("AUTH-7")
@@ -669,7 +672,7 @@ def test_every_state_changing_page_form_refuses_a_missing_or_wrong_csrf_token(
     ids = {"request_id": "1", "instruction_id": "1", "recall_id": "1", "deposit_id": "1",
            "card_id": "1", "customer_id": "1", "account_id": "1", "contract_id": "1",
            "user_id": "1", "shipment_id": "1", "certificate_id": "1",
-           "claim_id": "1", "case_id": "1"}
+           "claim_id": "1", "case_id": "1", "bulk_id": "1"}
     for path in routes:
         url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
         for token in ("", csrf_token("another-session")):

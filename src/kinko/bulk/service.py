@@ -20,7 +20,7 @@ Money (the outbox runs these at their due time):
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -76,6 +76,7 @@ from kinko.transfers import rules as transfer_rules
 from kinko.transfers import service as transfers
 from kinko.zengin import Options, parse
 from kinko.zengin import records as zr
+from kinko.zengin.model import RecordView
 
 FUND_TOPIC = "bulk.fund"
 EXECUTE_TOPIC = "bulk.execute"
@@ -277,8 +278,19 @@ def from_zengin(session: Session, actor: Actor, data: bytes) -> BulkRequest:
                                 "reason_en": f.reason_en, "suggestion": f.suggestion}
                                for f in found])
     header = file.groups[0].header
+    records = file.groups[0].records
+    payees = (_payees_from_raw(records.raw(), kind) if isinstance(records, RecordView)
+              else _payees_from_records(records))
+    return create(session, actor, kind=kind, source="zengin",
+                  value_date=header.value_date,  # type: ignore[attr-defined]
+                  payees=payees,
+                  remitter_kana=getattr(header, "originator_name", None)
+                  or getattr(header, "company_name", None), line_offset=1)
+
+
+def _payees_from_records(records: Sequence[zr.Record]) -> list[rules.Payee]:
     payees = []
-    for rec in file.groups[0].records:   # each record decoded once
+    for rec in records:
         if isinstance(rec, zr.TransferData):
             edi = rec.edi_info.strip() if rec.edi_flag else None
             code = None if rec.edi_flag else f"{rec.customer_code1}{rec.customer_code2}".strip()
@@ -288,11 +300,28 @@ def from_zengin(session: Session, actor: Actor, data: bytes) -> BulkRequest:
                                   rec.account_type, rec.account_number,  # type: ignore[attr-defined]
                                   rec.payee_name.rstrip(), rec.amount,  # type: ignore[attr-defined]
                                   edi or None, code or None))
-    return create(session, actor, kind=kind, source="zengin",
-                  value_date=header.value_date,  # type: ignore[attr-defined]
-                  payees=payees,
-                  remitter_kana=getattr(header, "originator_name", None)
-                  or getattr(header, "company_name", None), line_offset=1)
+    return payees
+
+
+def _payees_from_raw(raw: Iterable[bytes], kind: BulkKind) -> list[rules.Payee]:
+    """The payee columns of validated 21/11/12 data records, sliced from their bytes (the
+    JBA layout: 2–5 bank, 21–23 branch, 43 type, 44–50 number, 51–80 name, 81–90 amount,
+    92–111 customer codes or EDI, 113 EDI flag). The reader has already checked every field,
+    so this only cuts; it is what makes a 100,000-payee upload fast."""
+    transfer = kind is BulkKind.BULK
+    payees = []
+    for r in raw:
+        edi = code = None
+        if transfer:
+            extra = r[91:111].decode("cp932").strip()
+            if r[112:113] == b"Y":
+                edi = extra or None
+            else:
+                code = extra or None
+        payees.append(rules.Payee(r[1:5].decode(), r[20:23].decode(), r[42:43].decode(),
+                                  r[43:50].decode(), r[50:80].decode("cp932").rstrip(),
+                                  int(r[80:90]), edi, code))
+    return payees
 
 
 def from_csv(session: Session, actor: Actor, text: str, *, kind: BulkKind, value_date: date

@@ -17,6 +17,7 @@ from kinko import clock
 from kinko.audit.service import record
 from kinko.auth import enrolment
 from kinko.auth import repository as auth_repo
+from kinko.auth.effects import notify
 from kinko.auth.models import AuthContract, AuthUser, Course, UserRole, UserState
 from kinko.auth.sessions import end_all
 from kinko.corporate import entitlements, rules
@@ -130,6 +131,10 @@ def set_approval_mode(session: Session, actor: Actor, *, kind: str, mode: str) -
     row.updated_at = clock.now()
     record(session, actor=actor.label, action="corporate.approval_mode",
            subject_type="contract", subject_id=contract.id, data={"kind": kind, "mode": mode})
+    changer = session.get(AuthUser, actor.user_id)
+    if changer is not None:
+        notify(session, changer, "auth.settings_changed", at=row.updated_at.isoformat(),
+               setting=f"承認方式 / approval mode ({kind}: {mode})")
 
 
 def approval_mode(session: Session, contract: AuthContract, kind: str) -> str:
@@ -211,6 +216,9 @@ def set_grants(session: Session, actor: Actor, user_id: int, *, services: Iterab
     record(session, actor=actor.label, action="corporate.user_grants", subject_type="auth_user",
            subject_id=target.id, data={"services": grant.services, "accounts": account_ids,
                                        "per_transaction": per_transaction, "daily": daily})
+    # NOTIF-1: a setting change is mailed to the user it concerns.
+    notify(session, target, "auth.settings_changed", at=now.isoformat(),
+           setting="権限・限度額・口座 / services, limits, accounts")
     return _view(session, contract, target)
 
 
@@ -251,4 +259,7 @@ def suspend_user(session: Session, actor: Actor, user_id: int, *, suspend: bool 
     record(session, actor=actor.label,
            action="corporate.user_suspended" if suspend else "corporate.user_resumed",
            subject_type="auth_user", subject_id=target.id, data={})
+    now = clock.now()
+    notify(session, target, "auth.settings_changed", at=now.isoformat(),
+           setting="利用停止 / suspended" if suspend else "利用再開 / resumed")
     return _view(session, contract, target)

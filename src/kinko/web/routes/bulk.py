@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -104,6 +104,26 @@ class DeviceFinishIn(BaseModel):
     challenge_id: Annotated[str, Field(min_length=1, max_length=100, pattern=LINE_PATTERN)]
     credential: dict[str, Any]
     label: Annotated[str, Field(max_length=80, pattern=LINE_PATTERN)] = ""
+
+
+# --- the payee master (振込先マスタ) ----------------------------------------------------------
+
+def _payee_view(p: Any) -> dict[str, Any]:
+    return {"id": p.id, "kind": p.kind, "bank_code": p.bank_code, "branch_code": p.branch_code,
+            "account_type": p.account_type, "account_number": p.account_number,
+            "payee_kana": p.payee_kana, "edi": p.edi}
+
+
+@router.get("/bulk-payees", summary="振込先マスタ / the payee master")
+def payee_master(kind: Annotated[str, Query(pattern=r"^(bulk|payroll)$")] = "bulk",
+                 c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    return {"payees": [_payee_view(p) for p in bulk.payees(s, c.actor, kind=kind)]}
+
+
+@router.post("/bulk-payees", status_code=201, summary="振込先マスタへの登録 / add a payee")
+def add_payee(body: PayeeIn, kind: Annotated[str, Query(pattern=r"^(bulk|payroll)$")] = "bulk",
+              c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    return _payee_view(bulk.register_payee(s, c.actor, kind=kind, payee=body.payee()))
 
 
 # --- building requests ------------------------------------------------------------------------
@@ -289,7 +309,7 @@ def phone_pending(request: Request, c: Caller = Depends(caller), s: Session = DB
 
 @router.post("/phone/approvals/{approval_id}",
              summary="スマホでの承認・否認 / the phone's signed decision")
-def phone_decide(approval_id: Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")],
+def phone_decide(approval_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{43}$")],
                  body: PhoneDecisionIn, request: Request, c: Caller = Depends(caller),
                  s: Session = DB) -> dict[str, Any]:
     _phone_contract(s, c)
