@@ -497,7 +497,10 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int | str]:
                 "customer_id": user.customer_id, "contract_id": user.contract_id,
                 "user_id": user.id, "shipment_id": 1, "certificate_id": 1,
                 "claim_id": claim.id, "case_id": case.id, "image_id": face.id,
-                "kind": "bulk", "bulk_id": 1, "line_no": 1, "approval_id": "A" * 43}
+                "kind": "bulk", "bulk_id": 1, "line_no": 1, "approval_id": "A" * 43,
+                # The corporate services' resources (a business contract's, never B's own).
+                "agreement_id": 1, "batch_id": 1, "seq": 1, "payment_id": 1,
+                "document_id": 1, "candidate_id": 1}
 
 
 def test_no_route_lets_one_customer_reach_anothers_resources(

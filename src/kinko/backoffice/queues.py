@@ -5,6 +5,9 @@ how many items wait and the oldest items to show. The console's home shows every
 each queue has its own page (``/operator/queues/{key}``), so a new queue is one entry here. A
 queue whose source is not recorded on this installation yet says so instead of showing zero as
 if it had been checked.
+
+A cell that holds a code (a product, a state, an action) is a :class:`Code`: the page shows
+the catalogue's words for it in the operator's language, never the raw value.
 """
 
 from __future__ import annotations
@@ -25,6 +28,16 @@ from kinko.policy import current_policy
 from kinko.transfers.models import Recall, RecallState
 
 Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Code:
+    """A code of a catalogue group (``kinko.web.messages``), shown as words; ``suffix`` follows
+    the words as it is (a subject's ``#id``)."""
+
+    group: str
+    value: str
+    suffix: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,10 +69,22 @@ def _blocked() -> Select[Any]:
     return select(AuthUser).where(AuthUser.state != UserState.ACTIVE)
 
 
+# The reasons the services record in a user's state_reason that are codes, not free text.
+_COMPROMISE = "compromise report: "
+_REASONS = {"suspended by the contract": Code("state_reason", "contract_suspended")}
+
+
+def _reason(text: str | None) -> Code | str:
+    if text and text.startswith(_COMPROMISE):
+        return Code("compromise_reason", text.removeprefix(_COMPROMISE))
+    return _REASONS.get(text or "", text or "")
+
+
 def _blocked_rows(session: Session, limit: int) -> Sequence[Row]:
     users = session.execute(_blocked().order_by(AuthUser.id).limit(limit)).scalars()
-    return [(u.id, u.product.value, u.login_id or "—", u.state.value, _when(u.locked_until),
-             u.state_reason or "") for u in users]
+    return [(u.id, Code("product", u.product.value), u.login_id or "—",
+             Code("user_state", u.state.value), _when(u.locked_until), _reason(u.state_reason))
+            for u in users]
 
 
 # --- recalls (XFER-5) -----------------------------------------------------------------------
@@ -81,8 +106,8 @@ def _reports() -> Select[Any]:
 
 def _report_rows(session: Session, limit: int) -> Sequence[Row]:
     rows = session.execute(_reports().order_by(CompromiseReport.id).limit(limit)).scalars()
-    return [(r.id, r.user_id, r.scope.value, r.credential, r.channel, _when(r.reported_at))
-            for r in rows]
+    return [(r.id, r.user_id, Code("compromise_scope", r.scope.value),
+             Code("credential", r.credential), r.channel, _when(r.reported_at)) for r in rows]
 
 
 # --- e-mail bounces (CTR-2) -----------------------------------------------------------------
@@ -124,7 +149,8 @@ def _candidate_rows(session: Session, limit: int) -> Sequence[Row]:
         unused = clock.to_jst(last_use) <= unused_since
         why = "no use for a year / 1年以上利用なし" if unused else \
             "e-mail bouncing / メール不達"
-        out.append((user.id, user.product.value, user.login_id or "—", _when(last_use), why))
+        out.append((user.id, Code("product", user.product.value), user.login_id or "—",
+                    _when(last_use), why))
     return out
 
 
@@ -138,8 +164,9 @@ def _approvals() -> Select[Any]:
 def _approval_rows(session: Session, limit: int) -> Sequence[Row]:
     rows = session.execute(_approvals().order_by(ApprovalRequest.requested_at).limit(limit)
                            ).scalars()
-    return [(r.id, r.action, f"{r.subject_type} {r.subject_id}", r.reason, r.requested_by,
-             _when(r.requested_at)) for r in rows]
+    return [(r.id, Code("operator_action", r.action),
+             Code("subject_type", r.subject_type, f" #{r.subject_id}"), r.reason,
+             r.requested_by, _when(r.requested_at)) for r in rows]
 
 
 def _nothing(_session: Session, _limit: int = 0) -> Sequence[Row]:

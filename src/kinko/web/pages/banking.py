@@ -238,11 +238,15 @@ def instruction_result(request: Request, instruction_id: Id, error: ErrorCode = 
 @router.post("/instructions/{instruction_id}/discard")
 def discard(request: Request, instruction_id: Id, c: Caller = Depends(caller),
             s: Session = DB) -> Response:
-    """Drop an unconfirmed instruction (a draft the customer does not want)."""
+    """Drop an unconfirmed instruction (a draft the customer does not want). Another
+    customer's instruction is not found (404), as on every page; one that can no longer be
+    discarded goes back to its result with the reason."""
     try:
         with s.begin_nested():
             drafts.discard(s, c.actor, instruction_id)
     except DomainError as exc:
+        if exc.status == 404:
+            raise
         return RedirectResponse(f"/banking/instructions/{instruction_id}?error={exc.code}",
                                 status_code=303)
     return RedirectResponse("/banking/instructions", status_code=303)

@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.corporate_services import access, debits, edelivery, fees, localtax
-from kinko.corporate_services.models import Delivery
+from kinko.corporate_services.models import DebitAgreement, Delivery
 from kinko.corporate_services.municipalities import MUNICIPALITIES
 from kinko.errors import DomainError
 from kinko.web.auth import Caller, caller, csrf_token
 from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.params import Id
-from kinko.web.routes.corporate_services import read_upload
+from kinko.web.routes.corporate_services import own_agreement, read_upload
 from kinko.web.templating import render
 from kinko.zengin.errors import ZenginFileInvalid
 
@@ -60,12 +60,12 @@ def direct_debit(request: Request, notice: str | None = None, c: Caller = Depend
 
 
 @router.post("/direct-debit/{agreement_id}/upload", response_class=HTMLResponse)
-def direct_debit_upload(request: Request, agreement_id: Id,
+def direct_debit_upload(request: Request,
+                        agreement: DebitAgreement = Depends(own_agreement),
                         file: UploadFile = File(...), c: Caller = Depends(caller),
                         s: Session = DB) -> Any:
     lang = language(request)
     try:
-        agreement = debits.own_agreement(s, c.actor, agreement_id)
         batch = debits.upload(s, agreement, read_upload(file.file), user_id=c.user.id,
                               actor=f"user:{c.user.id}")
     except ZenginFileInvalid as exc:
@@ -83,6 +83,8 @@ def direct_debit_cancel(request: Request, batch_id: Id, c: Caller = Depends(call
     try:
         debits.cancel(s, c.actor, batch_id)
     except DomainError as exc:
+        if exc.status in (403, 404):  # not this contract's: refused as on every page
+            raise
         return _debit_page(request, c, s, 422, exc.for_customer(language(request)))
     return RedirectResponse("/corporate/direct-debit?notice=cancelled", status_code=303)
 
@@ -183,5 +185,7 @@ def local_tax_cancel(request: Request, payment_id: Id, c: Caller = Depends(calle
     try:
         localtax.cancel(s, c.actor, payment_id)
     except DomainError as exc:
+        if exc.status in (403, 404):  # not this contract's: refused as on every page
+            raise
         return _tax_page(request, c, s, 422, exc.for_customer(language(request)))
     return RedirectResponse("/corporate/local-tax?notice=cancelled", status_code=303)

@@ -184,6 +184,8 @@ def cancel_time_deposit(request: Request, deposit_id: Id, c: Caller = Depends(ca
             quote = deposits.enter_cancellation(s, c.actor, key=uuid.uuid4().hex,
                                                 deposit_id=deposit_id)
     except DomainError as exc:
+        if exc.status == 404:  # another customer's deposit is not found, as on every page
+            raise
         return RedirectResponse(f"/banking/time-deposits?error={exc.code}", status_code=303)
     return _to_confirmation(quote.instruction)
 
@@ -312,5 +314,7 @@ def debit_card_cancel(request: Request, card_id: Id, c: Caller = Depends(caller)
         with s.begin_nested():
             debitcards.cancel_card(s, c.actor, card_id)
     except DomainError as exc:
+        if exc.status == 404:  # another customer's card is not found, as on every page
+            raise
         return RedirectResponse(f"/banking/debit-cards?error={exc.code}", status_code=303)
     return RedirectResponse("/banking/debit-cards", status_code=303)

@@ -98,11 +98,18 @@ def dd_agreements(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any
     return {"agreements": [agreement_view(a) for a in debits.agreements_of(s, c.actor)]}
 
 
+def own_agreement(agreement_id: Id, c: Caller = Depends(caller),
+                  s: Session = DB) -> DebitAgreement:
+    """The caller's own active agreement, found before the upload is read or checked: another
+    contract's agreement is not found whatever the request carries."""
+    return debits.own_agreement(s, c.actor, agreement_id)
+
+
 @router.post("/direct-debit/agreements/{agreement_id}/batches", status_code=201,
              summary="口座振替データ（全銀 91）の送信 / upload a 91 request (DD-1, DD-2)")
-def dd_upload(agreement_id: Id, file: UploadFile = File(..., description="the 91 file"),
+def dd_upload(agreement: DebitAgreement = Depends(own_agreement),
+              file: UploadFile = File(..., description="the 91 file"),
               c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
-    agreement = debits.own_agreement(s, c.actor, agreement_id)
     batch = debits.upload(s, agreement, read_upload(file.file), user_id=c.user.id,
                           actor=f"user:{c.user.id}")
     return batch_view(batch)
