@@ -53,6 +53,7 @@ from kinko.auth.models import (
 from kinko.auth.rules import Counters, LockoutLimits
 from kinko.db.base import UtcDateTime, table_of
 from kinko.parties.models import Customer
+from kinko.parties.restrictions import remember, restricted_column
 
 # --- users ----------------------------------------------------------------------------------
 
@@ -384,14 +385,22 @@ def session_with_user_by_token_hash(session: Session, token_hash: Sequence[str]
     hashes = list(token_hash)
     match = (AuthSession.token_hash == hashes[0] if len(hashes) == 1
              else AuthSession.token_hash.in_(hashes))
+    # Whether a registered restriction (KYC-4) may refuse the customer, in the same statement:
+    # the fund movements' check then needs none for a customer it cannot refuse.
+    restricted = restricted_column(Customer.id)
+    extra = [] if restricted is None else [restricted.label("restricted")]
     found = session.execute(
-        select(AuthSession, AuthUser, AuthContract, Customer)
+        select(AuthSession, AuthUser, AuthContract, Customer, *extra)
         .join(AuthUser, AuthUser.id == AuthSession.user_id)
         .join(AuthContract, AuthContract.id == AuthUser.contract_id)
         .join(Customer, Customer.id == AuthUser.customer_id)
         .where(match)
     ).one_or_none()
-    return None if found is None else (found[0], found[1], found[2], found[3])
+    if found is None:
+        return None
+    if restricted is not None:
+        remember(session, found[3].id, bool(found[4]))
+    return (found[0], found[1], found[2], found[3])
 
 
 def touch_session(session: Session, row: AuthSession, now: datetime, *,

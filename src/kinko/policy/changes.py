@@ -2,8 +2,9 @@
 
 ``refresh(session)`` reads the approved changes and installs them in the policy store, so
 ``policy_at``/``current_policy`` answer with them from their effective dates. The web app
-refreshes at most every ``REFRESH_EVERY`` per process (a request's session), the batch at each
-run, and the approving request at once. Changes are dated ahead, so a process that learns of a
+reads them at start-up, then again at most every ``REFRESH_EVERY`` per process (checked with a
+monotonic clock before a request's session, at no cost in between), the batch at each run,
+and the approving request at once. Changes are dated ahead, so a process that learns of a
 change a few seconds late still applies it from its date.
 """
 

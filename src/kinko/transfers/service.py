@@ -140,17 +140,24 @@ def _is_corporate(session: Session, actor: Actor) -> bool:
     return contract is not None and contract.product is Product.CORPORATE_002
 
 
-def bank_limits(session: Session, actor: Actor, policy: Policy) -> rules.Limits:
+def _bank_limits(policy: Policy, *, corporate: bool) -> rules.Limits:
     t = policy.transfers
-    if _is_corporate(session, actor):
+    if corporate:
         return rules.Limits(t.corporate_per_transaction_limit, t.corporate_daily_limit)
     return rules.Limits(t.retail_per_transaction_limit, t.retail_daily_limit)
 
 
+def bank_limits(session: Session, actor: Actor, policy: Policy) -> rules.Limits:
+    return _bank_limits(policy, corporate=_is_corporate(session, actor))
+
+
 def limits_for(session: Session, actor: Actor, policy: Policy) -> rules.Limits:
+    # The contract is in the identity map (the request's authentication loaded it); user
+    # grants exist only on the business net (PRD-4), so a retail user's are never read.
+    corporate = _is_corporate(session, actor)
     contract, user = repo.chosen_limits_of(session, actor.contract_id, actor.user_id)
-    return rules.effective_limits(bank_limits(session, actor, policy), contract, user,
-                                  _granted_limits(session, actor))
+    return rules.effective_limits(_bank_limits(policy, corporate=corporate), contract, user,
+                                  _granted_limits(session, actor) if corporate else None)
 
 
 def _granted_limits(session: Session, actor: Actor) -> rules.Limits | None:

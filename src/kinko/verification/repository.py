@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
+from kinko.parties.restrictions import CustomerId
 from kinko.verification.models import (
     OPEN_STATES,
     CaseState,
@@ -39,11 +40,16 @@ def case_for_update(session: Session, case_id: int) -> VerificationCase | None:
                            .with_for_update()).scalar_one_or_none()
 
 
-def restricted(session: Session, customer_id: int) -> bool:
-    return session.execute(select(exists().where(
+def restricted_flag(customer_id: CustomerId | int) -> ColumnElement[bool]:
+    """True where the customer has an open case that restricts the account (KYC-4)."""
+    return exists().where(
         VerificationCase.customer_id == customer_id,
         VerificationCase.restricted.is_(True),
-        VerificationCase.state.in_(OPEN_STATES)))).scalar_one()
+        VerificationCase.state.in_(OPEN_STATES))
+
+
+def restricted(session: Session, customer_id: int) -> bool:
+    return session.execute(select(restricted_flag(customer_id))).scalar_one()
 
 
 def customers_with_document_face_and_no_open_case(session: Session) -> Sequence[int]:

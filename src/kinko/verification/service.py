@@ -349,7 +349,8 @@ def _restriction(session: Session, customer_id: int, function: str
     return None
 
 
-register_restriction("verification", _restriction)
+# The flag lets the request's authentication answer it with the customer (no statement).
+register_restriction("verification", _restriction, flag=repo.restricted_flag)
 
 
 def reencrypt_images(session: Session, *, actor: str) -> int:

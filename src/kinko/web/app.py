@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from kinko import __version__
 from kinko.config import Settings, get_settings
 from kinko.db.engine import Database, get_database
-from kinko.web import problems, security
+from kinko.web import deps, problems, security
 from kinko.web.admission import Admission
 from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import backoffice as backoffice_pages
@@ -46,6 +49,13 @@ from kinko.web.routes import (
 STATIC = Path(__file__).parent / "static"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The console's policy changes before the first request (then at most every 30 s).
+    await run_in_threadpool(deps.read_policy_changes, app.state.db)
+    yield
+
+
 def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -60,6 +70,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         docs_url=None, redoc_url=None,  # served from shipped assets by apidocs
         # No control character (NUL among them) in any path, query or form value (params.py).
         dependencies=[Depends(refuse_control_characters)],
+        lifespan=_lifespan,
     )
     app.state.db = db or get_database()
     app.state.settings = settings

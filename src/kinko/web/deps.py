@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kinko.db.engine import Database
 from kinko.policy.changes import refresh as refresh_policy_changes
 from kinko.policy.changes import stale as policy_changes_stale
+
+log = logging.getLogger(__name__)
+
+
+def read_policy_changes(db: Database) -> None:
+    """At start-up: the console's approved policy changes, so that the process starts with
+    them and its first requests (within ``REFRESH_EVERY``) do not each pay a statement for
+    them. A database that cannot answer yet only leaves them to the first request."""
+    try:
+        db.run(refresh_policy_changes)
+    except SQLAlchemyError as exc:
+        log.warning("policy changes not read at start-up (the first request reads them): %s",
+                    exc)
 
 
 def database(request: Request) -> Database:
