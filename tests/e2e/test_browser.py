@@ -135,8 +135,9 @@ def test_corporate_login_with_the_secret_phrase(page: Any, site: Site) -> None:
     page.wait_for_url(f"{site.url}/login/second-step")
     page.fill("input[name=secret_phrase]", du.SHOJI_PHRASE)
     page.click("#second-step-form button[type=submit]")
-    page.wait_for_url(f"{site.url}/banking")
-    assert page.locator(f"#account-{site.demo.ids['shoji_checking']}").is_visible()
+    # A business net user lands on its own portal, not the retail menu.
+    page.wait_for_url(f"{site.url}/corporate")
+    assert page.locator("#me").is_visible()
     page.goto(f"{site.url}/security/sessions?lang=en")
     assert "(this device)" in page.inner_text("#sessions")
     no_problems(site)

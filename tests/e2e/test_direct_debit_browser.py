@@ -36,7 +36,7 @@ def _login(page: Any, site: Site) -> None:
     page.wait_for_url(f"{site.url}/login/second-step")
     page.fill("input[name=secret_phrase]", du.SHOJI_PHRASE)
     page.click("#second-step-form button[type=submit]")
-    page.wait_for_url(f"{site.url}/banking")
+    page.wait_for_url(f"{site.url}/corporate")
 
 
 def _at(day: date, hour: int) -> None:
@@ -72,7 +72,7 @@ def test_direct_debit_cycle(browser: Any, site: Site, tmp_path: Path) -> None:
     page.set_default_timeout(15_000)
     try:
         _login(page, site)
-        page.click("nav a[href='/corporate']")
+        page.click("nav a[href='/corporate/services']")
         page.click("a[href='/corporate/direct-debit']")
         page.set_input_files("input[type=file]", str(upload))
         page.click("form[enctype] button[type=submit]")
