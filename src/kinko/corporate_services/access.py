@@ -1,8 +1,8 @@
 """Which corporate contract a user acts for, and whether it may use a service.
 
-Every service of this package asks :func:`require_service` first. Today a service is open to
-any active corporate-002 contract; the per-course entitlements of the corporate model replace
-the body of that one function, and nothing else here changes.
+Every service of this package asks :func:`require_service` first: the contract must be an
+active corporate-002 contract whose course (or separate application) includes the service —
+the business net's one entitlement check, ``kinko.corporate.entitlements`` (PRD-2).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kinko.auth.models import AuthContract, ContractState, Product
+from kinko.corporate import entitlements
+from kinko.corporate.rules import Service as CorporateService
 from kinko.corporate_services.errors import NotCorporate, ServiceNotContracted
 from kinko.instructions.service import Actor
 from kinko.ledger.models import Account, AccountState, AccountType
@@ -33,12 +35,21 @@ def contract_of(session: Session, actor: Actor) -> AuthContract:
     return contract
 
 
+# The letters of 002 第1条2(2) for this package's services.
+_LETTERS = {Service.LOCAL_TAX: CorporateService.LOCAL_TAX,
+            Service.DIRECT_DEBIT: CorporateService.DIRECT_DEBIT,
+            Service.COLLECTION: CorporateService.COLLECTION,
+            Service.ZENGIN_STATEMENTS: CorporateService.ZENGIN_STATEMENT}
+
+
 def require_service(session: Session, contract: AuthContract, service: Service) -> None:
-    """Refuse a service the contract may not use (the one place the course is checked)."""
+    """Refuse a service the contract may not use: not a business net contract, not active,
+    or its course does not include it (Light and Basic have none of J–M)."""
     if contract.product is not Product.CORPORATE_002:
         raise NotCorporate
     if contract.state is not ContractState.ACTIVE:
         raise ServiceNotContracted(detail=f"contract {contract.id} is {contract.state.value}")
+    entitlements.require_service(session, contract, _LETTERS[service])
 
 
 def course_of(contract: AuthContract) -> str | None:

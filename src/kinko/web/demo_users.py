@@ -8,7 +8,7 @@ account ids) in the same transaction and returns what a demo user needs to log i
 - 佐藤 花子 — retail-003: the bank-issued user ID and temporary password (the first login
   forces changing both) and a hard token whose seed is fixed, so anyone can compute its codes
   (``kinko demo otp``, or any TOTP app with the printed base32 seed).
-- 株式会社きんこ商事 — corporate-002 Basic: the master user (ID registered at first use,
+- 株式会社きんこ商事 — corporate-002 Comprehensive: the master user (ID registered at first use,
   passwords set, a 合言葉 asked as the second login step, a hard token with a fixed seed), and
   a general user with temporary passwords that the first login forces to change.
 - Operators for the console: a teller, two security officers, a policy administrator and two
@@ -156,7 +156,7 @@ def _shoji(session: Session, ids: dict[str, int]) -> list[DemoCredential]:
     assert account is not None and account.customer_id is not None
     temporary_login, temporary_confirm = "Kari3Login", "Kari5Kakunin"
     master = enrolment.enrol_corporate(
-        session, customer_id=account.customer_id, course=Course.BASIC,
+        session, customer_id=account.customer_id, course=Course.COMPREHENSIVE,
         representative_account_id=account.id, temporary_login_password=temporary_login,
         temporary_confirmation_password=temporary_confirm, token_kind=TokenKind.HARD,
         display_name="経理 太郎（マスター）", actor=ACTOR)
@@ -195,7 +195,7 @@ def _shoji(session: Session, ids: dict[str, int]) -> list[DemoCredential]:
             {"confirmation_password": SHOJI_CONFIRMATION, "secret_phrase": SHOJI_PHRASE,
              "token_serial": SHOJI_TOKEN_SERIAL,
              "totp_seed_base32": _b32(SHOJI_TOKEN_SEED)},
-            "Basic コース。ログイン後に合言葉 / Basic course; the 合言葉 is the second step"),
+            "総合コース。ログイン後に合言葉 / Comprehensive course; the 合言葉 is the second step"),
         DemoCredential(
             "株式会社きんこ商事（一般）", Product.CORPORATE_002.value, KEIRI_LOGIN_ID,
             KEIRI_TEMPORARY_PASSWORD, general.id,
