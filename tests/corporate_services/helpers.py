@@ -10,16 +10,16 @@ from kinko.ledger.models import Account
 from tests import factories
 
 
-def corporate(session: Session, *, balance: int = 1_000_000, holder: str = "ｶ)ｷﾝｺｼﾖｳｼﾞ"
-              ) -> tuple[Actor, int]:
-    """A corporate customer with a Comprehensive contract (every service of 002) whose
-    representative account holds ``balance``; returns the actor and the representative
+def corporate(session: Session, *, balance: int = 1_000_000, holder: str = "ｶ)ｷﾝｺｼﾖｳｼﾞ",
+              course: Course = Course.COMPREHENSIVE) -> tuple[Actor, int]:
+    """A corporate customer with a contract on ``course`` (Comprehensive: every service of
+    002) whose representative account holds ``balance``; returns the actor and the representative
     account id."""
     actor, account_id = factories.retail_actor(session, balance=balance, holder=holder,
                                                corporate=True)
     contract = session.get(AuthContract, actor.contract_id)
     assert contract is not None
-    contract.course = Course.COMPREHENSIVE
+    contract.course = course
     contract.representative_account_id = account_id
     session.flush()
     return actor, account_id

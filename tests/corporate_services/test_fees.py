@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kinko import clock
+from kinko.auth.models import Course
 from kinko.config import reset_settings
 from kinko.corporate_services import fees
 from kinko.corporate_services.models import ChargeState
@@ -59,7 +60,7 @@ def test_debited_on_the_day_and_a_change_applies_from_its_date(db: Database,
                                                                fee_change: None) -> None:
     _at(date(2026, 11, 20))
     with db.transaction() as s:
-        actor, account_id = corporate(s, balance=10_000)
+        actor, account_id = corporate(s, balance=10_000, course=Course.BASIC)
     _at(date(2026, 12, 9))                  # before the 10th: nothing
     with db.transaction() as s:
         assert fees.charge_due(s).charged == 0
@@ -86,7 +87,7 @@ def test_debited_on_the_day_and_a_change_applies_from_its_date(db: Database,
 def test_short_funds_leave_it_unpaid_until_funded(db: Database) -> None:
     _at(date(2026, 11, 20))
     with db.transaction() as s:
-        _, account_id = corporate(s, balance=500)
+        _, account_id = corporate(s, balance=500, course=Course.BASIC)
     _at(date(2026, 12, 10))
     with db.transaction() as s:
         assert fees.charge_due(s) == fees.FeeRun(1, 0, 1)
@@ -115,7 +116,7 @@ def test_daily_command_and_the_fee_list(db: Database) -> None:
 
     _at(date(2026, 11, 20))
     with db.transaction() as s:
-        actor, _ = corporate(s, balance=5_000)
+        actor, _ = corporate(s, balance=5_000, course=Course.BASIC)
     ran = CliRunner().invoke(cli, ["corporate", "daily", "--at", "2026-12-10T08:00",
                                    "--database-url",
                                    db.url.render_as_string(hide_password=False)])
