@@ -152,3 +152,13 @@ def test_statement_demand_and_time_deposit() -> None:
     assert (record.rate, record.total_interest, record.tax_amount, record.net_interest) == (
         "002500", 3_000, 609, 2_391)
     assert record.clearing_date is None and record.description == "ｹｲｿﾞｸ"
+
+
+def test_a_json_document_without_a_group_is_refused_naming_it() -> None:
+    """Found by the fuzzer: an empty group list is a clear error, not a crash later."""
+    from kinko.zengin.errors import ZenginFileInvalid
+
+    text = '{"format": "72", "line_ending": "crlf", "groups": [], "end": {"record": "end"}}'
+    with pytest.raises(ZenginFileInvalid) as refused:
+        jsonio.loads(text)
+    assert [e.field_en for e in refused.value.errors] == ["$.groups"]

@@ -188,6 +188,11 @@ def file_from_dict(doc: Any) -> ZenginFile:
                                    number, f"{path}.trailer", errors)
         if header is not None and trailer is not None:
             groups.append(Group(header, records, trailer))
+    if not groups and not errors.items:
+        # A file is at least one header…trailer group before its end record.
+        errors.items.append(ZenginError(
+            0, 0, 0, "", "$.groups", "ヘッダー・トレーラのまとまりがありません",
+            "the document has no header…trailer group", "", "json"))
     number += 1
     end = record_from_dict(doc.get("end"), number, "$.end", errors, "end|statement_end")
     if errors.items or end is None:
