@@ -107,6 +107,22 @@ def check(session: Session, actor: Actor, service: Service | str, *,
                     account_id=account_id)
 
 
+def transfer_approval(session: Session, actor: Actor) -> str | None:
+    """:func:`check` of a transfer (D) at its confirmation, and the approval mode a
+    business-net transfer then waits for (APR-1): "single" or "double", or None when it runs
+    as confirmed. A retail contract is answered from the rows the check already loaded."""
+    check(session, actor, Service.TRANSFER)
+    contract = session.get(AuthContract, actor.contract_id)
+    if contract is None or not is_corporate(contract):
+        return None
+    settings = session.get(CorporateSettings, contract.id)
+    mode = settings.approval_transfer if settings is not None else "none"
+    if mode == "none" and contract.smartphone_auth:
+        # 002 第12条3: with smartphone authentication the bank's transactions are approved.
+        mode = "single"
+    return None if mode == "none" else mode
+
+
 def visible_accounts(session: Session, actor: Actor) -> set[int] | None:
     """The account ids a corporate user's balances and statements show (usage accounts, and
     for a general user only the granted ones); None for a retail contract (all its own)."""

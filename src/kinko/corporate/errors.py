@@ -53,3 +53,41 @@ class UserNotFound(DomainError):
     status = 404
     message_ja = "利用者が見つかりません。"
     message_en = "No such user."
+
+
+class TransferApprovalNotFound(DomainError):
+    code = "CORP_TRANSFER_APPROVAL_NOT_FOUND"
+    status = 404
+    message_ja = "承認待ちのお振込が見つかりません。"
+    message_en = "No such transfer waiting for approval."
+
+
+class TransferApprovalStale(DomainError):
+    code = "CORP_TRANSFER_APPROVAL_STALE"
+    status = 409
+    message_ja = ("このお振込は変更されたか、すでに処理されています。"
+                  "最新の内容を確認してから承認してください。")
+    message_en = ("This transfer was changed or already processed. Check the current details "
+                  "before approving.")
+
+
+class TransferApprovalRefused(DomainError):
+    code = "CORP_TRANSFER_APPROVAL_REFUSED"
+    status = 403
+    message_ja = "この承認はできません（作成者ご本人、同じ承認者、またはスマホ承認が必要です）。"
+    message_en = ("You cannot give this approval (the maker, the same approver twice, or a "
+                  "smartphone approval is required).")
+
+
+class TransferApprovalExpired(DomainError):
+    code = "CORP_TRANSFER_APPROVAL_EXPIRED"
+    status = 422
+    message_ja = "承認期限を過ぎたため、このお振込は不成立となりました。"
+    message_en = "The approval cutoff has passed; this transfer was not made."
+
+
+class TokenApplicationRefused(DomainError):
+    code = "CORP_TOKEN_APPLICATION_REFUSED"
+    status = 422
+    message_ja = "このお申込みはお受けできません。"
+    message_en = "This application cannot be accepted."

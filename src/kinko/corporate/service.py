@@ -29,7 +29,7 @@ from kinko.instructions.service import Actor
 from kinko.ledger.models import Account, AccountType
 
 APPROVAL_MODES = ("none", "single", "double")
-APPROVAL_KINDS = ("bulk", "payroll")
+APPROVAL_KINDS = ("bulk", "payroll", "transfer")
 
 
 @dataclass(frozen=True)

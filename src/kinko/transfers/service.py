@@ -334,7 +334,8 @@ def confirm(session: Session, actor: Actor, instruction_id: int,
     whole transaction: the instruction stays entered and can be confirmed again before its
     deadline. A late confirmation voids the instruction (the caller commits, then reports).
     """
-    entitlements.check(session, actor, Service.TRANSFER)  # a grant withdrawn since entry
+    # A grant withdrawn since entry; and APR-1: the approvals a business-net transfer awaits.
+    waits = entitlements.transfer_approval(session, actor)
     instruction = instructions.accept(session, actor, instruction_id, step_up, loaded=loaded)
     if instruction.status is not InstructionStatus.ACCEPTED:
         return instruction  # VOID
@@ -346,7 +347,11 @@ def confirm(session: Session, actor: Actor, instruction_id: int,
     if refused:
         limit = dict(scopes)[refused[0]]
         raise LimitExceeded(detail=f"daily limit {limit:,} ({refused[0].split(':')[0]})")
-    if details["same_day"]:
+    if waits is not None:  # runs (or is scheduled) once approved; the business net only
+        from kinko.corporate import transfer_approvals
+
+        transfer_approvals.hold(session, actor, instruction, details, mode=waits)
+    elif details["same_day"]:
         _execute(session, instruction, details)
     else:
         due = datetime.combine(instruction.value_date,

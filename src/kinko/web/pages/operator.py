@@ -66,6 +66,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "auth.reissue_token_expiry": ("auth_user", "user_id"),
     "auth.reissue_token_defect": ("auth_user", "user_id"),
     "auth.resume_service": ("compromise_report", "report_id"),
+    "corporate.token_application": ("token_application", "application_id"),  # CRED-2
 }
 
 # --- operator sessions ----------------------------------------------------------------------
