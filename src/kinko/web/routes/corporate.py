@@ -561,8 +561,10 @@ def _typed_page(request: Request, c: Caller, s: Session, *, status_code: int = 2
 @pages.get("/bulk-typed", response_class=HTMLResponse)
 def typed_page(request: Request, kind: Annotated[str, Query(max_length=8)] = "bulk",
                c: Caller = Depends(caller), s: Session = DB) -> HTMLResponse:
-    return _typed_page(request, c, s, kind=kind if kind in ("bulk", "payroll", "bonus")
-                       else "bulk")
+    kind = kind if kind in ("bulk", "payroll", "bonus") else "bulk"
+    # The course and the user's grant decide (PRD-2..4), before any form is shown.
+    entitlements.check(s, c.actor, bulk.service_of(BulkKind(kind)))
+    return _typed_page(request, c, s, kind=kind)
 
 
 Column = Annotated[list[str] | None, Form(max_length=140)]
