@@ -186,6 +186,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
                         "step": "1/2"}
        for step in ("entered", "approval_step", "approved", "rejected", "expired",
                     "cancelled", "recalled", "not_established", "executed")},
+    "corporate.transfer_approval_step": {"reference": "T-1", "amount": 30_000, "fee": 0,
+                                         "value_date": "2026-11-20", "step": "first"},
+    **{f"corporate.token_{x}": {"reference": "K-1", "what_ja": "ソフトトークンへの切替",
+                                "what_en": "switch to soft tokens"}
+       for x in ("applied", "application_done")},
 }
 
 
