@@ -272,3 +272,66 @@ def test_the_approval_pages(db: Database, app: TestClient) -> None:
     one = app.get(f"/corporate/transfer-approvals/{tid}?lang=en")
     assert one.status_code == 200 and "What an approval signs" in one.text
     assert "30,000" in one.text and 'name="otp_code"' in one.text
+
+
+@pytest.mark.req("APR-1")
+def test_two_approvers_at_once_give_one_execution(db: Database, pg_url: str) -> None:
+    from kinko.corporate import transfer_approvals
+    from kinko.corporate.errors import TransferApprovalStale
+    from kinko.ledger.models import JournalEntry
+    from tests.corporate.test_bulk_execution import _race
+
+    clock.set_now(FRIDAY)
+    corp, payee = _setup(db, "single")
+    tid = _make(db, corp, payee)
+    digest = db.run(lambda s: transfer_approvals.get(s, corp.actor("admin"), tid)
+                    .approval.digest)
+
+    def approve(name: str) -> Any:
+        actor = corp.actor(name)
+        return lambda: db.run(lambda s: transfer_approvals.approve(
+            s, actor, tid, digest=digest,
+            step_up=StepUpProof(actor.user_id, digest, clock.now())).approval.state)
+
+    outcomes = _race(approve("admin"), approve("master"))
+    assert sorted(type(o).__name__ for o in outcomes) == ["TransferApprovalStale", "str"]
+    assert any(isinstance(o, TransferApprovalStale) for o in outcomes)
+    entries = db.run(lambda s: list(s.execute(select(JournalEntry.id).where(
+        JournalEntry.idempotency_key == f"instruction:{tid}")).scalars()))
+    assert len(entries) == 1 and _balance(db, payee[2]) == 30_000
+
+
+@pytest.mark.req("APR-1")
+def test_an_approval_given_on_the_page_with_the_step_up(db: Database, app: TestClient) -> None:
+    import re
+
+    from kinko.web.auth import SESSION_COOKIE, csrf_token
+
+    corp, payee = _setup(db, "single")
+    tid = _make(db, corp, payee)
+    app.cookies.set(SESSION_COOKIE, corp.tokens["general"])
+    maker = app.get(f"/corporate/transfer-approvals/{tid}")
+    assert 'id="approve"' not in maker.text and 'id="edit"' in maker.text
+    app.cookies.set(SESSION_COOKIE, corp.tokens["admin"])
+    page = app.get(f"/corporate/transfer-approvals/{tid}")
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"', page.text)
+    assert digest is not None
+    clock.set_now(clock.now() + timedelta(seconds=31))
+    wrong = app.post(f"/corporate/transfer-approvals/{tid}/approve", data={
+        "csrf_token": csrf_token(corp.tokens["admin"]), "digest": digest.group(1),
+        "confirmation_password": "Wrong0ne", "otp_code": "000000"})
+    assert wrong.status_code in (401, 403, 422) and 'role="alert"' in wrong.text
+    assert _status(db, tid) == "accepted"
+
+    def code(s: Any) -> str:
+        return otp.code_at(auth_repo.active_token(s, corp.users["admin"]), clock.now())
+    token = app.cookies.get(SESSION_COOKIE) or corp.tokens["admin"]
+    clock.set_now(clock.now() + timedelta(seconds=31))
+    done = app.post(f"/corporate/transfer-approvals/{tid}/approve", follow_redirects=False,
+                    data={"csrf_token": csrf_token(token), "digest": digest.group(1),
+                          "confirmation_password": CONFIRMATION["admin"],
+                          "otp_code": db.run(code)})
+    assert done.status_code == 303, done.text
+    assert _status(db, tid) == "executed" and _balance(db, payee[2]) == 30_000
+    shown = app.get(done.headers["location"])
+    assert "承認済" in shown.text
