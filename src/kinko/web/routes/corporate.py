@@ -331,6 +331,16 @@ def approvals_page(request: Request, c: Caller = Depends(caller), s: Session = D
     return _approvals_page(request, c, s)
 
 
+@pages.get("/phone/transfers", response_class=HTMLResponse)
+def phone_transfers_page(request: Request, c: Caller = Depends(caller), s: Session = DB
+                         ) -> HTMLResponse:
+    """The phone's screen for transfers: each one waiting for this user, with exactly the
+    details the phone signs (the same script as the bulk screen signs and approves)."""
+    return _page(request, c, "corporate/transfer_phone.html",
+                 pending=transfer_approvals.pending_for(s, c.actor),
+                 registered=phone.has_device(s, c.user.id))
+
+
 @pages.post("/transfer-approvals/mode", response_class=HTMLResponse)
 def approvals_mode(request: Request, mode: Annotated[str, Form(max_length=8)] = "",
                    c: Caller = Depends(caller), s: Session = DB) -> Response:

@@ -76,8 +76,10 @@
     const decide = async (card, approve) => {
       const out = card.querySelector(".outcome");
       const id = card.dataset.request;
+      // A card names its request's API (a bulk request by default, or a single transfer).
+      const base = card.dataset.base || ("/api/v1/corporate/bulk/" + id);
       try {
-        const opened = await api(csrf, "POST", "/api/v1/corporate/bulk/" + id + "/phone-approval");
+        const opened = await api(csrf, "POST", base + "/phone-approval");
         const list = await api(csrf, "GET", "/api/v1/corporate/phone/approvals");
         const item = list.approvals.find((a) => a.approval_id === opened.phone_approval_id);
         const options = JSON.parse(item.options);
@@ -97,11 +99,11 @@
         await api(csrf, "POST", "/api/v1/corporate/phone/approvals/" + item.approval_id,
           { credential, approve });
         if (approve) {
-          const done = await api(csrf, "POST", "/api/v1/corporate/bulk/" + id + "/approve",
+          const done = await api(csrf, "POST", base + "/approve",
             { digest: card.dataset.digest, phone_approval_id: item.approval_id });
           out.textContent = "承認しました / approved (" + done.state + ")";
         } else {
-          await api(csrf, "POST", "/api/v1/corporate/bulk/" + id + "/reject", { reason: "phone" });
+          await api(csrf, "POST", base + "/reject", { reason: "phone" });
           out.textContent = "否認しました / rejected";
         }
         card.dataset.done = approve ? "approved" : "rejected";
