@@ -335,3 +335,17 @@ def test_an_approval_given_on_the_page_with_the_step_up(db: Database, app: TestC
     assert _status(db, tid) == "executed" and _balance(db, payee[2]) == 30_000
     shown = app.get(done.headers["location"])
     assert "承認済" in shown.text
+
+
+@pytest.mark.req("APR-1")
+def test_the_portal_home_lists_transfers_waiting_for_the_user(db: Database,
+                                                              app: TestClient) -> None:
+    from kinko.web.auth import SESSION_COOKIE
+
+    corp, payee = _setup(db, "single")
+    tid = _make(db, corp, payee)
+    app.cookies.set(SESSION_COOKIE, corp.tokens["admin"])
+    home = app.get("/corporate")
+    assert f"/corporate/transfer-approvals/{tid}" in home.text
+    app.cookies.set(SESSION_COOKIE, corp.tokens["general"])     # the maker: nothing to approve
+    assert f"/corporate/transfer-approvals/{tid}" not in app.get("/corporate").text
