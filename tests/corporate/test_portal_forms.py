@@ -15,7 +15,6 @@ from sqlalchemy import select
 from kinko import clock
 from kinko.auth import repository as auth_repo
 from kinko.auth.models import AuthContract, TokenKind
-from kinko.backoffice import approvals
 from kinko.backoffice.models import OperatorRole
 from kinko.backoffice.operators import create_operator
 from kinko.bulk.models import BulkPayee, BulkRequest
@@ -26,6 +25,7 @@ from kinko.web.app import create_app
 from kinko.web.auth import SESSION_COOKIE, csrf_token
 from tests.corporate import builders
 from tests.corporate.bulkkit import FRIDAY, OWN, own_payees
+from tests.operator_login import sign_in_operator
 
 HTML = {"Accept": "text/html"}
 
@@ -171,17 +171,26 @@ def test_a_token_switch_is_applied_for_and_carried_out_with_four_eyes(
     assert listed["state"] == "pending"
     # Nothing changed yet: tokens still hard and active.
     assert db.run(lambda s: s.get(AuthContract, corp.contract_id).token_kind) is TokenKind.HARD
+    # The bank: a teller asks from the applications queue, a security officer approves.
     with db.transaction() as s:
-        teller = create_operator(s, code="T1", name="窓口", roles=[OperatorRole.TELLER],
-                                 actor="test").id
-        security = create_operator(s, code="S1", name="審査", roles=[OperatorRole.SECURITY],
-                                   actor="test").id
-        request_id = approvals.request(
-            s, action="corporate.token_application", subject_type="token_application",
-            subject_id=listed["id"], payload={"application_id": listed["id"]},
-            reason="書面受付", requested_by=teller).id
-    with db.transaction() as s:
-        approvals.approve(s, request_id=request_id, approver_id=security)
+        create_operator(s, code="T1", name="窓口", roles=[OperatorRole.TELLER], actor="test")
+        create_operator(s, code="S1", name="審査", roles=[OperatorRole.SECURITY], actor="test")
+    ops = TestClient(app.app)
+    assert ops.get("/operator/corporate/token-applications", follow_redirects=False
+                   ).status_code == 303                    # operators only
+    ops_csrf = sign_in_operator(ops, "T1", db=db)
+    queue = ops.get("/operator/corporate/token-applications")
+    assert queue.status_code == 200 and f"K{listed['id']:010d}" in queue.text
+    asked = ops.post("/operator/requests", follow_redirects=False, data={
+        "csrf_token": ops_csrf, "action": "corporate.token_application",
+        "target_id": str(listed["id"]), "reason": "書面受付"})
+    assert asked.status_code == 303, asked.text
+    request_id = int(asked.headers["location"].rsplit("-", 1)[1])
+    assert db.run(lambda s: s.get(AuthContract, corp.contract_id).token_kind) is TokenKind.HARD
+    ops_csrf = sign_in_operator(ops, "S1", db=db)
+    approved = ops.post(f"/operator/requests/{request_id}/approve", follow_redirects=False,
+                        data={"csrf_token": ops_csrf})
+    assert approved.status_code in (200, 303), approved.text
 
     def after(s: Any) -> tuple[Any, Any, Any]:
         return (s.get(AuthContract, corp.contract_id).token_kind,

@@ -97,6 +97,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(corporate_pages.router)
     app.include_router(corporate.router)
     app.include_router(corporate.pages)
+    app.include_router(corporate.operator_pages)
     app.include_router(bulk.router)
     app.include_router(operator_pages.router)
     app.include_router(backoffice_pages.router)

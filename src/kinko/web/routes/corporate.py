@@ -690,3 +690,22 @@ def withdraw_application_page(request: Request, application_id: Id,
     except DomainError as exc:
         return _tokens_page(request, c, s, status_code=exc.status, error=_msg(request, exc))
     return RedirectResponse("/corporate/tokens", status_code=303)
+
+
+# --- the bank's queue of token applications (operators) ------------------------------------
+
+operator_pages = APIRouter(prefix="/operator/corporate", include_in_schema=False)
+
+
+@operator_pages.get("/token-applications", response_class=HTMLResponse)
+def token_queue(request: Request, s: Session = DB) -> Response:
+    """Pending token applications; each is carried out through the console's four-eyes
+    request (a teller asks with the form here, a security officer approves in the console)."""
+    from kinko.web.pages.operator import OPERATOR_COOKIE, _to_login, current_operator
+
+    if current_operator(request, s) is None:
+        return _to_login(request, s)
+    rows = [(a, s.get(AuthContract, a.contract_id)) for a in token_apps.pending(s)]
+    return render(request, "corporate/operator_tokens.html", applications=rows,
+                  kinds=token_apps.KINDS,
+                  csrf=csrf_token("operator\x00" + request.cookies.get(OPERATOR_COOKIE, "")))
