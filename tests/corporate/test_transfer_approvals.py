@@ -276,8 +276,8 @@ def test_the_approval_pages(db: Database, app: TestClient) -> None:
 
 @pytest.mark.req("APR-1")
 def test_two_approvers_at_once_give_one_execution(db: Database, pg_url: str) -> None:
-    from kinko.corporate import transfer_approvals
     from kinko.corporate.errors import TransferApprovalStale
+    from kinko.corporate_portal import transfer_approvals
     from kinko.ledger.models import JournalEntry
     from tests.corporate.test_bulk_execution import _race
 

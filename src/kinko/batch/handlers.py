@@ -8,7 +8,7 @@ def load_handlers() -> None:
     import kinko.bulk.service
     import kinko.claims.notices
     import kinko.clearing.handlers
-    import kinko.corporate.transfer_approvals
+    import kinko.corporate_portal.transfer_approvals
     import kinko.corporate_services.debits
     import kinko.corporate_services.notices
     import kinko.deposits.service

@@ -12,6 +12,9 @@ Rows are fetched with ``session.get`` so a request that checks twice pays once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -107,10 +110,23 @@ def check(session: Session, actor: Actor, service: Service | str, *,
                     account_id=account_id)
 
 
-def transfer_approval(session: Session, actor: Actor) -> str | None:
-    """:func:`check` of a transfer (D) at its confirmation, and the approval mode a
-    business-net transfer then waits for (APR-1): "single" or "double", or None when it runs
-    as confirmed. A retail contract is answered from the rows the check already loaded."""
+# APR-1: what holds a business-net transfer for its approvals. The approvals stand on the
+# transfer domain (kinko.corporate_portal, above it), so they register here at import and
+# the transfer domain calls them through :func:`transfer_approval`, importing nothing above.
+TransferHold = Callable[[Session, Actor, Any, dict[str, Any], str], None]
+_transfer_hold: list[TransferHold] = []
+
+
+def register_transfer_hold(hold: TransferHold) -> None:
+    _transfer_hold[:] = [hold]
+
+
+def transfer_approval(session: Session, actor: Actor
+                      ) -> Callable[[Session, Actor, Any, dict[str, Any]], None] | None:
+    """:func:`check` of a transfer (D) at its confirmation; then, for a business-net contract
+    whose transfers need approval (APR-1: single or double), what holds the confirmed
+    transfer for them, or None when it runs as confirmed. A retail contract is answered from
+    the rows the check already loaded."""
     check(session, actor, Service.TRANSFER)
     contract = session.get(AuthContract, actor.contract_id)
     if contract is None or not is_corporate(contract):
@@ -120,7 +136,14 @@ def transfer_approval(session: Session, actor: Actor) -> str | None:
     if mode == "none" and contract.smartphone_auth:
         # 002 第12条3: with smartphone authentication the bank's transactions are approved.
         mode = "single"
-    return None if mode == "none" else mode
+    if mode == "none":
+        return None
+    if not _transfer_hold:
+        # Never run an approval-bound transfer unapproved: a process without the portal's
+        # approvals loaded refuses to confirm it.
+        raise RuntimeError("kinko.corporate_portal.transfer_approvals is not loaded")
+    hold = _transfer_hold[0]
+    return lambda s, a, instruction, details: hold(s, a, instruction, details, mode)
 
 
 def visible_accounts(session: Session, actor: Actor) -> set[int] | None:

@@ -348,9 +348,7 @@ def confirm(session: Session, actor: Actor, instruction_id: int,
         limit = dict(scopes)[refused[0]]
         raise LimitExceeded(detail=f"daily limit {limit:,} ({refused[0].split(':')[0]})")
     if waits is not None:  # runs (or is scheduled) once approved; the business net only
-        from kinko.corporate import transfer_approvals
-
-        transfer_approvals.hold(session, actor, instruction, details, mode=waits)
+        waits(session, actor, instruction, details)
     elif details["same_day"]:
         _execute(session, instruction, details)
     else:

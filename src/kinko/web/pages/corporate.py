@@ -52,7 +52,7 @@ def home(request: Request, c: Caller = Depends(caller), s: Session = DB) -> HTML
     cutoffs = [r for r in requests if r.state in (BulkState.PENDING, BulkState.APPROVED)
                and r.request_cutoff_at.astimezone(clock.JST).date() == today]
     pending = bulk.pending_for(s, c.actor) if requests else []
-    from kinko.corporate import transfer_approvals  # APR-1: single transfers too
+    from kinko.corporate_portal import transfer_approvals  # APR-1: single transfers too
 
     transfers = (transfer_approvals.pending_for(s, c.actor)
                  if corp_rules.Service.TRANSFER in services else [])

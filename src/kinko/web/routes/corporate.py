@@ -23,11 +23,12 @@ from kinko.bulk import rules as bulk_rules
 from kinko.bulk import service as bulk
 from kinko.bulk.errors import BulkFileRefused
 from kinko.bulk.models import BulkKind
-from kinko.corporate import entitlements, transfer_approvals
-from kinko.corporate import payees as master
+from kinko.corporate import entitlements
 from kinko.corporate import service as corporate
-from kinko.corporate import tokens as token_apps
 from kinko.corporate.rules import parse_services
+from kinko.corporate_portal import payees as master
+from kinko.corporate_portal import tokens as token_apps
+from kinko.corporate_portal import transfer_approvals
 from kinko.errors import DomainError, ValidationFailed
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB

@@ -38,7 +38,6 @@ from kinko.auth.rules import operation_digest
 from kinko.bulk import rules as approval_rules
 from kinko.config import get_settings
 from kinko.corporate import entitlements
-from kinko.corporate import notices as _notices  # noqa: F401 - registers the mail templates
 from kinko.corporate.errors import (
     TransferApprovalExpired,
     TransferApprovalNotFound,
@@ -47,6 +46,7 @@ from kinko.corporate.errors import (
 )
 from kinko.corporate.models import TransferApproval, TransferApprovalStep
 from kinko.corporate.rules import Service
+from kinko.corporate_portal import notices as _notices  # noqa: F401 - registers the mail templates
 from kinko.db.base import table_of
 from kinko.errors import DomainError
 from kinko.instructions import service as instructions
@@ -107,7 +107,7 @@ def _cutoff(instruction: Instruction, details: dict[str, Any]) -> datetime:
 # --- the hook of the transfer domain ---------------------------------------------------------
 
 def hold(session: Session, actor: Actor, instruction: Instruction, details: dict[str, Any],
-         *, mode: str) -> None:
+         mode: str) -> None:
     """Called by ``transfers.confirm`` for a business-net transfer that needs approval:
     nothing runs or is scheduled until the last approval (or the expiry job at the cutoff)."""
     now = clock.now()
@@ -126,6 +126,9 @@ def hold(session: Session, actor: Actor, instruction: Instruction, details: dict
     _mail(session, row, instruction, "corporate.transfer_waiting", row.maker_user_id)
 
 
+entitlements.register_transfer_hold(hold)
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 def _given(session: Session, row: TransferApproval) -> list[approval_rules.Given]:
@@ -138,10 +141,14 @@ def _given(session: Session, row: TransferApproval) -> list[approval_rules.Given
 
 def _load(session: Session, actor: Actor, instruction_id: int, *, lock: bool = False
           ) -> tuple[TransferApproval, Instruction]:
-    row = session.get(TransferApproval, instruction_id, with_for_update=lock)
+    # Locked rows are read again (populate_existing): what an earlier read in this request
+    # saw may have changed while this one waited for the lock.
+    row = session.get(TransferApproval, instruction_id, with_for_update=lock,
+                      populate_existing=lock)
     if row is None or row.contract_id != actor.contract_id:
         raise TransferApprovalNotFound(detail=f"instruction {instruction_id}")
-    instruction = session.get(Instruction, instruction_id, with_for_update=lock)
+    instruction = session.get(Instruction, instruction_id, with_for_update=lock,
+                              populate_existing=lock)
     assert instruction is not None
     # PRD-4: a user who may not transfer from this account neither sees nor approves it.
     entitlements.check(session, actor, Service.TRANSFER,

@@ -26,9 +26,9 @@ from kinko.auth.models import AuthContract, AuthUser, TokenKind, TokenState
 from kinko.backoffice.actions import ActionSpec, register_action
 from kinko.backoffice.models import OperatorRole
 from kinko.corporate import entitlements
-from kinko.corporate import notices as _notices  # noqa: F401 - registers the mail templates
 from kinko.corporate.errors import ManagerOnly, TokenApplicationRefused
 from kinko.corporate.models import TokenApplication
+from kinko.corporate_portal import notices as _notices  # noqa: F401 - registers the mail templates
 from kinko.errors import NotFound, ValidationFailed
 from kinko.instructions.service import Actor
 
