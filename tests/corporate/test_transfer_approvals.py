@@ -349,3 +349,33 @@ def test_the_portal_home_lists_transfers_waiting_for_the_user(db: Database,
     assert f"/corporate/transfer-approvals/{tid}" in home.text
     app.cookies.set(SESSION_COOKIE, corp.tokens["general"])     # the maker: nothing to approve
     assert f"/corporate/transfer-approvals/{tid}" not in app.get("/corporate").text
+
+
+@pytest.mark.req("AUTH-12")
+def test_the_pc_page_sends_the_approval_to_the_phone_and_takes_its_signature(
+        db: Database, app: TestClient) -> None:
+    import re
+
+    from kinko.web.auth import SESSION_COOKIE, csrf_token
+
+    corp, payee = _setup(db, "single", smartphone=True)
+    tid = _make(db, corp, payee)
+    phone = register_phone(app, corp, "admin")
+    app.cookies.set(SESSION_COOKIE, corp.tokens["admin"])
+    csrf = csrf_token(corp.tokens["admin"])
+    sent = app.post(f"/corporate/transfer-approvals/{tid}/phone", data={"csrf_token": csrf})
+    assert sent.status_code == 200 and 'id="phone-approve"' in sent.text
+    approval_id = re.search(r'name="phone_approval_id" value="([^"]+)"', sent.text)
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"', sent.text)
+    assert approval_id is not None and digest is not None
+    [on_phone] = app.get("/api/v1/corporate/phone/approvals",
+                         headers=_h(corp, "admin")).json()["approvals"]
+    assert on_phone["approval_id"] == approval_id.group(1)
+    assert app.post(f"/api/v1/corporate/phone/approvals/{on_phone['approval_id']}",
+                    headers=_h(corp, "admin"),
+                    json={"credential": phone.assert_(on_phone["options"])}).status_code == 200
+    done = app.post(f"/corporate/transfer-approvals/{tid}/approve", follow_redirects=False,
+                    data={"csrf_token": csrf, "digest": digest.group(1),
+                          "phone_approval_id": approval_id.group(1)})
+    assert done.status_code == 303, done.text
+    assert _status(db, tid) == "executed" and _balance(db, payee[2]) == 30_000
