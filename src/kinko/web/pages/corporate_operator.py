@@ -7,12 +7,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from kinko.backoffice.models import Operator
 from kinko.corporate_services import contracts
 from kinko.errors import DomainError
-from kinko.web.auth import csrf_token
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.pages.operator import OPERATOR_COOKIE, _guarded, _int, _to_login, current_operator
+from kinko.web.pages.operator import OPERATOR, _int, operator_csrf
 from kinko.web.params import Id
 from kinko.web.templating import render
 
@@ -23,22 +23,17 @@ def _page(request: Request, s: Session, *, status_code: int = 200, error: str | 
           ) -> HTMLResponse:
     return render(request, "operator/corporate_candidates.html", status_code=status_code,
                   candidates=contracts.candidates(s), error=error,
-                  csrf=csrf_token("operator\x00" + request.cookies.get(OPERATOR_COOKIE, "")))
+                  csrf=operator_csrf(request))
 
 
 @router.get("/candidates", response_class=HTMLResponse)
-def queue(request: Request, s: Session = DB) -> Response:
-    if current_operator(request, s) is None:
-        return _to_login()
+def queue(request: Request, operator: Operator = OPERATOR, s: Session = DB) -> Response:
     return _page(request, s)
 
 
 @router.post("/candidates/{candidate_id}/decide", response_class=HTMLResponse)
 def decide(request: Request, candidate_id: Id, outcome: str = Form(""),
-           csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
-    operator = _guarded(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
+           operator: Operator = OPERATOR, s: Session = DB) -> Response:
     if outcome not in ("terminate", "dismiss"):
         return _page(request, s, status_code=422,
                      error="解約か見送りを選んでください / choose terminate or dismiss")
@@ -54,11 +49,8 @@ def decide(request: Request, candidate_id: Id, outcome: str = Form(""),
 
 @router.post("/terminations", response_class=HTMLResponse)
 def customer_notice(request: Request, contract_id: str = Form(""),
-                    csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
+                    operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """Record the customer's written termination notice (002 第18条1)."""
-    operator = _guarded(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
     try:
         with s.begin_nested():
             contracts.terminate(s, _int(contract_id, "contract_id"), reason="customer",
