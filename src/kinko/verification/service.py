@@ -24,8 +24,8 @@ from kinko.auth.effects import notify
 from kinko.auth.models import AuthUser, UserRole
 from kinko.notifications.errors import InvalidAddress
 from kinko.notifications.service import queue_email
+from kinko.onboarding.restrictions import hold
 from kinko.parties.models import Customer, CustomerKind
-from kinko.parties.restrictions import register_restriction
 from kinko.policy import Policy, current_policy
 from kinko.verification import notices as _notices  # noqa: F401 - registers the notices
 from kinko.verification import repository as repo
@@ -388,8 +388,9 @@ def _restriction(session: Session, customer_id: int, function: str
     return None
 
 
-# The flag lets the request's authentication answer it with the customer (no statement).
-register_restriction("verification", _restriction, flag=repo.restricted_flag)
+# A hold of the bank's one restriction service; the flag lets the request's authentication
+# answer it with the customer (no statement).
+hold("verification", _restriction, flag=repo.restricted_flag)
 
 
 def reencrypt_images(session: Session, *, actor: str) -> int:

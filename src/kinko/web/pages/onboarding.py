@@ -27,7 +27,7 @@ from kinko.backoffice.models import Operator
 from kinko.backoffice.operators import actor_of
 from kinko.errors import DomainError, ValidationFailed
 from kinko.ledger.models import AccountState
-from kinko.onboarding import customers, mail, products, reissue, rules, states
+from kinko.onboarding import customers, mail, products, reissue, restrictions, rules, states
 from kinko.onboarding.errors import CustomerInputInvalid
 from kinko.parties.models import CustomerKind
 from kinko.parties.residency import change_residency
@@ -139,7 +139,8 @@ def customer_page(request: Request, s: Session, operator: Operator, customer_id:
                   states=tuple(AccountState), labels=states.STATE_LABELS,
                   reasons=rules.RESTRICTION_REASONS,
                   openable=[t.value for t in customers.OPENABLE],
-                  restriction=lambda reason: states.restriction_text(reason, language(request)))
+                  restriction=lambda reason: restrictions.restriction_text(
+                      reason, language(request)))
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
@@ -276,7 +277,7 @@ def restrict(request: Request, customer_id: Id, contract_id: Id,
     """The bank stops the internet service at once (authority request, AML concern, …)."""
     def run(operator: Operator) -> str:
         _contract_of(s, customer_id, contract_id)
-        states.restrict_service(s, contract_id=contract_id, reason=reason[:40],
+        restrictions.restrict_service(s, contract_id=contract_id, reason=reason[:40],
                                 note=note[:MAX_FIELD + 1], actor=actor_of(operator.id))
         return "restricted"
     return on_customer(request, s, operator, customer_id, run)
@@ -289,7 +290,7 @@ def lift(request: Request, customer_id: Id, contract_id: Id,
          ) -> Response:
     def run(operator: Operator) -> str:
         _contract_of(s, customer_id, contract_id)
-        row = approvals.request(s, action=states.LIFT_RESTRICTION_ACTION,
+        row = approvals.request(s, action=restrictions.LIFT_RESTRICTION_ACTION,
                                 subject_type="auth_contract", subject_id=contract_id,
                                 payload={"contract_id": contract_id}, reason=reason[:200],
                                 requested_by=operator.id)

@@ -21,7 +21,7 @@ from kinko.backoffice.operators import actor_of
 from kinko.errors import DomainError, ValidationFailed
 from kinko.idempotency.service import once
 from kinko.ledger.service import get_account
-from kinko.onboarding import customers, mail, products, states
+from kinko.onboarding import customers, mail, products, restrictions, states
 from kinko.onboarding.models import Shipment, ShipmentState
 from kinko.parties.models import Customer
 from kinko.parties.residency import change_residency
@@ -252,7 +252,7 @@ def account_state(account_id: Id, body: StateChange, op: Op, s: Session = DB
 @router.post("/contracts/{contract_id}/restriction")
 def restrict(contract_id: Id, body: Restriction, op: Op, s: Session = DB
              ) -> dict[str, Any]:
-    states.restrict_service(s, contract_id=contract_id, reason=body.reason, note=body.note,
+    restrictions.restrict_service(s, contract_id=contract_id, reason=body.reason, note=body.note,
                             actor=actor_of(op.id))
     return {"contract_id": contract_id, "state": "suspended", "reason": body.reason}
 
