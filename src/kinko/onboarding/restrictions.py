@@ -54,7 +54,7 @@ def _bank_flag(customer_id: CustomerId | int) -> ColumnElement[bool]:
                           contract.state_reason.startswith(BANK))
 
 
-def flag(customer_id: CustomerId) -> ColumnElement[bool]:
+def flag(customer_id: CustomerId | int) -> ColumnElement[bool]:
     """True where any restriction may refuse the customer."""
     return or_(false(), _bank_flag(customer_id),
                *(f(customer_id) for _, f in _holds.values()))

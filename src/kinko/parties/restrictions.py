@@ -27,7 +27,7 @@ Check = Callable[[Session, int, str], DomainError | None]
 """(session, customer_id, function) -> the error refusing it, or None."""
 
 CustomerId = ColumnElement[int] | QueryableAttribute[int]
-Flag = Callable[[CustomerId], ColumnElement[bool]]
+Flag = Callable[[CustomerId | int], ColumnElement[bool]]
 """(a customer id column) -> true where the check would refuse that customer (any function)."""
 
 _service: list[tuple[Check, Flag]] = []   # the one restriction service, once it is loaded

@@ -28,7 +28,7 @@ from kinko.policy.render import to_toml
 from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.pages.auth import message
-from kinko.web.pages.operator import OPERATOR, _int, act, operator_csrf
+from kinko.web.pages.operator import OPERATOR, act, operator_csrf, parse_id
 from kinko.web.templating import render
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
@@ -118,7 +118,7 @@ def ask_operator_change(request: Request, action: str = Form("", max_length=60),
     def run() -> Response:
         if action not in OPERATOR_ACTIONS:
             raise ValidationFailed(detail="unknown action", fields=["action"])
-        target = _int(operator_id, "operator_id")
+        target = parse_id(operator_id, "operator_id")
         payload: dict[str, Any] = {"operator_id": target}
         if action in {"backoffice.grant_role", "backoffice.revoke_role"}:
             payload["role"] = role

@@ -30,7 +30,7 @@ from kinko.config import get_settings
 from kinko.errors import DomainError
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.pages.operator import OPERATOR, act, operator_csrf
+from kinko.web.pages.operator import OPERATOR, act, operator_csrf, problem_text
 from kinko.web.params import MAX_ID, Id
 from kinko.web.templating import render
 
@@ -40,11 +40,6 @@ CLAIM_ACTIONS = ("claims.decide", "claims.pay")
 FAULTS = ("none", "negligence", "gross_negligence", "intent")
 RELATIONS = ("none", "spouse", "relative_2nd_degree", "cohabitant", "domestic_staff")
 PAYEES = ("third_party", "own_account", "representative", "kyc_business_for_customer")
-
-
-def _message(exc: DomainError, lang: str) -> str:
-    base = exc.for_customer(lang)
-    return f"{base} ({exc.detail})" if exc.detail else base
 
 
 def _pending(s: Session) -> list[ApprovalRequest]:
@@ -103,7 +98,7 @@ def _run(request: Request, s: Session, operator: Operator, claim_id: int, action
         action(operator)
         return f"/operator/claims/{claim_id}"
     return act(s, run, lambda exc: _case(request, s, operator, claim_id, status_code=exc.status,
-                                         error=_message(exc, language(request))))
+                                         error=problem_text(exc, language(request))))
 
 
 @router.post("/{claim_id}/investigate", response_class=HTMLResponse)
@@ -188,7 +183,7 @@ def letter(request: Request, claim_id: Id, operator: Operator = OPERATOR, s: Ses
         pdf = decision_letter(s, claim, bank_name=get_settings().bank_name)
     except DomainError as exc:
         return _case(request, s, operator, claim_id, status_code=exc.status,
-                     error=_message(exc, language(request)))
+                     error=problem_text(exc, language(request)))
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="claim-{claim.id}-decision.pdf"'})
 
@@ -196,7 +191,7 @@ def letter(request: Request, claim_id: Id, operator: Operator = OPERATOR, s: Ses
 def _queue_refused(request: Request, s: Session, operator: Operator
                    ) -> Callable[[DomainError], Response]:
     return lambda exc: _queue(request, s, operator, status_code=exc.status,
-                              error=_message(exc, language(request)))
+                              error=problem_text(exc, language(request)))
 
 
 def _int(value: str, name: str) -> int:

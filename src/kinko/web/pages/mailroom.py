@@ -17,8 +17,7 @@ from kinko.onboarding import mail
 from kinko.onboarding.models import ShipmentState
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.pages.onboarding import problem_text
-from kinko.web.pages.operator import OPERATOR, act, operator_csrf
+from kinko.web.pages.operator import OPERATOR, act, operator_csrf, problem_text
 from kinko.web.params import Id
 from kinko.web.templating import render
 

@@ -25,27 +25,21 @@ from kinko.auth.models import ClientCertificate, OtpToken, Product, TokenKind
 from kinko.backoffice import approvals
 from kinko.backoffice.models import Operator
 from kinko.backoffice.operators import actor_of
-from kinko.errors import DomainError, ValidationFailed
+from kinko.errors import ValidationFailed
 from kinko.ledger.models import AccountState
 from kinko.onboarding import customers, mail, products, reissue, restrictions, rules, states
 from kinko.onboarding.errors import CustomerInputInvalid
 from kinko.parties.models import CustomerKind
-from kinko.parties.residency import change_residency
+from kinko.parties.residency import change_residency, get_customer
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.pages.operator import OPERATOR, act, operator_csrf
-from kinko.web.params import MAX_ID, Id
+from kinko.web.pages.operator import OPERATOR, act, operator_csrf, parse_id, problem_text
+from kinko.web.params import Id
 from kinko.web.templating import render
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
 
 MAX_FIELD = 200
-
-
-def problem_text(exc: DomainError, lang: str) -> str:
-    """For an operator: the message and what exactly was wrong."""
-    text = exc.for_customer(lang)
-    return f"{text} ({exc.detail})" if exc.detail else text
 
 
 def parse_date(text: str, field: str) -> date | None:
@@ -56,15 +50,6 @@ def parse_date(text: str, field: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise CustomerInputInvalid(detail=f"{field}: YYYY-MM-DD", fields=[field]) from exc
-
-
-def parse_id(text: str, field: str) -> int:
-    value = text.strip()
-    if not (value.isascii() and value.isdigit() and len(value) <= 19
-            and 1 <= int(value) <= MAX_ID):
-        raise ValidationFailed(detail=f"{field} must be a number from 1 to {MAX_ID}",
-                               fields=[field])
-    return int(value)
 
 
 def parse_ids(text: str, field: str) -> list[int]:
@@ -153,7 +138,7 @@ def on_customer(request: Request, s: Session, operator: Operator, customer_id: i
                 run: Callable[[Operator], str | tuple[str, dict[str, Any]]]) -> Response:
     """Run one use case for the customer page; on a domain error show it, changing nothing.
     ``run`` answers what was done (for ``?done=``), or that with something to show once."""
-    customers.get_customer(s, customer_id)
+    get_customer(s, customer_id)
 
     def outcome() -> str | Response:
         done = run(operator)

@@ -112,12 +112,28 @@ async def submitted_csrf(request: Request) -> str:
     return ""
 
 
+def parse_id(value: str, name: str) -> int:
+    """A positive id typed into a form (ASCII digits, within the database's BIGINT)."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 19
+            and 1 <= int(text) <= MAX_ID):
+        raise ValidationFailed(detail=f"{name} must be a number from 1 to {MAX_ID}",
+                               fields=[name])
+    return int(text)
+
+
+def problem_text(exc: DomainError, lang: str) -> str:
+    """For an operator: the message and what exactly was wrong."""
+    text = exc.for_customer(lang)
+    return f"{text} ({exc.detail})" if exc.detail else text
+
+
 def check_path_ids(request: Request) -> None:
     """Refuse an ``…_id`` path parameter that is not an id (dependencies run before the
     route's own validation, and the sign-in check must not hide a bad address)."""
     for name, value in request.path_params.items():
         if name.endswith("_id"):
-            _int(str(value), name)
+            parse_id(str(value), name)
 
 
 def require_operator(request: Request, csrf: str = Depends(submitted_csrf),
@@ -301,16 +317,6 @@ def console(request: Request, product: str = Query("", max_length=20),
                     done=done or None)
 
 
-def _int(value: str, name: str) -> int:
-    """A positive id typed into a form (ASCII digits, within the database's BIGINT)."""
-    text = value.strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 19
-            and 1 <= int(text) <= MAX_ID):
-        raise ValidationFailed(detail=f"{name} must be a number from 1 to {MAX_ID}",
-                               fields=[name])
-    return int(text)
-
-
 def _refused(request: Request, s: Session, operator: Operator) -> Callable[[DomainError],
                                                                           Response]:
     """The console again, with the problem."""
@@ -326,7 +332,7 @@ def ask(request: Request, action: str = Form(""), target_id: str = Form(""),
         if action not in ACTIONS:
             raise ValidationFailed(detail="unknown action", fields=["action"])
         subject_type, key = ACTIONS[action]
-        target = _int(target_id, key)
+        target = parse_id(target_id, key)
         row = approvals.request(s, action=action, subject_type=subject_type,
                                 subject_id=target, payload={key: target},
                                 reason=reason[:500], requested_by=operator.id)
@@ -387,7 +393,7 @@ def report(request: Request, user_id: str = Form(""), credential: str = Form("")
         if credential not in {c.value for c in CREDENTIALS}:
             raise ValidationFailed(detail="unknown credential", fields=["credential"])
         report_id = take_compromise_report(
-            s, operator_id=operator.id, user_id=_int(user_id, "user_id"),
+            s, operator_id=operator.id, user_id=parse_id(user_id, "user_id"),
             credential=compromise.Credential(credential), note=note)
         return f"/operator?done=reported-{report_id}"
     return act(s, run, _refused(request, s, operator))

@@ -4,8 +4,10 @@ answers. Same operator session and CSRF rule as the rest of the console."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from kinko.backoffice.models import Operator
@@ -15,7 +17,7 @@ from kinko.transfers import recalls
 from kinko.transfers.models import RecallState
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.pages.operator import OPERATOR, _int, operator_csrf
+from kinko.web.pages.operator import OPERATOR, act, operator_csrf, parse_id
 from kinko.web.params import Id
 from kinko.web.templating import render
 
@@ -31,6 +33,11 @@ def _page(request: Request, s: Session, *, status_code: int = 200, error: str | 
                   csrf=operator_csrf(request))
 
 
+def _refused(request: Request, s: Session) -> Callable[[DomainError], Response]:
+    return lambda exc: _page(request, s, status_code=exc.status,
+                             error=exc.for_customer(language(request)))
+
+
 @router.get("", response_class=HTMLResponse)
 def queue(request: Request, operator: Operator = OPERATOR, s: Session = DB) -> Response:
     return _page(request, s)
@@ -40,26 +47,22 @@ def queue(request: Request, operator: Operator = OPERATOR, s: Session = DB) -> R
 def request_recall(request: Request, instruction_id: str = Form(""), reason: str = Form(""),
                    operator: Operator = OPERATOR, s: Session = DB
                    ) -> Response:
-    try:
-        with s.begin_nested():
-            recalls.request(s, instruction_id=_int(instruction_id, "instruction_id"),
-                            operator=f"operator:{operator.id}", reason=reason)
-    except DomainError as exc:
-        return _page(request, s, status_code=exc.status, error=exc.for_customer(language(request)))
-    return RedirectResponse("/operator/recalls", status_code=303)
+    def run() -> str:
+        recalls.request(s, instruction_id=parse_id(instruction_id, "instruction_id"),
+                        operator=f"operator:{operator.id}", reason=reason)
+        return "/operator/recalls"
+    return act(s, run, _refused(request, s))
 
 
 @router.post("/{recall_id}/decide", response_class=HTMLResponse)
 def decide(request: Request, recall_id: Id, outcome: str = Form(""),
            operator: Operator = OPERATOR, s: Session = DB) -> Response:
-    try:
-        with s.begin_nested():
-            if outcome not in ("returned", "refused"):
-                from kinko.errors import ValidationFailed
+    def run() -> str:
+        if outcome not in ("returned", "refused"):
+            from kinko.errors import ValidationFailed
 
-                raise ValidationFailed(detail="outcome must be returned or refused")
-            recalls.decide(s, recall_id=recall_id, operator=f"operator:{operator.id}",
-                           funds_returned=outcome == "returned")
-    except DomainError as exc:
-        return _page(request, s, status_code=exc.status, error=exc.for_customer(language(request)))
-    return RedirectResponse("/operator/recalls", status_code=303)
+            raise ValidationFailed(detail="outcome must be returned or refused")
+        recalls.decide(s, recall_id=recall_id, operator=f"operator:{operator.id}",
+                       funds_returned=outcome == "returned")
+        return "/operator/recalls"
+    return act(s, run, _refused(request, s))
