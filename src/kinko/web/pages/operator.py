@@ -8,8 +8,10 @@ console also records a compromise report taken by phone, which stops the service
 Operators sign in with their code, password and the current code of their TOTP authenticator
 (:mod:`kinko.backoffice.operators`); the session is kept on the server
 (:mod:`kinko.backoffice.sessions`) and the cookie holds only its random token. An operator
-whose password must be changed reaches only the change page. Other console pages use
-:func:`current_operator` or :func:`require_operator`, and the CSRF helpers here.
+whose password must be changed reaches only the change page. Every console page takes the
+operator with the dependency :data:`OPERATOR` (:func:`require_operator`: signed in, and for a
+form post the CSRF token), and carries out a form with :func:`act` (the use case in a
+savepoint, then a redirect, or the page again with the problem).
 """
 
 from __future__ import annotations
