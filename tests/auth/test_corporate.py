@@ -121,8 +121,6 @@ def test_basic_course_step_up_needs_confirmation_password_and_otp(db: Database) 
                 answers=stepup.Answers(confirmation_password=CONFIRM_PW,
                                        otp_code=otp.code_at(token, clock.now())))
     assert isinstance(up, SteppedUp)
-    db.run(stepup.consume, session_token=up.session_token, operation=Operation.TRANSFER,
-           details=DETAILS)
     # Settings need the confirmation password only.
     assert db.run(stepup.begin, session_token=up.session_token, operation=Operation.SETTINGS,
                   details={"email": "x"}).factors == (Factor.CONFIRMATION_PASSWORD,)

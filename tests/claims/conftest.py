@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from kinko.auth.crypto import CHEAP_FOR_TESTS, SecretHasher, use_hasher
 from kinko.backoffice.models import Operator
 from kinko.db import Database
+from tests import operator_login
 
 
 @pytest.fixture(autouse=True)
@@ -21,26 +22,20 @@ def cheap_hasher() -> Iterator[None]:
 
 def sign_in_operator(target: Any, db: Database, operator_id: int) -> str:
     """Sign ``operator_id`` in on ``target`` — a TestClient, or a Playwright browser context
-    with the site's ``url`` — with the console's cookie, and return the CSRF token its forms
-    carry. The only place the claims tests know how operators sign in."""
-    import secrets
-
-    from kinko.backoffice import operators, sessions
-    from kinko.web.auth import csrf_token
-    from kinko.web.pages.operator import OPERATOR_COOKIE
-
-    def sign(s):  # type: ignore[no-untyped-def]
+    with the site's ``url`` — through the console's sign-in form
+    (:func:`tests.operator_login.sign_in_operator`), and return the CSRF token its forms
+    carry (empty for a browser, whose pages carry their own)."""
+    def code_of(s: Any) -> str:
         operator = s.get(Operator, operator_id)
-        if operator.password_hash is None or operator.must_change_password:
-            operators.set_credentials(s, operator_id=operator_id, password="Console9Ready",
-                                      seed=secrets.token_bytes(20), must_change=False,
-                                      actor="system:test")
-        return sessions.start(s, operator_id)
+        assert operator is not None, f"no operator {operator_id}"
+        return str(operator.code)
 
-    cookie = db.run(sign)
+    code = db.run(code_of)
     if isinstance(target, TestClient):
-        target.cookies.set(OPERATOR_COOKIE, cookie)
-    else:
-        browser_context, url = target
-        browser_context.add_cookies([{"name": OPERATOR_COOKIE, "value": cookie, "url": url}])
-    return csrf_token("operator\x00" + cookie)
+        return operator_login.sign_in_operator(target, code, db=db)
+    browser_context, url = target
+    page = browser_context.new_page()   # the session cookie stays with the context
+    try:
+        return operator_login.sign_in_operator(page, code, db=db, base_url=url)
+    finally:
+        page.close()

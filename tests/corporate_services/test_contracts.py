@@ -14,8 +14,6 @@ from kinko import clock
 from kinko.auth import sessions
 from kinko.auth.models import AuthContract, AuthUser, ContractState
 from kinko.auth.policy import rules_for
-from kinko.backoffice import operators
-from kinko.backoffice import sessions as operator_sessions
 from kinko.backoffice.models import OperatorRole
 from kinko.backoffice.operators import create_operator
 from kinko.config import Settings
@@ -32,8 +30,8 @@ from kinko.ledger.models import AccountState
 from kinko.ledger.service import change_state
 from kinko.notifications.service import record_bounce
 from kinko.web.app import create_app
-from kinko.web.pages.operator import OPERATOR_COOKIE
 from tests.corporate_services.helpers import corporate, second_account
+from tests.operator_login import sign_in_operator
 
 START = datetime(2026, 1, 15, 10, 0, tzinfo=clock.JST)
 
@@ -138,15 +136,12 @@ def test_review_queues_inactivity_bounces_and_unpaid_fees(db: Database) -> None:
                       (unpaid.contract_id, CandidateReason.UNPAID_FEES)}
     # The back office lists them and decides: terminate one, dismiss another.
     with db.transaction() as s:
-        operator = create_operator(s, code="T901", name="事務", roles=[OperatorRole.TELLER],
-                                   branch_code="001", actor="test")
-        operators.set_credentials(s, operator_id=operator.id, password="Console9Ready",
-                                  seed=bytes(20), must_change=False, actor="test")
-        cookie = operator_sessions.start(s, operator.id)
+        create_operator(s, code="T901", name="事務", roles=[OperatorRole.TELLER],
+                        branch_code="001", actor="test")
     with TestClient(create_app(db, Settings())) as client:
         assert client.get("/operator/corporate/candidates",
                           follow_redirects=False).status_code == 303
-        client.cookies.set(OPERATOR_COOKIE, cookie)
+        sign_in_operator(client, "T901", db=db)
         page = client.get("/operator/corporate/candidates").text
         assert "手数料未払い" in page and "1年以上利用なし" in page
         csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)

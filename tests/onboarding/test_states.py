@@ -27,8 +27,9 @@ from kinko.ledger.errors import AccountNotUsable
 from kinko.ledger.models import Account, AccountState
 from kinko.ledger.rules import Leg
 from kinko.ledger.service import EntryRequest, post
-from kinko.onboarding import products, states
-from kinko.onboarding.errors import AccountStateRefused, OnboardingRefused
+from kinko.onboarding import products, restrictions, states
+from kinko.onboarding.errors import AccountStateRefused, OnboardingRefused, ServiceRestricted
+from kinko.parties.residency import check_allowed
 from kinko.transfers import service as transfers
 from tests.onboarding.conftest import Bank
 from tests.onboarding.helpers import person
@@ -167,20 +168,25 @@ def test_a_bank_restriction_stops_the_service_at_once_and_lifting_it_is_four_eye
         return sessions.start(s, user, rules_for(user.product))[0]
     token = db.run(open_session)
     with pytest.raises(ValidationFailed):
-        db.run(lambda s: states.restrict_service(s, contract_id=actor.contract_id,
-                                                 reason="whim", note="x", actor="operator:1"))
-    db.run(lambda s: states.restrict_service(s, contract_id=actor.contract_id,
-                                             reason="authority_request",
-                                             note="警察署からの照会 第123号",
-                                             actor=f"operator:{bank.teller}"))
+        db.run(lambda s: restrictions.restrict_service(s, contract_id=actor.contract_id,
+                                                       reason="whim", note="x",
+                                                       actor="operator:1"))
+    db.run(lambda s: restrictions.restrict_service(s, contract_id=actor.contract_id,
+                                                   reason="authority_request",
+                                                   note="警察署からの照会 第123号",
+                                                   actor=f"operator:{bank.teller}"))
     contract = db.run(lambda s: s.get(AuthContract, actor.contract_id))
     assert contract.state is ContractState.SUSPENDED
-    assert states.restriction_text(contract.state_reason, "en") is not None
-    assert "照会" not in (states.restriction_text(contract.state_reason, "ja") or "")
+    assert restrictions.restriction_text(contract.state_reason, "en") is not None
+    assert "照会" not in (restrictions.restriction_text(contract.state_reason, "ja") or "")
     with pytest.raises(AuthError):              # the open session ended at once
         db.run(lambda s: sessions.authenticate(s, token))
+    # Fund movements started without a session (a scheduled transfer run by the batch) are
+    # refused too, by the one check every fund movement runs.
+    with pytest.raises(ServiceRestricted):
+        db.run(check_allowed, actor.customer_id, "transfer")
     request = db.run(lambda s: approvals.request(
-        s, action=states.LIFT_RESTRICTION_ACTION, subject_type="auth_contract",
+        s, action=restrictions.LIFT_RESTRICTION_ACTION, subject_type="auth_contract",
         subject_id=actor.contract_id, payload={"contract_id": actor.contract_id},
         reason="要請の解除", requested_by=bank.teller).id)
     with pytest.raises(FourEyesViolation):
@@ -189,4 +195,5 @@ def test_a_bank_restriction_stops_the_service_at_once_and_lifting_it_is_four_eye
     assert db.run(lambda s: s.get(AuthContract, actor.contract_id).state) is \
         ContractState.ACTIVE
     assert db.run(lambda s: auth_repo.user(s, actor.user_id).state) is UserState.ACTIVE
+    db.run(check_allowed, actor.customer_id, "transfer")
     assert db.run(lambda s: s.execute(select(AuthContract.state_reason)).scalar_one()) is None

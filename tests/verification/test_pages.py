@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -189,3 +190,43 @@ def test_different_person_restricts_then_documents_and_a_four_eyes_override(
 def test_someone_else_turning_beside_a_held_up_photo_does_not_pass(due: Due) -> None:
     result = _send(due.client, photo("obama2"), [turned("biden", 0.6), turned("biden", 1.4)])
     assert 'data-outcome="head_turn_missing"' in result
+
+
+@pytest.mark.req("KYC-3")
+def test_the_match_runs_with_no_transaction_open_and_a_stale_match_records_nothing(
+        due: Due, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the selfie is being matched, another capture of the same case is recorded in a
+    transaction of its own: it goes through at once (the request holds no transaction, lock
+    or SQLite writer slot during the match), and the match, now stale, is not recorded."""
+    from kinko.policy import current_policy
+    from kinko.verification import capture
+
+    real = capture.matcher_for
+
+    class Concurrent:
+        def __init__(self, kyc: Any) -> None:
+            self.inner = real(kyc)
+
+        def match(self, document: bytes, selfie: bytes, thresholds: Any) -> Any:
+            def other_capture(s: Any) -> None:
+                case = service.open_case(s, due.customer_id)
+                assert case is not None
+                service.record_attempt(s, customer_id=due.customer_id, case_id=case.id,
+                                       result=None, head_turn=False, selfie=selfie,
+                                       frames=[], actor="user:other-tab",
+                                       policy=current_policy())
+            db.run(other_capture)
+            return self.inner.match(document, selfie, thresholds)
+
+    monkeypatch.setattr(capture, "matcher_for", Concurrent)
+    files = [("selfie", ("selfie.jpg", photo("obama2"), "image/jpeg"))] + [
+        ("frames", (f"f{i}.jpg", f, "image/jpeg")) for i, f in enumerate(HEAD_TURN)]
+    response = due.client.post("/banking/verification", files=files)
+    assert response.status_code == 409, response.text[:300]
+    assert "この確認手続きは現在お受けできません" in response.text
+    with db.transaction() as s:
+        case = service.open_case(s, due.customer_id)
+        assert case is not None and case.attempts == 1 and case.outcome is None
+        assert s.execute(select(AuditEvent).where(
+            AuditEvent.action == "verification.matched")).first() is None
+    assert mails(db, "verification.passed") == []

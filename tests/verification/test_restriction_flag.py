@@ -86,3 +86,26 @@ def test_a_restriction_made_after_the_authentication_still_refuses(
         s.flush()                                 # ... and restricted since, in this transaction
         with pytest.raises(VerificationRestricted):
             check_allowed(s, person.customer_id, "transfer")
+
+
+@pytest.mark.req("SUSP-1")
+def test_the_banks_restriction_of_another_contract_refuses_too(
+        db: Database, person: Individual) -> None:
+    """The one restriction service answers for every restriction: the bank's restriction of
+    the customer's other contract refuses a fund movement made through an active one, though
+    the authentication's statement selects that active contract beside the flag."""
+    from kinko.auth.models import AuthContract, ContractState, Product
+    from kinko.onboarding.errors import ServiceRestricted
+
+    token = _token(db, person)
+    with db.transaction() as s:
+        mine = s.get(AuthContract, s.get(AuthUser, person.user_id).contract_id)  # type: ignore[union-attr]
+        assert mine is not None and mine.state is ContractState.ACTIVE
+        other = next(p for p in Product if p is not mine.product)
+        s.add(AuthContract(customer_id=person.customer_id, product=other,
+                           state=ContractState.SUSPENDED, state_reason="bank:aml_concern",
+                           created_at=clock.now()))
+    with db.transaction() as s:
+        sessions.authenticate(s, token)
+        with pytest.raises(ServiceRestricted):
+            check_allowed(s, person.customer_id, "transfer")

@@ -4,12 +4,12 @@ Fund movements, limit changes and settings need the product's step-up factors ag
 session: a fresh OTP (003), the confirmation password and an OTP (002 Basic/Comprehensive),
 cells of the confirmation-number card (001), and a phone call from the registered number when
 the bank turns it on (001 2(5)). Every step-up is bound to the digest of the operation's exact
-details; a success rotates the session token and can be spent once, by that operation only
-(:func:`consume`), within the policy's validity.
+details; a success rotates the session token and is spent at once by that operation, carried
+out in the same transaction.
 
 Flow for the instruction layer: ``begin`` when showing the confirmation screen (it returns
-which fields to ask and the card cells / number to call), ``verify`` with what the customer
-entered, then ``consume`` in the transaction that carries the operation out.
+which fields to ask and the card cells / number to call), then ``verify`` with what the
+customer entered, in the transaction that carries the operation out.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from kinko import clock
@@ -32,7 +31,6 @@ from kinko.auth.passwords import verify_secret
 from kinko.auth.policy import AuthRules, Factor, Operation
 from kinko.auth.rules import operation_digest
 from kinko.auth.users import get_user, rules_for_user
-from kinko.db.base import table_of
 
 
 @dataclass(frozen=True)
@@ -136,7 +134,7 @@ def verify(session: Session, *, session_token: str, operation: Operation,
     """Check the step-up factors for this exact operation; rotate the session on success.
 
     ``spend=True`` when the operation is carried out in the same transaction: the step-up is
-    used up by the same UPDATE that records it, and no :func:`consume` is needed."""
+    used up by the same UPDATE that records it."""
     row, user, rules = _context(session, session_token)
     digest = operation_digest(operation.value, details)
     factors = rules.step_up_factors(operation)
@@ -160,34 +158,11 @@ def verify(session: Session, *, session_token: str, operation: Operation,
             return refused
     now = clock.now()
     # One UPDATE: the new token and the step-up. ``spend``: the caller carries the operation
-    # out in this same transaction, so the step-up is spent at once (what ``consume`` does
-    # in a later request): the row, locked by this UPDATE until the commit, never holds an
-    # unspent step-up that another request could use.
+    # out in this same transaction, so the step-up is spent at once: the row, locked by this
+    # UPDATE until the commit, never holds an unspent step-up that another request could use.
     new_token = sessions.rotate(session, row, stepped_up_at=now,
                                 stepped_up_for=None if spend else digest)
     audit(session, actor=user_actor(user), action="auth.step_up", user=user,
           operation=operation.value, digest=digest, factors=[f.value for f in factors],
           session_id=row.id)
     return SteppedUp(new_token, digest, now)
-
-
-def consume(session: Session, *, session_token: str, operation: Operation,
-            details: Mapping[str, Any]) -> None:
-    """Spend the session's step-up on this operation, or raise :class:`StepUpRequired`.
-
-    One conditional UPDATE: the step-up must be for exactly these details and recent, and it
-    is cleared by the same statement, so it confirms one operation once.
-    """
-    row, _user, rules = _context(session, session_token)
-    digest = operation_digest(operation.value, details)
-    if not rules.step_up_factors(operation):
-        return
-    t = table_of(AuthSession)
-    done = session.execute(
-        update(t).where(t.c.id == row.id, t.c.stepped_up_for == digest,
-                        t.c.stepped_up_at > clock.now() - rules.step_up_validity)
-        .values(stepped_up_for=None).returning(t.c.id)
-    ).one_or_none()
-    session.expire(row)
-    if done is None:
-        raise StepUpRequired(detail=operation.value)

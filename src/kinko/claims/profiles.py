@@ -8,7 +8,7 @@ revisions; the one in force on the notification date applies (POL-1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from kinko.claims.case import Product
@@ -84,45 +84,46 @@ def _reductions(policy: CompensationPolicy) -> dict[str, int]:
     }
 
 
+def _retail_001(policy: CompensationPolicy) -> Profile:
+    """Seed 001 第12条: the base of the retail profiles; 003 differs only where its text does."""
+    return Profile(
+        product=Product.RETAIL_001, corporate=False, seed="001 第12条",
+        src_conditions="001 第12条(1)", src_window="001 第12条(2)",
+        src_limitation="001 第12条(3)",
+        src_offsets="001 第12条(5)", src_payees="-", src_cap="-",
+        src_excluding={"fault": "001 第12条(4)(ア)(a)", "relation": "001 第12条(4)(ア)(b)",
+                       "false_statement": "001 第12条(4)(ア)(c)",
+                       "social_disorder": "001 第12条(4)(イ)",
+                       "beyond_partial": "001 第12条(2) なお書き"},
+        requires_explanation=True, fees_and_interest=True,
+        partial_rate=policy.retail_partial_rate_per_100k, negligence_excludes=True,
+        partial_despite_gross_negligence=False, reductions=None, annual_cap=None,
+        excluded_payees=frozenset(), relation_excludes=True,
+        false_statement_excludes=True, social_disorder_excludes=True,
+        pc_lent_excludes=False, bank_rules_excludes=False,
+        exclusions_need_bank_without_fault=True, window_days=policy.window_days,
+        limitation_years=policy.limitation_years,
+        password_age_months=policy.password_age_months)
+
+
+def _retail_003(policy: CompensationPolicy) -> Profile:
+    # 003 第九条 has 001's structure; only the articles and the two negligence rules differ.
+    return replace(
+        _retail_001(policy), product=Product.RETAIL_003, seed="003 第九条",
+        src_conditions="003 第九条1", src_window="003 第九条2",
+        src_limitation="003 第九条3", src_offsets="003 第九条5",
+        src_excluding={"fault": "003 第九条4(1)ア", "relation": "003 第九条4(1)イ",
+                       "false_statement": "003 第九条4(1)ウ",
+                       "social_disorder": "003 第九条4(2)",
+                       "beyond_partial": "003 第九条2 但し"},
+        negligence_excludes=False, partial_despite_gross_negligence=True)
+
+
 def profile_for(product: Product, policy: CompensationPolicy, notified_on: date) -> Profile:
     if product is Product.RETAIL_001:
-        return Profile(
-            product=product, corporate=False, seed="001 第12条",
-            src_conditions="001 第12条(1)", src_window="001 第12条(2)",
-            src_limitation="001 第12条(3)",
-            src_offsets="001 第12条(5)", src_payees="-", src_cap="-",
-            src_excluding={"fault": "001 第12条(4)(ア)(a)", "relation": "001 第12条(4)(ア)(b)",
-                           "false_statement": "001 第12条(4)(ア)(c)",
-                           "social_disorder": "001 第12条(4)(イ)",
-                           "beyond_partial": "001 第12条(2) なお書き"},
-            requires_explanation=True, fees_and_interest=True,
-            partial_rate=policy.retail_partial_rate_per_100k, negligence_excludes=True,
-            partial_despite_gross_negligence=False, reductions=None, annual_cap=None,
-            excluded_payees=frozenset(), relation_excludes=True,
-            false_statement_excludes=True, social_disorder_excludes=True,
-            pc_lent_excludes=False, bank_rules_excludes=False,
-            exclusions_need_bank_without_fault=True, window_days=policy.window_days,
-            limitation_years=policy.limitation_years,
-            password_age_months=policy.password_age_months)
+        return _retail_001(policy)
     if product is Product.RETAIL_003:
-        return Profile(
-            product=product, corporate=False, seed="003 第九条",
-            src_conditions="003 第九条1", src_window="003 第九条2",
-            src_limitation="003 第九条3",
-            src_offsets="003 第九条5", src_payees="-", src_cap="-",
-            src_excluding={"fault": "003 第九条4(1)ア", "relation": "003 第九条4(1)イ",
-                           "false_statement": "003 第九条4(1)ウ",
-                           "social_disorder": "003 第九条4(2)",
-                           "beyond_partial": "003 第九条2 但し"},
-            requires_explanation=True, fees_and_interest=True,
-            partial_rate=policy.retail_partial_rate_per_100k, negligence_excludes=False,
-            partial_despite_gross_negligence=True, reductions=None, annual_cap=None,
-            excluded_payees=frozenset(), relation_excludes=True,
-            false_statement_excludes=True, social_disorder_excludes=True,
-            pc_lent_excludes=False, bank_rules_excludes=False,
-            exclusions_need_bank_without_fault=True, window_days=policy.window_days,
-            limitation_years=policy.limitation_years,
-            password_age_months=policy.password_age_months)
+        return _retail_003(policy)
     if product is Product.CORPORATE_004:
         rev = revision_004(notified_on)
         # 2015: only payments to the customer itself are outside; 2019-05-27 adds the
@@ -157,7 +158,6 @@ def profile_for(product: Product, policy: CompensationPolicy, notified_on: date)
         src_conditions="002 第16条1 (当行所定の補償基準: CLM-1)",
         src_window="002 第16条1 (当行所定の補償基準: CLM-2)",
         src_limitation="002 第16条1 (当行所定の補償基準: CLM-8)",
-
         src_offsets="002 第16条1 (当行所定の補償基準: CLM-9)",
         src_payees="002 第16条1 (当行所定の補償基準: CLM-7)",
         src_excluding=dict.fromkeys(
@@ -172,5 +172,5 @@ def profile_for(product: Product, policy: CompensationPolicy, notified_on: date)
         relation_excludes=True, false_statement_excludes=True, social_disorder_excludes=True,
         pc_lent_excludes=True, bank_rules_excludes=True,
         exclusions_need_bank_without_fault=True, window_days=policy.window_days,
-            limitation_years=policy.limitation_years,
-            password_age_months=policy.password_age_months)
+        limitation_years=policy.limitation_years,
+        password_age_months=policy.password_age_months)

@@ -17,7 +17,7 @@ from kinko.corporate import entitlements
 from kinko.corporate.rules import Service as CorporateService
 from kinko.corporate_services.errors import NotCorporate, ServiceNotContracted
 from kinko.instructions.service import Actor
-from kinko.ledger.models import Account, AccountState, AccountType
+from kinko.ledger.models import Account, AccountState
 
 
 class Service(enum.StrEnum):
@@ -58,11 +58,10 @@ def course_of(contract: AuthContract) -> str | None:
 
 
 def usage_accounts(session: Session, contract: AuthContract) -> list[Account]:
-    """The contract's accounts (利用口座): the customer's open demand accounts, the
+    """The contract's accounts (利用口座, :mod:`kinko.corporate.entitlements`) still open, the
     representative account first."""
     rows = list(session.execute(
-        select(Account).where(Account.customer_id == contract.customer_id,
-                              Account.type.in_((AccountType.ORDINARY, AccountType.CHECKING)),
+        select(Account).where(Account.id.in_(entitlements.usage_account_ids(session, contract)),
                               Account.state != AccountState.CLOSED)
         .order_by(Account.branch_code, Account.number)).scalars())
     rows.sort(key=lambda a: a.id != contract.representative_account_id)

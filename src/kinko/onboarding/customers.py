@@ -20,8 +20,8 @@ from kinko.ledger.models import Account, AccountType
 from kinko.ledger.service import open_account
 from kinko.onboarding import rules
 from kinko.onboarding.errors import CustomerInputInvalid
-from kinko.parties.errors import CustomerNotFound
 from kinko.parties.models import Branch, Customer
+from kinko.parties.residency import get_customer
 from kinko.parties.residency_models import ResidencyChange
 
 OPENABLE = (AccountType.ORDINARY, AccountType.CHECKING, AccountType.TIME)
@@ -60,13 +60,6 @@ def register_customer(session: Session, *, kind: str, name: str, name_kana: str,
            subject_id=customer.id, data={"number": customer.number, "kind": details.kind.value,
                                          "branch": details.branch_code,
                                          "resident": details.resident})
-    return customer
-
-
-def get_customer(session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise CustomerNotFound(detail=str(customer_id))
     return customer
 
 

@@ -29,3 +29,10 @@ class AccountStateRefused(DomainError):
     status = 409
     message_ja = "この口座の状態ではその変更はできません。"
     message_en = "The account's present state does not allow this change."
+
+
+class ServiceRestricted(DomainError):
+    code = "SERVICE_RESTRICTED"
+    status = 403
+    message_ja = "当行がご利用を制限しています。お取引店にお問い合わせください。"
+    message_en = "The bank has restricted the service. Please contact your branch."

@@ -20,10 +20,10 @@ from kinko.auth.models import AuthUser, Course, Product, TokenIssueReason, Token
 from kinko.auth.outcomes import Rejected
 from kinko.ledger.models import Account, AccountState, AccountType
 from kinko.onboarding import mail
-from kinko.onboarding.customers import get_customer
 from kinko.onboarding.errors import OnboardingRefused
 from kinko.onboarding.models import ContractAccount, Shipment
 from kinko.parties.models import CustomerKind
+from kinko.parties.residency import get_customer
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ class Residency:
     changed_on: date | None
 
 
-def _customer(session: Session, customer_id: int, *, lock: bool = False) -> Customer:
+def get_customer(session: Session, customer_id: int, *, lock: bool = False) -> Customer:
+    """The customer, or :class:`CustomerNotFound`; ``lock``: FOR UPDATE."""
     if lock:
         customer = session.execute(
             select(Customer).where(Customer.id == customer_id).with_for_update()
@@ -48,7 +49,7 @@ def _customer(session: Session, customer_id: int, *, lock: bool = False) -> Cust
 
 
 def residency_of(session: Session, customer_id: int) -> Residency:
-    customer = _customer(session, customer_id)
+    customer = get_customer(session, customer_id)
     return Residency(customer.id, customer.resident, customer.residency_changed_on)
 
 
@@ -63,7 +64,7 @@ def change_residency(session: Session, customer_id: int, resident: bool, effecti
     if type(resident) is not bool:
         raise InvalidResidencyChange(detail="resident must be true or false")
     # Lock the customer row so two operators recording changes cannot interleave.
-    customer = _customer(session, customer_id, lock=True)
+    customer = get_customer(session, customer_id, lock=True)
     if customer.resident is resident:
         raise InvalidResidencyChange(
             detail=f"already {'resident' if resident else 'non-resident'}")
@@ -96,7 +97,7 @@ def resident_on(session: Session, customer_id: int, day: date) -> bool:
         .order_by(ResidencyChange.effective_on, ResidencyChange.id)
     ))
     if not changes:
-        return _customer(session, customer_id).resident
+        return get_customer(session, customer_id).resident
     status = not changes[0].resident
     for change in changes:
         if change.effective_on <= day:
@@ -113,7 +114,7 @@ def history(session: Session, customer_id: int) -> list[ResidencyChange]:
 
 def is_allowed(session: Session, customer_id: int, function: str) -> bool:
     allowed = current_policy().access.non_resident_allowed
-    return rules.allowed_for(resident=_customer(session, customer_id).resident,
+    return rules.allowed_for(resident=get_customer(session, customer_id).resident,
                              function=function,
                              table={name: name in allowed for name in rules.FUNCTIONS})
 

@@ -1,5 +1,8 @@
 """One verification as the customer takes it (KYC-3): the head-turn check over the captured
 frames, the match of the selfie against the registered document face, the outcome recorded.
+The caller reads what is matched against in one short transaction
+(:func:`kinko.verification.service.load_for_match`), runs :func:`compare` with no transaction
+open, and records the outcome in a second one (:func:`record`).
 
 The head-turn check is Kinko's basic presentation-attack check: the page asks the customer to
 turn their head, and the 5-point landmarks of the frames must show the nose moving across the
@@ -11,6 +14,7 @@ defence against a video replay or a mask; a vendor's liveness check is (docs/ver
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -21,6 +25,7 @@ from kinko.verification import images, service
 from kinko.verification.dlib_matcher import largest_face
 from kinko.verification.errors import FaceNotFound
 from kinko.verification.matchers import matcher_for
+from kinko.verification.matching import MatchResult
 from kinko.verification.rules import Thresholds, head_turned
 
 MAX_FRAMES = 12
@@ -55,15 +60,36 @@ def check_face(photo: bytes, kyc: KycPolicy) -> None:
         raise FaceNotFound
 
 
-def verify(session: Session, *, customer_id: int, case_id: int, selfie: bytes,
-           frames: Sequence[bytes], actor: str, policy: Policy) -> service.Attempt:
-    frames = list(frames[:MAX_FRAMES])
-    for image in (selfie, *frames):
-        images.decode(image)  # an unreadable upload is refused before anything is stored
-    document = service.document_face_for_match(session, customer_id, actor=actor)
+def readable(selfie: bytes, frames: Sequence[bytes]) -> list[bytes]:
+    """The frames kept (at most ``MAX_FRAMES``); an unreadable upload is refused before
+    anything is read from the database or stored."""
+    kept = list(frames[:MAX_FRAMES])
+    for image in (selfie, *kept):
+        images.decode(image)
+    return kept
+
+
+@dataclass(frozen=True)
+class Compared:
+    head_turn: bool
+    result: MatchResult | None    # None: no head turn, so no match was made
+
+
+def compare(against: service.MatchInput, selfie: bytes, frames: Sequence[bytes],
+            policy: Policy) -> Compared:
+    """The head-turn check and the match. No database: the caller runs it with no
+    transaction open (it takes a few hundred milliseconds, a vendor's round trip more)."""
     turned = shows_head_turn(selfie, frames, policy.kyc)
-    result = (matcher_for(policy.kyc).match(document, selfie, Thresholds.of(policy.kyc))
+    result = (matcher_for(policy.kyc).match(against.document, selfie,
+                                            Thresholds.of(policy.kyc))
               if turned else None)
-    return service.record_attempt(session, customer_id=customer_id, case_id=case_id,
-                                  result=result, head_turn=turned, selfie=selfie,
-                                  frames=frames, actor=actor, policy=policy)
+    return Compared(turned, result)
+
+
+def record(session: Session, *, against: service.MatchInput, compared: Compared,
+           customer_id: int, selfie: bytes, frames: Sequence[bytes], actor: str,
+           policy: Policy) -> service.Attempt:
+    return service.record_attempt(session, customer_id=customer_id, case_id=against.case_id,
+                                  result=compared.result, head_turn=compared.head_turn,
+                                  selfie=selfie, frames=frames, actor=actor, policy=policy,
+                                  matched=against)

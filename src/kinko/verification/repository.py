@@ -36,8 +36,11 @@ def open_case(session: Session, customer_id: int) -> VerificationCase | None:
 
 
 def case_for_update(session: Session, case_id: int) -> VerificationCase | None:
+    # populate_existing: a case the session read in an earlier transaction (the capture page
+    # reads it before the match) is refreshed from the locked row, not taken as it was.
     return session.execute(select(VerificationCase).where(VerificationCase.id == case_id)
-                           .with_for_update()).scalar_one_or_none()
+                           .with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
 def restricted_flag(customer_id: CustomerId | int) -> ColumnElement[bool]:

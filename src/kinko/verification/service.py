@@ -3,8 +3,9 @@ commits; every change and every read of an image is audited, and every step the 
 know of is mailed.
 
 Matching itself runs outside the database transaction (it takes a few hundred milliseconds):
-the web layer reads the document face (:func:`document_face_for_match`), runs the matcher and
-the head-turn check, then records the attempt (:func:`record_attempt`).
+the web layer reads the case and the document face (:func:`load_for_match`) and ends that
+transaction, runs the matcher and the head-turn check with no transaction open, then records
+the attempt in a second short one (:func:`record_attempt`, which refuses a stale match).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from kinko.auth.effects import notify
 from kinko.auth.models import AuthUser, UserRole
 from kinko.notifications.errors import InvalidAddress
 from kinko.notifications.service import queue_email
+from kinko.onboarding.restrictions import hold
 from kinko.parties.models import Customer, CustomerKind
-from kinko.parties.restrictions import register_restriction
 from kinko.policy import Policy, current_policy
 from kinko.verification import notices as _notices  # noqa: F401 - registers the notices
 from kinko.verification import repository as repo
@@ -142,14 +143,42 @@ def register_document_face(session: Session, *, customer_id: int, photo: bytes, 
     return row.id
 
 
-def document_face_for_match(session: Session, customer_id: int, *, actor: str) -> bytes:
+def _document_face(session: Session, customer_id: int, *, actor: str
+                   ) -> tuple[int, bytes]:
     face = repo.current_document_face(session, customer_id)
     if face is None:
         raise NoDocumentFace(detail=str(customer_id))
     image = read_image(session, face.id, actor=actor, purpose="match")
     if image is None:  # pragma: no cover - a current face is never deleted
         raise NoDocumentFace(detail=str(customer_id))
-    return image
+    return face.id, image
+
+
+def document_face_for_match(session: Session, customer_id: int, *, actor: str) -> bytes:
+    return _document_face(session, customer_id, actor=actor)[1]
+
+
+@dataclass(frozen=True)
+class MatchInput:
+    """What one capture is matched against, read in a short transaction of its own: the
+    document face, and the case as it stood (so that the recording can tell whether it
+    changed while the match ran with no transaction open)."""
+
+    case_id: int
+    attempts: int
+    document_face_id: int
+    document: bytes
+
+
+def load_for_match(session: Session, *, customer_id: int, case_id: int, actor: str
+                   ) -> MatchInput:
+    """The case, which must be due, and the document face (its read is audited). No lock is
+    taken: the match that follows runs after this transaction has ended."""
+    case = session.get(VerificationCase, case_id)
+    if case is None or case.customer_id != customer_id or case.state is not CaseState.DUE:
+        raise CaseNotOpen(detail=str(case_id))
+    face_id, document = _document_face(session, customer_id, actor=actor)
+    return MatchInput(case.id, case.attempts, face_id, document)
 
 
 # --- schedule (KYC-1, KYC-4) ------------------------------------------------------------------
@@ -239,13 +268,23 @@ class Attempt:
 
 def record_attempt(session: Session, *, customer_id: int, case_id: int,
                    result: MatchResult | None, head_turn: bool, selfie: bytes,
-                   frames: Sequence[bytes], actor: str, policy: Policy) -> Attempt:
+                   frames: Sequence[bytes], actor: str, policy: Policy,
+                   matched: MatchInput | None = None) -> Attempt:
     """Record one capture: keep the images encrypted for the retention period and apply the
     outcome. Without the head turn, or without a usable face, the case stays due (the
-    customer may take it again)."""
+    customer may take it again).
+
+    ``matched``: what the match was made against (:func:`load_for_match`). The case is
+    locked here; if another attempt was recorded or the document face replaced since it was
+    read, this match is stale and nothing is recorded (:class:`CaseNotOpen`)."""
     case = repo.case_for_update(session, case_id)
     if case is None or case.customer_id != customer_id or case.state is not CaseState.DUE:
         raise CaseNotOpen(detail=str(case_id))
+    if matched is not None:
+        face = repo.current_document_face(session, customer_id)
+        if (matched.case_id != case.id or case.attempts != matched.attempts
+                or face is None or face.id != matched.document_face_id):
+            raise CaseNotOpen(detail=f"case {case_id} changed during the match")
     now = clock.now()
     until = now + timedelta(days=policy.kyc.face_image_retention_days)
     _store(session, customer_id=customer_id, kind=ImageKind.SELFIE, image=selfie,
@@ -349,8 +388,9 @@ def _restriction(session: Session, customer_id: int, function: str
     return None
 
 
-# The flag lets the request's authentication answer it with the customer (no statement).
-register_restriction("verification", _restriction, flag=repo.restricted_flag)
+# A hold of the bank's one restriction service; the flag lets the request's authentication
+# answer it with the customer (no statement).
+hold("verification", _restriction, flag=repo.restricted_flag)
 
 
 def reencrypt_images(session: Session, *, actor: str) -> int:

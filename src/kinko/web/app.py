@@ -75,6 +75,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.state.db = db or get_database()
     app.state.settings = settings
     problems.install(app)
+    operator_pages.install(app)  # the console's sign-in redirect from its dependency
     # Inside the security headers, so that a SERVER_BUSY answer carries them too.
     app.add_middleware(Admission, limit=settings.max_concurrent_requests,
                        wait_s=settings.request_queue_wait_s)

@@ -8,10 +8,11 @@ requests. The roles are checked by the services; the pages only avoid offering w
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,25 +25,15 @@ from kinko.errors import DomainError, ValidationFailed
 from kinko.policy import version_at
 from kinko.policy.changes import approved
 from kinko.policy.render import to_toml
-from kinko.web.auth import CsrfRefused
 from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.pages.auth import message
-from kinko.web.pages.operator import _csrf_ok, _int, operator_csrf, require_operator
+from kinko.web.pages.operator import OPERATOR, act, operator_csrf, parse_id
 from kinko.web.templating import render
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
 
 QUEUE_LIMIT = 200
-
-
-def _guard(request: Request, s: Session, csrf: str) -> Operator | Response:
-    operator = require_operator(request, s)
-    if isinstance(operator, Response):
-        return operator
-    if not _csrf_ok(request, csrf):
-        raise CsrfRefused
-    return operator
 
 
 # --- work queues ----------------------------------------------------------------------------
@@ -51,10 +42,7 @@ def _guard(request: Request, s: Session, csrf: str) -> Operator | Response:
 def _queue_page(key: str) -> Any:
     queue = QUEUES[key]
 
-    def page(request: Request, s: Session = DB) -> Response:
-        operator = require_operator(request, s)
-        if isinstance(operator, Response):
-            return operator
+    def page(request: Request, operator: Operator = OPERATOR, s: Session = DB) -> Response:
         return render(request, "operator/queue.html", operator=operator, queue=queue,
                       queues=QUEUES, rows=queue.rows(s, QUEUE_LIMIT),
                       count=queue.count(s) if queue.available else None)
@@ -91,11 +79,15 @@ def _operators_page(request: Request, s: Session, operator: Operator, *,
 
 
 @router.get("/operators", response_class=HTMLResponse)
-def operators_page(request: Request, s: Session = DB) -> Response:
-    operator = require_operator(request, s)
-    if isinstance(operator, Response):
-        return operator
+def operators_page(request: Request, operator: Operator = OPERATOR, s: Session = DB
+                   ) -> Response:
     return _operators_page(request, s, operator)
+
+
+def _operators_refused(request: Request, s: Session, operator: Operator
+                       ) -> Callable[[DomainError], Response]:
+    return lambda exc: _operators_page(request, s, operator, status_code=exc.status,
+                                       error=message(exc, language(request)))
 
 
 @router.post("/operators", response_class=HTMLResponse)
@@ -103,50 +95,38 @@ def ask_new_operator(request: Request, code: str = Form("", max_length=20),
                      name: str = Form("", max_length=120),
                      branch_code: str = Form("", max_length=3),
                      roles: list[str] = Form([]), reason: str = Form("", max_length=500),
-                     csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
+                     operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """A supervisor asks for a new operator; a second supervisor's approval creates it."""
-    operator = _guard(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            row = approvals.request(
-                s, action="backoffice.create_operator", subject_type="operator",
-                subject_id=code.strip() or "-",
-                payload={"code": code.strip(), "name": name.strip(),
-                         "roles": sorted(set(roles))[:10],
-                         "branch_code": branch_code.strip() or None},
-                reason=reason, requested_by=operator.id)
-    except DomainError as exc:
-        return _operators_page(request, s, operator, status_code=exc.status,
-                               error=message(exc, language(request)))
-    return _operators_page(request, s, operator, done=f"requested-{row.id}")
+    def run() -> Response:
+        row = approvals.request(
+            s, action="backoffice.create_operator", subject_type="operator",
+            subject_id=code.strip() or "-",
+            payload={"code": code.strip(), "name": name.strip(),
+                     "roles": sorted(set(roles))[:10],
+                     "branch_code": branch_code.strip() or None},
+            reason=reason, requested_by=operator.id)
+        return _operators_page(request, s, operator, done=f"requested-{row.id}")
+    return act(s, run, _operators_refused(request, s, operator))
 
 
 @router.post("/operators/requests", response_class=HTMLResponse)
 def ask_operator_change(request: Request, action: str = Form("", max_length=60),
                         operator_id: str = Form(""), role: str = Form("", max_length=20),
                         reason: str = Form("", max_length=500),
-                        csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
+                        operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """Grant or revoke a role, deactivate, reissue credentials, release a lock: four eyes."""
-    operator = _guard(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            if action not in OPERATOR_ACTIONS:
-                raise ValidationFailed(detail="unknown action", fields=["action"])
-            target = _int(operator_id, "operator_id")
-            payload: dict[str, Any] = {"operator_id": target}
-            if action in {"backoffice.grant_role", "backoffice.revoke_role"}:
-                payload["role"] = role
-            row = approvals.request(s, action=action, subject_type="operator",
-                                    subject_id=target, payload=payload, reason=reason,
-                                    requested_by=operator.id)
-    except DomainError as exc:
-        return _operators_page(request, s, operator, status_code=exc.status,
-                               error=message(exc, language(request)))
-    return _operators_page(request, s, operator, done=f"requested-{row.id}")
+    def run() -> Response:
+        if action not in OPERATOR_ACTIONS:
+            raise ValidationFailed(detail="unknown action", fields=["action"])
+        target = parse_id(operator_id, "operator_id")
+        payload: dict[str, Any] = {"operator_id": target}
+        if action in {"backoffice.grant_role", "backoffice.revoke_role"}:
+            payload["role"] = role
+        row = approvals.request(s, action=action, subject_type="operator",
+                                subject_id=target, payload=payload, reason=reason,
+                                requested_by=operator.id)
+        return _operators_page(request, s, operator, done=f"requested-{row.id}")
+    return act(s, run, _operators_refused(request, s, operator))
 
 
 # --- policy ---------------------------------------------------------------------------------
@@ -168,11 +148,8 @@ def _policy_page(request: Request, s: Session, operator: Operator, *, status_cod
 
 
 @router.get("/policy", response_class=HTMLResponse)
-def policy_page(request: Request, done: str = Query("", max_length=60), s: Session = DB
-                ) -> Response:
-    operator = require_operator(request, s)
-    if isinstance(operator, Response):
-        return operator
+def policy_page(request: Request, done: str = Query("", max_length=60),
+                operator: Operator = OPERATOR, s: Session = DB) -> Response:
     return _policy_page(request, s, operator, done=done or None)
 
 
@@ -183,28 +160,27 @@ def propose_change(request: Request, effective_from: str = Form("", max_length=4
                    notice_ja: str = Form("", max_length=2000),
                    notice_en: str = Form("", max_length=2000),
                    reason: str = Form("", max_length=500),
-                   csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
+                   operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """A policy administrator proposes a dated change; a second operator approves it."""
-    operator = _guard(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
     form = {"effective_from": effective_from, "overrides": overrides, "note": note,
             "notice_ja": notice_ja, "notice_en": notice_en, "reason": reason}
-    try:
-        with s.begin_nested():
-            try:
-                moment = clock.parse_moment(effective_from.strip())
-            except ValueError:
-                raise ValidationFailed(detail="effective_from: YYYY-MM-DD or YYYY-MM-DDTHH:MM",
-                                       fields=["effective_from"]) from None
-            row = policy_proposals.propose(
-                s, effective_from=moment, overrides_toml=overrides, note=note,
-                notice_ja=notice_ja, notice_en=notice_en, reason=reason,
-                requested_by=operator.id)
-    except DomainError as exc:
+
+    def run() -> str:
+        try:
+            moment = clock.parse_moment(effective_from.strip())
+        except ValueError:
+            raise ValidationFailed(detail="effective_from: YYYY-MM-DD or YYYY-MM-DDTHH:MM",
+                                   fields=["effective_from"]) from None
+        row = policy_proposals.propose(
+            s, effective_from=moment, overrides_toml=overrides, note=note,
+            notice_ja=notice_ja, notice_en=notice_en, reason=reason,
+            requested_by=operator.id)
+        return f"/operator/policy?done=requested-{row.id}"
+
+    def refused(exc: DomainError) -> Response:
         shown = message(exc, language(request))
         if isinstance(exc, ValidationFailed) and exc.detail:
             shown = f"{shown} ({exc.detail})"   # the operator needs to know which value
         return _policy_page(request, s, operator, status_code=exc.status, error=shown,
                             form=form)
-    return RedirectResponse(f"/operator/policy?done=requested-{row.id}", status_code=303)
+    return act(s, run, refused)

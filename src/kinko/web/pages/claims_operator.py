@@ -9,11 +9,12 @@ here calls :mod:`kinko.claims.service`, which checks the CLAIMS role and audits.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,10 +28,9 @@ from kinko.claims.letter import decision_letter
 from kinko.claims.models import OPEN_STATES, Claim
 from kinko.config import get_settings
 from kinko.errors import DomainError
-from kinko.web.auth import CsrfRefused, csrf_token
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.pages.operator import OPERATOR_COOKIE, _csrf_ok, current_operator
+from kinko.web.pages.operator import OPERATOR, act, operator_csrf, problem_text
 from kinko.web.params import MAX_ID, Id
 from kinko.web.templating import render
 
@@ -40,28 +40,6 @@ CLAIM_ACTIONS = ("claims.decide", "claims.pay")
 FAULTS = ("none", "negligence", "gross_negligence", "intent")
 RELATIONS = ("none", "spouse", "relative_2nd_degree", "cohabitant", "domestic_staff")
 PAYEES = ("third_party", "own_account", "representative", "kyc_business_for_customer")
-
-
-def _csrf(request: Request) -> str:
-    return csrf_token("operator\x00" + request.cookies.get(OPERATOR_COOKIE, ""))
-
-
-def _to_login() -> RedirectResponse:
-    return RedirectResponse("/operator/login", status_code=303)
-
-
-def _guarded(request: Request, s: Session, csrf: str) -> Operator | Response:
-    operator = current_operator(request, s)
-    if operator is None:
-        return _to_login()
-    if not _csrf_ok(request, csrf):
-        raise CsrfRefused
-    return operator
-
-
-def _message(exc: DomainError, lang: str) -> str:
-    base = exc.for_customer(lang)
-    return f"{base} ({exc.detail})" if exc.detail else base
 
 
 def _pending(s: Session) -> list[ApprovalRequest]:
@@ -76,16 +54,13 @@ def _queue(request: Request, s: Session, operator: Operator, *, status_code: int
                        .order_by(Claim.id.desc()).limit(50)).scalars().all()
     return render(request, "operator/claims_queue.html", status_code=status_code,
                   operator=operator, roles=sorted(r.value for r in roles_of(s, operator.id)),
-                  csrf=_csrf(request), open_claims=open_claims, closed=closed,
+                  csrf=operator_csrf(request), open_claims=open_claims, closed=closed,
                   requests=_pending(s), error=error, done=done)
 
 
 @router.get("", response_class=HTMLResponse)
-def queue(request: Request, s: Session = DB) -> Response:
+def queue(request: Request, operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """OPS-2: the claims work queue, oldest first, and the approvals waiting."""
-    operator = current_operator(request, s)
-    if operator is None:
-        return _to_login()
     done = request.query_params.get("done")
     return _queue(request, s, operator, done=done[:60] if done else None)
 
@@ -100,7 +75,7 @@ def _case(request: Request, s: Session, operator: Operator, claim_id: int, *,
     stored = json.loads(claim.decision) if claim.decision else None
     case = json.loads(claim.case_document) if claim.case_document else assessment.case
     return render(request, "operator/claims_case.html", status_code=status_code,
-                  operator=operator, csrf=_csrf(request), claim=claim, a=assessment,
+                  operator=operator, csrf=operator_csrf(request), claim=claim, a=assessment,
                   engine=stored or assessment.decision, provisional=assessment.provisional
                   and stored is None,
                   findings=findings, case_json=json.dumps(case, ensure_ascii=False, indent=2),
@@ -111,35 +86,25 @@ def _case(request: Request, s: Session, operator: Operator, claim_id: int, *,
 
 
 @router.get("/{claim_id}", response_class=HTMLResponse)
-def case_view(request: Request, claim_id: Id, s: Session = DB) -> Response:
-    operator = current_operator(request, s)
-    if operator is None:
-        return _to_login()
+def case_view(request: Request, claim_id: Id, operator: Operator = OPERATOR, s: Session = DB
+              ) -> Response:
     return _case(request, s, operator, claim_id)
 
 
-def _back(claim_id: int) -> RedirectResponse:
-    return RedirectResponse(f"/operator/claims/{claim_id}", status_code=303)
-
-
-def _run(request: Request, s: Session, claim_id: int, csrf: str, action: Any) -> Response:
+def _run(request: Request, s: Session, operator: Operator, claim_id: int, action: Any
+         ) -> Response:
     """Run one operator action in a savepoint; on a domain error show the case again."""
-    operator = _guarded(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            action(operator)
-    except DomainError as exc:
-        return _case(request, s, operator, claim_id, status_code=exc.status,
-                     error=_message(exc, language(request)))
-    return _back(claim_id)
+    def run() -> str:
+        action(operator)
+        return f"/operator/claims/{claim_id}"
+    return act(s, run, lambda exc: _case(request, s, operator, claim_id, status_code=exc.status,
+                                         error=problem_text(exc, language(request))))
 
 
 @router.post("/{claim_id}/investigate", response_class=HTMLResponse)
-def investigate(request: Request, claim_id: Id, csrf: str = Form("", alias="csrf_token"),
+def investigate(request: Request, claim_id: Id, operator: Operator = OPERATOR,
                 s: Session = DB) -> Response:
-    return _run(request, s, claim_id, csrf, lambda op: claims.start_investigation(
+    return _run(request, s, operator, claim_id, lambda op: claims.start_investigation(
         s, claim_id=claim_id, operator_id=op.id))
 
 
@@ -155,10 +120,10 @@ def record_findings(request: Request, claim_id: Id,
                     recovered_from_perpetrator: str = Form("0", max_length=15),
                     payees: list[str] = Form(default=[]),
                     note: str = Form("", max_length=4000),
-                    csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
+                    operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """What Kinko cannot know, as the investigation found it, with the operator's note.
     Each payee select sends ``<instruction id>:<class>`` (empty class: Kinko's own view)."""
-    def act(op: Operator) -> None:
+    def record(op: Operator) -> None:
         recovered = recovered_from_perpetrator.strip() or "0"
         if not (recovered.isascii() and recovered.isdigit()):
             raise InvalidClaim(detail="recovered amount", fields=["recovered_from_perpetrator"])
@@ -175,54 +140,58 @@ def record_findings(request: Request, claim_id: Id,
             "software_updated": software_updated == "on",
             "recovered_from_perpetrator": int(recovered),
             "payees": {k: v for k, v in chosen.items() if v}})
-    return _run(request, s, claim_id, csrf, act)
+    return _run(request, s, operator, claim_id, record)
 
 
 @router.post("/{claim_id}/decide", response_class=HTMLResponse)
 def ask_decision(request: Request, claim_id: Id, reason: str = Form("", max_length=500),
-                 csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
-    return _run(request, s, claim_id, csrf, lambda op: claims.request_decision(
+                 operator: Operator = OPERATOR, s: Session = DB) -> Response:
+    return _run(request, s, operator, claim_id, lambda op: claims.request_decision(
         s, claim_id=claim_id, operator_id=op.id, reason=reason))
 
 
 @router.post("/{claim_id}/pay", response_class=HTMLResponse)
 def ask_payment(request: Request, claim_id: Id, reason: str = Form("", max_length=500),
-                csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
-    return _run(request, s, claim_id, csrf, lambda op: claims.request_payment(
+                operator: Operator = OPERATOR, s: Session = DB) -> Response:
+    return _run(request, s, operator, claim_id, lambda op: claims.request_payment(
         s, claim_id=claim_id, operator_id=op.id, reason=reason))
 
 
 @router.post("/{claim_id}/requests/{request_id}/approve", response_class=HTMLResponse)
 def approve(request: Request, claim_id: Id, request_id: Id,
-            note: str = Form("", max_length=500), csrf: str = Form("", alias="csrf_token"),
+            note: str = Form("", max_length=500), operator: Operator = OPERATOR,
             s: Session = DB) -> Response:
     """A second operator approves: the decision or the payment is carried out now."""
-    return _run(request, s, claim_id, csrf, lambda op: approvals.approve(
+    return _run(request, s, operator, claim_id, lambda op: approvals.approve(
         s, request_id=request_id, approver_id=op.id, note=note or None))
 
 
 @router.post("/{claim_id}/requests/{request_id}/reject", response_class=HTMLResponse)
 def reject(request: Request, claim_id: Id, request_id: Id,
-           note: str = Form("", max_length=500), csrf: str = Form("", alias="csrf_token"),
+           note: str = Form("", max_length=500), operator: Operator = OPERATOR,
            s: Session = DB) -> Response:
-    return _run(request, s, claim_id, csrf, lambda op: approvals.reject(
+    return _run(request, s, operator, claim_id, lambda op: approvals.reject(
         s, request_id=request_id, approver_id=op.id, note=note or "—"))
 
 
 @router.get("/{claim_id}/letter.pdf")
-def letter(request: Request, claim_id: Id, s: Session = DB) -> Response:
+def letter(request: Request, claim_id: Id, operator: Operator = OPERATOR, s: Session = DB
+           ) -> Response:
     """The printable decision letter (PDF)."""
-    operator = current_operator(request, s)
-    if operator is None:
-        return _to_login()
     claim = claims.get_claim(s, claim_id)
     try:
         pdf = decision_letter(s, claim, bank_name=get_settings().bank_name)
     except DomainError as exc:
         return _case(request, s, operator, claim_id, status_code=exc.status,
-                     error=_message(exc, language(request)))
+                     error=problem_text(exc, language(request)))
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="claim-{claim.id}-decision.pdf"'})
+
+
+def _queue_refused(request: Request, s: Session, operator: Operator
+                   ) -> Callable[[DomainError], Response]:
+    return lambda exc: _queue(request, s, operator, status_code=exc.status,
+                              error=problem_text(exc, language(request)))
 
 
 def _int(value: str, name: str) -> int:
@@ -241,57 +210,43 @@ def enter_call(request: Request, user_id: str = Form("", max_length=19),
                explanation: str = Form("", max_length=4000),
                unavoidable_delay_days: str = Form("0", max_length=4),
                delay_reason: str = Form("", max_length=500),
-               csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
+               operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """A report taken by phone: the claim is received and the service stops at once."""
-    operator = _guarded(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            try:
-                noticed = date.fromisoformat(noticed_on.strip())
-                stolen = date.fromisoformat(stolen_on.strip()) if stolen_on.strip() else None
-            except ValueError:
-                raise InvalidClaim(detail="a date is not a date",
-                                   fields=["noticed_on"]) from None
-            ids = tuple(_int(x, "transaction_ids") for x in
-                        transaction_ids.replace(",", " ").split())
-            delay = unavoidable_delay_days.strip() or "0"
-            if not (delay.isascii() and delay.isdigit()):
-                raise InvalidClaim(detail="delay days must be a number",
-                                   fields=["unavoidable_delay_days"])
-            claim = claims.report_fraud(
-                s, user_id=_int(user_id, "user_id"), channel="phone",
-                actor=actor_of(operator.id),
-                report=claims.Report(noticed_on=noticed, stolen_on=stolen, instruction_ids=ids,
-                                     police_report_ref=police_report_ref,
-                                     explanation=explanation,
-                                     unavoidable_delay_days=int(delay),
-                                     delay_reason=delay_reason))
-    except DomainError as exc:
-        return _queue(request, s, operator, status_code=exc.status,
-                      error=_message(exc, language(request)))
-    return _back(claim.id)
+    def run() -> str:
+        try:
+            noticed = date.fromisoformat(noticed_on.strip())
+            stolen = date.fromisoformat(stolen_on.strip()) if stolen_on.strip() else None
+        except ValueError:
+            raise InvalidClaim(detail="a date is not a date",
+                               fields=["noticed_on"]) from None
+        ids = tuple(_int(x, "transaction_ids") for x in
+                    transaction_ids.replace(",", " ").split())
+        delay = unavoidable_delay_days.strip() or "0"
+        if not (delay.isascii() and delay.isdigit()):
+            raise InvalidClaim(detail="delay days must be a number",
+                               fields=["unavoidable_delay_days"])
+        claim = claims.report_fraud(
+            s, user_id=_int(user_id, "user_id"), channel="phone",
+            actor=actor_of(operator.id),
+            report=claims.Report(noticed_on=noticed, stolen_on=stolen, instruction_ids=ids,
+                                 police_report_ref=police_report_ref,
+                                 explanation=explanation,
+                                 unavoidable_delay_days=int(delay),
+                                 delay_reason=delay_reason))
+        return f"/operator/claims/{claim.id}"
+    return act(s, run, _queue_refused(request, s, operator))
 
 
 @router.post("/processing-errors", response_class=HTMLResponse)
 def enter_processing_error(request: Request, instruction_id: str = Form("", max_length=19),
                            delay_days: str = Form("", max_length=4),
                            explanation: str = Form("", max_length=4000),
-                           csrf: str = Form("", alias="csrf_token"),
+                           operator: Operator = OPERATOR,
                            s: Session = DB) -> Response:
     """CLM-10: a payment the bank's own processing error delayed."""
-    operator = _guarded(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            claim = claims.report_processing_error(
-                s, operator_id=operator.id, instruction_id=_int(instruction_id,
-                                                                "instruction_id"),
-                delay_days=_int(delay_days, "delay_days"), explanation=explanation)
-    except DomainError as exc:
-        return _queue(request, s, operator, status_code=exc.status,
-                      error=_message(exc, language(request)))
-    return _back(claim.id)
-
+    def run() -> str:
+        claim = claims.report_processing_error(
+            s, operator_id=operator.id, instruction_id=_int(instruction_id, "instruction_id"),
+            delay_days=_int(delay_days, "delay_days"), explanation=explanation)
+        return f"/operator/claims/{claim.id}"
+    return act(s, run, _queue_refused(request, s, operator))

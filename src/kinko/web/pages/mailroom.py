@@ -4,8 +4,10 @@ initial credentials are listed as termination candidates)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from kinko.backoffice.models import Operator
@@ -15,8 +17,7 @@ from kinko.onboarding import mail
 from kinko.onboarding.models import ShipmentState
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.pages.onboarding import _guard, operator_csrf, problem_text
-from kinko.web.pages.operator import current_operator
+from kinko.web.pages.operator import OPERATOR, act, operator_csrf, problem_text
 from kinko.web.params import Id
 from kinko.web.templating import render
 
@@ -33,59 +34,43 @@ def _page(request: Request, s: Session, operator: Operator, *, error: str | None
 
 
 @router.get("", response_class=HTMLResponse)
-def queue_page(request: Request, s: Session = DB) -> Response:
-    operator = current_operator(request, s)
-    if operator is None:
-        return RedirectResponse("/operator/login", status_code=303)
+def queue_page(request: Request, operator: Operator = OPERATOR, s: Session = DB) -> Response:
     done = request.query_params.get("done", "")[:60] or None
     return _page(request, s, operator, done=done)
 
 
+def _refused(request: Request, s: Session, operator: Operator
+             ) -> Callable[[DomainError], Response]:
+    return lambda exc: _page(request, s, operator, status_code=exc.status,
+                             error=problem_text(exc, language(request)))
+
+
 @router.post("/{shipment_id}/print", response_class=Response)
-def print_letter(request: Request, shipment_id: Id, csrf: str = Form("", alias="csrf_token"),
+def print_letter(request: Request, shipment_id: Id, operator: Operator = OPERATOR,
                  s: Session = DB) -> Response:
     """The letter as a PDF to print (printing again after a jam is allowed until it is sent)."""
-    operator = _guard(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            pdf = mail.print_pdf(s, shipment_id=shipment_id, actor=actor_of(operator.id))
-    except DomainError as exc:
-        return _page(request, s, operator, status_code=exc.status,
-                     error=problem_text(exc, language(request)))
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="kinko-letter-{shipment_id}.pdf"',
-        "Cache-Control": "no-store"})
+    def run() -> Response:
+        pdf = mail.print_pdf(s, shipment_id=shipment_id, actor=actor_of(operator.id))
+        return Response(pdf, media_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="kinko-letter-{shipment_id}.pdf"',
+            "Cache-Control": "no-store"})
+    return act(s, run, _refused(request, s, operator))
 
 
 @router.post("/{shipment_id}/sent", response_class=HTMLResponse)
-def sent(request: Request, shipment_id: Id, csrf: str = Form("", alias="csrf_token"),
-         s: Session = DB) -> Response:
-    operator = _guard(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            mail.mark_sent(s, shipment_id=shipment_id, actor=actor_of(operator.id))
-    except DomainError as exc:
-        return _page(request, s, operator, status_code=exc.status,
-                     error=problem_text(exc, language(request)))
-    return RedirectResponse(f"/operator/mail?done=sent-{shipment_id}", status_code=303)
+def sent(request: Request, shipment_id: Id, operator: Operator = OPERATOR, s: Session = DB
+         ) -> Response:
+    def run() -> str:
+        mail.mark_sent(s, shipment_id=shipment_id, actor=actor_of(operator.id))
+        return f"/operator/mail?done=sent-{shipment_id}"
+    return act(s, run, _refused(request, s, operator))
 
 
 @router.post("/{shipment_id}/returned", response_class=HTMLResponse)
-def returned(request: Request, shipment_id: Id, csrf: str = Form("", alias="csrf_token"),
-             reason: str = Form(""), s: Session = DB) -> Response:
-    operator = _guard(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            again = mail.record_returned(s, shipment_id=shipment_id, reason=reason[:201],
-                                         actor=actor_of(operator.id))
-    except DomainError as exc:
-        return _page(request, s, operator, status_code=exc.status,
-                     error=problem_text(exc, language(request)))
-    return RedirectResponse(f"/operator/mail?done=returned-{shipment_id}-reissue-{again.id}",
-                            status_code=303)
+def returned(request: Request, shipment_id: Id, reason: str = Form(""),
+             operator: Operator = OPERATOR, s: Session = DB) -> Response:
+    def run() -> str:
+        again = mail.record_returned(s, shipment_id=shipment_id, reason=reason[:201],
+                                     actor=actor_of(operator.id))
+        return f"/operator/mail?done=returned-{shipment_id}-reissue-{again.id}"
+    return act(s, run, _refused(request, s, operator))

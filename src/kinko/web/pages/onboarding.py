@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,32 +25,21 @@ from kinko.auth.models import ClientCertificate, OtpToken, Product, TokenKind
 from kinko.backoffice import approvals
 from kinko.backoffice.models import Operator
 from kinko.backoffice.operators import actor_of
-from kinko.errors import DomainError, ValidationFailed
+from kinko.errors import ValidationFailed
 from kinko.ledger.models import AccountState
-from kinko.onboarding import customers, mail, products, reissue, rules, states
+from kinko.onboarding import customers, mail, products, reissue, restrictions, rules, states
 from kinko.onboarding.errors import CustomerInputInvalid
 from kinko.parties.models import CustomerKind
-from kinko.parties.residency import change_residency
-from kinko.web.auth import CsrfRefused, csrf_token
+from kinko.parties.residency import change_residency, get_customer
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.pages.operator import OPERATOR_COOKIE, _csrf_ok, current_operator
-from kinko.web.params import MAX_ID, Id
+from kinko.web.pages.operator import OPERATOR, act, operator_csrf, parse_id, problem_text
+from kinko.web.params import Id
 from kinko.web.templating import render
 
 router = APIRouter(prefix="/operator", include_in_schema=False)
 
 MAX_FIELD = 200
-
-
-def operator_csrf(request: Request) -> str:
-    return csrf_token("operator\x00" + request.cookies.get(OPERATOR_COOKIE, ""))
-
-
-def problem_text(exc: DomainError, lang: str) -> str:
-    """For an operator: the message and what exactly was wrong."""
-    text = exc.for_customer(lang)
-    return f"{text} ({exc.detail})" if exc.detail else text
 
 
 def parse_date(text: str, field: str) -> date | None:
@@ -63,15 +52,6 @@ def parse_date(text: str, field: str) -> date | None:
         raise CustomerInputInvalid(detail=f"{field}: YYYY-MM-DD", fields=[field]) from exc
 
 
-def parse_id(text: str, field: str) -> int:
-    value = text.strip()
-    if not (value.isascii() and value.isdigit() and len(value) <= 19
-            and 1 <= int(value) <= MAX_ID):
-        raise ValidationFailed(detail=f"{field} must be a number from 1 to {MAX_ID}",
-                               fields=[field])
-    return int(value)
-
-
 def parse_ids(text: str, field: str) -> list[int]:
     return [parse_id(part, field) for part in text.replace("、", ",").split(",") if part.strip()]
 
@@ -80,19 +60,6 @@ def parse_flag(text: str, field: str) -> bool:
     if text not in ("true", "false"):
         raise ValidationFailed(detail=f"{field} is true or false", fields=[field])
     return text == "true"
-
-
-def _to_login() -> RedirectResponse:
-    return RedirectResponse("/operator/login", status_code=303)
-
-
-def _guard(request: Request, s: Session, csrf: str) -> Operator | Response:
-    operator = current_operator(request, s)
-    if operator is None:
-        return _to_login()
-    if not _csrf_ok(request, csrf):
-        raise CsrfRefused
-    return operator
 
 
 # --- customers -------------------------------------------------------------------------------
@@ -109,42 +76,34 @@ def _customers_page(request: Request, s: Session, operator: Operator, *, q: str 
 
 @router.get("/customers", response_class=HTMLResponse)
 def customers_page(request: Request, q: str = Query("", max_length=60),
-                   s: Session = DB) -> Response:
-    operator = current_operator(request, s)
-    if operator is None:
-        return _to_login()
+                   operator: Operator = OPERATOR, s: Session = DB) -> Response:
     return _customers_page(request, s, operator, q=q)
 
 
 @router.post("/customers", response_class=HTMLResponse)
-def register(request: Request, csrf: str = Form("", alias="csrf_token"),
-             kind: str = Form(""), name: str = Form(""), name_kana: str = Form(""),
-             branch_code: str = Form(""), postal_code: str = Form(""),
+def register(request: Request, kind: str = Form(""), name: str = Form(""),
+             name_kana: str = Form(""), branch_code: str = Form(""), postal_code: str = Form(""),
              address: str = Form(""), phone: str = Form(""), birth_date: str = Form(""),
-             resident: str = Form("true"), email: str = Form(""), s: Session = DB
-             ) -> Response:
+             resident: str = Form("true"), email: str = Form(""),
+             operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """Register an individual or corporate customer from the application (PRD-1)."""
-    operator = _guard(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
     form = {"kind": kind, "name": name[:MAX_FIELD], "name_kana": name_kana[:MAX_FIELD],
             "branch_code": branch_code[:10], "postal_code": postal_code[:20],
             "address": address[:MAX_FIELD], "phone": phone[:30], "birth_date": birth_date[:20],
             "resident": resident, "email": email[:254]}
-    try:
-        with s.begin_nested():
-            customer = customers.register_customer(
-                s, kind=kind, name=name[:MAX_FIELD + 1], name_kana=name_kana[:MAX_FIELD + 1],
-                branch_code=branch_code[:10], postal_code=postal_code[:20],
-                address=address[:MAX_FIELD + 1], phone=phone[:30],
-                birth_date=parse_date(birth_date[:20], "birth_date"),
-                resident=parse_flag(resident, "resident"), email=email[:300] or None,
-                actor=actor_of(operator.id))
-    except DomainError as exc:
-        return _customers_page(request, s, operator, form=form, status_code=exc.status,
-                               error=problem_text(exc, language(request)))
-    return RedirectResponse(f"/operator/customers/{customer.id}?done=registered",
-                            status_code=303)
+
+    def run() -> str:
+        customer = customers.register_customer(
+            s, kind=kind, name=name[:MAX_FIELD + 1], name_kana=name_kana[:MAX_FIELD + 1],
+            branch_code=branch_code[:10], postal_code=postal_code[:20],
+            address=address[:MAX_FIELD + 1], phone=phone[:30],
+            birth_date=parse_date(birth_date[:20], "birth_date"),
+            resident=parse_flag(resident, "resident"), email=email[:300] or None,
+            actor=actor_of(operator.id))
+        return f"/operator/customers/{customer.id}?done=registered"
+    return act(s, run, lambda exc: _customers_page(
+        request, s, operator, form=form, status_code=exc.status,
+        error=problem_text(exc, language(request))))
 
 
 def customer_page(request: Request, s: Session, operator: Operator, customer_id: int, *,
@@ -165,53 +124,49 @@ def customer_page(request: Request, s: Session, operator: Operator, customer_id:
                   states=tuple(AccountState), labels=states.STATE_LABELS,
                   reasons=rules.RESTRICTION_REASONS,
                   openable=[t.value for t in customers.OPENABLE],
-                  restriction=lambda reason: states.restriction_text(reason, language(request)))
+                  restriction=lambda reason: restrictions.restriction_text(
+                      reason, language(request)))
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
 def customer(request: Request, customer_id: Id, done: str = Query("", max_length=60),
-             s: Session = DB) -> Response:
-    operator = current_operator(request, s)
-    if operator is None:
-        return _to_login()
+             operator: Operator = OPERATOR, s: Session = DB) -> Response:
     return customer_page(request, s, operator, customer_id, done=done or None)
 
 
-def act(request: Request, s: Session, csrf: str, customer_id: int,
-        run: Callable[[Operator], str | tuple[str, dict[str, Any]]]) -> Response:
-    """Run one use case for the customer page; on a domain error show it, changing nothing."""
-    operator = _guard(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    customers.get_customer(s, customer_id)
-    try:
-        with s.begin_nested():
-            outcome = run(operator)
-    except DomainError as exc:
-        return customer_page(request, s, operator, customer_id, status_code=exc.status,
-                             error=problem_text(exc, language(request)))
-    if isinstance(outcome, tuple):
-        # Something to show once (the member number of a new 001 user): no redirect.
-        return customer_page(request, s, operator, customer_id, done=outcome[0],
-                             shown=outcome[1])
-    return RedirectResponse(f"/operator/customers/{customer_id}?done={outcome}",
-                            status_code=303)
+def on_customer(request: Request, s: Session, operator: Operator, customer_id: int,
+                run: Callable[[Operator], str | tuple[str, dict[str, Any]]]) -> Response:
+    """Run one use case for the customer page; on a domain error show it, changing nothing.
+    ``run`` answers what was done (for ``?done=``), or that with something to show once."""
+    get_customer(s, customer_id)
+
+    def outcome() -> str | Response:
+        done = run(operator)
+        if isinstance(done, tuple):
+            # Something to show once (the member number of a new 001 user): no redirect.
+            return customer_page(request, s, operator, customer_id, done=done[0],
+                                 shown=done[1])
+        return f"/operator/customers/{customer_id}?done={done}"
+    return act(s, outcome, lambda exc: customer_page(
+        request, s, operator, customer_id, status_code=exc.status,
+        error=problem_text(exc, language(request))))
 
 
 @router.post("/customers/{customer_id}/accounts", response_class=HTMLResponse)
-def open_account(request: Request, customer_id: Id, csrf: str = Form("", alias="csrf_token"),
-                 account_type: str = Form(""), s: Session = DB) -> Response:
+def open_account(request: Request, customer_id: Id, account_type: str = Form(""),
+                 operator: Operator = OPERATOR, s: Session = DB) -> Response:
     def run(operator: Operator) -> str:
         account = customers.open_customer_account(s, customer_id=customer_id,
                                                   account_type=account_type[:20],
                                                   actor=actor_of(operator.id))
         return f"account-{account.branch_code}-{account.number}"
-    return act(request, s, csrf, customer_id, run)
+    return on_customer(request, s, operator, customer_id, run)
 
 
 @router.post("/customers/{customer_id}/enrol", response_class=HTMLResponse)
-def enrol(request: Request, customer_id: Id, csrf: str = Form("", alias="csrf_token"),
-          product: str = Form(""), password: str = Form(""), s: Session = DB) -> Response:
+def enrol(request: Request, customer_id: Id, product: str = Form(""),
+          password: str = Form(""), operator: Operator = OPERATOR, s: Session = DB
+          ) -> Response:
     """Enrol in retail-001 (the filed password; a card is mailed) or retail-003 (the initial
     credentials letter and a token are mailed)."""
     def run(operator: Operator) -> str | tuple[str, dict[str, Any]]:
@@ -224,16 +179,17 @@ def enrol(request: Request, customer_id: Id, csrf: str = Form("", alias="csrf_to
             products.enrol_retail_003(s, customer_id=customer_id, actor=actor)
             return "enrolled-retail-003"
         raise ValidationFailed(detail="product: retail-001 or retail-003", fields=["product"])
-    return act(request, s, csrf, customer_id, run)
+    return on_customer(request, s, operator, customer_id, run)
 
 
 @router.post("/customers/{customer_id}/corporate", response_class=HTMLResponse)
-def corporate(request: Request, customer_id: Id, csrf: str = Form("", alias="csrf_token"),
-              course: str = Form(""), representative_account_id: str = Form(""),
-              usage_account_ids: str = Form(""), temporary_login_password: str = Form(""),
+def corporate(request: Request, customer_id: Id, course: str = Form(""),
+              representative_account_id: str = Form(""), usage_account_ids: str = Form(""),
+              temporary_login_password: str = Form(""),
               temporary_confirmation_password: str = Form(""), token_kind: str = Form(""),
               tokens_lent: str = Form("1"), certificate_login: str = Form("false"),
-              smartphone_auth: str = Form("false"), s: Session = DB) -> Response:
+              smartphone_auth: str = Form("false"), operator: Operator = OPERATOR,
+              s: Session = DB) -> Response:
     """A business-net Basic/Comprehensive contract with its usage accounts (PRD-3)."""
     def run(operator: Operator) -> str:
         count = tokens_lent.strip() or "0"
@@ -251,12 +207,12 @@ def corporate(request: Request, customer_id: Id, csrf: str = Form("", alias="csr
             smartphone_auth=parse_flag(smartphone_auth, "smartphone_auth"),
             actor=actor_of(operator.id))
         return f"contract-{done.contract_id}"
-    return act(request, s, csrf, customer_id, run)
+    return on_customer(request, s, operator, customer_id, run)
 
 
 @router.post("/customers/{customer_id}/residency", response_class=HTMLResponse)
-def residency(request: Request, customer_id: Id, csrf: str = Form("", alias="csrf_token"),
-              resident: str = Form(""), effective: str = Form(""), s: Session = DB
+def residency(request: Request, customer_id: Id, resident: str = Form(""),
+              effective: str = Form(""), operator: Operator = OPERATOR, s: Session = DB
               ) -> Response:
     """Record the customer's written declaration of (non-)residency (PRD-5)."""
     def run(operator: Operator) -> str:
@@ -266,7 +222,7 @@ def residency(request: Request, customer_id: Id, csrf: str = Form("", alias="csr
         change_residency(s, customer_id, parse_flag(resident, "resident"), day,
                          actor=actor_of(operator.id))
         return "residency"
-    return act(request, s, csrf, customer_id, run)
+    return on_customer(request, s, operator, customer_id, run)
 
 
 # --- account states and service restrictions -------------------------------------------
@@ -275,8 +231,8 @@ def residency(request: Request, customer_id: Id, csrf: str = Form("", alias="csr
 @router.post("/customers/{customer_id}/accounts/{account_id}/state",
              response_class=HTMLResponse)
 def account_state(request: Request, customer_id: Id, account_id: Id,
-                  csrf: str = Form("", alias="csrf_token"), state: str = Form(""),
-                  reason: str = Form(""), s: Session = DB) -> Response:
+                  state: str = Form(""), reason: str = Form(""),
+                  operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """A payment or deposit stop at once; a seizure, closure or release is asked for (four
     eyes) and carried out when a second operator approves it."""
     def run(operator: Operator) -> str:
@@ -289,7 +245,7 @@ def account_state(request: Request, customer_id: Id, account_id: Id,
         if request_id is not None:
             return f"requested-{request_id}"
         return f"state-{state[:20]}"
-    return act(request, s, csrf, customer_id, run)
+    return on_customer(request, s, operator, customer_id, run)
 
 
 def _contract_of(s: Session, customer_id: int, contract_id: int) -> None:
@@ -301,30 +257,30 @@ def _contract_of(s: Session, customer_id: int, contract_id: int) -> None:
 @router.post("/customers/{customer_id}/contracts/{contract_id}/restrict",
              response_class=HTMLResponse)
 def restrict(request: Request, customer_id: Id, contract_id: Id,
-             csrf: str = Form("", alias="csrf_token"), reason: str = Form(""),
-             note: str = Form(""), s: Session = DB) -> Response:
+             reason: str = Form(""), note: str = Form(""), operator: Operator = OPERATOR,
+             s: Session = DB) -> Response:
     """The bank stops the internet service at once (authority request, AML concern, …)."""
     def run(operator: Operator) -> str:
         _contract_of(s, customer_id, contract_id)
-        states.restrict_service(s, contract_id=contract_id, reason=reason[:40],
+        restrictions.restrict_service(s, contract_id=contract_id, reason=reason[:40],
                                 note=note[:MAX_FIELD + 1], actor=actor_of(operator.id))
         return "restricted"
-    return act(request, s, csrf, customer_id, run)
+    return on_customer(request, s, operator, customer_id, run)
 
 
 @router.post("/customers/{customer_id}/contracts/{contract_id}/lift",
              response_class=HTMLResponse)
 def lift(request: Request, customer_id: Id, contract_id: Id,
-         csrf: str = Form("", alias="csrf_token"), reason: str = Form(""), s: Session = DB
+         reason: str = Form(""), operator: Operator = OPERATOR, s: Session = DB
          ) -> Response:
     def run(operator: Operator) -> str:
         _contract_of(s, customer_id, contract_id)
-        row = approvals.request(s, action=states.LIFT_RESTRICTION_ACTION,
+        row = approvals.request(s, action=restrictions.LIFT_RESTRICTION_ACTION,
                                 subject_type="auth_contract", subject_id=contract_id,
                                 payload={"contract_id": contract_id}, reason=reason[:200],
                                 requested_by=operator.id)
         return f"requested-{row.id}"
-    return act(request, s, csrf, customer_id, run)
+    return on_customer(request, s, operator, customer_id, run)
 
 
 # --- tokens and certificates -------------------------------------------------------------
@@ -333,20 +289,20 @@ def lift(request: Request, customer_id: Id, contract_id: Id,
 @router.post("/customers/{customer_id}/contracts/{contract_id}/tokens",
              response_class=HTMLResponse)
 def extra_token(request: Request, customer_id: Id, contract_id: Id,
-                csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
+                operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """Lend a further hard token at the extra-issue fee (CRED-1); it is queued for the post."""
     def run(operator: Operator) -> str:
         _contract_of(s, customer_id, contract_id)
         shipment = products.lend_extra_token(s, contract_id=contract_id,
                                              actor=actor_of(operator.id))
         return f"token-{shipment.reference}"
-    return act(request, s, csrf, customer_id, run)
+    return on_customer(request, s, operator, customer_id, run)
 
 
 @router.post("/customers/{customer_id}/contracts/{contract_id}/token-kind",
              response_class=HTMLResponse)
 def token_kind(request: Request, customer_id: Id, contract_id: Id,
-               csrf: str = Form("", alias="csrf_token"), to: str = Form(""), s: Session = DB
+               to: str = Form(""), operator: Operator = OPERATOR, s: Session = DB
                ) -> Response:
     """Carry out an application to switch between hard and soft tokens (002 第11条3)."""
     def run(operator: Operator) -> str:
@@ -356,13 +312,13 @@ def token_kind(request: Request, customer_id: Id, contract_id: Id,
         tokens.switch_token_kind(s, contract_id=contract_id, to=TokenKind(to),
                                  actor=actor_of(operator.id))
         return f"token-kind-{to}"
-    return act(request, s, csrf, customer_id, run)
+    return on_customer(request, s, operator, customer_id, run)
 
 
 @router.post("/customers/{customer_id}/users/{user_id}/soft-token/deregister",
              response_class=HTMLResponse)
 def deregister_soft(request: Request, customer_id: Id, user_id: Id,
-                    csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
+                    operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """利用解除 at the customer's written request (a lost or changed phone)."""
     def run(operator: Operator) -> str:
         user = auth_repo.user(s, user_id)
@@ -370,14 +326,14 @@ def deregister_soft(request: Request, customer_id: Id, user_id: Id,
             raise ValidationFailed(detail="not this customer's user", fields=["user_id"])
         tokens.deregister_soft_token(s, user_id=user_id, actor=actor_of(operator.id))
         return "soft-token-deregistered"
-    return act(request, s, csrf, customer_id, run)
+    return on_customer(request, s, operator, customer_id, run)
 
 
 @router.post("/customers/{customer_id}/users/{user_id}/token-reissue",
              response_class=HTMLResponse)
 def token_reissue(request: Request, customer_id: Id, user_id: Id,
-                  csrf: str = Form("", alias="csrf_token"), reason: str = Form(""),
-                  note: str = Form(""), s: Session = DB) -> Response:
+                  reason: str = Form(""), note: str = Form(""),
+                  operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """Ask to reissue a user's hard token by post: after a loss (fee), at expiry or for a
     defect (free); a second operator approves it in the console (CRED-1)."""
     def run(operator: Operator) -> str:
@@ -389,13 +345,13 @@ def token_reissue(request: Request, customer_id: Id, user_id: Id,
                                 payload={"user_id": user_id, "reason": reason[:10]},
                                 reason=note[:200], requested_by=operator.id)
         return f"requested-{row.id}"
-    return act(request, s, csrf, customer_id, run)
+    return on_customer(request, s, operator, customer_id, run)
 
 
 @router.post("/customers/{customer_id}/certificates/{certificate_id}/revoke",
              response_class=HTMLResponse)
 def revoke_certificate(request: Request, customer_id: Id, certificate_id: Id,
-                       csrf: str = Form("", alias="csrf_token"), reason: str = Form(""),
+                       reason: str = Form(""), operator: Operator = OPERATOR,
                        s: Session = DB) -> Response:
     """Revoke a client certificate (a disposed PC, contract end, a report) (CRED-4)."""
     def run(operator: Operator) -> str:
@@ -407,6 +363,6 @@ def revoke_certificate(request: Request, customer_id: Id, certificate_id: Id,
         certificates.revoke(s, serial=row.serial, reason=reason[:80] or "operator",
                             actor=actor_of(operator.id))
         return "certificate-revoked"
-    return act(request, s, csrf, customer_id, run)
+    return on_customer(request, s, operator, customer_id, run)
 
 

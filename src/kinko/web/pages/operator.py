@@ -8,16 +8,18 @@ console also records a compromise report taken by phone, which stops the service
 Operators sign in with their code, password and the current code of their TOTP authenticator
 (:mod:`kinko.backoffice.operators`); the session is kept on the server
 (:mod:`kinko.backoffice.sessions`) and the cookie holds only its random token. An operator
-whose password must be changed reaches only the change page. Other console pages use
-:func:`current_operator` or :func:`require_operator`, and the CSRF helpers here.
+whose password must be changed reaches only the change page. Every console page takes the
+operator with the dependency :data:`OPERATOR` (:func:`require_operator`: signed in, and for a
+form post the CSRF token), and carries out a form with :func:`act` (the use case in a
+savepoint, then a redirect, or the page again with the problem).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,20 +29,18 @@ from kinko.auth import repository as auth_repo
 from kinko.auth.models import AuthContract, AuthUser, CompromiseReport, Product, UserState
 from kinko.backoffice import approvals, sessions
 from kinko.backoffice.cases import take_compromise_report
-from kinko.backoffice.errors import OperatorNotAllowed
-from kinko.backoffice.models import ApprovalRequest, ApprovalState, Operator, OperatorRole
+from kinko.backoffice.models import ApprovalRequest, ApprovalState, Operator
 from kinko.backoffice.operators import (
     InitialCredentials,
     SignInOutcome,
     change_password,
-    require_role,
     roles_of,
     sign_in,
 )
 from kinko.backoffice.queues import QUEUES
 from kinko.backoffice.queues import counts as queue_counts
 from kinko.errors import DomainError, ValidationFailed
-from kinko.web.auth import CsrfRefused, csrf_matches, csrf_token
+from kinko.web.auth import SAFE_METHODS, CsrfRefused, csrf_matches, csrf_token
 from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.pages.auth import (
@@ -86,21 +86,95 @@ def current_operator(request: Request, s: Session) -> Operator | None:
     return operator
 
 
-def require_operator(request: Request, s: Session,
-                     roles: Iterable[OperatorRole] | None = None) -> Operator | Response:
-    """The signed-in operator holding one of ``roles`` (any role if None); otherwise the
-    response to return: the sign-in page, or a 403 page naming the roles needed. The
-    services check the roles again; this only keeps the page from offering what fails."""
+class OperatorPageRefused(Exception):
+    """Raised by :func:`require_operator`: the page to answer with instead (the sign-in page,
+    or the password change an operator with an initial password must make first)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def install(app: FastAPI) -> None:
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, OperatorPageRefused)
+        return exc.response
+
+    app.add_exception_handler(OperatorPageRefused, refused)
+
+
+async def submitted_csrf(request: Request) -> str:
+    """The CSRF token a console form posted. ``async`` only to read the form (no database);
+    FastAPI keeps the form it read, so the route's own fields come from the same read."""
+    if request.method in SAFE_METHODS:
+        return ""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get("csrf_token")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def parse_id(value: str, name: str) -> int:
+    """A positive id typed into a form (ASCII digits, within the database's BIGINT)."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 19
+            and 1 <= int(text) <= MAX_ID):
+        raise ValidationFailed(detail=f"{name} must be a number from 1 to {MAX_ID}",
+                               fields=[name])
+    return int(text)
+
+
+def problem_text(exc: DomainError, lang: str) -> str:
+    """For an operator: the message and what exactly was wrong."""
+    text = exc.for_customer(lang)
+    return f"{text} ({exc.detail})" if exc.detail else text
+
+
+def check_path_ids(request: Request) -> None:
+    """Refuse an ``…_id`` path parameter that is not an id (dependencies run before the
+    route's own validation, and the sign-in check must not hide a bad address)."""
+    for name, value in request.path_params.items():
+        if name.endswith("_id"):
+            parse_id(str(value), name)
+
+
+def require_operator(request: Request, csrf: str = Depends(submitted_csrf),
+                     s: Session = DB) -> Operator:
+    """Dependency of every console page: the signed-in operator, or the sign-in page (or the
+    password change) instead; for a form post, the session's CSRF token is checked next, so
+    that a signed-out operator is sent to sign in rather than told the form was refused.
+    The roles are the services' to check. An id in the path that is out of range is a 422
+    first, whoever asks (as the route's own validation would answer)."""
+    check_path_ids(request)
     operator = current_operator(request, s)
     if operator is None:
-        return _to_login(request, s)
-    if roles is not None:
-        try:
-            require_role(s, operator.id, roles)
-        except OperatorNotAllowed as exc:
-            return render(request, "error.html", status_code=403, message_ja=exc.message_ja,
-                          message_en=exc.message_en, detail=exc.detail)
+        refused = _to_login(request, s)
+        # Resolving may have ended an expired session (and audited it): that is kept, though
+        # the request's transaction is rolled back for the exception that answers it.
+        s.commit()
+        raise OperatorPageRefused(refused)
+    if request.method not in SAFE_METHODS and not operator_csrf_ok(request, csrf):
+        raise CsrfRefused
     return operator
+
+
+OPERATOR = Depends(require_operator)
+
+
+def act(s: Session, run: Callable[[], str | Response],
+        refused: Callable[[DomainError], Response]) -> Response:
+    """Carry out one console form: ``run`` the use case in a savepoint and redirect (303) to
+    the address it returns (or give the response it returns). A domain error rolls the
+    savepoint back, so nothing changed, and answers ``refused(error)``: the page again with
+    the problem."""
+    try:
+        with s.begin_nested():
+            outcome = run()
+    except DomainError as exc:
+        return refused(exc)
+    return outcome if isinstance(outcome, Response) else RedirectResponse(outcome,
+                                                                          status_code=303)
 
 
 def operator_csrf(request: Request) -> str:
@@ -108,7 +182,7 @@ def operator_csrf(request: Request) -> str:
     return csrf_token("operator\x00" + request.cookies.get(OPERATOR_COOKIE, ""))
 
 
-def _csrf_ok(request: Request, submitted: str) -> bool:
+def operator_csrf_ok(request: Request, submitted: str) -> bool:
     value = request.cookies.get(OPERATOR_COOKIE, "")
     return bool(value) and csrf_matches(submitted, "operator\x00" + value)
 
@@ -179,7 +253,7 @@ def password_submit(request: Request, current: str = Form(""), new: str = Form("
     operator = _session_operator(request, s)
     if operator is None:
         return _to_login()
-    if not _csrf_ok(request, csrf):
+    if not operator_csrf_ok(request, csrf):
         raise CsrfRefused
     try:
         with s.begin_nested():
@@ -197,7 +271,7 @@ def password_submit(request: Request, current: str = Form(""), new: str = Form("
 def logout(request: Request, csrf: str = Form("", alias="csrf_token"), s: Session = DB
            ) -> Response:
     token = request.cookies.get(OPERATOR_COOKIE)
-    if token and not _csrf_ok(request, csrf):
+    if token and not operator_csrf_ok(request, csrf):
         raise CsrfRefused
     if token:
         sessions.end(s, token, "logout")
@@ -238,10 +312,7 @@ def _console(request: Request, s: Session, operator: Operator, *, status_code: i
 @router.get("", response_class=HTMLResponse)
 def console(request: Request, product: str = Query("", max_length=20),
             login_id: str = Query("", max_length=32), done: str = Query("", max_length=60),
-            s: Session = DB) -> Response:
-    operator = current_operator(request, s)
-    if operator is None:
-        return _to_login(request, s)
+            operator: Operator = OPERATOR, s: Session = DB) -> Response:
     found = None
     if product in {p.value for p in Product} and login_id:
         found = auth_repo.user_by_login_id(s, Product(product), login_id.strip())
@@ -249,132 +320,83 @@ def console(request: Request, product: str = Query("", max_length=20),
                     done=done or None)
 
 
-def _guarded(request: Request, s: Session, csrf: str) -> Operator | Response:
-    operator = current_operator(request, s)
-    if operator is None:
-        return _to_login(request, s)
-    if not _csrf_ok(request, csrf):
-        raise CsrfRefused
-    return operator
-
-
-def _int(value: str, name: str) -> int:
-    """A positive id typed into a form (ASCII digits, within the database's BIGINT)."""
-    text = value.strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 19
-            and 1 <= int(text) <= MAX_ID):
-        raise ValidationFailed(detail=f"{name} must be a number from 1 to {MAX_ID}",
-                               fields=[name])
-    return int(text)
+def _refused(request: Request, s: Session, operator: Operator) -> Callable[[DomainError],
+                                                                          Response]:
+    """The console again, with the problem."""
+    return lambda exc: _console(request, s, operator, status_code=exc.status,
+                                error=message(exc, language(request)))
 
 
 @router.post("/requests", response_class=HTMLResponse)
 def ask(request: Request, action: str = Form(""), target_id: str = Form(""),
-        reason: str = Form(""), csrf: str = Form("", alias="csrf_token"),
-        s: Session = DB) -> Response:
+        reason: str = Form(""), operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """Ask for a four-eyes action; nothing happens until a second operator approves."""
-    operator = _guarded(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            if action not in ACTIONS:
-                raise ValidationFailed(detail="unknown action", fields=["action"])
-            subject_type, key = ACTIONS[action]
-            target = _int(target_id, key)
-            row = approvals.request(s, action=action, subject_type=subject_type,
-                                    subject_id=target, payload={key: target},
-                                    reason=reason[:500], requested_by=operator.id)
-    except DomainError as exc:
-        return _console(request, s, operator, status_code=exc.status,
-                        error=message(exc, language(request)))
-    return RedirectResponse(f"/operator?done=requested-{row.id}", status_code=303)
+    def run() -> str:
+        if action not in ACTIONS:
+            raise ValidationFailed(detail="unknown action", fields=["action"])
+        subject_type, key = ACTIONS[action]
+        target = parse_id(target_id, key)
+        row = approvals.request(s, action=action, subject_type=subject_type,
+                                subject_id=target, payload={key: target},
+                                reason=reason[:500], requested_by=operator.id)
+        return f"/operator?done=requested-{row.id}"
+    return act(s, run, _refused(request, s, operator))
 
 
 @router.post("/requests/{request_id}/approve", response_class=HTMLResponse)
 def approve(request: Request, request_id: Id, note: str = Form(""),
-            csrf: str = Form("", alias="csrf_token"), s: Session = DB
-            ) -> Response:
+            operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """A second operator approves: the action runs now, as the approver (OPS-1)."""
-    operator = _guarded(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            decision = approvals.approve(s, request_id=request_id, approver_id=operator.id,
-                                         note=note[:500] or None)
-    except DomainError as exc:
-        return _console(request, s, operator, status_code=exc.status,
-                        error=message(exc, language(request)))
-    action = s.get(ApprovalRequest, decision.request_id)
-    if action is not None and action.action == "auth.reset_password" and isinstance(
-            decision.output, str):
-        # A reset's temporary password: shown to the approver once, to print and mail on
-        # paper (AUTH-10: never displayed to or sent by e-mail to the customer).
-        return _console(request, s, operator, done=f"executed-{decision.request_id}",
-                        temporary_password=decision.output)
-    if isinstance(decision.output, InitialCredentials):
-        # A new operator's (or a reset operator's) initial password and TOTP secret: shown to
-        # the approver once, to hand over in person.
-        return _console(request, s, operator, done=f"executed-{decision.request_id}",
-                        initial=decision.output)
-    if isinstance(decision.output, str):
-        return _console(request, s, operator, done=f"executed-{decision.request_id}",
-                        executed=decision.output)
-    return RedirectResponse(f"/operator?done=executed-{decision.request_id}", status_code=303)
+    def run() -> str | Response:
+        decision = approvals.approve(s, request_id=request_id, approver_id=operator.id,
+                                     note=note[:500] or None)
+        done = f"executed-{decision.request_id}"
+        action = s.get(ApprovalRequest, decision.request_id)
+        if action is not None and action.action == "auth.reset_password" and isinstance(
+                decision.output, str):
+            # A reset's temporary password: shown to the approver once, to print and mail on
+            # paper (AUTH-10: never displayed to or sent by e-mail to the customer).
+            return _console(request, s, operator, done=done,
+                            temporary_password=decision.output)
+        if isinstance(decision.output, InitialCredentials):
+            # A new operator's (or a reset operator's) initial password and TOTP secret:
+            # shown to the approver once, to hand over in person.
+            return _console(request, s, operator, done=done, initial=decision.output)
+        if isinstance(decision.output, str):
+            return _console(request, s, operator, done=done, executed=decision.output)
+        return f"/operator?done={done}"
+    return act(s, run, _refused(request, s, operator))
 
 
 @router.post("/requests/{request_id}/reject", response_class=HTMLResponse)
 def reject(request: Request, request_id: Id, note: str = Form(""),
-           csrf: str = Form("", alias="csrf_token"), s: Session = DB
-           ) -> Response:
-    operator = _guarded(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            approvals.reject(s, request_id=request_id, approver_id=operator.id,
-                             note=note[:500] or "—")
-    except DomainError as exc:
-        return _console(request, s, operator, status_code=exc.status,
-                        error=message(exc, language(request)))
-    return RedirectResponse(f"/operator?done={ApprovalState.REJECTED.value}-{request_id}",
-                            status_code=303)
+           operator: Operator = OPERATOR, s: Session = DB) -> Response:
+    def run() -> str:
+        approvals.reject(s, request_id=request_id, approver_id=operator.id,
+                         note=note[:500] or "—")
+        return f"/operator?done={ApprovalState.REJECTED.value}-{request_id}"
+    return act(s, run, _refused(request, s, operator))
 
 
 @router.post("/requests/{request_id}/withdraw", response_class=HTMLResponse)
-def withdraw(request: Request, request_id: Id, csrf: str = Form("", alias="csrf_token"),
+def withdraw(request: Request, request_id: Id, operator: Operator = OPERATOR,
              s: Session = DB) -> Response:
-    operator = _guarded(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            approvals.withdraw(s, request_id=request_id, operator_id=operator.id)
-    except DomainError as exc:
-        return _console(request, s, operator, status_code=exc.status,
-                        error=message(exc, language(request)))
-    return RedirectResponse(f"/operator?done={ApprovalState.CANCELLED.value}-{request_id}",
-                            status_code=303)
+    def run() -> str:
+        approvals.withdraw(s, request_id=request_id, operator_id=operator.id)
+        return f"/operator?done={ApprovalState.CANCELLED.value}-{request_id}"
+    return act(s, run, _refused(request, s, operator))
 
 
 @router.post("/reports", response_class=HTMLResponse)
 def report(request: Request, user_id: str = Form(""), credential: str = Form(""),
-           note: str = Form(""), csrf: str = Form("", alias="csrf_token"),
-           s: Session = DB) -> Response:
+           note: str = Form(""), operator: Operator = OPERATOR, s: Session = DB) -> Response:
     """A customer's report taken by phone (CRED-6): the service stops at once; no second
     operator is needed to stop, only to resume."""
-    operator = _guarded(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            if credential not in {c.value for c in CREDENTIALS}:
-                raise ValidationFailed(detail="unknown credential", fields=["credential"])
-            report_id = take_compromise_report(
-                s, operator_id=operator.id, user_id=_int(user_id, "user_id"),
-                credential=compromise.Credential(credential), note=note)
-    except DomainError as exc:
-        return _console(request, s, operator, status_code=exc.status,
-                        error=message(exc, language(request)))
-    return RedirectResponse(f"/operator?done=reported-{report_id}", status_code=303)
+    def run() -> str:
+        if credential not in {c.value for c in CREDENTIALS}:
+            raise ValidationFailed(detail="unknown credential", fields=["credential"])
+        report_id = take_compromise_report(
+            s, operator_id=operator.id, user_id=parse_id(user_id, "user_id"),
+            credential=compromise.Credential(credential), note=note)
+        return f"/operator?done=reported-{report_id}"
+    return act(s, run, _refused(request, s, operator))

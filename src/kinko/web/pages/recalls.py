@@ -4,18 +4,20 @@ answers. Same operator session and CSRF rule as the rest of the console."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from kinko.backoffice.models import Operator
 from kinko.errors import DomainError
 from kinko.instructions.models import Instruction
 from kinko.transfers import recalls
 from kinko.transfers.models import RecallState
-from kinko.web.auth import csrf_token
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.pages.operator import OPERATOR_COOKIE, _guarded, _int, _to_login, current_operator
+from kinko.web.pages.operator import OPERATOR, act, operator_csrf, parse_id
 from kinko.web.params import Id
 from kinko.web.templating import render
 
@@ -28,46 +30,39 @@ def _page(request: Request, s: Session, *, status_code: int = 200, error: str | 
     instructions = {r.instruction_id: s.get(Instruction, r.instruction_id) for r in open_recalls}
     return render(request, "operator/recalls.html", status_code=status_code,
                   recalls=open_recalls, instructions=instructions, error=error,
-                  csrf=csrf_token("operator\x00" + request.cookies.get(OPERATOR_COOKIE, "")))
+                  csrf=operator_csrf(request))
+
+
+def _refused(request: Request, s: Session) -> Callable[[DomainError], Response]:
+    return lambda exc: _page(request, s, status_code=exc.status,
+                             error=exc.for_customer(language(request)))
 
 
 @router.get("", response_class=HTMLResponse)
-def queue(request: Request, s: Session = DB) -> Response:
-    if current_operator(request, s) is None:
-        return _to_login()
+def queue(request: Request, operator: Operator = OPERATOR, s: Session = DB) -> Response:
     return _page(request, s)
 
 
 @router.post("", response_class=HTMLResponse)
 def request_recall(request: Request, instruction_id: str = Form(""), reason: str = Form(""),
-                   csrf: str = Form("", alias="csrf_token"), s: Session = DB
+                   operator: Operator = OPERATOR, s: Session = DB
                    ) -> Response:
-    operator = _guarded(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            recalls.request(s, instruction_id=_int(instruction_id, "instruction_id"),
-                            operator=f"operator:{operator.id}", reason=reason)
-    except DomainError as exc:
-        return _page(request, s, status_code=exc.status, error=exc.for_customer(language(request)))
-    return RedirectResponse("/operator/recalls", status_code=303)
+    def run() -> str:
+        recalls.request(s, instruction_id=parse_id(instruction_id, "instruction_id"),
+                        operator=f"operator:{operator.id}", reason=reason)
+        return "/operator/recalls"
+    return act(s, run, _refused(request, s))
 
 
 @router.post("/{recall_id}/decide", response_class=HTMLResponse)
 def decide(request: Request, recall_id: Id, outcome: str = Form(""),
-           csrf: str = Form("", alias="csrf_token"), s: Session = DB) -> Response:
-    operator = _guarded(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            if outcome not in ("returned", "refused"):
-                from kinko.errors import ValidationFailed
+           operator: Operator = OPERATOR, s: Session = DB) -> Response:
+    def run() -> str:
+        if outcome not in ("returned", "refused"):
+            from kinko.errors import ValidationFailed
 
-                raise ValidationFailed(detail="outcome must be returned or refused")
-            recalls.decide(s, recall_id=recall_id, operator=f"operator:{operator.id}",
-                           funds_returned=outcome == "returned")
-    except DomainError as exc:
-        return _page(request, s, status_code=exc.status, error=exc.for_customer(language(request)))
-    return RedirectResponse("/operator/recalls", status_code=303)
+            raise ValidationFailed(detail="outcome must be returned or refused")
+        recalls.decide(s, recall_id=recall_id, operator=f"operator:{operator.id}",
+                       funds_returned=outcome == "returned")
+        return "/operator/recalls"
+    return act(s, run, _refused(request, s))

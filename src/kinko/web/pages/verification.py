@@ -64,12 +64,23 @@ def submit(request: Request, selfie: UploadFile | None = File(None),
     if case is None or case.state is not CaseState.DUE:
         return _page(request, c, "verification/capture.html", status_code=409, case=case,
                      states=CaseState, max_frames=capture.MAX_FRAMES)
+    policy, customer_id, actor = current_policy(), c.user.customer_id, _actor(c)
+    photo = _bytes(selfie)
     try:
+        taken = capture.readable(photo, [_bytes(f) for f in (frames or [])[:capture.MAX_FRAMES]])
         with s.begin_nested():
-            attempt = capture.verify(
-                s, customer_id=c.user.customer_id, case_id=case.id, selfie=_bytes(selfie),
-                frames=[_bytes(f) for f in (frames or [])[:capture.MAX_FRAMES]],
-                actor=_actor(c), policy=current_policy())
+            against = service.load_for_match(s, customer_id=customer_id, case_id=case.id,
+                                             actor=actor)
+        # The match takes a few hundred milliseconds (a vendor's round trip more): end the
+        # request's transaction first, so that no lock, connection or SQLite writer slot is
+        # held meanwhile. The recording below is a second short transaction, which refuses
+        # the match if the case or the document face changed in between.
+        s.commit()
+        compared = capture.compare(against, photo, taken, policy)
+        with s.begin_nested():
+            attempt = capture.record(s, against=against, compared=compared,
+                                     customer_id=customer_id, selfie=photo, frames=taken,
+                                     actor=actor, policy=policy)
     except DomainError as exc:
         return _page(request, c, "verification/capture.html", status_code=exc.status,
                      case=case, states=CaseState, max_frames=capture.MAX_FRAMES,

@@ -10,22 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from kinko.backoffice import approvals
 from kinko.backoffice.models import Operator, OperatorRole
 from kinko.backoffice.operators import actor_of, require_role
-from kinko.errors import DomainError, NotFound, ValidationFailed
+from kinko.errors import NotFound, ValidationFailed
 from kinko.parties.models import Customer
 from kinko.verification import repository as repo
 from kinko.verification import review, service
 from kinko.verification.models import CaseState, ImageKind, VerificationImage
-from kinko.web.auth import CsrfRefused, csrf_token
 from kinko.web.deps import DB
 from kinko.web.i18n import language
-from kinko.web.pages.operator import OPERATOR_COOKIE, _csrf_ok, current_operator
+from kinko.web.pages.operator import OPERATOR, act, operator_csrf
 from kinko.web.params import Id
 from kinko.web.templating import render
 
@@ -35,30 +34,25 @@ QUEUE = (CaseState.REVIEW, CaseState.FAILED, CaseState.OVERDUE, CaseState.RESUBM
 _REVIEWER = (OperatorRole.KYC_REVIEWER, OperatorRole.AUDITOR)
 
 
-def _reviewer(request: Request, s: Session, csrf: str | None = None) -> Operator | Response:
+def _reviewer(operator: Operator = OPERATOR, s: Session = DB) -> Operator:
     """The signed-in KYC reviewer (or auditor); for a form post, its CSRF token is checked
-    before anything else."""
-    operator = current_operator(request, s)
-    if operator is None:
-        return RedirectResponse("/operator/login", status_code=303)
-    if csrf is not None and not _csrf_ok(request, csrf):
-        raise CsrfRefused
+    (by :func:`~kinko.web.pages.operator.require_operator`) before the role."""
     require_role(s, operator.id, _REVIEWER)
     return operator
+
+
+REVIEWER = Depends(_reviewer)
 
 
 def _render(request: Request, s: Session, operator: Operator, name: str, *,
             status_code: int = 200, **context: Any) -> HTMLResponse:
     return render(request, name, status_code=status_code, operator=operator,
-                  csrf=csrf_token("operator\x00" + request.cookies.get(OPERATOR_COOKIE, "")),
+                  csrf=operator_csrf(request),
                   states=CaseState, **context)
 
 
 @router.get("", response_class=HTMLResponse)
-def queue(request: Request, s: Session = DB) -> Response:
-    operator = _reviewer(request, s)
-    if isinstance(operator, Response):
-        return operator
+def queue(request: Request, operator: Operator = REVIEWER, s: Session = DB) -> Response:
     cases = repo.cases_in(s, QUEUE)
     customers = {c.id: s.get(Customer, c.customer_id) for c in cases}
     return _render(request, s, operator, "operator/verification_queue.html", cases=cases,
@@ -80,19 +74,15 @@ def _case_page(request: Request, s: Session, operator: Operator, case_id: int, *
 
 
 @router.get("/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: Id, s: Session = DB) -> Response:
-    operator = _reviewer(request, s)
-    if isinstance(operator, Response):
-        return operator
+def case_page(request: Request, case_id: Id, operator: Operator = REVIEWER, s: Session = DB
+              ) -> Response:
     return _case_page(request, s, operator, case_id)
 
 
 @router.get("/images/{image_id}")
-def image(request: Request, image_id: Id, s: Session = DB) -> Response:
+def image(request: Request, image_id: Id, operator: Operator = REVIEWER, s: Session = DB
+          ) -> Response:
     """One image, decrypted for the reviewer's eyes; every view is audited (KYC-6)."""
-    operator = _reviewer(request, s)
-    if isinstance(operator, Response):
-        return operator
     row = s.get(VerificationImage, image_id)
     data = None if row is None else service.read_image(
         s, image_id, actor=actor_of(operator.id), purpose="operator review")
@@ -104,22 +94,18 @@ def image(request: Request, image_id: Id, s: Session = DB) -> Response:
 
 @router.post("/{case_id}/override", response_class=HTMLResponse)
 def ask_override(request: Request, case_id: Id, decision: str = Form(""),
-                 reason: str = Form(""), csrf: str = Form("", alias="csrf_token"),
-                 s: Session = DB) -> Response:
+                 reason: str = Form(""), operator: Operator = REVIEWER, s: Session = DB
+                 ) -> Response:
     """Ask for an override; a second KYC reviewer approves it in the console (four eyes)."""
-    operator = _reviewer(request, s, csrf)
-    if isinstance(operator, Response):
-        return operator
-    try:
-        with s.begin_nested():
-            if decision not in service.DECISIONS:
-                raise ValidationFailed(detail="decision", fields=["decision"])
-            row = approvals.request(s, action=review.ACTION, subject_type=service.SUBJECT,
-                                    subject_id=case_id,
-                                    payload={"case_id": case_id, "decision": decision,
-                                             "note": reason[:500]},
-                                    reason=reason[:500], requested_by=operator.id)
-    except DomainError as exc:
-        return _case_page(request, s, operator, case_id, status_code=exc.status,
-                          error=exc.for_customer(language(request)))
-    return _case_page(request, s, operator, case_id, done=row.id)
+    def run() -> Response:
+        if decision not in service.DECISIONS:
+            raise ValidationFailed(detail="decision", fields=["decision"])
+        row = approvals.request(s, action=review.ACTION, subject_type=service.SUBJECT,
+                                subject_id=case_id,
+                                payload={"case_id": case_id, "decision": decision,
+                                         "note": reason[:500]},
+                                reason=reason[:500], requested_by=operator.id)
+        return _case_page(request, s, operator, case_id, done=row.id)
+    return act(s, run, lambda exc: _case_page(request, s, operator, case_id,
+                                              status_code=exc.status,
+                                              error=exc.for_customer(language(request))))

@@ -21,14 +21,14 @@ from kinko.backoffice.operators import actor_of
 from kinko.errors import DomainError, ValidationFailed
 from kinko.idempotency.service import once
 from kinko.ledger.service import get_account
-from kinko.onboarding import customers, mail, products, states
+from kinko.onboarding import customers, mail, products, restrictions, states
 from kinko.onboarding.models import Shipment, ShipmentState
 from kinko.parties.models import Customer
 from kinko.parties.residency import change_residency
 from kinko.web.auth import SAFE_METHODS
 from kinko.web.deps import DB
-from kinko.web.pages.operator import _csrf_ok, current_operator
-from kinko.web.params import LINE_PATTERN, MAX_ID, BankDate, Id
+from kinko.web.pages.operator import check_path_ids, current_operator, operator_csrf_ok
+from kinko.web.params import LINE_PATTERN, BankDate, Id
 from kinko.web.routes.retail import IdempotencyKey
 
 router = APIRouter(prefix="/api/v1/operator", tags=["operator"])
@@ -44,16 +44,11 @@ class OperatorSessionRequired(DomainError):
 def operator(request: Request, s: Session = DB) -> Operator:
     """The signed-in operator, checked before the body is read (so a customer never learns
     what a body should hold); an id in the path that is out of range is a 422 first."""
-    for name, value in request.path_params.items():
-        if name.endswith("_id") and not (str(value).isascii() and str(value).isdigit()
-                                         and len(str(value)) <= 19
-                                         and 1 <= int(value) <= MAX_ID):
-            raise ValidationFailed(detail=f"{name} must be a number from 1 to {MAX_ID}",
-                                   fields=[name])
+    check_path_ids(request)
     found = current_operator(request, s)
     if found is None:
         raise OperatorSessionRequired(detail="no operator session")
-    if request.method not in SAFE_METHODS and not _csrf_ok(
+    if request.method not in SAFE_METHODS and not operator_csrf_ok(
             request, request.headers.get("x-csrf-token", "")):
         raise OperatorSessionRequired(detail="X-CSRF-Token missing or wrong")
     return found
@@ -257,7 +252,7 @@ def account_state(account_id: Id, body: StateChange, op: Op, s: Session = DB
 @router.post("/contracts/{contract_id}/restriction")
 def restrict(contract_id: Id, body: Restriction, op: Op, s: Session = DB
              ) -> dict[str, Any]:
-    states.restrict_service(s, contract_id=contract_id, reason=body.reason, note=body.note,
+    restrictions.restrict_service(s, contract_id=contract_id, reason=body.reason, note=body.note,
                             actor=actor_of(op.id))
     return {"contract_id": contract_id, "state": "suspended", "reason": body.reason}
 
