@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, String, any_, bindparam, func, insert, select, update
+from sqlalchemy import BigInteger, Integer, String, any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -45,6 +45,7 @@ from kinko.bulk.errors import (
     BulkFileRefused,
     BulkNotFound,
     NotCancellable,
+    NotRecallable,
 )
 from kinko.bulk.models import (
     BulkApproval,
@@ -263,12 +264,15 @@ def _insert_lines(session: Session, request_id: int, payees: Sequence[rules.Paye
             pending), strict=True)) for i, (p, fee) in enumerate(zip(payees, fees, strict=True),
                                                                  1)])
         return
-    text = _copy_text
+    # Codes, types and numbers are digits and a name is of the name class (checked before),
+    # so only the EDI text and the customer code can hold a character COPY escapes.
+    text, null = _copy_text, "\\N"
     body = "".join(
-        f"{request_id}\t{i}\t{text(p.bank_code)}\t{text(p.branch_code)}\t"
-        f"{text(p.account_type)}\t{text(p.account_number)}\t{text(p.payee_kana)}\t"
-        f"{p.amount:d}\t{fee:d}\t{'t' if p.bank_code == own_bank else 'f'}\t{text(p.edi)}\t"
-        f"{text(p.customer_code)}\t{pending}\n"
+        f"{request_id}\t{i}\t{p.bank_code}\t{p.branch_code}\t{p.account_type}\t"
+        f"{p.account_number}\t{p.payee_kana}\t{p.amount:d}\t{fee:d}\t"
+        f"{'t' if p.bank_code == own_bank else 'f'}\t"
+        f"{null if p.edi is None else text(p.edi)}\t"
+        f"{null if p.customer_code is None else text(p.customer_code)}\t{pending}\n"
         for i, (p, fee) in enumerate(zip(payees, fees, strict=True), 1))
     dbapi = session.connection().connection.driver_connection
     assert dbapi is not None
@@ -612,6 +616,136 @@ def cancel(session: Session, actor: Actor, request_id: int) -> BulkRequest:
     return req
 
 
+@dataclass
+class RecallOutcome:
+    """What an online recall did: the lines whose amounts came back, the fee charged, and
+    the lines left as they were with the reason (one per line number)."""
+
+    recalled: list[int]
+    fee: int
+    kept: dict[int, str]
+
+
+RECALLABLE = (BulkState.EXECUTING, BulkState.EXECUTED)
+_KEEP_REASONS = {
+    LineState.SENT: "他行宛は支店で組戻を承ります / other-bank payees: recall at the branch",
+    LineState.RETURNED: "振込不能で返却済です / already returned as unpayable",
+    LineState.RECALLED: "組戻済です / already recalled",
+}
+
+
+def _ranges(numbers: Sequence[int]) -> list[list[int]]:
+    """Line numbers as [first, last] runs: an audit entry of a whole-file recall stays short."""
+    out: list[list[int]] = []
+    for n in sorted(numbers):
+        if out and n == out[-1][1] + 1:
+            out[-1][1] = n
+        else:
+            out.append([n, n])
+    return out
+
+
+def _recall_candidates(session: Session, req: BulkRequest, line_nos: Sequence[int] | None
+                       ) -> list[Any]:
+    """The request's lines named (all of them for ``None``); an unknown number is an error."""
+    query = select(*PAY_COLUMNS, BulkLine.state).where(BulkLine.request_id == req.id)
+    if line_nos is not None:
+        wanted = sorted(set(line_nos))
+        if not wanted:
+            raise NotRecallable(detail="no payee chosen")
+        query = query.where(_any_of(session, BulkLine.line_no, wanted, Integer))
+    lines = list(session.execute(query.order_by(BulkLine.line_no)).all())
+    if line_nos is not None and len(lines) != len(set(line_nos)):
+        missing = sorted(set(line_nos) - {x.line_no for x in lines})
+        raise BulkNotFound(detail="line " + ", ".join(str(n) for n in missing[:20]))
+    return lines
+
+
+def _amounts_back(session: Session, req: BulkRequest, lines: Sequence[Any],
+                  kept: dict[int, str]) -> list[tuple[Any, EntryRequest]]:
+    """The entry that brings each recallable line's amount back to the paying account: from
+    suspense for a line not paid yet, from the payee's account for one credited here."""
+    suspense = book(session, "suspense")
+    targets = _own_targets(session, [x for x in lines if x.state is LineState.CREDITED])
+    back: list[tuple[Any, EntryRequest]] = []
+    for x in lines:
+        if x.state is LineState.PENDING:
+            source = suspense
+        elif x.state is LineState.CREDITED:
+            found = targets.get((x.branch_code, x.account_number))
+            if found is None:
+                kept[x.line_no] = "口座が見つかりません / the payee account is gone"
+                continue
+            source = found
+        else:
+            continue
+        back.append((x, EntryRequest(
+            kind="bulk_recall", memo=f"bulk {req.id} recall",
+            idempotency_key=f"bulk:{req.id}:recall:{x.line_no}",
+            legs=[Leg(source, -x.amount, "ｸﾐﾓﾄﾞｼ"),
+                  Leg(req.debit_account_id, x.amount, f"ｸﾐﾓﾄﾞｼ {x.payee_kana}"[:48])])))
+    return back
+
+
+def recall(session: Session, actor: Actor, request_id: int, *,
+           line_nos: Sequence[int] | None = None, reason: str = "") -> RecallOutcome:
+    """組戻 once the value date's run has begun (BULK-1: "cancellation until the cutoff, then
+    recall with the fee"): the whole request (``line_nos`` None) or the payees named.
+
+    - a payee not paid yet (the run is still going): withheld; the amount goes back from
+      suspense to the representative account at once;
+    - a payee credited at this bank: the amount is taken back from the payee's account to
+      the representative account when the account can give it (the bank books both sides);
+      otherwise the line stays credited, with the reason;
+    - a payee at another bank: not online (the recall goes through the branch), said per line.
+
+    Each recalled payee costs the policy's recall fee (002 第5条2(7)), charged to the
+    representative account through the ledger after the amounts came back; when the account
+    cannot pay it, nothing is done. The request row is locked as the runner locks it, so a
+    chunk being paid and a recall never interleave; every posting has its own idempotency key."""
+    req = get(session, actor, request_id, lock=True)
+    if req.state not in RECALLABLE:
+        raise NotRecallable(detail=f"{req.state.value}: cancel before the run instead"
+                            if req.state in OPEN_STATES else req.state.value)
+    lines = _recall_candidates(session, req, line_nos)
+    kept = {x.line_no: _KEEP_REASONS[x.state] for x in lines if x.state in _KEEP_REASONS}
+    back = _amounts_back(session, req, lines, kept)
+    result = post_many(session, [e for _, e in back], actor=actor.label) if back else None
+    done = []
+    for index, (x, _) in enumerate(back):
+        refused = result.refused.get(index) if result else None
+        if refused is not None and refused != "REPLAYED":
+            kept[x.line_no] = ("受取人の口座から戻せません（残高不足等） / the payee's account "
+                               f"cannot give the amount back ({refused})")
+        else:
+            done.append(x)
+    fee_each = policy_at(clock.now()).transfers.recall_fee
+    if done and fee_each:
+        fee_book = book(session, "fee_income")
+        fees = post_many(session, [EntryRequest(
+            kind="recall_fee", memo=f"bulk {req.id} recall",
+            idempotency_key=f"bulk:{req.id}:recall-fee:{x.line_no}",
+            legs=[Leg(req.debit_account_id, -fee_each, "ｸﾐﾓﾄﾞｼﾃｽｳﾘﾖｳ"),
+                  Leg(fee_book, fee_each, "ｸﾐﾓﾄﾞｼﾃｽｳﾘﾖｳ")]) for x in done], actor=actor.label)
+        if any(code != "REPLAYED" for code in fees.refused.values()):
+            # Nothing of this recall is kept: the route's transaction rolls back.
+            raise InsufficientFunds(detail=f"the recall fee of {fee_each * len(done)} yen")
+    _mark_lines(session, [(LineState.RECALLED, done, f"組戻 / recalled {reason}".strip()[:120])],
+                frm=(LineState.PENDING, LineState.CREDITED))
+    outcome = RecallOutcome([x.line_no for x in done], fee_each * len(done), kept)
+    if not done:
+        raise NotRecallable(detail="; ".join(f"line {n}: {why}" for n, why
+                                             in sorted(kept.items())[:20]) or "nothing to recall")
+    record(session, actor=actor.label, action="bulk.lines_recalled",
+           subject_type="bulk_request", subject_id=req.id,
+           data={"lines": _ranges(outcome.recalled), "count": len(done),
+                 "amount": sum(x.amount for x in done), "fee": outcome.fee,
+                 "kept": len(kept), "whole": line_nos is None, "reason": reason[:200]})
+    _mail(session, req, "bulk.lines_recalled", actor.user_id, recalled=len(done),
+          recall_fee=outcome.fee, kept=len(kept), step=f"recall-{outcome.recalled[0]}")
+    return outcome
+
+
 # --- funding and execution (the outbox runs these) ----------------------------------------
 
 def _not_established(session: Session, req: BulkRequest, reason: str) -> None:
@@ -777,14 +911,15 @@ def _send_other_banks(session: Session, req: BulkRequest, lines: Sequence[Any]) 
 
 
 def _mark_lines(session: Session,
-                outcomes: Iterable[tuple[LineState, Sequence[Any], str | None]]) -> None:
-    """One UPDATE per outcome, only from pending (a line is paid once)."""
+                outcomes: Iterable[tuple[LineState, Sequence[Any], str | None]], *,
+                frm: Sequence[LineState] = (LineState.PENDING,)) -> None:
+    """One UPDATE per outcome, only from the states expected (a line is paid once)."""
     lt = table_of(BulkLine)
     for state, group, reason in outcomes:
         if group:
             session.execute(update(lt).where(_any_of(session, lt.c.id, [x.id for x in group],
                                                      BigInteger),
-                                             lt.c.state == LineState.PENDING.value)
+                                             lt.c.state.in_([f.value for f in frm]))
                             .values(state=state.value, reason=reason))
 
 
@@ -872,7 +1007,7 @@ def result_zengin(session: Session, actor: Actor, request_id: int) -> bytes:
     assert account is not None
     settings = get_settings()
     paid = [x for x in lines_of(session, req, limit=rules.MAX_PAYEES)
-            if x.state is not LineState.RETURNED]
+            if x.state not in (LineState.RETURNED, LineState.RECALLED)]
     name = req.remitter_kana[:40]
     if req.kind is BulkKind.BULK:
         header: zr.Record = zr.TransferHeader(
