@@ -52,6 +52,11 @@ class LineProblem:
                 "reason_en": self.reason_en}
 
 
+def _digits(text: str, n: int) -> bool:
+    """``n`` ASCII digits (``str.isdigit`` alone also takes full-width ones: ０１２)."""
+    return len(text) == n and text.isascii() and text.isdigit()
+
+
 def check_payee(line: int, p: Payee, *, payroll: bool) -> list[LineProblem]:
     """One payee's fields: codes of the right digits, a kana name of the name class (注1),
     an amount of 1 … 9,999,999,999 yen."""
@@ -60,15 +65,15 @@ def check_payee(line: int, p: Payee, *, payroll: bool) -> list[LineProblem]:
     def bad(field: str, ja: str, en: str) -> None:
         out.append(LineProblem(line, field, ja, en))
 
-    if not (len(p.bank_code) == 4 and p.bank_code.isdigit()):
+    if not _digits(p.bank_code, 4):
         bad("bank_code", "銀行番号は4桁の数字です", "the bank code is 4 digits")
-    if not (len(p.branch_code) == 3 and p.branch_code.isdigit()):
+    if not _digits(p.branch_code, 3):
         bad("branch_code", "支店番号は3桁の数字です", "the branch code is 3 digits")
     types = PAYROLL_ACCOUNT_TYPES if payroll else tuple(ACCOUNT_TYPES)
     if p.account_type not in types:
         bad("account_type", f"預金種目は {'/'.join(types)} のいずれかです",
             f"the account type is one of {'/'.join(types)}")
-    if not (len(p.account_number) == 7 and p.account_number.isdigit()):
+    if not _digits(p.account_number, 7):
         bad("account_number", "口座番号は7桁の数字です", "the account number is 7 digits")
     raw = p.payee_kana.encode("cp932", errors="replace")
     if not p.payee_kana.strip() or len(raw) > 30 or not NAME.admits(raw) \
