@@ -77,6 +77,7 @@ from kinko.policy.model import FeeDestination
 from kinko.transfers import rules as transfer_rules
 from kinko.transfers import service as transfers
 from kinko.zengin import Options, parse
+from kinko.zengin import charset as zengin_charset
 from kinko.zengin import records as zr
 from kinko.zengin.model import RecordView
 
@@ -335,26 +336,34 @@ def _payees_from_raw(raw: Iterable[bytes], kind: BulkKind) -> list[rules.Payee]:
     JBA layout: 2–5 bank, 21–23 branch, 43 type, 44–50 number, 51–80 name, 81–90 amount,
     92–111 customer codes or EDI, 113 EDI flag). The reader has already checked every field,
     so this only cuts; it is what makes a 100,000-payee upload fast."""
+    records = list(raw)
+    size = len(records[0]) if records else 0
+    if any(len(r) != size for r in records):
+        raise BulkFileRefused([{"line": 2, "field": "-",
+                                "reason_ja": "データレコードの長さが揃っていません",
+                                "reason_en": "data records of different lengths"}])
+    # One decode of every record at once (JIS X 0201 is one character per byte, so each
+    # column stays at its byte offset); a byte outside it would show as U+FFFD.
+    text = zengin_charset.decode(b"".join(records))
+    if "\ufffd" in text:
+        where = text.index("\ufffd") // size + 2
+        raise BulkFileRefused([{"line": where, "field": "-",
+                                "reason_ja": "JIS X 0201 以外の文字があります",
+                                "reason_en": "a character outside JIS X 0201"}])
     transfer = kind is BulkKind.BULK
     payee = rules.Payee
     payees: list[rules.Payee] = []
-    for r in raw:
-        # Validated records hold only JIS X 0201 graphic bytes, each one character in
-        # cp932, so one decode per record keeps every column at its byte offset.
-        t = r.decode("cp932", errors="replace")
-        if len(t) != len(r):
-            raise BulkFileRefused([{"line": len(payees) + 2, "field": "-",
-                                    "reason_ja": "JIS X 0201 以外の文字があります",
-                                    "reason_en": "a character outside JIS X 0201"}])
+    for at in range(0, len(text), size or 1):
         edi = code = None
         if transfer:
-            extra = t[91:111].strip()
-            if t[112] == "Y":
+            extra = text[at + 91:at + 111].strip()
+            if text[at + 112] == "Y":
                 edi = extra or None
             else:
                 code = extra or None
-        payees.append(payee(t[1:5], t[20:23], t[42], t[43:50], t[50:80].rstrip(),
-                            int(t[80:90]), edi, code))
+        payees.append(payee(text[at + 1:at + 5], text[at + 20:at + 23], text[at + 42],
+                            text[at + 43:at + 50], text[at + 50:at + 80].rstrip(),
+                            int(text[at + 80:at + 90]), edi, code))
     return payees
 
 
