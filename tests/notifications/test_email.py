@@ -186,6 +186,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
                         "step": "1/2"}
        for step in ("entered", "approval_step", "approved", "rejected", "expired",
                     "cancelled", "recalled", "not_established", "executed")},
+    "bulk.lines_recalled": {"reference": "B-1", "kind_ja": "総合振込", "kind_en": "Bulk transfer",
+                            "value_date": "2026-11-20", "count": 3, "amount": 30_000,
+                            "fee": 990, "recalled": 2, "recall_fee": 1_760, "kept": 1},
 }
 
 
