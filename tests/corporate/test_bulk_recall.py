@@ -259,12 +259,21 @@ def test_the_request_page_recalls_chosen_payees_in_japanese_and_english(
     english = app.get(back + "&lang=en", headers=HTML)
     assert "Recall done" in english.text and "recalled" in english.text
     assert [balance(db, x[3]) for x in own] == [10_000, 0, 0]
+    assert 'id="recall-kept"' not in after.text
+    # Asking again for a recalled payee and a credited one: the page says which was left.
+    again = app.post(f"{page}/recall", headers=HTML | headers,
+                     data={"scope": "chosen", "line": ["1", "2"]}, follow_redirects=False)
+    assert again.status_code == 303
+    kept = app.get(again.headers["location"].split("#")[0] + "&lang=ja", headers=HTML)
+    assert 'id="recall-kept"' in kept.text and "(2)" in kept.text
+    assert [balance(db, x[3]) for x in own] == [0, 0, 0]
     # Without the CSRF token the page refuses and changes nothing.
+    rep = balance(db, corp.representative)
     forged = app.post(f"{page}/recall", headers=HTML, data={"scope": "all"})
     assert forged.status_code == 403
-    assert balance(db, own[0][3]) == 10_000
+    assert balance(db, corp.representative) == rep
     # A user without the bulk grant cannot see nor recall it.
     db.run(lambda s: builders.grant(s, corp, "general", "A", [corp.representative]))
     assert app.post(f"{page}/recall", headers=HTML | headers,
                     data={"scope": "all"}).status_code in (403, 404)
-    assert balance(db, own[0][3]) == 10_000
+    assert balance(db, corp.representative) == rep

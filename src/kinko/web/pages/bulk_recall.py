@@ -29,9 +29,10 @@ def recall_bulk(bulk_id: Id,
                 reason: Annotated[str, Form(max_length=100, pattern=LINE_PATTERN)] = "",
                 c: Caller = Depends(caller), s: Session = DB) -> Response:
     """Recall, then back to the request page, which says how many payees were recalled, the
-    fee, and how many were left (each line shows its state and reason)."""
+    fee, and which were left as they were (the first 20 line numbers) and why they can be."""
     outcome = bulk.recall(s, c.actor, bulk_id, line_nos=None if scope == "all" else line,
                           reason=reason)
     query = urlencode({"recalled": len(outcome.recalled), "fee": outcome.fee,
-                       "kept": len(outcome.kept)})
+                       "kept": len(outcome.kept),
+                       "kept_lines": ",".join(str(n) for n in sorted(outcome.kept)[:20])})
     return RedirectResponse(f"/corporate/bulk/{bulk_id}?{query}#result", status_code=303)
