@@ -16,7 +16,7 @@ from kinko.bulk.errors import (
     BulkCutoffPassed,
     BulkFileRefused,
 )
-from kinko.bulk.models import BulkLine, BulkRequest, BulkState, LineState
+from kinko.bulk.models import BulkKind, BulkLine, BulkRequest, BulkState, LineState
 from kinko.corporate import service as corporate
 from kinko.corporate.errors import ServiceNotGranted
 from kinko.db import Database
@@ -28,6 +28,7 @@ from tests.corporate.bulkkit import (
     FRIDAY,
     OWN,
     RUN_AT,
+    VALUE_DATE,
     approve,
     balance,
     own_payees,
@@ -203,3 +204,21 @@ def test_the_fast_column_cut_reads_what_the_record_decoder_reads() -> None:
     assert isinstance(records, RecordView)
     assert bulk._payees_from_raw(records.raw(), BulkKind.BULK) == \
         bulk._payees_from_records(list(records))
+
+
+@pytest.mark.req("BULK-1")
+def test_the_collector_is_back_on_after_an_upload_good_or_refused(db: Database,
+                                                                  corp: builders.Corp) -> None:
+    import gc
+
+    own = db.run(lambda s: own_payees(s, 1))
+    good = transfer_file([(OWN, own[0][0], own[0][1], own[0][2], 1_000)])
+    db.run(lambda s: bulk.from_zengin(s, corp.actor("general"), good))
+    assert gc.isenabled()
+    with pytest.raises(BulkFileRefused):
+        db.run(lambda s: bulk.from_zengin(s, corp.actor("general"), good[:-5]))
+    assert gc.isenabled()
+    with pytest.raises(BulkFileRefused):
+        db.run(lambda s: bulk.from_csv(s, corp.actor("general"), "1,2,3\n", kind=BulkKind.BULK,
+                                       value_date=VALUE_DATE))
+    assert gc.isenabled()

@@ -191,6 +191,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
     **{f"corporate.token_{x}": {"reference": "K-1", "what_ja": "ソフトトークンへの切替",
                                 "what_en": "switch to soft tokens"}
        for x in ("applied", "application_done")},
+    "bulk.lines_recalled": {"reference": "B-1", "kind_ja": "総合振込", "kind_en": "Bulk transfer",
+                            "value_date": "2026-11-20", "count": 3, "amount": 30_000,
+                            "fee": 990, "recalled": 2, "recall_fee": 1_760, "kept": 1},
 }
 
 

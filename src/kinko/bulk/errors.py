@@ -60,3 +60,13 @@ class NotCancellable(DomainError):
     status = 409
     message_ja = "このご依頼は取消できません。"
     message_en = "This request can no longer be cancelled."
+
+
+class NotRecallable(DomainError):
+    """A recall (組戻) after execution has started is for a running or finished request and
+    for lines that are its own."""
+
+    code = "BULK_NOT_RECALLABLE"
+    status = 409
+    message_ja = "このご依頼・明細は組戻できません。"
+    message_en = "This request or these payees cannot be recalled."

@@ -46,6 +46,7 @@ class LineState(enum.StrEnum):
     CREDITED = "credited"     # own bank: in the payee's account
     SENT = "sent"             # other bank: handed to clearing
     RETURNED = "returned"     # unpayable: the amount came back, the fee stays
+    RECALLED = "recalled"     # 組戻 after the run began: the amount came back, recall fee paid
 
 
 class BulkRequest(Base):

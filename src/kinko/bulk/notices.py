@@ -34,6 +34,15 @@ for name, sja, sen, bja, ben in (
      "{{ kind_en }} request recalled",
      "受付時限後のため、以下のご依頼を組戻として取り消しました。組戻手数料をいただきます。",
      "After the cutoff, the request below was recalled; the recall fee applies."),
+    ("bulk.lines_recalled", "{{ kind_ja }}の組戻を受け付けました（{{ recalled }}件）",
+     "{{ kind_en }}: {{ recalled }} payee(s) recalled",
+     "実行開始後のご依頼の明細 {{ recalled }} 件を組戻しました。振込金額はご指定の代表口座へ"
+     "戻し、組戻手数料 {{ recall_fee|yen }} をいただきました。"
+     "{% if kept %}組戻できなかった明細が {{ kept }} 件あります。{% endif %}",
+     "{{ recalled }} payee(s) of the request below were recalled after its run began: the "
+     "amounts went back to the representative account and the recall fee of "
+     "{{ recall_fee|yen_en }} was charged."
+     "{% if kept %} {{ kept }} payee(s) could not be recalled.{% endif %}"),
     ("bulk.not_established", "{{ kind_ja }}が不成立となりました", "{{ kind_en }} not made",
      "資金不足等により、以下のご依頼は不成立となりました。",
      "The request below was not made (funds short or the account not usable)."),

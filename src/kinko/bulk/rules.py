@@ -7,9 +7,12 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Sequence
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import NamedTuple
 
 from kinko.calendar.rules import BankCalendar
 from kinko.zengin.charset import NAME
@@ -20,8 +23,10 @@ ACCOUNT_TYPES = {"1": "普通", "2": "当座", "4": "貯蓄", "9": "その他"}
 PAYROLL_ACCOUNT_TYPES = ("1", "2")
 
 
-@dataclass(frozen=True)
-class Payee:
+class Payee(NamedTuple):
+    """One payee line. A named tuple, not a dataclass: a 100,000-payee upload builds one per
+    line, and a tuple is several times cheaper to make."""
+
     bank_code: str
     branch_code: str
     account_type: str
@@ -47,6 +52,11 @@ class LineProblem:
                 "reason_en": self.reason_en}
 
 
+def _digits(text: str, n: int) -> bool:
+    """``n`` ASCII digits (``str.isdigit`` alone also takes full-width ones: ０１２)."""
+    return len(text) == n and text.isascii() and text.isdigit()
+
+
 def check_payee(line: int, p: Payee, *, payroll: bool) -> list[LineProblem]:
     """One payee's fields: codes of the right digits, a kana name of the name class (注1),
     an amount of 1 … 9,999,999,999 yen."""
@@ -55,15 +65,15 @@ def check_payee(line: int, p: Payee, *, payroll: bool) -> list[LineProblem]:
     def bad(field: str, ja: str, en: str) -> None:
         out.append(LineProblem(line, field, ja, en))
 
-    if not (len(p.bank_code) == 4 and p.bank_code.isdigit()):
+    if not _digits(p.bank_code, 4):
         bad("bank_code", "銀行番号は4桁の数字です", "the bank code is 4 digits")
-    if not (len(p.branch_code) == 3 and p.branch_code.isdigit()):
+    if not _digits(p.branch_code, 3):
         bad("branch_code", "支店番号は3桁の数字です", "the branch code is 3 digits")
     types = PAYROLL_ACCOUNT_TYPES if payroll else tuple(ACCOUNT_TYPES)
     if p.account_type not in types:
         bad("account_type", f"預金種目は {'/'.join(types)} のいずれかです",
             f"the account type is one of {'/'.join(types)}")
-    if not (len(p.account_number) == 7 and p.account_number.isdigit()):
+    if not _digits(p.account_number, 7):
         bad("account_number", "口座番号は7桁の数字です", "the account number is 7 digits")
     raw = p.payee_kana.encode("cp932", errors="replace")
     if not p.payee_kana.strip() or len(raw) > 30 or not NAME.admits(raw) \
@@ -74,6 +84,80 @@ def check_payee(line: int, p: Payee, *, payroll: bool) -> list[LineProblem]:
         bad("amount", "金額は1円以上9,999,999,999円以下です",
             "the amount is 1 to 9,999,999,999 yen")
     return out
+
+
+# The name class (注1) as a compiled pattern over the decoded text: each allowed byte is one
+# character (JIS X 0201 is single-byte in cp932), so this admits exactly what NAME admits.
+_NAME_TEXT = re.compile("[" + re.escape("".join(bytes([b]).decode("cp932")
+                                                for b in NAME.allowed)) + "]{1,30}")
+
+
+def check_payees(payees: Sequence[Payee], *, payroll: bool, first_line: int = 1
+                 ) -> list[LineProblem]:
+    """:func:`check_payee` over a whole list, fast: a line whose fields all pass the cheap
+    tests (cached codes, compiled patterns) is good; only the others go through
+    :func:`check_payee` for their exact reasons. A 100,000-payee file checks in a few
+    tenths of a second."""
+    types = frozenset(PAYROLL_ACCOUNT_TYPES if payroll else ACCOUNT_TYPES)
+    good_codes: dict[tuple[str, str], bool] = {}
+    name_ok = _NAME_TEXT.fullmatch
+    out: list[LineProblem] = []
+    for line, p in enumerate(payees, first_line):
+        codes = (p.bank_code, p.branch_code)
+        ok = good_codes.get(codes)
+        if ok is None:
+            ok = good_codes[codes] = (len(codes[0]) == 4 and codes[0].isdigit()
+                                      and len(codes[1]) == 3 and codes[1].isdigit()
+                                      and codes[0].isascii() and codes[1].isascii())
+        amount = p.amount
+        number = p.account_number
+        if not (ok and p.account_type in types and len(number) == 7 and number.isdigit()
+                and number.isascii() and type(amount) is int and 0 < amount <= MAX_AMOUNT
+                and name_ok(p.payee_kana) is not None and not p.payee_kana.isspace()):
+            out.extend(check_payee(line, p, payroll=payroll))
+    return out
+
+
+class FeeTable:
+    """The transfer fee of every payee of a request (XFER-7) without classifying each one
+    from scratch: the destination depends only on the bank and branch (and, at the paying
+    branch, on the name), the fee only on the destination and the amount band."""
+
+    def __init__(self, fee_of: Callable[[str, int], int], *, own_bank: str, from_branch: str,
+                 from_holder: str, bands: Iterable[tuple[str, int]]) -> None:
+        self._fee_of = fee_of
+        self._own_bank, self._from_branch = own_bank, from_branch
+        self._from_name = "".join(from_holder.split())
+        starts: dict[str, list[int]] = {}
+        for destination, start in bands:
+            starts.setdefault(destination, []).append(start)
+        self._starts = {d: sorted(set(v)) for d, v in starts.items()}
+        self._fees: dict[tuple[str, int], int] = {}
+
+    def destination(self, p: Payee) -> str | None:
+        """``other_bank`` / ``other_branch`` / ``own_branch``; ``None`` for a 振替 (same
+        bank, branch and name: no fee), as :func:`kinko.transfers.rules.classify` says."""
+        if p.bank_code != self._own_bank:
+            return "other_bank"
+        if p.branch_code != self._from_branch:
+            return "other_branch"
+        if "".join(p.payee_kana.split()) == self._from_name:
+            return None
+        return "own_branch"
+
+    def fee(self, p: Payee) -> int:
+        destination = self.destination(p)
+        if destination is None:
+            return 0
+        starts = self._starts.get(destination)
+        if not starts:
+            return self._fee_of(destination, p.amount)
+        band = starts[max(0, bisect_right(starts, p.amount) - 1)]
+        key = (destination, band)
+        fee = self._fees.get(key)
+        if fee is None:
+            fee = self._fees[key] = self._fee_of(destination, band)
+        return fee
 
 
 CSV_COLUMNS = ("bank_code", "branch_code", "account_type", "account_number", "payee_kana",
@@ -106,11 +190,10 @@ def parse_csv(text: str) -> tuple[list[Payee], list[LineProblem]]:
 
 def payees_digest(payees: Iterable[Payee]) -> str:
     """SHA-256 over the payee list, line by line: what the phone shows as the list's digest."""
-    h = hashlib.sha256()
-    for p in payees:
-        h.update(f"{p.bank_code}|{p.branch_code}|{p.account_type}|{p.account_number}|"
-                 f"{p.payee_kana}|{p.amount}|{p.edi or ''}\n".encode())
-    return h.hexdigest()
+    # One update over the joined lines hashes the same bytes as one update per line.
+    return hashlib.sha256("".join(
+        f"{p.bank_code}|{p.branch_code}|{p.account_type}|{p.account_number}|"
+        f"{p.payee_kana}|{p.amount}|{p.edi or ''}\n" for p in payees).encode()).hexdigest()
 
 
 def signed_details(*, request_id: int, version: int, kind: str, value_date: date, count: int,

@@ -18,6 +18,7 @@ from kinko.web.admission import Admission
 from kinko.web.pages import auth as auth_pages
 from kinko.web.pages import backoffice as backoffice_pages
 from kinko.web.pages import banking, corporate_operator, mailroom, onboarding, signup
+from kinko.web.pages import bulk_recall as bulk_recall_pages
 from kinko.web.pages import certificates as certificate_pages
 from kinko.web.pages import claims as claim_pages
 from kinko.web.pages import claims_operator as claim_operator_pages
@@ -96,6 +97,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.include_router(auth_api.router)
     app.include_router(claim_operator_pages.router)
     app.include_router(corporate_pages.router)
+    app.include_router(bulk_recall_pages.router)
     app.include_router(corporate.router)
     app.include_router(corporate.pages)
     app.include_router(corporate.operator_pages)

@@ -95,6 +95,19 @@ class RejectIn(BaseModel):
     reason: Annotated[str, Field(max_length=200, pattern=LINE_PATTERN)] = ""
 
 
+class RecallIn(BaseModel):
+    """``lines`` names the payees (line numbers); left out, the whole request is recalled."""
+
+    lines: list[Annotated[int, Field(ge=1, le=bulk_rules.MAX_PAYEES)]] | None = Field(
+        default=None, min_length=1, max_length=bulk_rules.MAX_PAYEES)
+    reason: Annotated[str, Field(max_length=100, pattern=LINE_PATTERN)] = ""
+
+
+def recall_view(outcome: bulk.RecallOutcome) -> dict[str, Any]:
+    return {"recalled": outcome.recalled, "recall_fee": outcome.fee,
+            "kept": [{"line": n, "reason": why} for n, why in sorted(outcome.kept.items())]}
+
+
 class PhoneDecisionIn(BaseModel):
     credential: dict[str, Any] = Field(default_factory=dict)
     approve: bool = True
@@ -242,6 +255,14 @@ def reject(bulk_id: Id, body: RejectIn, c: Caller = Depends(caller), s: Session 
 @router.post("/bulk/{bulk_id}/cancel", summary="取消・組戻 / cancel (recall after the cutoff)")
 def cancel(bulk_id: Id, c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
     return request_view(s, bulk.cancel(s, c.actor, bulk_id))
+
+
+@router.post("/bulk/{bulk_id}/recall",
+             summary="組戻（実行開始後・手数料あり） / recall payees after the run began (fee)")
+def recall(bulk_id: Id, body: RecallIn, c: Caller = Depends(caller), s: Session = DB
+           ) -> dict[str, Any]:
+    outcome = bulk.recall(s, c.actor, bulk_id, line_nos=body.lines, reason=body.reason)
+    return request_view(s, bulk.get(s, c.actor, bulk_id)) | recall_view(outcome)
 
 
 @router.get("/bulk/{bulk_id}/result.csv", response_class=PlainTextResponse,
