@@ -102,13 +102,16 @@ def dd_mandate(
 @app.command("dd-run")
 def dd_run(
     at: str | None = typer.Option(None, help="as of this moment (default: now)"),
+    chunk: int = typer.Option(debits.CHUNK, min=1, max=100_000,
+                              help="records decided per transaction"),
     database_url: str | None = DATABASE_URL_OPTION,
 ) -> None:
-    """Debit every batch whose debit day has come (in chunks) and settle those due."""
+    """Debit every batch whose debit day has come (in chunks, each committed: a run stopped
+    half-way is taken up again by the next) and settle those due."""
     moment_ = moment(at)
     if moment_ is not None:
         clock.set_now(moment_)
-    done = debits.run_due(database(database_url))
+    done = debits.run_due(database(database_url), chunk=chunk)
     typer.echo(f"debited {done.debited} batches, settled {done.settled}")
 
 
