@@ -217,3 +217,29 @@ def test_the_authorisation_page_lists_registers_and_withdraws(db: Database) -> N
         english = client.post(f"{page_url}?lang=en", data=form)
         assert english.status_code == 422
         assert "the payer name is not the account holder&#39;s name" in english.text
+
+
+@pytest.mark.req("DD-1")
+def test_the_bank_records_and_withdraws_authorisations_from_the_command_line(
+        db: Database) -> None:
+    from typer.testing import CliRunner
+
+    from kinko.cli import app as cli
+
+    clock.set_now(UPLOAD)
+    _, _, agreement_id = _company(db)
+    payer = _payer(db)
+    url = db.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    base = ["corporate", "dd-mandate", "--agreement-id", str(agreement_id), "--account",
+            "-".join(payer), "--database-url", url]
+    assert "1 mandates registered" in runner.invoke(cli, base).output
+    listed = runner.invoke(cli, ["corporate", "dd-mandates", "--agreement-id",
+                                 str(agreement_id), "--database-url", url]).output
+    assert f"{'-'.join(payer)}\tactive" in listed
+    assert "1 mandates withdrawn" in runner.invoke(cli, [*base, "--withdraw"]).output
+    listed = runner.invoke(cli, ["corporate", "dd-mandates", "--agreement-id",
+                                 str(agreement_id), "--database-url", url]).output
+    assert f"{'-'.join(payer)}\tstopped" in listed
+    bad = runner.invoke(cli, [*base[:5], "001x1234567", *base[6:]])
+    assert bad.exit_code != 0 and "BRANCH-NUMBER" in bad.output

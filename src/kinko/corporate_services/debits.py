@@ -133,7 +133,8 @@ def stop_mandate(session: Session, agreement_id: int, branch_code: str, account_
     """The payer withdrew the 依頼書: later debits answer 預金者都合."""
     session.execute(update(Mandate).where(
         Mandate.agreement_id == agreement_id, Mandate.branch_code == branch_code,
-        Mandate.account_number == account_number).values(state=MandateState.STOPPED))
+        Mandate.account_number == account_number).values(state=MandateState.STOPPED,
+                                                         stopped_at=clock.now()))
     record(session, actor=actor, action="dd.mandate.stop", subject_type="dd_agreement",
            subject_id=agreement_id, data={"account": f"{branch_code}-{account_number}"})
 
