@@ -200,7 +200,7 @@ def test_the_authorisation_page_lists_registers_and_withdraws(db: Database) -> N
                 "payer_name": "ｽｽﾞｷ ｲﾁﾛｳ", "csrf_token": csrf[1]}
         wrong = client.post(page_url, data=form)
         assert wrong.status_code == 422
-        assert "預金者名が口座名義と一致しません" in wrong.text
+        assert "預金者名: 預金者名が口座名義と一致しません" in wrong.text
         assert 'value="ｽｽﾞｷ ｲﾁﾛｳ"' in wrong.text          # the form keeps what was typed
         done = client.post(page_url, data={**form, "payer_name": "ﾔﾏﾀﾞ ﾀﾛｳ"},
                            follow_redirects=False)
@@ -216,7 +216,7 @@ def test_the_authorisation_page_lists_registers_and_withdraws(db: Database) -> N
         assert gone.status_code == 200 and "有効 0 / 解約済 1" in gone.text
         english = client.post(f"{page_url}?lang=en", data=form)
         assert english.status_code == 422
-        assert "the payer name is not the account holder&#39;s name" in english.text
+        assert "Payer name: the payer name is not the account holder&#39;s name" in english.text
 
 
 @pytest.mark.req("DD-1")

@@ -19,7 +19,7 @@ from kinko.corporate_services.municipalities import MUNICIPALITIES
 from kinko.errors import DomainError
 from kinko.web.auth import Caller, caller, csrf_token
 from kinko.web.deps import DB
-from kinko.web.i18n import language
+from kinko.web.i18n import language, t
 from kinko.web.params import Id
 from kinko.web.routes.corporate_services import own_agreement, read_upload
 from kinko.web.templating import render
@@ -90,6 +90,12 @@ def direct_debit_cancel(request: Request, batch_id: Id, c: Caller = Depends(call
     return RedirectResponse("/corporate/direct-debit?notice=cancelled", status_code=303)
 
 
+MANDATE_FIELDS = {"branch_code": ("支店番号", "Branch"),
+                  "account_number": ("口座番号", "Account no."),
+                  "payer_name": ("預金者名", "Payer name"),
+                  "customer_number": ("顧客番号", "Customer no.")}
+
+
 def _mandates_page(request: Request, c: Caller, s: Session, agreement_id: int, *,
                    offset: int = 0, status_code: int = 200, error: str | None = None,
                    problems: list[str] | None = None, notice: str | None = None,
@@ -123,7 +129,8 @@ def direct_debit_mandate_add(request: Request, agreement_id: Id, branch_code: st
     except DomainError as exc:
         if exc.status in (403, 404):  # not this contract's: refused as on every page
             raise
-        problems = [f"{p['field']}: {p['reason_ja'] if lang == 'ja' else p['reason_en']}"
+        problems = [f"{t(lang, *MANDATE_FIELDS.get(p['field'], (p['field'], p['field'])))}: "
+                    f"{t(lang, p['reason_ja'], p['reason_en'])}"
                     for p in exc.extra.get("errors", [])]
         return _mandates_page(request, c, s, agreement_id, status_code=422,
                               error=exc.for_customer(lang), problems=problems,
