@@ -288,8 +288,7 @@ def _lock_batch(session: Session, batch_id: int) -> DebitBatch:
 
 
 # The next undecided items of a batch in file order, each with its payer's account (at this
-# bank) and 依頼書: on PostgreSQL straight from the driver as tuples (a chunk is 5,000 rows;
-# building result objects for them was a tenth of the debit day).
+# bank) and 依頼書, as plain driver rows (5,000 a chunk: no ORM objects, no type processing).
 _UNDECIDED_SQL = (
     # The seqs of a batch run 1..n, so the chunk is an exact index range, and the account and
     # 依頼書 are looked up per item by their unique keys: a plan that needs no statistics (a
@@ -314,13 +313,10 @@ def _pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _raw(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+def _raw(session: Session, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Plain rows of a driver-level statement (still through SQLAlchemy, so a deadlock or a
+    lost connection is the DBAPIError that ``Database.run`` retries)."""
+    return list(session.connection().exec_driver_sql(sql, params).all())
 
 
 def _undecided(session: Session, batch: DebitBatch, agreement: DebitAgreement,
