@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kinko import clock
@@ -101,14 +102,21 @@ def add(session: Session, actor: Actor, agreement_id: int, m: MandateIn) -> Mand
     now = clock.now()
     if mandate is not None and mandate.state is MandateState.ACTIVE:
         raise MandateExists(detail=f"{m.branch_code}-{m.account_number}")
+    fields = {"state": MandateState.ACTIVE, "stopped_at": None, "payer_name": m.payer_name,
+              "customer_number": m.customer_number or None, "registered_by": actor.user_id}
     if mandate is None:
         mandate = Mandate(agreement_id=agreement.id, branch_code=m.branch_code,
-                          account_number=m.account_number, created_at=now)
-        session.add(mandate)
-    mandate.state, mandate.stopped_at = MandateState.ACTIVE, None
-    mandate.payer_name, mandate.customer_number = m.payer_name, m.customer_number or None
-    mandate.registered_by = actor.user_id
-    session.flush()
+                          account_number=m.account_number, created_at=now, **fields)
+        try:
+            with session.begin_nested():   # the same 依頼書 registered at the same moment
+                session.add(mandate)
+                session.flush()
+        except IntegrityError:
+            raise MandateExists(detail=f"{m.branch_code}-{m.account_number}") from None
+    else:
+        for name, value in fields.items():
+            setattr(mandate, name, value)
+        session.flush()
     record(session, actor=f"user:{actor.user_id}", action="dd.mandate.add",
            subject_type="dd_agreement", subject_id=agreement.id,
            data={"mandate": mandate.id, "account": f"{m.branch_code}-{m.account_number}"})
