@@ -1,6 +1,7 @@
-"""A direct debit cycle in a real browser (DD-1): the company uploads a 91 file on its page,
-the bank's run debits the payers on the debit day, the company downloads the 91 result file,
-and the next business day the total less fees reaches its account."""
+"""A direct debit cycle in a real browser (DD-1): the company registers its payers' 依頼書 on
+its page, uploads a 91 file, the bank's run debits the payers on the debit day, the company
+downloads the 91 result file, and the next business day the total less fees reaches its
+account."""
 
 from __future__ import annotations
 
@@ -50,15 +51,14 @@ def test_direct_debit_cycle(browser: Any, site: Site, tmp_path: Path) -> None:
     with site.db.transaction() as s:
         master = s.get(AuthUser, site.demo.user(du.SHOJI_LOGIN_ID).user_id)
         assert master is not None
-        agreement = debits.create_agreement(
+        debits.create_agreement(
             s, contract_id=master.contract_id, kind=AgreementKind.DIRECT_DEBIT,
             originator_code=ORIGINATOR, originator_name="ｶ)ｷﾝｺｼﾖｳｼﾞ",
             settlement_account_id=ids["shoji_ordinary"], actor="test")
         payers = [s.get(Account, ids[k]) for k in ("yamada_ordinary", "sato_ordinary",
                                                    "wang_ordinary")]
-        # 王さん never signed a 依頼書.
-        debits.register_mandates(s, agreement.id, [(a.branch_code, a.number)  # type: ignore[union-attr]
-                                                   for a in payers[:2]], actor="test")
+        signed = [(a.branch_code, a.number, a.holder_kana)  # type: ignore[union-attr]
+                  for a in payers[:2]]               # 王さん never signed a 依頼書
         before = {a.id: a.balance for a in payers}  # type: ignore[union-attr]
         company_before = s.get(Account, ids["shoji_ordinary"]).balance  # type: ignore[union-attr]
     bank = get_settings().bank_code
@@ -74,6 +74,16 @@ def test_direct_debit_cycle(browser: Any, site: Site, tmp_path: Path) -> None:
         _login(page, site)
         page.click("nav a[href='/corporate/services']")
         page.click("a[href='/corporate/direct-debit']")
+        # The 依頼書 the payers signed, registered on the company's page.
+        page.click("a.mandates")
+        for branch, number, holder in signed:
+            page.fill("input[name=branch_code]", branch)
+            page.fill("input[name=account_number]", number)
+            page.fill("input[name=payer_name]", holder)
+            page.click("#mandate-form button[type=submit]")
+            page.wait_for_selector(f"#mandates tr:has-text('{number}')")
+        assert "有効 2 / 解約済 0" in page.inner_text("#mandate-counts")
+        page.goto(f"{site.url}/corporate/direct-debit")
         page.set_input_files("input[type=file]", str(upload))
         page.click("form[enctype] button[type=submit]")
         page.wait_for_selector("#batches")

@@ -51,7 +51,7 @@ AMOUNT = 3_000
 ORIGINATOR = "1000000001"
 
 
-def _setup(db: Database, records: int) -> tuple[int, int, list[tuple[str, str]]]:
+def setup_world(db: Database, records: int) -> tuple[int, int, list[tuple[str, str]]]:
     """The company, its agreement and the payers; returns (agreement, company account, payers)."""
     with db.transaction() as s:
         s.add(Branch(code="001", name="本店", name_kana="ﾎﾝﾃﾝ"))
@@ -100,7 +100,7 @@ def _setup(db: Database, records: int) -> tuple[int, int, list[tuple[str, str]]]
     return agreement_id, company_account, payers
 
 
-def _file(payers: list[tuple[str, str]]) -> bytes:
+def request_file(payers: list[tuple[str, str]]) -> bytes:
     bank = get_settings().bank_code
     header = r.DebitHeader(originator_code=ORIGINATOR, originator_name="ﾍﾞﾝﾁｼﾖｳｼﾞ",
                            debit_date=REQUESTED, bank_code=bank, branch_code="001")
@@ -148,8 +148,8 @@ def _measure(database_url: str, records: int) -> dict[str, object]:
             db = Database(rendered)
             try:
                 clock.set_now(UPLOAD)
-                agreement_id, company_account, payers = _setup(db, records)
-                data = _file(payers)
+                agreement_id, company_account, payers = setup_world(db, records)
+                data = request_file(payers)
                 with db.transaction() as s:
                     agreement = s.get(DebitAgreement, agreement_id)
                     assert agreement is not None

@@ -87,28 +87,56 @@ def dd_agreement(
 def dd_mandate(
     agreement_id: int = typer.Option(...),
     account: list[str] = typer.Option(..., help="payer account BRANCH-NUMBER (repeatable)"),
+    withdraw: bool = typer.Option(False, help="the payers withdrew them (預金者都合)"),
     database_url: str | None = DATABASE_URL_OPTION,
 ) -> None:
-    """Register payers' 預金口座振替依頼書 received for an agreement."""
+    """Register payers' 預金口座振替依頼書 received by the bank for an agreement (or record
+    that they were withdrawn). Companies register theirs on their page or the API."""
     pairs = [tuple(a.split("-", 1)) for a in account]
     if any(len(p) != 2 or not p[1].isdigit() for p in pairs):
         fail("accounts are BRANCH-NUMBER")
     with database(database_url).transaction() as s:
-        count = debits.register_mandates(s, agreement_id, [(p[0], p[1]) for p in pairs],
-                                         actor="system:cli")
-    typer.echo(f"{count} mandates")
+        if withdraw:
+            for branch, number in pairs:
+                debits.stop_mandate(s, agreement_id, branch, number, actor="system:cli")
+            count = len(pairs)
+        else:
+            count = debits.register_mandates(s, agreement_id, [(p[0], p[1]) for p in pairs],
+                                             actor="system:cli")
+    typer.echo(f"{count} mandates {'withdrawn' if withdraw else 'registered'}")
+
+
+@app.command("dd-mandates")
+def dd_mandates(
+    agreement_id: int = typer.Option(...),
+    database_url: str | None = DATABASE_URL_OPTION,
+) -> None:
+    """List an agreement's 預金口座振替依頼書 (branch-number, state, payer, customer number)."""
+    from sqlalchemy import select
+
+    from kinko.corporate_services.models import Mandate
+
+    with database(database_url).transaction() as s:
+        rows = s.execute(select(Mandate).where(Mandate.agreement_id == agreement_id)
+                         .order_by(Mandate.branch_code, Mandate.account_number)).scalars()
+        for m in rows:
+            typer.echo(f"{m.branch_code}-{m.account_number}\t{m.state.value}\t"
+                       f"{m.payer_name or ''}\t{m.customer_number or ''}")
 
 
 @app.command("dd-run")
 def dd_run(
     at: str | None = typer.Option(None, help="as of this moment (default: now)"),
+    chunk: int = typer.Option(debits.CHUNK, min=1, max=100_000,
+                              help="records decided per transaction"),
     database_url: str | None = DATABASE_URL_OPTION,
 ) -> None:
-    """Debit every batch whose debit day has come (in chunks) and settle those due."""
+    """Debit every batch whose debit day has come (in chunks, each committed: a run stopped
+    half-way is taken up again by the next) and settle those due."""
     moment_ = moment(at)
     if moment_ is not None:
         clock.set_now(moment_)
-    done = debits.run_due(database(database_url))
+    done = debits.run_due(database(database_url), chunk=chunk)
     typer.echo(f"debited {done.debited} batches, settled {done.settled}")
 
 

@@ -9,9 +9,12 @@ nothing of a refused file is kept (the caller's transaction writes nothing befor
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import pairwise
+from typing import NamedTuple
 
 from kinko.zengin import records as r
 from kinko.zengin.charset import decode
@@ -21,8 +24,7 @@ from kinko.zengin.layouts import DEBIT_DATA
 from kinko.zengin.reader import Options, parse
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     seq: int
     bank_code: str
     branch_code: str
@@ -47,31 +49,24 @@ class Request:
         return self.rows
 
 
-# The data record's columns (1-based start, length) the debit needs, from the layout.
-_COLUMNS = {f.attr: (f.start - 1, f.start - 1 + f.length) for f in DEBIT_DATA.fields if f.attr}
+# The data record as one struct of its fixed-width fields, from the layout: a record's fields
+# come out in one C call (slicing each field and building a frozen object per record was most
+# of the upload's own time for 100,000 records).
+_FIELDS = sorted(DEBIT_DATA.fields, key=lambda f: f.start)
+assert all(a.start + a.length == b.start for a, b in pairwise(_FIELDS))
+_RECORD = struct.Struct("".join(f"{f.length}s" for f in _FIELDS))
+_AT = {f.attr: i for i, f in enumerate(_FIELDS) if f.attr}
 
 
-def _data_rows(data: bytes) -> Iterator[tuple[int, bytes, int]]:
-    """(record number, buffer, offset) of every data record of a file that passed the
-    validator: the fields are sliced from the bytes, not decoded into objects (a 100,000
-    record upload would spend most of its time building them)."""
+def _data_offsets(data: bytes) -> tuple[bytes, Iterator[tuple[int, int]]]:
+    """The buffer and (record number, offset) of every data record of a file that passed the
+    validator."""
     framing = frame(data)
     assert isinstance(framing, Framing)
     buf = framing.buf
-    for number, offset in zip(framing.numbers, framing.offsets, strict=True):
-        if buf[offset] == 0x32:  # "2": a data record
-            yield number, buf, offset
-
-
-def _item(seq: int, buf: bytes, o: int) -> Item:
-    def cut(attr: str) -> bytes:
-        a, b = _COLUMNS[attr]
-        return buf[o + a:o + b]
-
-    return Item(seq, cut("bank_code").decode("ascii"), cut("branch_code").decode("ascii"),
-                cut("account_type").decode("ascii"), cut("account_number").decode("ascii"),
-                decode(cut("payer_name")).rstrip(" "), int(cut("amount")),
-                cut("new_code").decode("ascii"), cut("customer_number").decode("ascii"))
+    return buf, ((number, offset) for number, offset
+                 in zip(framing.numbers, framing.offsets, strict=True)
+                 if buf[offset] == 0x32)  # "2": a data record
 
 
 def _error(record: int, start: int, end: int, field_ja: str, field_en: str, reason_ja: str,
@@ -110,25 +105,33 @@ def read_request(data: bytes, *, originator_code: str, own_bank: str,
                              header.bank_code, "bank"))
     rows: list[Item] = []
     total = 0
-    for seq, (number, buf, offset) in enumerate(_data_rows(data), start=1):
-        d = _item(seq, buf, offset)
-        result_code = buf[offset + _COLUMNS["result_code"][0]:
-                          offset + _COLUMNS["result_code"][1]].decode("ascii")
-        if result_code != "0":
+    bank_at, branch_at, type_at, number_at, name_at, amount_at, new_at, customer_at, \
+        result_at = (_AT[k] for k in ("bank_code", "branch_code", "account_type",
+                                      "account_number", "payer_name", "amount", "new_code",
+                                      "customer_number", "result_code"))
+    unpack = _RECORD.unpack_from
+    buf, offsets = _data_offsets(data)
+    for seq, (number, offset) in enumerate(offsets, start=1):
+        f = unpack(buf, offset)
+        bank, amount = f[bank_at].decode("ascii"), int(f[amount_at])
+        if f[result_at] != b"0":
             errors.append(_error(number, 112, 112, "振替結果コード", "result code",
                                  "依頼データの振替結果コードは 0 です",
-                                 "a request carries result code 0", result_code, "result"))
-        if d.amount <= 0:
+                                 "a request carries result code 0",
+                                 f[result_at].decode("ascii"), "result"))
+        if amount <= 0:
             errors.append(_error(number, 81, 90, "引落金額", "amount",
                                  "金額は 1 円以上です", "must be at least 1 yen",
-                                 str(d.amount), "amount"))
-        if d.bank_code != own_bank and not other_banks_allowed:
+                                 str(amount), "amount"))
+        if bank != own_bank and not other_banks_allowed:
             errors.append(_error(number, 2, 5, "引落銀行番号", "payer bank code",
                                  "口座振替は当行の口座だけです（他行は代金回収）",
                                  "direct debit takes accounts at this bank only (others: "
-                                 "collection)", d.bank_code, "bank"))
-        rows.append(d)
-        total += d.amount
+                                 "collection)", bank, "bank"))
+        rows.append(Item(seq, bank, f[branch_at].decode("ascii"), f[type_at].decode("ascii"),
+                         f[number_at].decode("ascii"), decode(f[name_at]).rstrip(" "),
+                         amount, f[new_at].decode("ascii"), f[customer_at].decode("ascii")))
+        total += amount
         if len(errors) >= 1000:
             break
     if errors:

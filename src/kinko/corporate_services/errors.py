@@ -94,3 +94,24 @@ class CandidateNotFound(DomainError):
     status = 404
     message_ja = "対象の契約が見つからないか、処理済みです。"
     message_en = "The candidate was not found or has been decided."
+
+
+class MandateInvalid(DomainError):
+    code = "DD_MANDATE_INVALID"
+    status = 422
+    message_ja = "預金口座振替依頼書の内容に誤りがあります。"
+    message_en = "The direct debit authorisation has errors."
+
+
+class MandateExists(DomainError):
+    code = "DD_MANDATE_EXISTS"
+    status = 409
+    message_ja = "この口座の預金口座振替依頼書は登録済みです。"
+    message_en = "An authorisation for this account is already registered."
+
+
+class MandateNotFound(DomainError):
+    code = "DD_MANDATE_NOT_FOUND"
+    status = 404
+    message_ja = "預金口座振替依頼書が見つかりません。"
+    message_en = "The direct debit authorisation was not found."

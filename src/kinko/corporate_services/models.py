@@ -4,8 +4,10 @@ A collecting company's agreement (``dd_agreements``) names its 委託者コー�
 direct debit (payers at this bank) or a collection (payers anywhere, through the collection
 agency), and the account that receives the settlement. Payers' 預金口座振替依頼書 are
 ``dd_mandates``. An uploaded 91 file is a ``dd_batches`` row with one ``dd_items`` row per
-record; an item's ``result_code`` is written in the same transaction as its posting, so an
-item with a result has been decided exactly once.
+record (the debit day never changes them). The debit day decides the items in file order, a
+chunk per transaction: the chunk's postings, its ``dd_results`` row (one result code per
+item) and the batch's ``decided_through`` are written together, so an item has been decided
+exactly once and a rerun starts after the last chunk committed.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -75,7 +77,10 @@ class DebitAgreement(Base):
 
 
 class Mandate(Base):
-    """A payer's 預金口座振替依頼書 for one agreement, registered by the bank."""
+    """A payer's 預金口座振替依頼書 for one agreement: registered by the collecting company on
+    its page (checked against the payer's account: 本人名義の普通・当座, 002 第5条9(3)) or by
+    the bank (``registered_by`` empty). One row per payer account and agreement; a withdrawn
+    one is ``stopped`` and becomes active again when a new 依頼書 is registered."""
 
     __tablename__ = "dd_mandates"
     __table_args__ = (UniqueConstraint("agreement_id", "branch_code", "account_number"),)
@@ -87,6 +92,10 @@ class Mandate(Base):
     state: Mapped[MandateState] = mapped_column(_enum(MandateState),
                                                 default=MandateState.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payer_name: Mapped[str | None] = mapped_column(String(30))        # 預金者名 (kana)
+    customer_number: Mapped[str | None] = mapped_column(String(20))   # 顧客番号
+    registered_by: Mapped[int | None] = mapped_column(ForeignKey("auth_users.id"))
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class DebitBatch(Base):
@@ -112,18 +121,17 @@ class DebitBatch(Base):
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("auth_users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     header_json: Mapped[str] = mapped_column(String(1000))   # the 91 header, for the result
+    # The items up to this seq have their results (in dd_results); the debit day goes on
+    # from the next one.
+    decided_through: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DebitItem(Base):
     __tablename__ = "dd_items"
     __table_args__ = (
+        # Also the debit day's way in: the items after the batch's decided_through, in order.
         UniqueConstraint("batch_id", "seq"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        # The items still to decide, in file order: each chunk of the debit day starts here
-        # instead of stepping over the items already decided.
-        Index("ix_dd_items_undecided", "batch_id", "seq",
-              postgresql_where=text("result_code IS NULL"),
-              sqlite_where=text("result_code IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -139,7 +147,19 @@ class DebitItem(Base):
     customer_number: Mapped[str] = mapped_column(String(20))
     # 委託者都合: stopped by the company before the debit day.
     stopped: Mapped[bool] = mapped_column(Boolean, default=False)
-    result_code: Mapped[str | None] = mapped_column(String(1))
+
+
+class DebitResults(Base):
+    """The result codes of one chunk of a batch: ``codes[k]`` is the 振替結果コード of the item
+    with seq ``first_seq + k``. Written in the chunk's transaction with its postings; one row
+    per chunk instead of an update per item (a 100,000-record file decides 20 rows, not
+    100,000 updates)."""
+
+    __tablename__ = "dd_results"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("dd_batches.id"), primary_key=True)
+    first_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    codes: Mapped[str] = mapped_column(Text)
 
 
 # --- electronic delivery (EDOC-1) -------------------------------------------------------------

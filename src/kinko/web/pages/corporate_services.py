@@ -6,26 +6,27 @@ The download links go to the same API routes (the session cookie authenticates a
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from kinko import clock
-from kinko.corporate_services import access, debits, edelivery, fees, localtax
+from kinko.corporate_services import access, debits, edelivery, fees, localtax, mandates
 from kinko.corporate_services.models import DebitAgreement, Delivery
 from kinko.corporate_services.municipalities import MUNICIPALITIES
 from kinko.errors import DomainError
 from kinko.web.auth import Caller, caller, csrf_token
 from kinko.web.deps import DB
-from kinko.web.i18n import language
+from kinko.web.i18n import language, t
 from kinko.web.params import Id
 from kinko.web.routes.corporate_services import own_agreement, read_upload
 from kinko.web.templating import render
 from kinko.zengin.errors import ZenginFileInvalid
 
 router = APIRouter(prefix="/corporate", include_in_schema=False)
+MAX_OFFSET = 1_000_000_000
 
 
 def page(request: Request, c: Caller, name: str, status_code: int = 200,
@@ -87,6 +88,66 @@ def direct_debit_cancel(request: Request, batch_id: Id, c: Caller = Depends(call
             raise
         return _debit_page(request, c, s, 422, exc.for_customer(language(request)))
     return RedirectResponse("/corporate/direct-debit?notice=cancelled", status_code=303)
+
+
+MANDATE_FIELDS = {"branch_code": ("支店番号", "Branch"),
+                  "account_number": ("口座番号", "Account no."),
+                  "payer_name": ("預金者名", "Payer name"),
+                  "customer_number": ("顧客番号", "Customer no.")}
+
+
+def _mandates_page(request: Request, c: Caller, s: Session, agreement_id: int, *,
+                   offset: int = 0, status_code: int = 200, error: str | None = None,
+                   problems: list[str] | None = None, notice: str | None = None,
+                   form: dict[str, str] | None = None) -> HTMLResponse:
+    listing = mandates.listing(s, c.actor, agreement_id, offset=offset)
+    return page(request, c, "corporate/mandates.html", status_code=status_code,
+                agreement=debits.own_agreement(s, c.actor, agreement_id), listing=listing,
+                offset=offset, error=error, problems=problems or [], notice=notice,
+                jst=clock.JST,
+                form=form or {"branch_code": "", "account_number": "", "payer_name": "",
+                              "customer_number": ""})
+
+
+@router.get("/direct-debit/{agreement_id}/mandates", response_class=HTMLResponse)
+def direct_debit_mandates(request: Request, agreement_id: Id,
+                          offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+                          notice: str | None = None, c: Caller = Depends(caller),
+                          s: Session = DB) -> HTMLResponse:
+    return _mandates_page(request, c, s, agreement_id, offset=offset, notice=notice)
+
+
+@router.post("/direct-debit/{agreement_id}/mandates", response_class=HTMLResponse)
+def direct_debit_mandate_add(request: Request, agreement_id: Id, branch_code: str = Form(""),
+                             account_number: str = Form(""), payer_name: str = Form(""),
+                             customer_number: str = Form(""), c: Caller = Depends(caller),
+                             s: Session = DB) -> Any:
+    lang = language(request)
+    given = mandates.MandateIn(branch_code, account_number, payer_name, customer_number)
+    try:
+        mandate = mandates.add(s, c.actor, agreement_id, given)
+    except DomainError as exc:
+        if exc.status in (403, 404):  # not this contract's: refused as on every page
+            raise
+        problems = [f"{t(lang, *MANDATE_FIELDS.get(p['field'], (p['field'], p['field'])))}: "
+                    f"{t(lang, p['reason_ja'], p['reason_en'])}"
+                    for p in exc.extra.get("errors", [])]
+        return _mandates_page(request, c, s, agreement_id, status_code=422,
+                              error=exc.for_customer(lang), problems=problems,
+                              form={"branch_code": branch_code,
+                                    "account_number": account_number,
+                                    "payer_name": payer_name,
+                                    "customer_number": customer_number})
+    return RedirectResponse(f"/corporate/direct-debit/{agreement_id}/mandates"
+                            f"?notice=registered-{mandate.id}", status_code=303)
+
+
+@router.post("/direct-debit/mandates/{mandate_id}/withdraw", response_class=HTMLResponse)
+def direct_debit_mandate_withdraw(mandate_id: Id, c: Caller = Depends(caller),
+                                  s: Session = DB) -> Any:
+    mandate = mandates.withdraw(s, c.actor, mandate_id)
+    return RedirectResponse(f"/corporate/direct-debit/{mandate.agreement_id}/mandates"
+                            f"?notice=withdrawn-{mandate.id}", status_code=303)
 
 
 @router.get("/documents", response_class=HTMLResponse)

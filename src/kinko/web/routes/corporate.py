@@ -507,10 +507,10 @@ def add_payee_page(request: Request, kind: Annotated[str, Form(max_length=8)] = 
             master.add(s, c.actor, kind=kind, payee=payee)
     except BulkFileRefused as exc:
         return _payees_page(request, c, s, kind, status_code=422, error=_msg(request, exc),
-                            problems=exc.problems, form=payee.__dict__ | {"amount": ""})
+                            problems=exc.problems, form=payee._asdict() | {"amount": ""})
     except DomainError as exc:
         return _payees_page(request, c, s, kind, status_code=exc.status,
-                            error=_msg(request, exc), form=payee.__dict__ | {"amount": ""})
+                            error=_msg(request, exc), form=payee._asdict() | {"amount": ""})
     return RedirectResponse(f"/corporate/payees?kind={kind}", status_code=303)
 
 

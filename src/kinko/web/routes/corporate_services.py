@@ -20,10 +20,17 @@ from kinko.corporate_services import (
     edelivery,
     fees,
     localtax,
+    mandates,
     statements,
 )
 from kinko.corporate_services.errors import FileTooLarge
-from kinko.corporate_services.models import DebitAgreement, DebitBatch, Delivery
+from kinko.corporate_services.models import (
+    DebitAgreement,
+    DebitBatch,
+    Delivery,
+    Mandate,
+    MandateState,
+)
 from kinko.corporate_services.municipalities import MUNICIPALITIES
 from kinko.web.auth import Caller, caller
 from kinko.web.deps import DB
@@ -145,6 +152,49 @@ def dd_result(batch_id: Id, c: Caller = Depends(caller), s: Session = DB) -> Res
     return attachment(statements.Download(f"dd_result_{batch.id}.txt",
                                           "text/plain; charset=shift_jis",
                                           debits.result_file(s, batch)))
+
+
+# --- 預金口座振替依頼書 (DD-1, DD-2) ----------------------------------------------------------
+
+class MandateIn(BaseModel):
+    branch_code: str = Field(..., examples=["001"])
+    account_number: str = Field(..., examples=["1234567"])
+    payer_name: str = Field(..., description="預金者名 (half-width kana)", examples=["ﾔﾏﾀﾞ ﾀﾛｳ"])
+    customer_number: str = Field("", description="顧客番号 (up to 20 digits)")
+
+
+def mandate_view(m: Mandate) -> dict[str, Any]:
+    return {"id": m.id, "agreement_id": m.agreement_id, "branch_code": m.branch_code,
+            "account_number": m.account_number, "payer_name": m.payer_name,
+            "customer_number": m.customer_number, "state": m.state.value,
+            "registered_at": m.created_at.isoformat(),
+            "withdrawn_at": m.stopped_at.isoformat() if m.stopped_at else None}
+
+
+@router.get("/direct-debit/agreements/{agreement_id}/mandates",
+            summary="預金口座振替依頼書の一覧 / the payers' authorisations (DD-1)")
+def dd_mandates(agreement_id: Id, state: MandateState | None = None,
+                offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+                limit: Annotated[int, Query(ge=1, le=1000)] = mandates.PAGE,
+                c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+    found = mandates.listing(s, c.actor, agreement_id, state=state, offset=offset, limit=limit)
+    return {"active": found.active, "withdrawn": found.stopped,
+            "mandates": [mandate_view(m) for m in found.mandates]}
+
+
+@router.post("/direct-debit/agreements/{agreement_id}/mandates", status_code=201,
+             summary="預金口座振替依頼書の登録 / register a payer's authorisation (DD-1)")
+def dd_mandate_add(agreement_id: Id, body: MandateIn, c: Caller = Depends(caller),
+                   s: Session = DB) -> dict[str, Any]:
+    return mandate_view(mandates.add(s, c.actor, agreement_id, mandates.MandateIn(
+        body.branch_code, body.account_number, body.payer_name, body.customer_number)))
+
+
+@router.post("/direct-debit/mandates/{mandate_id}/withdraw",
+             summary="預金口座振替依頼書の解約 / the payer withdrew (later debits: 預金者都合)")
+def dd_mandate_withdraw(mandate_id: Id, c: Caller = Depends(caller), s: Session = DB
+                        ) -> dict[str, Any]:
+    return mandate_view(mandates.withdraw(s, c.actor, mandate_id))
 
 
 # --- electronic delivery (EDOC-1) ------------------------------------------------------------
