@@ -7,16 +7,20 @@ changes nothing before its checks pass, so even a caller that catches the error 
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import psycopg
 from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit import buffer as audit_buffer
 from kinko.audit.service import canonical, record, record_values
+from kinko.db.engine import Database
 from kinko.errors import DomainError, IdempotencyMismatch
 from kinko.idempotency.service import request_hash
 from kinko.ledger import repository as repo
@@ -94,6 +98,17 @@ def _diagnose(accounts: Sequence[AccountSnapshot], legs: Sequence[Leg]) -> None:
         check_leg(account, leg.amount)
 
 
+def _entry_row(entry: EntryRequest, legs: list[Leg], digest: str, actor: str) -> repo.EntryRow:
+    now = clock.now()
+    return repo.EntryRow(
+        kind=entry.kind, memo=entry.memo, value_date=entry.value_date or now.date(),
+        created_at=now, idempotency_key=entry.idempotency_key, request_hash=digest,
+        audit_actor=actor,
+        audit_data=canonical({"kind": entry.kind,
+                              "legs": [[leg.account_id, leg.amount] for leg in legs]}),
+    )
+
+
 def post(session: Session, entry: EntryRequest, *, actor: str) -> PostedEntry:
     """Post a balanced entry atomically in the caller's transaction (LED-2, LED-3, LED-4).
 
@@ -103,20 +118,74 @@ def post(session: Session, entry: EntryRequest, *, actor: str) -> PostedEntry:
     _check_request(entry)
     legs = ordered(entry.legs)
     digest = _hash(entry)
-    now = clock.now()
-    row = repo.EntryRow(
-        kind=entry.kind, memo=entry.memo, value_date=entry.value_date or now.date(),
-        created_at=now, idempotency_key=entry.idempotency_key, request_hash=digest,
-        audit_actor=actor,
-        audit_data=canonical({"kind": entry.kind,
-                              "legs": [[leg.account_id, leg.amount] for leg in legs]}),
-    )
+    row = _entry_row(entry, legs, digest, actor)
     if session.get_bind().dialect.name == "postgresql":
         posted = _post_pg(session, entry, row, legs, digest)
     else:
         posted = _post_generic(session, entry, row, legs, digest)
     _expire_loaded(session, legs)
     return posted
+
+
+# SQLSTATEs after which the one-statement post certainly wrote nothing and may run again:
+# serialization failure, deadlock, lock timeout (this process's own retries, as Database.run).
+_POST_AGAIN = frozenset({"40001", "40P01", "55P03"})
+
+
+def post_alone(db: Database, entry: EntryRequest, *, actor: str,
+               attempts: int = 12) -> PostedEntry:
+    """Post one entry as a transaction of its own (a teller's or a system's single transfer
+    that nothing else has to commit with).
+
+    On PostgreSQL the post is one data-modifying statement, atomic by itself, so it is sent on
+    a pooled connection in autocommit, without BEGIN and COMMIT and without a Session: one
+    round trip and little Python around it (DESIGN "Speed"). A refusal, or a replayed
+    idempotency key, is then explained by :func:`post` in an ordinary transaction (the
+    statement wrote nothing, so running the checks again is safe). Elsewhere this is
+    ``db.run(post, …)``.
+    """
+    if not db.is_postgres:
+        return db.run(post, entry, actor=actor, attempts=attempts)
+    _check_request(entry)
+    legs = ordered(entry.legs)
+    row = _entry_row(entry, legs, _hash(entry), actor)
+    for attempt in range(1, attempts + 1):
+        pooled = db.engine.raw_connection()
+        dbapi: Any = pooled.driver_connection
+        try:
+            dbapi.autocommit = True
+            try:
+                result = repo.pg_post_autocommit(dbapi, row, legs)
+            finally:
+                if not dbapi.closed:
+                    dbapi.autocommit = False   # the pool hands out transactional connections
+        except psycopg.Error as exc:
+            if dbapi.closed:
+                pooled.invalidate(exc)         # a lost connection may have committed: raise
+                raise
+            if exc.sqlstate not in _POST_AGAIN or attempt == attempts:
+                raise
+            time.sleep(min(0.5, 0.002 * 2**attempt) * (0.5 + random.random()))  # noqa: S311
+            continue
+        finally:
+            pooled.close()
+        if result.entry_id is not None:
+            return PostedEntry(result.entry_id, result.balances)
+        # Refused or replayed: nothing was written; the ordinary path says which and why.
+        return db.run(post, entry, actor=actor, attempts=attempts)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def transfer_alone(db: Database, *, debit_account_id: int, credit_account_id: int,
+                   amount: int, kind: str = "transfer", memo: str = "",
+                   description: str = "", idempotency_key: str | None = None,
+                   actor: str) -> PostedEntry:
+    """:func:`transfer` as a transaction of its own (see :func:`post_alone`)."""
+    return post_alone(db, EntryRequest(
+        kind=kind, memo=memo, idempotency_key=idempotency_key,
+        legs=[Leg(debit_account_id, -amount, description),
+              Leg(credit_account_id, amount, description)],
+    ), actor=actor)
 
 
 def _expire_loaded(session: Session, legs: list[Leg]) -> None:
