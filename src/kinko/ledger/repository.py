@@ -19,7 +19,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, any_, bindparam, func, insert, select, update
+from sqlalchemy import BigInteger, String, any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -214,6 +214,20 @@ def entries_by_keys(session: Session, keys: Sequence[str]) -> dict[str, JournalE
         select(JournalEntry).where(JournalEntry.idempotency_key.in_(keys))
     ).scalars()
     return {e.idempotency_key: e for e in rows if e.idempotency_key}
+
+
+def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` already name an entry (one array parameter on PostgreSQL, however
+    many keys: a 500-entry batch is one bind, not 500 in the statement text)."""
+    if not keys:
+        return set()
+    if session.get_bind().dialect.name == "postgresql":
+        match = JournalEntry.idempotency_key == any_(
+            bindparam("keys", list(keys), type_=ARRAY(String(100))))
+    else:
+        match = JournalEntry.idempotency_key.in_(keys)
+    return {k for k in session.execute(select(JournalEntry.idempotency_key).where(match))
+            .scalars() if k is not None}
 
 
 def postings_of(session: Session, entry_id: int) -> list[Posting]:
