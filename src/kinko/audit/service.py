@@ -12,10 +12,14 @@ that the previous key can be dropped.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 import json
+import queue
+import threading
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -174,39 +178,46 @@ def _settled_bound(session: Session, head: AuditChainHead
     return bound, int(last), holders
 
 
-def _unsealed(session: Session, floor: int, limit: int) -> list[tuple[int, str]]:
-    """The oldest unlinked events above the floor as (id, content), in id order."""
+def _unsealed(session: Session, floor: int, limit: int) -> Iterator[tuple[int, bytes]]:
+    """The oldest unlinked events above the floor as (id, content as UTF-8), in id order."""
     if _is_pg(session):
-        rows = session.connection().exec_driver_sql(
-            f"SELECT id, {_PG_CONTENT} FROM audit_events e "  # noqa: S608
-            "WHERE id > %(floor)s "
-            "  AND NOT EXISTS (SELECT 1 FROM audit_links l WHERE l.event_id = e.id) "
-            "ORDER BY id LIMIT %(n)s", {"floor": floor, "n": limit}).all()
-        return [(r[0], r[1]) for r in rows]
+        # Binary COPY out: the server keeps formatting rows while the client hashes the ones
+        # already received (a plain SELECT would first wait for the whole batch).
+        dbapi = session.connection().connection.driver_connection
+        assert dbapi is not None
+        with dbapi.cursor() as cursor, cursor.copy(
+                f"COPY (SELECT id, convert_to({_PG_CONTENT}, 'UTF8') "  # noqa: S608
+                "FROM audit_events e WHERE id > %s "
+                "AND NOT EXISTS (SELECT 1 FROM audit_links l WHERE l.event_id = e.id) "
+                "ORDER BY id LIMIT %s) TO STDOUT (FORMAT BINARY)",
+                (floor, limit)) as copy:
+            copy.set_types(["int8", "bytea"])
+            yield from copy.rows()
+        return
     e = AuditEvent
     linked = select(AuditLink.event_id).where(AuditLink.event_id == e.id).exists()
-    return [(r[0], _content(*r)) for r in session.execute(
-        select(e.id, e.occurred_at, e.actor, e.action, e.subject_type, e.subject_id, e.data)
-        .where(e.id > floor, ~linked).order_by(e.id).limit(limit)
-    ).all()]
+    for r in session.execute(
+            select(e.id, e.occurred_at, e.actor, e.action, e.subject_type, e.subject_id, e.data)
+            .where(e.id > floor, ~linked).order_by(e.id).limit(limit)).all():
+        yield r[0], _content(*r).encode()
 
 
-def _write_links(session: Session, ids: list[int], first_seq: int, prevs: list[str],
-                 hashes: list[str]) -> None:
+def _write_links(session: Session, ids: list[int], first_seq: int, prevs: list[bytes],
+                 hashes: list[bytes]) -> None:
     if _is_pg(session):
         # COPY of narrow append-only rows: no event row is rewritten (an UPDATE made a new
         # version of every event with three index entries), and the text needs no escaping
         # (numbers and hex).
         dbapi = session.connection().connection.driver_connection
         assert dbapi is not None
-        lines = "".join([f"{first_seq + n}\t{i}\t{p}\t{h}\n"
-                         for n, (i, p, h) in enumerate(zip(ids, prevs, hashes, strict=True))])
+        lines = b"".join([b"%d\t%d\t%s\t%s\n" % (first_seq + n, i, p, h)
+                          for n, (i, p, h) in enumerate(zip(ids, prevs, hashes, strict=True))])
         with dbapi.cursor() as cursor, cursor.copy(
                 "COPY audit_links (seq, event_id, prev_hash, hash) FROM STDIN") as copy:
             copy.write(lines)
         return
     session.execute(insert(AuditLink), [
-        {"seq": first_seq + n, "event_id": i, "prev_hash": p, "hash": h}
+        {"seq": first_seq + n, "event_id": i, "prev_hash": p.decode(), "hash": h.decode()}
         for n, (i, p, h) in enumerate(zip(ids, prevs, hashes, strict=True))])
 
 
@@ -227,28 +238,29 @@ def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
         bound = session.execute(select(func.coalesce(func.max(AuditEvent.id), 0))).scalar_one()
         pending_id, pending_holders = None, None
     floor = head.floor_id
-    events = _unsealed(session, floor, limit)
+    prev, seq = head.last_hash.encode(), head.last_seq
+    first_seq = seq + 1
+    ids: list[int] = []
+    prevs: list[bytes] = []
+    hashes: list[bytes] = []
+    # The tight loop: one-shot HMAC, bound locally (this is the sealer's per-event cost).
+    mac, hexlify = hmac.digest, binascii.hexlify
+    add_id, add_prev, add_hash = ids.append, prevs.append, hashes.append
+    for event_id, content in _unsealed(session, floor, limit):
+        seq += 1
+        digest = hexlify(mac(key, b"%s\x1f%d\x1f%s" % (prev, seq, content), "sha256"))
+        add_id(event_id)
+        add_prev(prev)
+        add_hash(digest)
+        prev = digest
     # Every unlinked event up to the last one read is linked now (they were read in id order);
     # if fewer than the limit were read, every unlinked one up to the bound is.
-    new_floor = max(floor, bound if len(events) < limit else min(bound, events[-1][0]))
+    new_floor = max(floor, bound if len(ids) < limit else min(bound, ids[-1]))
     values: dict[str, Any] = {}
-    if events:
-        prev, seq = head.last_hash, head.last_seq
-        first_seq = seq + 1
-        ids: list[int] = []
-        prevs: list[str] = []
-        hashes: list[str] = []
-        # The tight loop: one-shot HMAC, bound locally (this is the sealer's per-event cost).
-        mac, add_id, add_prev, add_hash = hmac.digest, ids.append, prevs.append, hashes.append
-        for event_id, content in events:
-            seq += 1
-            digest = mac(key, f"{prev}\x1f{seq}\x1f{content}".encode(), "sha256").hex()
-            add_id(event_id)
-            add_prev(prev)
-            add_hash(digest)
-            prev = digest
+    if ids:
         _write_links(session, ids, first_seq, prevs, hashes)
-        values = {"last_seq": seq, "last_hash": prev, "head_mac": _head_mac(key, seq, prev),
+        last = prev.decode()
+        values = {"last_seq": seq, "last_hash": last, "head_mac": _head_mac(key, seq, last),
                   "sealed_at": clock.now()}
     if (values or new_floor != floor or (pending_id, pending_holders)
             != (head.pending_id, head.pending_holders)):
@@ -256,7 +268,7 @@ def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
             floor_id=new_floor, pending_id=pending_id, pending_holders=pending_holders,
             **values))
     session.expire_all()
-    return len(events)
+    return len(ids)
 
 
 def seal_all(session: Session) -> int:
@@ -283,22 +295,55 @@ class VerifyReport:
 Sealed = tuple[int, int, bool, str, str, bytes]
 
 
+def _pg_sealed_blocks(session: Session) -> Iterator[Sequence[Sealed]]:
+    """A server-side cursor (one query, rows in blocks; binary, so the message arrives as the
+    very bytes to hash), fetched by a helper thread: the server reads and formats the next
+    block while this thread hashes the current one. Only one thread uses the connection at a
+    time: the helper until the blocks end or the reader stops early, then the caller."""
+    dbapi = session.connection().connection.driver_connection
+    assert dbapi is not None
+    blocks: queue.Queue[Sequence[Sealed] | BaseException] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            with dbapi.cursor(name="kinko_audit_verify", binary=True) as cursor:
+                cursor.execute(
+                    "SELECT l.seq, l.event_id, e.id IS NOT NULL, l.prev_hash, "  # noqa: S608
+                    "l.hash, convert_to(concat_ws(chr(31), l.prev_hash, l.seq, "
+                    f"{_PG_CONTENT}), 'UTF8') "
+                    "FROM audit_links l LEFT JOIN audit_events e ON e.id = l.event_id "
+                    "ORDER BY l.seq")
+                while not stop.is_set():
+                    rows = cursor.fetchmany(VERIFY_BLOCK)
+                    blocks.put(rows)
+                    if not rows:
+                        return
+        except BaseException as exc:  # handed to the reader, which raises it
+            blocks.put(exc)
+
+    helper = threading.Thread(target=fetch, name="kinko-audit-verify", daemon=True)
+    helper.start()
+    try:
+        while True:
+            item = blocks.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        while helper.is_alive():   # let a helper blocked on a full queue finish and close
+            with suppress(queue.Empty):
+                blocks.get(timeout=0.05)
+        helper.join()
+
+
 def _sealed_blocks(session: Session) -> Iterator[Sequence[Sealed]]:
     """Every link in chain order with its event, in blocks of VERIFY_BLOCK."""
     if _is_pg(session):
-        # A server-side cursor: one query, rows arrive in blocks as the loop consumes them;
-        # binary, so the message arrives as the very bytes to hash.
-        dbapi = session.connection().connection.driver_connection
-        assert dbapi is not None
-        with dbapi.cursor(name="kinko_audit_verify", binary=True) as cursor:
-            cursor.execute(
-                "SELECT l.seq, l.event_id, e.id IS NOT NULL, l.prev_hash, l.hash, "  # noqa: S608
-                "convert_to(concat_ws(chr(31), l.prev_hash, l.seq, "
-                f"{_PG_CONTENT}), 'UTF8') "
-                "FROM audit_links l LEFT JOIN audit_events e ON e.id = l.event_id "
-                "ORDER BY l.seq")
-            while rows := cursor.fetchmany(VERIFY_BLOCK):
-                yield rows
+        yield from _pg_sealed_blocks(session)
         return
     e, lk = AuditEvent, AuditLink
     last = 0
