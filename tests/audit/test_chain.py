@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from kinko.audit.models import AuditChainHead, AuditEvent
+from kinko.audit.models import AuditChainHead, AuditEvent, AuditLink
 from kinko.audit.service import record, seal_all, verify
 from kinko.cli import app
 from kinko.db import Database
@@ -26,7 +26,7 @@ def _events(db: Database, n: int = 6) -> list[int]:
     db.run(write)
     db.run(seal_all)
     with db.transaction() as s:
-        return list(s.scalars(select(AuditEvent.id).order_by(AuditEvent.chain_seq)))
+        return list(s.scalars(select(AuditLink.event_id).order_by(AuditLink.seq)))
 
 
 def test_intact_chain_verifies(db: Database) -> None:
@@ -83,23 +83,23 @@ def _insert_forged(ids: list[int]) -> Callable[[Session], None]:
     def forge(s: Session) -> None:
         # Shift the tail up one place and slip a forged, plausibly hashed event in between.
         for event_id in reversed(ids[3:]):
-            s.execute(update(AuditEvent).where(AuditEvent.id == event_id)
-                      .values(chain_seq=AuditEvent.chain_seq + 1))
-        s.execute(insert(AuditEvent).values(
+            s.execute(update(AuditLink).where(AuditLink.event_id == event_id)
+                      .values(seq=AuditLink.seq + 1))
+        forged = s.execute(insert(AuditEvent).values(
             occurred_at=s.get(AuditEvent, ids[0]).occurred_at,  # type: ignore[union-attr]
             actor="operator:evil", action="test.event", subject_type="thing", subject_id="x",
-            data="{}", chain_seq=4, prev_hash="0" * 64, hash="f" * 64))
+            data="{}").returning(AuditEvent.id)).scalar_one()
+        s.execute(insert(AuditLink).values(seq=4, event_id=forged, prev_hash="0" * 64,
+                                           hash="f" * 64))
     return forge
 
 
 def _reorder(ids: list[int]) -> Callable[[Session], None]:
     def swap(s: Session) -> None:
-        a, b = s.get(AuditEvent, ids[1]), s.get(AuditEvent, ids[2])
-        assert a is not None and b is not None
-        sa, sb = a.chain_seq, b.chain_seq
-        s.execute(update(AuditEvent).where(AuditEvent.id == ids[1]).values(chain_seq=-1))
-        s.execute(update(AuditEvent).where(AuditEvent.id == ids[2]).values(chain_seq=sa))
-        s.execute(update(AuditEvent).where(AuditEvent.id == ids[1]).values(chain_seq=sb))
+        # The two links change events: positions 2 and 3 now hold each other's event.
+        s.execute(update(AuditLink).where(AuditLink.event_id == ids[1]).values(event_id=-1))
+        s.execute(update(AuditLink).where(AuditLink.event_id == ids[2]).values(event_id=ids[1]))
+        s.execute(update(AuditLink).where(AuditLink.event_id == -1).values(event_id=ids[2]))
     return swap
 
 
@@ -138,4 +138,6 @@ def test_appending_takes_no_lock_on_the_chain(db: Database) -> None:
     with db.transaction() as s:
         after = s.execute(text("SELECT last_seq FROM audit_chain_head")).scalar_one()
         newest = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-    assert before == after and newest is not None and newest.hash is None
+    assert before == after and newest is not None
+    with db.transaction() as s:
+        assert s.scalar(select(AuditLink).where(AuditLink.event_id == newest.id)) is None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit import service
-from kinko.audit.models import AuditEvent
+from kinko.audit.models import AuditEvent, AuditLink
 from kinko.audit.service import GENESIS, link, record, seal_all, verify
 from kinko.db import Database
 
@@ -42,12 +42,14 @@ def test_each_sealed_hash_is_the_defined_link(db: Database) -> None:
     assert db.run(seal_all) == len(moments)
     key = service._key()
     with db.transaction() as s:
-        events = s.scalars(select(AuditEvent).order_by(AuditEvent.chain_seq)).all()
+        links = s.execute(select(AuditLink, AuditEvent)
+                          .join(AuditEvent, AuditEvent.id == AuditLink.event_id)
+                          .order_by(AuditLink.seq)).all()
         prev = GENESIS
-        for seq, event in enumerate(events, start=1):
-            assert event.chain_seq == seq and event.prev_hash == prev
-            assert event.hash == link(key, prev, seq, event)
-            prev = event.hash
+        for seq, (chain, event) in enumerate(links, start=1):
+            assert chain.seq == seq and chain.prev_hash == prev
+            assert chain.hash == link(key, prev, seq, event)
+            prev = chain.hash
         report = verify(s)
     assert report.ok and report.checked == len(moments)
 
@@ -65,8 +67,7 @@ def test_many_batches_and_blocks_verify_and_name_the_first_bad_event(
     assert sealed == [7, 7, 7, 7, 7, 5]
     with db.transaction() as s:
         assert verify(s).checked == 40
-        victim = s.scalars(select(AuditEvent).where(AuditEvent.chain_seq == 23)).one()
-        victim_id = victim.id
+        victim_id = s.scalars(select(AuditLink.event_id).where(AuditLink.seq == 23)).one()
     db.run(lambda s: s.execute(update(AuditEvent).where(AuditEvent.id == victim_id)
                                .values(subject_id="other")))
     with db.transaction() as s:

@@ -3,11 +3,17 @@ PostgreSQL written with COPY, on SQLite with bulk INSERTs — the same outcome."
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from kinko.audit.models import AuditEvent
+from kinko.audit.service import canonical
 from kinko.db import Database
+from kinko.ledger import service
 from kinko.ledger.models import Account, JournalEntry, Posting
 from kinko.ledger.rules import Leg
 from kinko.ledger.service import EntryRequest, check_books, post_many, transfer
@@ -52,3 +58,22 @@ def test_batch_posts_the_valid_entries_and_reports_the_rest(db: Database) -> Non
     single = db.run(lambda s: transfer(s, debit_account_id=b, credit_account_id=a, amount=1,
                                        actor="t"))
     assert single.entry_id > max(result.posted)
+
+
+@pytest.mark.req("INS-3")
+@settings(max_examples=200, deadline=None)
+@given(kind=st.text(min_size=1, max_size=30), memo=st.text(max_size=200),
+       description=st.text(max_size=100), amount=st.integers(1, 10**12),
+       accounts=st.tuples(st.integers(1, 10**9), st.integers(1, 10**9)).filter(
+           lambda t: t[0] != t[1]),
+       value_date=st.none() | st.dates())
+def test_the_entry_hash_and_audit_text_are_the_canonical_json(
+        kind: str, memo: str, description: str, amount: int, accounts: tuple[int, int],
+        value_date: date | None) -> None:
+    """The hashes stored for idempotent replays and the audit data are written out by hand
+    for speed; they must stay byte for byte the canonical JSON they always were."""
+    entry = EntryRequest(kind=kind, memo=memo, value_date=value_date, legs=[
+        Leg(accounts[0], -amount, description), Leg(accounts[1], amount, description)])
+    assert service._hash(entry) == service._hash_by_definition(entry)
+    assert service._audit_data(kind, entry.legs) == canonical(
+        {"kind": kind, "legs": [[leg.account_id, leg.amount] for leg in entry.legs]})

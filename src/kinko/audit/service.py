@@ -12,20 +12,26 @@ that the previous key can be dropped.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 import json
+import queue
+import threading
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from itertools import repeat
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit import buffer
-from kinko.audit.models import AuditChainHead, AuditEvent
+from kinko.audit.models import AuditChainHead, AuditEvent, AuditLink
 from kinko.db.base import insert_ignoring_conflicts, table_of
 from kinko.keys import Purpose, derived_keys
 
@@ -136,84 +142,133 @@ def _lock_head(session: Session) -> AuditChainHead:
     return head
 
 
-def _unsealed(session: Session, limit: int) -> list[tuple[int, str]]:
-    """The oldest unsealed events as (id, content) (the partial index
-    ix_audit_events_unsealed_id holds exactly these, in id order)."""
-    if _is_pg(session):
-        rows = session.connection().exec_driver_sql(
-            f"SELECT id, {_PG_CONTENT} FROM audit_events WHERE chain_seq IS NULL "  # noqa: S608
-            "ORDER BY id LIMIT %(n)s", {"n": limit}).all()
-        return [(r[0], r[1]) for r in rows]
-    e = AuditEvent
-    return [(r[0], _content(*r)) for r in session.execute(
-        select(e.id, e.occurred_at, e.actor, e.action, e.subject_type, e.subject_id, e.data)
-        .where(e.chain_seq.is_(None)).order_by(e.id).limit(limit)
-    ).all()]
+def _settled_bound(session: Session, head: AuditChainHead
+                   ) -> tuple[int, int | None, str | None]:
+    """(bound, pending_id, pending_holders): every event with an id up to ``bound`` is now
+    committed (and visible to the next statement) or will never be; and what the next run
+    may settle.
+
+    Events get their ids from a sequence when they are inserted and commit later, so an id can
+    become visible after higher ones. A transaction that draws an id holds a RowExclusive lock
+    on ``audit_events`` from before the draw until it ends. So: read the sequence (S), then
+    the transactions holding such a lock. If there are none, every id up to S is settled. If
+    there are, remember (S, them): once none of them is alive any more — seen by a later run,
+    whose next statement then takes a new snapshot (READ COMMITTED) — every id up to S is
+    settled. Under any other isolation level the snapshot is older, and nothing is settled.
+    """
+    conn = session.connection()
+    last = conn.exec_driver_sql(
+        "SELECT coalesce(pg_sequence_last_value("
+        "pg_get_serial_sequence('audit_events', 'id')::regclass), 0)").scalar_one()
+    isolation, holders, alive = conn.exec_driver_sql(
+        "SELECT current_setting('transaction_isolation'), "
+        "(SELECT string_agg(DISTINCT virtualtransaction, ',') FROM pg_locks "
+        " WHERE locktype = 'relation' AND relation = 'audit_events'::regclass "
+        "   AND mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', "
+        "                'AccessExclusiveLock') "
+        "   AND pid IS DISTINCT FROM pg_backend_pid()), "
+        "EXISTS (SELECT 1 FROM pg_locks "
+        "        WHERE virtualtransaction = ANY(string_to_array(%(pending)s, ',')))",
+        {"pending": head.pending_holders or ""}).one()
+    if isolation != "read committed":  # pragma: no cover - Kinko's transactions are
+        return head.floor_id, head.pending_id, head.pending_holders
+    if not holders:
+        return int(last), None, None
+    bound = head.floor_id
+    if head.pending_holders and head.pending_id is not None and not alive:
+        bound = max(bound, head.pending_id)
+    return bound, int(last), holders
 
 
-def _write_links(session: Session, ids: list[int], first_seq: int, prevs: list[str],
-                 hashes: list[str]) -> None:
+def _unsealed(session: Session, floor: int, limit: int) -> Iterator[tuple[int, bytes]]:
+    """The oldest unlinked events above the floor as (id, content as UTF-8), in id order."""
     if _is_pg(session):
-        # One UPDATE joined to the batch as arrays: one round trip and one plan for the whole
-        # batch instead of a statement per event.
-        # The id range (the batch is read in id order) keeps the join to the batch's own
-        # rows: without it the planner hashes the whole table, a cost that grows with the log.
-        # The ids and links travel as two comma-separated texts (adapting two lists of 10,000
-        # values cost the client more than the UPDATE cost the server), and each event's
-        # predecessor is the link before it in the batch (the first one's is given).
-        session.connection().exec_driver_sql(
-            "UPDATE audit_events a SET chain_seq = %(base)s::bigint + v.n, "
-            "prev_hash = coalesce(v.prev, %(first)s), hash = v.hash "
-            "FROM (SELECT u.id, u.hash, u.n, lag(u.hash) OVER (ORDER BY u.n) AS prev "
-            "      FROM unnest(string_to_array(%(ids)s, ',')::bigint[], "
-            "                  string_to_array(%(hashes)s, ',')) WITH ORDINALITY "
-            "           AS u(id, hash, n)) v "
-            "WHERE a.id = v.id AND a.id BETWEEN %(low)s AND %(high)s",
-            {"ids": ",".join(map(str, ids)), "hashes": ",".join(hashes), "first": prevs[0],
-             "base": first_seq - 1, "low": ids[0], "high": ids[-1]})
+        # Binary COPY out: the server keeps formatting rows while the client hashes the ones
+        # already received (a plain SELECT would first wait for the whole batch).
+        dbapi = session.connection().connection.driver_connection
+        assert dbapi is not None
+        with dbapi.cursor() as cursor, cursor.copy(
+                f"COPY (SELECT id, convert_to({_PG_CONTENT}, 'UTF8') "  # noqa: S608
+                "FROM audit_events e WHERE id > %s "
+                "AND NOT EXISTS (SELECT 1 FROM audit_links l WHERE l.event_id = e.id) "
+                "ORDER BY id LIMIT %s) TO STDOUT (FORMAT BINARY)",
+                (floor, limit)) as copy:
+            copy.set_types(["int8", "bytea"])
+            yield from copy.rows()
         return
-    table = table_of(AuditEvent)
-    session.connection().execute(
-        update(table).where(table.c.id == bindparam("b_id"))
-        .values(chain_seq=bindparam("seq"), prev_hash=bindparam("prev"), hash=bindparam("hash")),
-        [{"b_id": i, "seq": first_seq + n, "prev": p, "hash": h}
-         for n, (i, p, h) in enumerate(zip(ids, prevs, hashes, strict=True))],
-    )
+    e = AuditEvent
+    linked = select(AuditLink.event_id).where(AuditLink.event_id == e.id).exists()
+    for r in session.execute(
+            select(e.id, e.occurred_at, e.actor, e.action, e.subject_type, e.subject_id, e.data)
+            .where(e.id > floor, ~linked).order_by(e.id).limit(limit)).all():
+        yield r[0], _content(*r).encode()
+
+
+def _write_links(session: Session, ids: list[int], first_seq: int, prevs: list[bytes],
+                 hashes: list[bytes]) -> None:
+    if _is_pg(session):
+        # COPY of narrow append-only rows: no event row is rewritten (an UPDATE made a new
+        # version of every event with three index entries), and the text needs no escaping
+        # (numbers and hex).
+        dbapi = session.connection().connection.driver_connection
+        assert dbapi is not None
+        lines = b"".join([b"%d\t%d\t%s\t%s\n" % (first_seq + n, i, p, h)
+                          for n, (i, p, h) in enumerate(zip(ids, prevs, hashes, strict=True))])
+        with dbapi.cursor() as cursor, cursor.copy(
+                "COPY audit_links (seq, event_id, prev_hash, hash) FROM STDIN") as copy:
+            copy.write(lines)
+        return
+    session.execute(insert(AuditLink), [
+        {"seq": first_seq + n, "event_id": i, "prev_hash": p.decode(), "hash": h.decode()}
+        for n, (i, p, h) in enumerate(zip(ids, prevs, hashes, strict=True))])
 
 
 def seal(session: Session, *, limit: int = SEAL_BATCH) -> int:
     """Link up to ``limit`` unsealed events, oldest id first; return how many were sealed.
 
     The head row lock makes concurrent sealers take turns; events that commit later than
-    higher ids are simply linked by the next run, since the chain follows ``chain_seq``.
+    higher ids are simply linked by a later run, since the chain follows ``seq``.
     """
     key = _key()
     buffer.flush(session)
     head = _lock_head(session)
-    events = _unsealed(session, limit)
-    if not events:
-        return 0
-    prev, seq = head.last_hash, head.last_seq
+    if _is_pg(session):
+        bound, pending_id, pending_holders = _settled_bound(session, head)
+    else:
+        # SQLite has one writer, and this transaction is it (BEGIN IMMEDIATE): every event
+        # there is is committed, or is this transaction's own.
+        bound = session.execute(select(func.coalesce(func.max(AuditEvent.id), 0))).scalar_one()
+        pending_id, pending_holders = None, None
+    floor = head.floor_id
+    prev, seq = head.last_hash.encode(), head.last_seq
     first_seq = seq + 1
     ids: list[int] = []
-    prevs: list[str] = []
-    hashes: list[str] = []
+    prevs: list[bytes] = []
+    hashes: list[bytes] = []
     # The tight loop: one-shot HMAC, bound locally (this is the sealer's per-event cost).
-    mac, add_id, add_prev, add_hash = hmac.digest, ids.append, prevs.append, hashes.append
-    for event_id, content in events:
+    mac, hexlify = hmac.digest, binascii.hexlify
+    add_id, add_prev, add_hash = ids.append, prevs.append, hashes.append
+    for event_id, content in _unsealed(session, floor, limit):
         seq += 1
-        digest = mac(key, f"{prev}\x1f{seq}\x1f{content}".encode(), "sha256").hex()
+        digest = hexlify(mac(key, b"%s\x1f%d\x1f%s" % (prev, seq, content), "sha256"))
         add_id(event_id)
         add_prev(prev)
         add_hash(digest)
         prev = digest
-    _write_links(session, ids, first_seq, prevs, hashes)
-    session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == 1).values(
-            last_seq=seq, last_hash=prev, head_mac=_head_mac(key, seq, prev),
-            sealed_at=clock.now(),
-        )
-    )
+    # Every unlinked event up to the last one read is linked now (they were read in id order);
+    # if fewer than the limit were read, every unlinked one up to the bound is.
+    new_floor = max(floor, bound if len(ids) < limit else min(bound, ids[-1]))
+    values: dict[str, Any] = {}
+    if ids:
+        _write_links(session, ids, first_seq, prevs, hashes)
+        last = prev.decode()
+        values = {"last_seq": seq, "last_hash": last, "head_mac": _head_mac(key, seq, last),
+                  "sealed_at": clock.now()}
+    if (values or new_floor != floor or (pending_id, pending_holders)
+            != (head.pending_id, head.pending_holders)):
+        session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(
+            floor_id=new_floor, pending_id=pending_id, pending_holders=pending_holders,
+            **values))
     session.expire_all()
     return len(ids)
 
@@ -236,38 +291,88 @@ class VerifyReport:
         return not self.problems
 
 
-# A sealed event as the verifier reads it: (id, chain_seq, prev_hash, hash, message), where
-# message is what its hash covers when the stored predecessor and position are the right ones.
-Sealed = tuple[int, int | None, str | None, str | None, str]
+# A link as the verifier reads it: (seq, event_id, event exists, prev_hash, hash, message),
+# where message is what its hash covers when the stored predecessor and position are the
+# right ones.
+Sealed = tuple[int, int, bool, str, str, bytes]
+
+
+def _pg_sealed_blocks(session: Session) -> Iterator[Sequence[Sealed]]:
+    """A server-side cursor (one query, rows in blocks; binary, so the message arrives as the
+    very bytes to hash), fetched by a helper thread: the server reads and formats the next
+    block while this thread hashes the current one. Only one thread uses the connection at a
+    time: the helper until the blocks end or the reader stops early, then the caller."""
+    dbapi = session.connection().connection.driver_connection
+    assert dbapi is not None
+    blocks: queue.Queue[Sequence[Sealed] | BaseException] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            with dbapi.cursor(name="kinko_audit_verify", binary=True) as cursor:
+                cursor.execute(
+                    "SELECT l.seq, l.event_id, e.id IS NOT NULL, l.prev_hash, "  # noqa: S608
+                    "l.hash, convert_to(concat_ws(chr(31), l.prev_hash, l.seq, "
+                    f"{_PG_CONTENT}), 'UTF8') "
+                    "FROM audit_links l LEFT JOIN audit_events e ON e.id = l.event_id "
+                    "ORDER BY l.seq")
+                while not stop.is_set():
+                    rows = cursor.fetchmany(VERIFY_BLOCK)
+                    blocks.put(rows)
+                    if not rows:
+                        return
+        except BaseException as exc:  # handed to the reader, which raises it
+            blocks.put(exc)
+
+    helper = threading.Thread(target=fetch, name="kinko-audit-verify", daemon=True)
+    helper.start()
+    try:
+        while True:
+            item = blocks.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        while helper.is_alive():   # let a helper blocked on a full queue finish and close
+            with suppress(queue.Empty):
+                blocks.get(timeout=0.05)
+        helper.join()
 
 
 def _sealed_blocks(session: Session) -> Iterator[Sequence[Sealed]]:
-    """Every sealed event in chain order, in blocks of VERIFY_BLOCK."""
+    """Every link in chain order with its event, in blocks of VERIFY_BLOCK."""
     if _is_pg(session):
-        # A server-side cursor: one query, rows arrive in blocks as the loop consumes them.
-        dbapi = session.connection().connection.driver_connection
-        assert dbapi is not None
-        with dbapi.cursor(name="kinko_audit_verify") as cursor:
-            cursor.execute(
-                "SELECT id, chain_seq, prev_hash, hash, concat_ws(chr(31), prev_hash, "  # noqa: S608
-                f"chain_seq, {_PG_CONTENT}) FROM audit_events WHERE chain_seq IS NOT NULL "
-                "ORDER BY chain_seq")
-            while rows := cursor.fetchmany(VERIFY_BLOCK):
-                yield rows
+        yield from _pg_sealed_blocks(session)
         return
-    e = AuditEvent
-    last = None
+    e, lk = AuditEvent, AuditLink
+    last = 0
     while True:
-        stmt = select(e.id, e.occurred_at, e.actor, e.action, e.subject_type, e.subject_id,
-                      e.data, e.chain_seq, e.prev_hash, e.hash).where(e.chain_seq.is_not(None))
-        if last is not None:
-            stmt = stmt.where(e.chain_seq > last)
-        batch = session.execute(stmt.order_by(e.chain_seq).limit(VERIFY_BLOCK)).all()
+        batch = session.execute(
+            select(lk.seq, lk.event_id, lk.prev_hash, lk.hash, e.id, e.occurred_at, e.actor,
+                   e.action, e.subject_type, e.subject_id, e.data)
+            .outerjoin(e, e.id == lk.event_id).where(lk.seq > last)
+            .order_by(lk.seq).limit(VERIFY_BLOCK)).all()
         if not batch:
             return
-        yield [(r[0], r[7], r[8], r[9], f"{r[8]}\x1f{r[7]}\x1f" + _content(*r[:7]))
-               for r in batch]
-        last = batch[-1][7]
+        yield [(r[0], r[1], r[4] is not None, r[2], r[3],
+                (f"{r[2]}\x1f{r[0]}\x1f" + _content(*r[4:])).encode()
+                if r[4] is not None else b"") for r in batch]
+        last = batch[-1][0]
+
+
+def _block_intact(block: Sequence[Sealed], key: bytes, prev: str, first_seq: int) -> bool:
+    """Whether a whole block holds under ``key``: consecutive positions from ``first_seq``,
+    every event present, each link's predecessor the link before it (the first one ``prev``),
+    and every hash the HMAC of its message. Column-wise, so that the per-event work is the
+    HMAC itself (map and list comparisons run in C)."""
+    seqs, _, exists, prevs, hashes, messages = zip(*block, strict=True)
+    return (seqs == tuple(range(first_seq, first_seq + len(block))) and all(exists)
+            and prevs[0] == prev and prevs[1:] == hashes[:-1]
+            and tuple(map(bytes.hex, map(partial(hmac.digest, key), messages,
+                                         repeat("sha256")))) == hashes)
 
 
 def verify(session: Session) -> VerifyReport:
@@ -278,7 +383,14 @@ def verify(session: Session) -> VerifyReport:
     prev, expected_seq = GENESIS, 1
     digest = hmac.digest
     for block in _sealed_blocks(session):
-        for event_id, chain_seq, prev_hash, event_hash, message in block:
+        if _block_intact(block, key, prev, expected_seq):
+            prev = block[-1][4]
+            expected_seq += len(block)
+            report.checked = expected_seq - 1
+            continue
+        # Something in this block does not hold under the current key: event by event, to
+        # name the first bad one (or to find the previous key it was sealed under).
+        for chain_seq, event_id, exists, prev_hash, event_hash, message in block:
             if chain_seq != expected_seq:
                 report.problems.append(
                     f"event id={event_id} seq={chain_seq}: expected seq {expected_seq} "
@@ -286,15 +398,19 @@ def verify(session: Session) -> VerifyReport:
                 )
                 report.checked = expected_seq - 1
                 return report
+            if not exists:
+                report.problems.append(
+                    f"event id={event_id} seq={chain_seq}: the sealed event is missing "
+                    "(deleted)")
+                report.checked = expected_seq - 1
+                return report
             # The message holds the stored predecessor and position, which are only the
             # right ones when they match what the chain so far says they must be.
-            if prev_hash == prev and event_hash != digest(key, message.encode(),
-                                                          "sha256").hex():
+            if prev_hash == prev and event_hash != digest(key, message, "sha256").hex():
                 # Sealed under a previous secret key (rotation)? Keep to the key that matched.
                 key = next((k for k in keys if k != key and event_hash == digest(
-                    k, message.encode(), "sha256").hex()), key)
-            if prev_hash != prev or event_hash != digest(key, message.encode(),
-                                                         "sha256").hex():
+                    k, message, "sha256").hex()), key)
+            if prev_hash != prev or event_hash != digest(key, message, "sha256").hex():
                 report.problems.append(
                     f"event id={event_id} seq={chain_seq}: hash does not match its content "
                     "or predecessor (edited, inserted or reordered)"
@@ -316,9 +432,9 @@ def verify(session: Session) -> VerifyReport:
             )
     elif report.checked:
         report.problems.append("chain head: missing while sealed events exist")
+    linked = select(AuditLink.event_id).where(AuditLink.event_id == AuditEvent.id).exists()
     report.unsealed = session.execute(
-        select(func.count()).select_from(AuditEvent).where(AuditEvent.chain_seq.is_(None))
-    ).scalar_one()
+        select(func.count()).select_from(AuditEvent).where(~linked)).scalar_one()
     return report
 
 
@@ -326,37 +442,34 @@ class ChainBroken(Exception):
     """The chain does not verify, so it is not re-linked (that would hide the tampering)."""
 
 
-def _iter_sealed(session: Session) -> Iterator[AuditEvent]:
+def _iter_sealed(session: Session) -> Iterator[tuple[int, AuditEvent]]:
     last = 0
     while True:
         batch = session.execute(
-            select(AuditEvent).where(AuditEvent.chain_seq > last).order_by(AuditEvent.chain_seq)
-            .limit(SEAL_BATCH)
-        ).scalars().all()
+            select(AuditLink.seq, AuditEvent).join(AuditEvent, AuditEvent.id == AuditLink.event_id)
+            .where(AuditLink.seq > last).order_by(AuditLink.seq).limit(SEAL_BATCH)
+        ).all()
         if not batch:
             return
-        yield from batch
-        last = batch[-1].chain_seq or last
+        yield from ((r[0], r[1]) for r in batch)
+        last = batch[-1][0]
         session.expunge_all()
 
 
 def reseal(session: Session) -> int:
     """Verify the chain under the configured keys, then re-link every sealed event under the
     current key; returns how many were re-linked. Refuses a chain that does not verify."""
-    from sqlalchemy import bindparam
-
     report = verify(session)
     if not report.ok:
         raise ChainBroken("; ".join(report.problems))
     key = _key()
     prev, seq, rows, total = GENESIS, 0, [], 0
-    t = table_of(AuditEvent)
-    statement = (update(t).where(t.c.id == bindparam("b_id"))
+    t = table_of(AuditLink)
+    statement = (update(t).where(t.c.seq == bindparam("b_seq"))
                  .values(prev_hash=bindparam("prev"), hash=bindparam("hash")))
-    for event in _iter_sealed(session):
-        seq += 1
+    for seq, event in _iter_sealed(session):
         digest = link(key, prev, seq, event)
-        rows.append({"b_id": event.id, "prev": prev, "hash": digest})
+        rows.append({"b_seq": seq, "prev": prev, "hash": digest})
         prev = digest
         if len(rows) >= SEAL_BATCH:
             session.connection().execute(statement, rows)

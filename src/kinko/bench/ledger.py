@@ -62,7 +62,7 @@ from kinko.ledger.service import (
     check_books,
     open_account,
     post_many,
-    transfer,
+    transfer_alone,
 )
 from kinko.parties.models import Branch
 
@@ -252,10 +252,10 @@ def _client(plan: _Plan, barrier: Barrier, results: Any) -> None:
             debit, credit, amount = picker.pair()
             serial += 1
             try:
-                # The post is one statement on PostgreSQL: sent without BEGIN/COMMIT, it is
-                # one round trip (Database.run_single_statement).
-                db.run_single_statement(
-                    transfer, debit_account_id=debit, credit_account_id=credit, amount=amount,
+                # The post is one statement on PostgreSQL: sent in autocommit, without
+                # BEGIN/COMMIT and without a Session, it is one round trip (post_alone).
+                transfer_alone(
+                    db, debit_account_id=debit, credit_account_id=credit, amount=amount,
                     idempotency_key=f"t{plan.index}-{serial}", actor=ACTOR)
             except InsufficientFunds:
                 result.refused += 1

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, any_, bindparam, func, insert, select, update
+from sqlalchemy import BigInteger, String, any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -97,14 +97,16 @@ au AS (
   FROM e
 )
 SELECT (SELECT id FROM e) AS entry_id,
-       (SELECT json_agg(json_build_array(id, balance, held, overdraft_limit, state)) FROM lk)
-         AS accounts,
+       -- the locked figures are only needed to explain a refusal
+       CASE WHEN EXISTS (SELECT 1 FROM e) THEN NULL ELSE
+         (SELECT json_agg(json_build_array(id, balance, held, overdraft_limit, state)) FROM lk)
+       END AS accounts,
        (SELECT json_agg(json_build_array(id, balance)) FROM u) AS balances
 """  # noqa: S608
     return re.sub(r":(\w+)", r"%(\1)s", sql)
 
 
-def pg_post(session: Session, row: EntryRow, legs: Sequence[Leg]) -> PgPostResult:
+def _pg_post_params(row: EntryRow, legs: Sequence[Leg]) -> dict[str, Any]:
     params: dict[str, Any] = {
         "kind": row.kind, "memo": row.memo, "value_date": row.value_date,
         "created_at": row.created_at, "ikey": row.idempotency_key, "rhash": row.request_hash,
@@ -114,14 +116,32 @@ def pg_post(session: Session, row: EntryRow, legs: Sequence[Leg]) -> PgPostResul
         params[f"a{i}"] = leg.account_id
         params[f"m{i}"] = leg.amount
         params[f"d{i}"] = leg.description
-    result = session.connection().exec_driver_sql(_pg_post_sql(len(legs)), params).one()
+    return params
+
+
+def _pg_post_result(result: Any) -> PgPostResult:
     accounts = [
         AccountSnapshot(id=a[0], balance=a[1], held=a[2], overdraft_limit=a[3],
                         state=AccountState(a[4]))
-        for a in (result.accounts or [])
+        for a in (result[1] or [])
     ]
-    balances = {b[0]: b[1] for b in (result.balances or [])}
-    return PgPostResult(result.entry_id, accounts, balances)
+    balances = {b[0]: b[1] for b in (result[2] or [])}
+    return PgPostResult(result[0], accounts, balances)
+
+
+def pg_post(session: Session, row: EntryRow, legs: Sequence[Leg]) -> PgPostResult:
+    """The one-statement post in the session's transaction (through SQLAlchemy, so that the
+    statement is seen by the engine's events like every other)."""
+    return _pg_post_result(session.connection().exec_driver_sql(
+        _pg_post_sql(len(legs)), _pg_post_params(row, legs)).one())
+
+
+def pg_post_autocommit(dbapi: Any, row: EntryRow, legs: Sequence[Leg]) -> PgPostResult:
+    """The one-statement post on a bare psycopg connection in autocommit: the statement is its
+    own transaction, one round trip, and nothing of SQLAlchemy's per-call work runs around it
+    (for ``service.post_alone``). Prepared on the server from the first call."""
+    cursor = dbapi.execute(_pg_post_sql(len(legs)), _pg_post_params(row, legs), prepare=True)
+    return _pg_post_result(cursor.fetchone())
 
 
 def lock_accounts(session: Session, account_ids: Sequence[int]) -> list[AccountSnapshot]:
@@ -194,6 +214,20 @@ def entries_by_keys(session: Session, keys: Sequence[str]) -> dict[str, JournalE
         select(JournalEntry).where(JournalEntry.idempotency_key.in_(keys))
     ).scalars()
     return {e.idempotency_key: e for e in rows if e.idempotency_key}
+
+
+def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` already name an entry (one array parameter on PostgreSQL, however
+    many keys: a 500-entry batch is one bind, not 500 in the statement text)."""
+    if not keys:
+        return set()
+    if session.get_bind().dialect.name == "postgresql":
+        match = JournalEntry.idempotency_key == any_(
+            bindparam("keys", list(keys), type_=ARRAY(String(100))))
+    else:
+        match = JournalEntry.idempotency_key.in_(keys)
+    return {k for k in session.execute(select(JournalEntry.idempotency_key).where(match))
+            .scalars() if k is not None}
 
 
 def postings_of(session: Session, entry_id: int) -> list[Posting]:

@@ -7,16 +7,22 @@ changes nothing before its checks pass, so even a caller that catches the error 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit import buffer as audit_buffer
-from kinko.audit.service import canonical, record, record_values
+from kinko.audit.service import record
+from kinko.db.engine import Database
 from kinko.errors import DomainError, IdempotencyMismatch
 from kinko.idempotency.service import request_hash
 from kinko.ledger import repository as repo
@@ -29,6 +35,8 @@ from kinko.ledger.errors import (
 )
 from kinko.ledger.models import Account, AccountState, AccountType, HoldState
 from kinko.ledger.rules import (
+    CREDITABLE,
+    DEBITABLE,
     AccountSnapshot,
     Leg,
     check_account_fields,
@@ -37,6 +45,9 @@ from kinko.ledger.rules import (
     validate_legs,
 )
 from kinko.money import MAX_AMOUNT
+
+# A str as JSON text, as json.dumps(..., ensure_ascii=False) writes it.
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass(frozen=True)
@@ -56,10 +67,29 @@ class PostedEntry:
 
 
 def _hash(entry: EntryRequest) -> str:
+    """``request_hash`` of the entry's content, its canonical JSON written out directly (the
+    same text ``request_hash`` builds with json.dumps: keys sorted, no spaces, non-ASCII kept;
+    tests/ledger pin the two together). A bulk file hashes one per entry."""
+    legs = ",".join([f"[{leg.account_id},{leg.amount},{_json_text(leg.description)}]"
+                     for leg in ordered(entry.legs)])
+    value_date = "null" if entry.value_date is None else f'"{entry.value_date}"'
+    text = (f'{{"kind":{_json_text(entry.kind)},"legs":[{legs}],'
+            f'"memo":{_json_text(entry.memo)},"value_date":{value_date}}}')
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _hash_by_definition(entry: EntryRequest) -> str:
+    """What ``_hash`` must equal (tests)."""
     return request_hash({
         "kind": entry.kind, "memo": entry.memo, "value_date": entry.value_date,
         "legs": [(leg.account_id, leg.amount, leg.description) for leg in ordered(entry.legs)],
     })
+
+
+def _audit_data(kind: str, legs: Sequence[Leg]) -> str:
+    """``canonical({"kind": kind, "legs": [[account, amount], …]})``, written out directly."""
+    pairs = ",".join([f"[{leg.account_id},{leg.amount}]" for leg in legs])
+    return f'{{"kind":{_json_text(kind)},"legs":[{pairs}]}}'
 
 
 def _check_request(entry: EntryRequest) -> None:
@@ -94,6 +124,16 @@ def _diagnose(accounts: Sequence[AccountSnapshot], legs: Sequence[Leg]) -> None:
         check_leg(account, leg.amount)
 
 
+def _entry_row(entry: EntryRequest, legs: list[Leg], digest: str, actor: str) -> repo.EntryRow:
+    now = clock.now()
+    return repo.EntryRow(
+        kind=entry.kind, memo=entry.memo, value_date=entry.value_date or now.date(),
+        created_at=now, idempotency_key=entry.idempotency_key, request_hash=digest,
+        audit_actor=actor,
+        audit_data=_audit_data(entry.kind, legs),
+    )
+
+
 def post(session: Session, entry: EntryRequest, *, actor: str) -> PostedEntry:
     """Post a balanced entry atomically in the caller's transaction (LED-2, LED-3, LED-4).
 
@@ -103,20 +143,74 @@ def post(session: Session, entry: EntryRequest, *, actor: str) -> PostedEntry:
     _check_request(entry)
     legs = ordered(entry.legs)
     digest = _hash(entry)
-    now = clock.now()
-    row = repo.EntryRow(
-        kind=entry.kind, memo=entry.memo, value_date=entry.value_date or now.date(),
-        created_at=now, idempotency_key=entry.idempotency_key, request_hash=digest,
-        audit_actor=actor,
-        audit_data=canonical({"kind": entry.kind,
-                              "legs": [[leg.account_id, leg.amount] for leg in legs]}),
-    )
+    row = _entry_row(entry, legs, digest, actor)
     if session.get_bind().dialect.name == "postgresql":
         posted = _post_pg(session, entry, row, legs, digest)
     else:
         posted = _post_generic(session, entry, row, legs, digest)
     _expire_loaded(session, legs)
     return posted
+
+
+# SQLSTATEs after which the one-statement post certainly wrote nothing and may run again:
+# serialization failure, deadlock, lock timeout (this process's own retries, as Database.run).
+_POST_AGAIN = frozenset({"40001", "40P01", "55P03"})
+
+
+def post_alone(db: Database, entry: EntryRequest, *, actor: str,
+               attempts: int = 12) -> PostedEntry:
+    """Post one entry as a transaction of its own (a teller's or a system's single transfer
+    that nothing else has to commit with).
+
+    On PostgreSQL the post is one data-modifying statement, atomic by itself, so it is sent on
+    a pooled connection in autocommit, without BEGIN and COMMIT and without a Session: one
+    round trip and little Python around it (DESIGN "Speed"). A refusal, or a replayed
+    idempotency key, is then explained by :func:`post` in an ordinary transaction (the
+    statement wrote nothing, so running the checks again is safe). Elsewhere this is
+    ``db.run(post, …)``.
+    """
+    if not db.is_postgres:
+        return db.run(post, entry, actor=actor, attempts=attempts)
+    _check_request(entry)
+    legs = ordered(entry.legs)
+    row = _entry_row(entry, legs, _hash(entry), actor)
+    for attempt in range(1, attempts + 1):
+        pooled = db.engine.raw_connection()
+        dbapi: Any = pooled.driver_connection
+        try:
+            dbapi.autocommit = True
+            try:
+                result = repo.pg_post_autocommit(dbapi, row, legs)
+            finally:
+                if not dbapi.closed:
+                    dbapi.autocommit = False   # the pool hands out transactional connections
+        except psycopg.Error as exc:
+            if dbapi.closed:
+                pooled.invalidate(exc)         # a lost connection may have committed: raise
+                raise
+            if exc.sqlstate not in _POST_AGAIN or attempt == attempts:
+                raise
+            time.sleep(min(0.5, 0.002 * 2**attempt) * (0.5 + random.random()))  # noqa: S311
+            continue
+        finally:
+            pooled.close()
+        if result.entry_id is not None:
+            return PostedEntry(result.entry_id, result.balances)
+        # Refused or replayed: nothing was written; the ordinary path says which and why.
+        return db.run(post, entry, actor=actor, attempts=attempts)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def transfer_alone(db: Database, *, debit_account_id: int, credit_account_id: int,
+                   amount: int, kind: str = "transfer", memo: str = "",
+                   description: str = "", idempotency_key: str | None = None,
+                   actor: str) -> PostedEntry:
+    """:func:`transfer` as a transaction of its own (see :func:`post_alone`)."""
+    return post_alone(db, EntryRequest(
+        kind=kind, memo=memo, idempotency_key=idempotency_key,
+        legs=[Leg(debit_account_id, -amount, description),
+              Leg(credit_account_id, amount, description)],
+    ), actor=actor)
 
 
 def _expire_loaded(session: Session, legs: list[Leg]) -> None:
@@ -193,95 +287,104 @@ def post_many(session: Session, entries: Sequence[EntryRequest], *, actor: str) 
     """Post many entries in one transaction: each all-or-nothing, refusals reported.
 
     Locks every account involved once, in id order, applies the entries in request order
-    against the locked figures with the same pure rules as ``post``, then writes entries,
+    against the locked figures with the same rules as ``post``, then writes entries,
     postings, net balance movements and audit events with a handful of bulk statements.
     The figures are read under the row locks, so no other writer can interleave; the balance
-    UPDATEs add deltas, and the CHECK constraint still guards every row.
+    UPDATE adds deltas, and the CHECK constraint still guards every row.
     """
     for entry in entries:
         _check_request(entry)
     keys = [e.idempotency_key for e in entries if e.idempotency_key]
     if len(keys) != len(set(keys)):
         raise InvalidEntry(detail="an idempotency key appears twice in the batch")
-    existing = repo.entries_by_keys(session, keys)
+    existing = repo.existing_keys(session, keys)
     ids = sorted({leg.account_id for e in entries for leg in e.legs})
     figures = {a.id: a for a in repo.lock_accounts(session, ids)}
     now = clock.now()
-    working = {k: [a.balance, a.held, a.overdraft_limit] for k, a in figures.items()}
-    accepted: list[tuple[int, EntryRequest, dict[int, int]]] = []
+    # account id → [balance, held, overdraft line, state], moved as entries are accepted.
+    working: dict[int, list[Any]] = {
+        k: [a.balance, a.held, a.overdraft_limit, a.state] for k, a in figures.items()}
+    accepted: list[tuple[EntryRequest, dict[int, int]]] = []
     refused: dict[int, str] = {}
+    debitable, creditable = DEBITABLE, CREDITABLE
     for index, entry in enumerate(entries):
         if entry.idempotency_key in existing:
             refused[index] = "REPLAYED"
             continue
-        try:
-            after: dict[int, int] = {}
-            for leg in ordered(entry.legs):
-                account = figures.get(leg.account_id)
-                if account is None:
-                    raise AccountNotFound(detail=f"account {leg.account_id}")
-                balance, held, limit = working[leg.account_id]
-                check_leg(AccountSnapshot(account.id, balance, held, limit, account.state),
-                          leg.amount)
-                after[leg.account_id] = balance + leg.amount
-        except DomainError as exc:
-            refused[index] = exc.code
-            continue
-        for account_id, balance in after.items():
-            working[account_id][0] = balance
-        accepted.append((index, entry, after))
-    rows = [repo.EntryRow(
-        kind=e.kind, memo=e.memo, value_date=e.value_date or now.date(), created_at=now,
-        idempotency_key=e.idempotency_key, request_hash=_hash(e) if e.idempotency_key else None,
-        audit_actor=actor, audit_data="",
-    ) for _, e, _ in accepted]
+        # The rules of check_leg, inline (this loop runs once per entry of a bulk file); a
+        # refusal is explained by check_leg itself, in the lock order, as post would.
+        after: dict[int, int] = {}
+        for leg in entry.legs:
+            figure = working.get(leg.account_id)
+            amount = leg.amount
+            if figure is None or not (
+                    figure[3] in debitable and figure[0] - figure[1] + figure[2] + amount >= 0
+                    if amount < 0 else figure[3] in creditable):
+                refused[index] = _refusal(working, entry)
+                break
+            after[leg.account_id] = figure[0] + amount
+        else:
+            for account_id, balance in after.items():
+                working[account_id][0] = balance
+            accepted.append((entry, after))
     nets = {k: working[k][0] - figures[k].balance for k in figures}
-    entry_ids = _write_batch(session, rows, [(e, after) for _, e, after in accepted], nets,
-                             actor)
+    entry_ids = _write_batch(session, accepted, nets, now, actor)
     return BatchResult(posted=entry_ids, refused=refused)
 
 
-def _write_batch(session: Session, rows: list[repo.EntryRow],
-                 accepted: list[tuple[EntryRequest, dict[int, int]]], nets: dict[int, int],
-                 actor: str) -> list[int]:
+def _refusal(working: dict[int, list[Any]], entry: EntryRequest) -> str:
+    """The error code that ``post`` would give this entry against the working figures."""
+    try:
+        for leg in ordered(entry.legs):
+            figure = working.get(leg.account_id)
+            if figure is None:
+                raise AccountNotFound(detail=f"account {leg.account_id}")
+            check_leg(AccountSnapshot(leg.account_id, *figure), leg.amount)
+    except DomainError as exc:
+        return exc.code
+    raise AssertionError("entry refused without a reason")  # pragma: no cover
+
+
+def _write_batch(session: Session, accepted: list[tuple[EntryRequest, dict[int, int]]],
+                 nets: dict[int, int], now: datetime, actor: str) -> list[int]:
     """Write the accepted entries, their postings, the net balance moves and the audit."""
     pg = session.get_bind().dialect.name == "postgresql"
-    if not rows:
+    today = now.date()
+    entries = [(e.kind, e.memo, e.value_date or today, now, e.idempotency_key,
+                _hash(e) if e.idempotency_key else None) for e, _ in accepted]
+    if not entries:
         entry_ids: list[int] = []
     elif pg:
-        entry_ids = repo.reserve_entry_ids(session, len(rows))
+        entry_ids = repo.reserve_entry_ids(session, len(entries))
         repo.copy_rows(session, "journal_entries",
                        ("id", "kind", "memo", "value_date", "created_at", "idempotency_key",
                         "request_hash"),
-                       [(i, r.kind, r.memo, r.value_date, r.created_at, r.idempotency_key,
-                         r.request_hash) for i, r in zip(entry_ids, rows, strict=True)])
+                       [(i, *r) for i, r in zip(entry_ids, entries, strict=True)])
     else:
-        entry_ids = repo.insert_entries_returning_ids(session, rows)
-    postings: list[dict[str, Any]] = []
-    audit: list[dict[str, Any]] = []
+        entry_ids = repo.insert_entries_returning_ids(session, [repo.EntryRow(
+            kind=r[0], memo=r[1], value_date=r[2], created_at=r[3], idempotency_key=r[4],
+            request_hash=r[5], audit_actor=actor, audit_data="") for r in entries])
+    postings: list[tuple[int, int, int, int, str]] = []
+    audit: list[tuple[Any, ...]] = []
+    add_posting, add_event = postings.append, audit.append
     for entry_id, (entry, after) in zip(entry_ids, accepted, strict=True):
         for leg in entry.legs:
-            postings.append({"entry_id": entry_id, "account_id": leg.account_id,
-                             "amount": leg.amount, "balance_after": after[leg.account_id],
-                             "description": leg.description})
-        audit.append(record_values(
-            actor=actor, action="ledger.post", subject_type="journal_entry",
-            subject_id=entry_id,
-            data={"kind": entry.kind, "legs": [[g.account_id, g.amount] for g in entry.legs]},
-        ))
+            add_posting((entry_id, leg.account_id, leg.amount, after[leg.account_id],
+                         leg.description))
+        add_event((now, actor, "ledger.post", "journal_entry", str(entry_id),
+                   _audit_data(entry.kind, entry.legs)))
+    posting_columns = ("entry_id", "account_id", "amount", "balance_after", "description")
+    audit_columns = ("occurred_at", "actor", "action", "subject_type", "subject_id", "data")
     if pg:
         # COPY and one UPDATE: a few round trips for the whole batch (DESIGN "Speed").
-        posting_columns = ("entry_id", "account_id", "amount", "balance_after", "description")
-        audit_columns = ("occurred_at", "actor", "action", "subject_type", "subject_id", "data")
-        repo.copy_rows(session, "postings", posting_columns,
-                       [tuple(p[c] for c in posting_columns) for p in postings])
+        repo.copy_rows(session, "postings", posting_columns, postings)
         repo.add_to_balances_pg(session, nets)
-        repo.copy_rows(session, "audit_events", audit_columns,
-                       [tuple(a[c] for c in audit_columns) for a in audit])
+        repo.copy_rows(session, "audit_events", audit_columns, audit)
     else:
-        repo.insert_posting_rows(session, postings)
+        repo.insert_posting_rows(session, [dict(zip(posting_columns, p, strict=True))
+                                           for p in postings])
         repo.add_to_balances(session, nets)
-        repo.insert_audit(session, audit)
+        repo.insert_audit(session, [dict(zip(audit_columns, a, strict=True)) for a in audit])
     return entry_ids
 
 
