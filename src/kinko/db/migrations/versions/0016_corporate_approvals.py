@@ -1,7 +1,7 @@
 """corporate approvals: transfer approvals (APR-1) and token applications (CRED-2)
 
 Revision ID: 0016_corporate_approvals
-Revises: 0014_corporate_services
+Revises: 0015_audit_links
 Create Date: 2026-12-04 17:30:00
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import kinko.db.base
 
 revision = '0016_corporate_approvals'
-down_revision = '0014_corporate_services'
+down_revision = '0015_audit_links'
 branch_labels = None
 depends_on = None
 
