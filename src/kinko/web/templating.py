@@ -1,4 +1,8 @@
-"""Jinja2 templates with the language helpers every page needs."""
+"""Jinja2 templates with the language helpers every page needs.
+
+``_("日本語")`` is a sentence of the catalogue (its English in messages.po), ``m(id)`` and
+``label(group, code)`` the words for a code, ``t(ja, en)`` a pair held as data (never two
+literals: see docs/messages.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from kinko.money import format_yen
-from kinko.web.i18n import language, t
+from kinko.web.i18n import language, t, tr
 from kinko.web.messages import label, m
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -28,7 +32,8 @@ templates.env.filters["rate"] = format_rate
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = language(request)
     response = templates.TemplateResponse(
-        request, name, {"lang": lang, "t": lambda ja, en: t(lang, ja, en),
+        request, name, {"lang": lang, "_": lambda ja, ctx=None: tr(lang, ja, ctx),
+                  "t": lambda ja, en: t(lang, ja, en),
                   "m": lambda message_id: m(lang, message_id),
                   "label": lambda group, value: label(lang, group, value), **context},
         status_code=status_code,
