@@ -214,3 +214,19 @@ def test_a_converted_page_reads_as_before(lang: str) -> None:
         _=lambda ja, ctx=None: ja if lang == "ja" else entries.english[(ctx, ja)])
     assert before == after
     assert {ja: en for (_, ja), en in entries.english.items()} == root_pairs
+
+
+def test_a_rewritten_line_stays_within_the_line_length(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    module = root / "src/kinko/web/pages/page.py"
+    module.write_text('''from kinko.web.i18n import t
+
+
+def page(lang: str) -> str:
+    return "-".join(["x", t(lang, "行員番号・パスワード・確認コードのいずれかが正しくありません。",
+                            "Wrong operator code, password or authenticator code."), "y"])
+''', encoding="utf-8")
+    cc.run(root)
+    text = module.read_text(encoding="utf-8")
+    assert 'tr(lang,\n' in text and compile(text, "page.py", "exec")
+    assert max(cc._width(line) for line in text.splitlines()) <= cc.LINE_LENGTH

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -219,6 +220,13 @@ def _span(node: ast.expr, starts: list[int]) -> tuple[int, int]:
             starts[node.end_lineno - 1] + node.end_col_offset)
 
 
+LINE_LENGTH = 100
+
+
+def _width(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
 def _uses_t(tree: ast.AST) -> bool:
     return any(isinstance(n, ast.Name) and n.id == "t" for n in ast.walk(tree))
 
@@ -263,9 +271,15 @@ def convert_python(text: str, name: str, entries: Entries, report: Report) -> st
         ctx = entries.context_for(str(ja.value), str(en.value), line, report)
         lang_src = source[slice(*_span(lang, starts))].decode()
         ja_src = source[slice(*_span(ja, starts))].decode()
-        call = f"tr({lang_src}, {ja_src})" if ctx is None else \
-            f"tr({lang_src}, {ja_src}, ctx={ctx!r})".replace("'", '"')
-        edits.append((*_span(node, starts), call.encode()))
+        tail = "" if ctx is None else f', ctx="{ctx}"'
+        start, end = _span(node, starts)
+        call = f"tr({lang_src}, {ja_src}{tail})"
+        before = source[starts[node.lineno - 1]:start].decode()
+        after = source[end:].decode().split("\n", 1)[0]
+        if _width(before + call + after) > LINE_LENGTH:  # ruff's limit, as it counts (wide 2)
+            indent = " " * (len(before) - len(before.lstrip()) + 4)
+            call = f"tr({lang_src},\n{indent}{ja_src}{tail})"
+        edits.append((start, end, call.encode()))
     if not edits:
         return text
     report.rewritten[name] = len(edits)
