@@ -236,8 +236,8 @@ def test_a_debit_card_is_registered_with_step_up_listed_masked_and_cancelled(
     assert 'name="otp_code"' in confirm.text
     assert "ご登録はありません" in browser.client.get("/banking/debit-cards").text
     done = browser.client.post("/banking/debit-cards/confirm", data={
-        "csrf_token": _csrf(confirm.text), "account_id": str(browser.account_id),
-        "card_number": "4111111111111111", "otp_code": browser.otp(db)})
+        "csrf_token": _csrf(confirm.text), "application": _application(confirm.text),
+        "otp_code": browser.otp(db)})
     assert done.status_code == 200 and "登録しました" in done.text
     assert "**** **** **** 1111" in done.text and "4111111111111111" not in done.text
     browser.client.cookies.set(SESSION_COOKIE, done.history[0].cookies[SESSION_COOKIE])
@@ -245,6 +245,48 @@ def test_a_debit_card_is_registered_with_step_up_listed_masked_and_cancelled(
     assert cancel
     listed = browser.client.post(cancel.group(1), data={"csrf_token": _csrf(done.text)})
     assert listed.status_code == 200 and "解除済" in listed.text
+
+
+def _application(page: str) -> str:
+    match = re.search(r'name="application" value="([^"]+)"', page)
+    assert match, page
+    return match.group(1)
+
+
+@pytest.mark.req("DEB-1")
+def test_reloading_a_debit_card_confirmation_shows_the_result(browser: Customer,
+                                                               db: Database) -> None:
+    """The confirmation screen is reached by a redirect (POST → 303 → GET), as a transfer's
+    is: reloading it, or coming Back to it once the card is registered, shows the result and
+    registers nothing again. The card number is sealed in the URL, never in clear."""
+    page = browser.client.get("/banking/debit-cards")
+    entered = browser.client.post("/banking/debit-cards", follow_redirects=False, data={
+        "csrf_token": _csrf(page.text), "account_id": str(browser.account_id),
+        "card_number": "4111 1111 1111 1111"})
+    assert entered.status_code == 303, entered.text
+    url = entered.headers["location"]
+    assert url.startswith("/banking/debit-cards/confirm?application=")
+    assert "4111" not in url and "1111" not in url
+    shown = [browser.client.get(url) for _ in range(2)]  # the screen, and a reload of it
+    assert all(r.status_code == 200 and "**** **** **** 1111" in r.text for r in shown)
+    assert _application(shown[0].text) == _application(shown[1].text)
+    done = browser.client.post("/banking/debit-cards/confirm", follow_redirects=False, data={
+        "csrf_token": _csrf(shown[1].text), "application": _application(shown[1].text),
+        "otp_code": browser.otp(db)})
+    assert done.status_code == 303 and done.headers["location"] == (
+        "/banking/debit-cards?registered=true")
+    browser.client.cookies.set(SESSION_COOKIE, done.cookies[SESSION_COOKIE])
+    for _ in range(2):  # the result, and a reload of it
+        result = browser.client.get(done.headers["location"])
+        assert result.status_code == 200 and "登録しました" in result.text
+    back = browser.client.get(url)  # Back to the confirmation screen, once registered
+    assert back.status_code == 200 and "登録しました" in back.text
+    assert str(back.url).endswith("/banking/debit-cards?registered=true")
+    assert 'name="application"' not in back.text
+    assert back.text.count("**** **** **** 1111") == 1  # one card, registered once
+    # A sealed application that was altered, or another customer's, is refused as expired.
+    bad = browser.client.get(url[:-4] + ("AAAA" if not url.endswith("AAAA") else "BBBB"))
+    assert bad.status_code == 409 and 'role="alert"' in bad.text
 
 
 

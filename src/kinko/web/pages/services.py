@@ -9,18 +9,24 @@ call the same services as the JSON API (``kinko.web.routes.retail_services``).
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from kinko import clock
+from kinko.auth import crypto
 from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import Operation
+from kinko.debitcards import repository as card_repo
 from kinko.debitcards import rules as card_rules
 from kinko.debitcards import service as debitcards
 from kinko.deposits import rules as deposit_rules
@@ -31,7 +37,7 @@ from kinko.instructions import drafts
 from kinko.instructions import service as instructions
 from kinko.instructions.models import Instruction, InstructionStatus
 from kinko.payeasy import service as payeasy
-from kinko.web.auth import Caller, caller, set_session_cookie
+from kinko.web.auth import Caller, CsrfRefused, caller, set_session_cookie
 from kinko.web.deps import DB
 from kinko.web.i18n import language
 from kinko.web.messages import m, message_for
@@ -256,8 +262,9 @@ def debit_cards(request: Request, error: ErrorCode = None, registered: bool = Fa
 @router.post("/debit-cards", response_class=HTMLResponse)
 def debit_card_enter(request: Request, account_id: str = Form(""), card_number: str = Form(""),
                      c: Caller = Depends(caller), s: Session = DB) -> Response:
-    """Step 1: the card (only its last four digits shown) and the account, with the step-up.
-    Answered to this POST, not by a redirect: the card number must not go into a URL."""
+    """Step 1: check the card and the account, then redirect to the confirmation screen
+    (POST → 303 → GET, as a transfer's), so that reloading it or coming Back to it sends
+    nothing again. The card number rides in the URL only sealed (:func:`_seal`)."""
     try:
         number = card_rules.normalise_card_number(card_number[:40])
         account = _form_id(account_id)
@@ -265,38 +272,102 @@ def debit_card_enter(request: Request, account_id: str = Form(""), card_number: 
         return _cards_page(request, c, s, m(language(request), "form.choose_account"), 422)
     except DomainError as exc:
         return _cards_page(request, c, s, _error(request, exc), 422)
-    digest = _card_binding(account, number)
+    if not any(b.account_id == account for b in inquiries.balances(s, c.actor)):
+        return _cards_page(request, c, s, m(language(request), "form.choose_account"), 422)
+    return RedirectResponse(_confirm_url(_seal(c, account, number)), status_code=303)
+
+
+# An application is confirmed within this time of its entry; after it, it is entered again.
+APPLICATION_TTL = timedelta(minutes=15)
+_SEAL_PURPOSE = "debit-card-application"
+Application = Annotated[str, Query(max_length=400, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def _seal(c: Caller, account: int, number: str) -> str:
+    """The application (account, card number, when) sealed with AES-GCM under the bank's key
+    and bound to the user: a URL, the history and the access log never hold the number, and
+    an altered or another user's application does not open."""
+    body = json.dumps({"a": account, "n": number, "t": clock.now().isoformat()}).encode()
+    sealed = crypto.encrypt(_SEAL_PURPOSE, body, context=f"auth_user:{c.user.id}")
+    return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+
+
+def _unseal(c: Caller, application: str) -> tuple[int, str] | None:
+    try:
+        blob = base64.urlsafe_b64decode(application + "=" * (-len(application) % 4))
+        body = json.loads(crypto.decrypt(_SEAL_PURPOSE, blob,
+                                         context=f"auth_user:{c.user.id}"))
+        entered = datetime.fromisoformat(body["t"])
+        account, number = int(body["a"]), str(body["n"])
+    except (ValueError, KeyError, TypeError, crypto.DecryptionFailed):
+        return None
+    if not entered <= clock.now() <= entered + APPLICATION_TTL:
+        return None
+    return account, number
+
+
+def _confirm_url(application: str) -> str:
+    return f"/banking/debit-cards/confirm?application={application}"
+
+
+def _registered(s: Session, c: Caller, account: int, number: str) -> bool:
+    """This card is already registered on this account by this customer: the application
+    was confirmed (the result is shown again, nothing is registered twice)."""
+    card = card_repo.active_with_digest(s, debitcards.card_digest(number))
+    return card is not None and card.account_id == account \
+        and card.customer_id == c.actor.customer_id
+
+
+_DONE = "/banking/debit-cards?registered=true"
+_EXPIRED = f"/banking/debit-cards?error={CsrfRefused.code}"  # "画面の有効期限が切れました"
+
+
+@router.get("/debit-cards/confirm", response_class=HTMLResponse)
+def debit_card_confirm_page(request: Request, application: Application,
+                            error: ErrorCode = None, c: Caller = Depends(caller),
+                            s: Session = DB) -> Response:
+    """The confirmation screen: the card (its last four digits) and the account, with the
+    step-up. Shown again (reload, Back) it asks the same; once registered, the result."""
+    opened = _unseal(c, application)
+    if opened is None:
+        return RedirectResponse(_EXPIRED, status_code=303)
+    account, number = opened
+    if _registered(s, c, account, number):
+        return RedirectResponse(_DONE, status_code=303)
     shown = next((b for b in inquiries.balances(s, c.actor) if b.account_id == account), None)
     if shown is None:
-        return _cards_page(request, c, s, m(language(request), "form.choose_account"), 422)
-    return _page(request, c, "banking/debit_card_confirm.html", account=shown, number=number,
-                 masked=card_rules.masked(number[-4:]),
-                 step_up=plan(s, c, Operation.SETTINGS, {"digest": digest}), error=None)
+        return RedirectResponse(_EXPIRED, status_code=303)
+    digest = _card_binding(account, number)
+    return _page(request, c, "banking/debit_card_confirm.html", account=shown,
+                 application=application, masked=card_rules.masked(number[-4:]),
+                 status_code=200 if error is None else 422,
+                 step_up=plan(s, c, Operation.SETTINGS, {"digest": digest}),
+                 error=message_for(error, language(request)))
 
 
 @router.post("/debit-cards/confirm", response_class=HTMLResponse)
-def debit_card_register(request: Request, account_id: str = Form(""),
-                        card_number: str = Form(""), otp_code: str = Form(""),
-                        confirmation_password: str = Form(""),
+def debit_card_register(request: Request, application: str = Form("", max_length=400),
+                        otp_code: str = Form(""), confirmation_password: str = Form(""),
                         card_challenge_id: str = Form(""), card_cells: str = Form(""),
                         card_answer_1: str = Form(""), card_answer_2: str = Form(""),
                         phone_challenge_id: str = Form(""), c: Caller = Depends(caller),
                         s: Session = DB) -> Response:
-    """Step 2: the step-up for exactly this card and account, then the registration."""
-    try:
-        number = card_rules.normalise_card_number(card_number[:40])
-        account = _form_id(account_id)
-    except (ValueError, DomainError):
-        return RedirectResponse("/banking/debit-cards?error=DEBIT_INVALID_CARD_NUMBER",
-                                status_code=303)
+    """Step 2: the step-up for exactly this card and account, then the registration, then a
+    redirect to the result; sent again once registered, the result without a second try."""
+    opened = _unseal(c, application)
+    if opened is None:
+        return RedirectResponse(_EXPIRED, status_code=303)
+    account, number = opened
+    if _registered(s, c, account, number):
+        return RedirectResponse(_DONE, status_code=303)
     digest = _card_binding(account, number)
     answers = step_up_answers(otp_code, confirmation_password, card_challenge_id, card_cells,
                               [card_answer_1, card_answer_2], phone_challenge_id)
     proved = prove(s, c, Operation.SETTINGS, {"digest": digest}, answers, binds=digest)
     if isinstance(proved, Rejected):
-        return RedirectResponse(f"/banking/debit-cards?error={proved.error.code}",
+        return RedirectResponse(f"{_confirm_url(application)}&error={proved.error.code}",
                                 status_code=303)
-    target = "/banking/debit-cards?registered=true"
+    target = _DONE
     try:
         with s.begin_nested():
             debitcards.register_card(s, c.actor, account_id=account, card_number=number)
