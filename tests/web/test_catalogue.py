@@ -36,6 +36,8 @@ def test_no_literal_pair_is_left_in_src() -> None:
         found = (cc.template_pairs(text) if file.suffix == ".html"
                  else cc.literal_python_pairs(text))
         left += [f"{file.relative_to(ROOT)}: {p}" for p in found]
+    codes = cc.codes_left((ROOT / cc.CODES_MODULE).read_text(encoding="utf-8"))
+    left += [f"{cc.CODES_MODULE}: {codes} items in CATALOGUE"] if codes else []
     assert not left, "run scripts/catalogue-extract:\n" + "\n".join(left)
 
 
@@ -214,6 +216,41 @@ def test_a_converted_page_reads_as_before(lang: str) -> None:
         _=lambda ja, ctx=None: ja if lang == "ja" else entries.english[(ctx, ja)])
     assert before == after
     assert {ja: en for (_, ja), en in entries.english.items()} == root_pairs
+
+
+CODES = '''"""Codes."""
+
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # a comment
+    "account_type.ordinary": ("普通預金", "Ordinary deposit"),
+    "state.x": (NAME, "X"),
+}
+'''
+
+
+def test_the_converter_moves_the_words_for_codes_into_the_catalogue(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    module = root / cc.CODES_MODULE
+    module.write_text(CODES, encoding="utf-8")
+    report = cc.run(root)
+    assert module.read_text(encoding="utf-8") == CODES.replace(
+        CODES[CODES.index("{"):CODES.rindex("}") + 1], '{\n    "state.x": (NAME, "X"),\n}')
+    assert any(x.endswith("(NAME, 'X')") for x in report.left)
+    from babel.messages.pofile import read_po
+
+    with (root / cc.CATALOGUE_FILE).open("rb") as f:
+        po = {(m.context, m.id): m.string for m in read_po(f) if m.id}
+    assert po[("account_type.ordinary", "普通預金")] == "Ordinary deposit"
+    # Added again by hand with another text: the id keeps one entry, the new one.
+    module.write_text(CODES.replace('"普通預金", "Ordinary deposit"', '"普通", "Ordinary"'),
+                      encoding="utf-8")
+    again = cc.run(root)
+    assert len(again.conflicts) == 1 and "account_type.ordinary" in again.conflicts[0]
+    with (root / cc.CATALOGUE_FILE).open("rb") as f:
+        po = {(m.context, m.id): m.string for m in read_po(f) if m.id}
+    assert [k for k in po if k[0] == "account_type.ordinary"] == [
+        ("account_type.ordinary", "普通")]
+    assert not cc.run(root).rewritten
 
 
 def test_a_rewritten_line_stays_within_the_line_length(tmp_path: Path) -> None:

@@ -234,7 +234,7 @@ def test_the_checker_finds_a_sentence_left_in_japanese_on_an_english_page() -> N
 def test_the_catalogue_has_both_languages_for_every_code_a_page_shows() -> None:
     from kinko.backoffice.actions import ACTIONS as APPROVABLE
     from kinko.debitcards.models import CardState as DebitCardState
-    from kinko.web.messages import CATALOGUE, label, message_for
+    from kinko.web.messages import codes, label, message_for
 
     groups: dict[str, list[str]] = {
         "account_type": [t.value for t in AccountType if t is not AccountType.INTERNAL],
@@ -255,6 +255,6 @@ def test_the_catalogue_has_both_languages_for_every_code_a_page_shows() -> None:
         for value in values:
             ja, en = label("ja", group, value), label("en", group, value)
             assert ja != "—" and en != "—" and ja != en, (group, value)
-    assert all(ja and en for ja, en in CATALOGUE.values())
+    assert all(ja and en for ja, en in codes().values())
     assert message_for("INSUFFICIENT_FUNDS", "en") == "The withdrawable amount is not sufficient."
     assert message_for("not a code", "ja") is None

@@ -101,6 +101,18 @@ class Entries:
                                 f"ctx={ctx!r}")
         return ctx
 
+    def set_code(self, code: str, ja: str, en: str, where: str, report: Report) -> None:
+        """The words for a code: one entry per id (its context); a changed text replaces it."""
+        old = [(ctx, msgid) for (ctx, msgid) in self.english if ctx == code]
+        if old == [(code, ja)] and self.english[(code, ja)] == en:
+            return
+        for ctx, msgid in old:
+            report.conflicts.append(f"{where}: {code} was {msgid!r} / "
+                                    f"{self.english[(ctx, msgid)]!r}, now {ja!r} / {en!r}")
+            del self.english[(ctx, msgid)]
+            self.catalog.delete(msgid, context=ctx)
+        self._add(code, ja, en, report)
+
     def _add(self, ctx: str | None, ja: str, en: str, report: Report) -> None:
         self.english[(ctx, ja)] = en
         self.catalog.add(ja, en, context=ctx)
@@ -296,6 +308,65 @@ def literal_python_pairs(text: str) -> list[str]:
             if _is_str(ja) and _is_str(en)]
 
 
+# --- the words for codes (kinko.web.messages.CATALOGUE) --------------------------------------
+
+CODES_MODULE = "src/kinko/web/messages.py"
+
+
+def _codes_dict(tree: ast.Module) -> ast.Dict | None:
+    for node in tree.body:
+        target: ast.expr
+        value: ast.expr | None
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == "CATALOGUE" \
+                and isinstance(value, ast.Dict):
+            return value
+    return None
+
+
+def codes_left(text: str) -> int:
+    """How many items ``CATALOGUE`` still holds (the test that keeps them in messages.po)."""
+    found = _codes_dict(ast.parse(text))
+    return 0 if found is None else len(found.keys)
+
+
+def convert_codes(text: str, name: str, entries: Entries, report: Report) -> str:
+    """Move ``"id": ("日本語", "English")`` items of ``CATALOGUE`` into the catalogue as
+    entries whose context is the id; an item whose texts are not literals stays."""
+    tree = ast.parse(text)
+    found = _codes_dict(tree)
+    if found is None or not found.keys:
+        return text
+    source = text.encode()
+    starts = _offsets(source)
+    kept: list[str] = []
+    moved = 0
+    for key, value in zip(found.keys, found.values, strict=True):
+        pair = value.elts if isinstance(value, ast.Tuple) else []
+        if not (key is not None and _is_str(key) and len(pair) == 2
+                and all(_is_str(x) for x in pair)):
+            kept.append(source[_span(key, starts)[0] if key else _span(value, starts)[0]:
+                               _span(value, starts)[1]].decode())
+            report.left.append(f"{name}:{value.lineno}: {ast.unparse(value)[:60]}")
+            continue
+        assert isinstance(key, ast.Constant)
+        code = str(key.value)
+        ja, en = (str(x.value) for x in pair if isinstance(x, ast.Constant))
+        entries.set_code(code, ja, en, f"{name}:{key.lineno}", report)
+        moved += 1
+    if not moved:
+        return text
+    report.rewritten[name] = moved
+    body = "{}" if not kept else "{\n" + "".join(f"    {k},\n" for k in kept) + "}"
+    start, end = _span(found, starts)
+    return (source[:start] + body.encode() + source[end:]).decode()
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -318,13 +389,15 @@ def run(root: Path, catalogue: Path | None = None, *, write: bool = True) -> Rep
         text = file.read_text(encoding="utf-8")
         if file.suffix == ".html":
             new = convert_template(text, name, entries, report)
+        elif name == CODES_MODULE:
+            new = convert_codes(text, name, entries, report)
         else:
             if "t(" not in text and " if lang ==" not in text:
                 continue
             new = convert_python(text, name, entries, report)
         if new != text and write:
             file.write_text(new, encoding="utf-8")
-    if write and (report.added or not path.exists()):
+    if write and (report.added or report.conflicts or not path.exists()):
         save(entries.catalog, path)
     return report
 

@@ -1,17 +1,23 @@
-"""The message catalogue of the pages: every label a customer or an operator reads for a
-code (an account type, a state, an instruction's kind or status, an error code), in Japanese
-and English, in one place keyed by message id.
+"""The words for the codes a page shows: an account type, a state, an instruction's kind or
+status, an operator action, an error code — in Japanese and English, keyed by message id.
 
-Templates call ``m("account_type.ordinary")`` (or ``label("account_type", value)``); a code
-with no entry is shown as a neutral dash, never raw, and the page test finds none missing.
-Free sentences still go through ``t(lang, ja, en)`` (``kinko.web.i18n``), which stays.
+They live in the one message catalogue, ``messages.po`` (``kinko.web.i18n``), as entries whose
+context (``msgctxt``) is the message id: ``msgctxt "account_type.ordinary"``, ``msgid "普通預金"``,
+``msgstr "Ordinary deposit"``. Templates call ``m("account_type.ordinary")`` (or
+``label("account_type", value)``); a code with no entry is shown as a neutral dash, never raw,
+and the page test finds none missing.
+
+A new code may be added to :data:`CATALOGUE` below as ``"id": ("日本語", "English")``: it is
+shown at once, and ``scripts/catalogue-extract`` moves it into messages.po (docs/messages.md).
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from kinko.errors import DomainError
+from kinko.web.i18n import english
 
 CATALOGUE: dict[str, tuple[str, str]] = {
     # 預金種目 (ledger AccountType; the payee's account_type uses the same words)
@@ -161,9 +167,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,59}$")
 
 
+@cache
+def codes() -> dict[str, tuple[str, str]]:
+    """Message id → (Japanese, English): the catalogue's entries whose context is an id
+    (``group.code``, with a dot: the contexts that tell two meanings of a sentence apart have
+    none), and any not yet moved there from :data:`CATALOGUE`."""
+    found = {ctx: (ja, en) for (ctx, ja), en in english().items() if ctx and "." in ctx}
+    return {**found, **CATALOGUE}
+
+
 def m(lang: str, message_id: str) -> str:
     """The catalogue's text for ``message_id`` in ``lang``; a dash if there is none."""
-    found = CATALOGUE.get(message_id)
+    found = codes().get(message_id)
     if found is None:
         return "—"
     return found[1] if lang == "en" else found[0]
