@@ -253,6 +253,18 @@ def test_the_converter_moves_the_words_for_codes_into_the_catalogue(tmp_path: Pa
     assert not cc.run(root).rewritten
 
 
+def test_a_module_that_does_not_parse_is_reported_and_the_rest_converted(tmp_path: Path
+                                                                         ) -> None:
+    root = _tree(tmp_path)
+    broken = root / "src/kinko/web/pages/broken.py"
+    broken.write_text('from kinko.web.i18n import t\n<<<<<<< HEAD\nx = t(lang, "日", "Day")\n',
+                      encoding="utf-8")
+    report = cc.run(root)
+    assert any(x.startswith("src/kinko/web/pages/broken.py:2: not converted") for x in report.left)
+    assert "src/kinko/web/templates/page.html" in report.rewritten
+    assert 't(lang, "日", "Day")' in broken.read_text(encoding="utf-8")
+
+
 def test_a_rewritten_line_stays_within_the_line_length(tmp_path: Path) -> None:
     root = _tree(tmp_path)
     module = root / "src/kinko/web/pages/page.py"

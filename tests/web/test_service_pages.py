@@ -284,7 +284,7 @@ def test_reloading_a_debit_card_confirmation_shows_the_result(browser: Customer,
     assert str(back.url).endswith("/banking/debit-cards?registered=true")
     assert 'name="application"' not in back.text
     assert back.text.count("**** **** **** 1111") == 1  # one card, registered once
-    # A sealed application that was altered, or another customer's, is refused as expired.
+    # A sealed application that was altered is refused as expired, registering nothing.
     bad = browser.client.get(url[:-4] + ("AAAA" if not url.endswith("AAAA") else "BBBB"))
     assert bad.status_code == 409 and 'role="alert"' in bad.text
 
@@ -317,3 +317,18 @@ def test_service_pages_from_abroad_are_refused_like_the_api(browser: Customer,
     assert 400 <= refused.status_code < 500
     with db.transaction() as s:
         assert s.query(Instruction).count() == 0
+
+
+@pytest.mark.req("DEB-1")
+def test_a_refused_debit_card_step_up_returns_to_the_same_screen(browser: Customer) -> None:
+    page = browser.client.get("/banking/debit-cards")
+    shown = browser.client.post("/banking/debit-cards", data={
+        "csrf_token": _csrf(page.text), "account_id": str(browser.account_id),
+        "card_number": "4111 1111 1111 1111"})
+    wrong = browser.client.post("/banking/debit-cards/confirm", data={
+        "csrf_token": _csrf(shown.text), "application": _application(shown.text),
+        "otp_code": "000000"})
+    assert wrong.status_code == 422 and 'role="alert"' in wrong.text
+    assert "/banking/debit-cards/confirm?application=" in str(wrong.url)
+    assert "**** **** **** 1111" in wrong.text and 'name="otp_code"' in wrong.text
+    assert "ご登録はありません" in browser.client.get("/banking/debit-cards").text

@@ -389,12 +389,17 @@ def run(root: Path, catalogue: Path | None = None, *, write: bool = True) -> Rep
         text = file.read_text(encoding="utf-8")
         if file.suffix == ".html":
             new = convert_template(text, name, entries, report)
-        elif name == CODES_MODULE:
-            new = convert_codes(text, name, entries, report)
         else:
-            if "t(" not in text and " if lang ==" not in text:
+            try:
+                if name == CODES_MODULE:
+                    new = convert_codes(text, name, entries, report)
+                elif "t(" not in text and " if lang ==" not in text:
+                    continue
+                else:
+                    new = convert_python(text, name, entries, report)
+            except SyntaxError as exc:  # a half-merged module: say so, convert the rest
+                report.left.append(f"{name}:{exc.lineno}: not converted, not Python: {exc.msg}")
                 continue
-            new = convert_python(text, name, entries, report)
         if new != text and write:
             file.write_text(new, encoding="utf-8")
     if write and (report.added or report.conflicts or not path.exists()):
