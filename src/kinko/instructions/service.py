@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import and_, bindparam, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,7 +21,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kinko import clock
 from kinko.audit.service import canonical, record
+from kinko.db.base import table_of
 from kinko.errors import IdempotencyMismatch
+from kinko.idempotency.models import IdempotencyRecord
 from kinko.idempotency.service import check_key, request_hash
 from kinko.instructions.errors import (
     InstructionExpired,
@@ -119,9 +121,36 @@ def get_own(session: Session, actor: Actor, instruction_id: int, *,
     return found
 
 
+def get_own_with_key(session: Session, actor: Actor, instruction_id: int, *, scope: str,
+                     key: str) -> tuple[Instruction, str | None, str | None]:
+    """:func:`get_own` with the row of an idempotency key in the same statement: the
+    instruction, and the key's request hash and stored response (``None`` when the key is
+    new), for :func:`kinko.idempotency.service.replayed`."""
+    k = table_of(IdempotencyRecord)
+    found = session.execute(
+        select(Instruction, k.c.request_hash, k.c.response)
+        .outerjoin(k, and_(k.c.scope == scope, k.c.key == key))
+        .where(Instruction.id == instruction_id, Instruction.contract_id == actor.contract_id)
+    ).one_or_none()
+    if found is None:
+        raise InstructionNotFound(detail=str(instruction_id))
+    return found[0], found[1], found[2]
+
+
 def details_of(instruction: Instruction) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(instruction.details)
     return result
+
+
+# Details the bank keeps for carrying an instruction out, never shown to the customer: the
+# payee's internal account id (a transfer to this bank, found at entry).
+CREDIT_ACCOUNT = "credit_account_id"
+INTERNAL_DETAILS = frozenset({CREDIT_ACCOUNT})
+
+
+def shown_details(instruction: Instruction) -> dict[str, Any]:
+    """:func:`details_of` without the internal ones: what an API answer or a page shows."""
+    return {k: v for k, v in details_of(instruction).items() if k not in INTERNAL_DETAILS}
 
 
 def transition(session: Session, instruction_id: int, *, frm: InstructionStatus,
@@ -144,11 +173,16 @@ def transition(session: Session, instruction_id: int, *, frm: InstructionStatus,
 
 
 def accept(session: Session, actor: Actor, instruction_id: int, step_up: StepUpProof | None,
-           *, loaded: Instruction | None = None) -> Instruction:
+           *, loaded: Instruction | None = None, defer: bool = False) -> Instruction:
     """Confirm an entered instruction (INS-1). Raises if late, already decided or unproven.
 
     ``loaded``: the instruction as the caller already read it in this transaction (its
-    status is checked again by the conditional UPDATE, so a stale copy cannot win twice)."""
+    status is checked again by the conditional UPDATE, so a stale copy cannot win twice).
+
+    ``defer``: the caller carries the instruction out in this same transaction and moves it
+    from ENTERED to its final state itself, with ``confirmed_at`` (:func:`transition`, one
+    conditional UPDATE instead of two), raising if that UPDATE finds it ENTERED no more; so
+    of two concurrent confirmations still only one wins. Here it is only checked."""
     instruction = (loaded if loaded is not None and loaded.id == instruction_id
                    and loaded.contract_id == actor.contract_id
                    else get_own(session, actor, instruction_id))
@@ -167,8 +201,8 @@ def accept(session: Session, actor: Actor, instruction_id: int, step_up: StepUpP
         record(session, actor=actor.label, action=f"{instruction.kind}.void",
                subject_type="instruction", subject_id=instruction.id)
         return instruction
-    if not transition(session, instruction.id, frm=InstructionStatus.ENTERED,
-                      to=InstructionStatus.ACCEPTED, confirmed_at=now):
+    if not defer and not transition(session, instruction.id, frm=InstructionStatus.ENTERED,
+                                    to=InstructionStatus.ACCEPTED, confirmed_at=now):
         raise InstructionNotOpen(detail="confirmed concurrently")
     record(session, actor=actor.label, action=f"{instruction.kind}.accepted",
            subject_type="instruction", subject_id=instruction.id)
