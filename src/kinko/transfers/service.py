@@ -23,6 +23,7 @@ from kinko.config import get_settings
 from kinko.corporate import entitlements
 from kinko.corporate.models import UserGrant
 from kinko.corporate.rules import Service
+from kinko.idempotency.service import store
 from kinko.instructions import service as instructions
 from kinko.instructions.drafts import check_funds
 from kinko.instructions.errors import InstructionNotOpen, NotCancellable
@@ -343,13 +344,27 @@ def check_entry(session: Session, actor: Actor, instruction: Instruction) -> Non
 
 
 def confirm(session: Session, actor: Actor, instruction_id: int,
-            step_up: StepUpProof | None, *, loaded: Instruction | None = None) -> Instruction:
+            step_up: StepUpProof | None, *, loaded: Instruction | None = None,
+            key: instructions.KeyRecord | None = None) -> Instruction:
     """Confirm with step-up; a same-day transfer is debited now, a future one is scheduled.
 
     A confirmation that fails (limits, funds, a stopped account) raises and so rolls back the
     whole transaction: the instruction stays entered and can be confirmed again before its
     deadline. A late confirmation voids the instruction (the caller commits, then reports).
+
+    ``key``: the request's idempotency key, recorded with its answer (for a same-day
+    transfer by the very UPDATE that executes the instruction).
     """
+    instruction = _confirm(session, actor, instruction_id, step_up, loaded=loaded, key=key)
+    if key is not None and instruction.status is not InstructionStatus.EXECUTED:
+        store(session, scope=key.scope, key=key.key, payload=key.payload,
+              result=key.answer(instruction))
+    return instruction
+
+
+def _confirm(session: Session, actor: Actor, instruction_id: int,
+             step_up: StepUpProof | None, *, loaded: Instruction | None,
+             key: instructions.KeyRecord | None) -> Instruction:
     entitlements.check(session, actor, Service.TRANSFER)  # a grant withdrawn since entry
     if loaded is None or loaded.id != instruction_id:
         loaded = instructions.get_own(session, actor, instruction_id)
@@ -369,7 +384,7 @@ def confirm(session: Session, actor: Actor, instruction_id: int,
         limit = dict(scopes)[refused[0]]
         raise LimitExceeded(detail=f"daily limit {limit:,} ({refused[0].split(':')[0]})")
     if same_day:
-        _execute(session, instruction, details, frm=InstructionStatus.ENTERED,
+        _execute(session, instruction, details, frm=InstructionStatus.ENTERED, key=key,
                  confirmed_at=clock.now())
     else:
         due = datetime.combine(instruction.value_date,
@@ -402,7 +417,8 @@ def _legs(session: Session, instruction: Instruction, details: dict[str, Any]) -
 
 
 def _execute(session: Session, instruction: Instruction, details: dict[str, Any], *,
-             frm: InstructionStatus = InstructionStatus.ACCEPTED, **values: Any) -> None:
+             frm: InstructionStatus = InstructionStatus.ACCEPTED,
+             key: instructions.KeyRecord | None = None, **values: Any) -> None:
     """Debit now; raises the ledger's error (the caller decides what a failure means).
 
     ``frm``: the status the instruction must still have (ACCEPTED for the value-date run,
@@ -415,8 +431,9 @@ def _execute(session: Session, instruction: Instruction, details: dict[str, Any]
         idempotency_key=f"instruction:{instruction.id}",
     ), actor=f"user:{instruction.user_id}")
     if not instructions.transition(session, instruction.id, frm=frm,
-                                   to=InstructionStatus.EXECUTED, finished_at=clock.now(),
-                                   entry_id=posted.entry_id, **values):
+                                   to=InstructionStatus.EXECUTED, key=key,
+                                   finished_at=clock.now(), entry_id=posted.entry_id,
+                                   **values):
         raise InstructionNotOpen(detail="confirmed concurrently")
     if not details["payee"]["own_bank"]:
         from kinko.clearing import service as clearing

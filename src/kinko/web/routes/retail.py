@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import Operation
-from kinko.idempotency.service import check_key, replayed, store
+from kinko.idempotency.service import check_key, replayed
 from kinko.inquiries import service as inquiries
 from kinko.instructions import service as instructions
 from kinko.instructions.models import Instruction
@@ -274,14 +274,16 @@ def confirm_transfer(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKe
     proof, new_token = proved
 
     def create() -> dict[str, Any]:
-        done = transfers.confirm(s, c.actor, instruction_id, proof, loaded=instruction)
+        # The key is recorded with the answer (without the tokens) by the confirmation.
+        record = instructions.KeyRecord(scope, key, payload,
+                                        lambda i: {"instruction": instruction_view(i)})
+        done = transfers.confirm(s, c.actor, instruction_id, proof, loaded=instruction,
+                                 key=record)
         return {"instruction": instruction_view(done), "session_token": new_token,
                 "csrf_token": csrf_token(new_token)}
 
     # A failed confirmation (funds short …) still spends the one-time answer (AUTH-5).
-    result = after_step_up(s, c, request, lang, new_token,
-                           lambda: store(s, scope=scope, key=key, payload=payload,
-                                         result=create()))
+    result = after_step_up(s, c, request, lang, new_token, create)
     if isinstance(result, JSONResponse):
         return result
     return _after_confirm(result, c, request)
