@@ -353,6 +353,12 @@ def rotate_spending_otp_step(session: Session, session_id: int, values: dict[str
 
 
 def active_card(session: Session, user_id: int) -> ConfirmationCard | None:
+    preloaded: dict[int, ConfirmationCard | None] | None = session.info.get(PRELOADED_CARDS)
+    if preloaded and user_id in preloaded:
+        card = preloaded.pop(user_id)
+        changing = any(isinstance(o, ConfirmationCard) for o in (*session.new, *session.dirty))
+        if not changing and (card is None or card.state is CardState.ACTIVE):
+            return card
     return session.execute(
         select(ConfirmationCard).where(ConfirmationCard.user_id == user_id,
                                        ConfirmationCard.state == CardState.ACTIVE)
@@ -440,24 +446,29 @@ def session_with_user_by_token_hash(session: Session, token_hash: Sequence[str]
     # the fund movements' check then needs none for a customer it cannot refuse.
     restricted = restricted_column(Customer.id)
     extra = [] if restricted is None else [restricted.label("restricted")]
-    # The user's active OTP token too (at most one: a unique partial index), which the
-    # step-up of every fund movement reads: :func:`active_token` then needs no statement.
+    # The user's active OTP token and confirmation card too (at most one each: unique
+    # partial indexes), which the step-up of every fund movement reads: :func:`active_token`
+    # and :func:`active_card` then need no statement.
     found = session.execute(
-        select(AuthSession, AuthUser, AuthContract, Customer, OtpToken, *extra)
+        select(AuthSession, AuthUser, AuthContract, Customer, OtpToken, ConfirmationCard,
+               *extra)
         .join(AuthUser, AuthUser.id == AuthSession.user_id)
         .join(AuthContract, AuthContract.id == AuthUser.contract_id)
         .join(Customer, Customer.id == AuthUser.customer_id)
         .outerjoin(OtpToken, and_(OtpToken.user_id == AuthUser.id,
                                   OtpToken.state == TokenState.ACTIVE))
+        .outerjoin(ConfirmationCard, and_(ConfirmationCard.user_id == AuthUser.id,
+                                          ConfirmationCard.state == CardState.ACTIVE))
         .where(match)
     ).one_or_none()
     if found is None:
         return None
     if restricted is not None:
-        remember(session, found[3].id, bool(found[5]))
-    session.info.setdefault(PRELOADED_TOKENS, {})[found[1].id] = found[4]
-    if found[4] is not None:
-        session.info.setdefault(PINNED, []).append(found[4])
+        remember(session, found[3].id, bool(found[6]))
+    user_id = found[1].id
+    session.info.setdefault(PRELOADED_TOKENS, {})[user_id] = found[4]
+    session.info.setdefault(PRELOADED_CARDS, {})[user_id] = found[5]
+    session.info.setdefault(PINNED, []).extend(o for o in (found[4], found[5]) if o is not None)
     return (found[0], found[1], found[2], found[3])
 
 
@@ -465,6 +476,8 @@ def session_with_user_by_token_hash(session: Session, token_hash: Sequence[str]
 # id: handed out once by :func:`active_token`, and only while no token of the session is
 # being changed (a registration or a stop in the same transaction reads the database).
 PRELOADED_TOKENS = "kinko.auth.repository.preloaded_tokens"
+# The same for active confirmation cards (:func:`active_card`).
+PRELOADED_CARDS = "kinko.auth.repository.preloaded_cards"
 
 
 def touch_session(session: Session, row: AuthSession, now: datetime, *,

@@ -26,7 +26,7 @@ def _unpin(session: Session, transaction: SessionTransaction) -> None:
         # What the transaction read alongside (kept for its own later reads) is forgotten
         # with it.
         for key in (_PINNED, repo.PRELOADED_SECRETS, repo.PRELOADED_TOKENS,
-                    repo.THROTTLE_SEEN):
+                    repo.PRELOADED_CARDS, repo.THROTTLE_SEEN):
             session.info.pop(key, None)
 
 
