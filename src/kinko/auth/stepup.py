@@ -65,7 +65,9 @@ def _context(session: Session, token: str) -> tuple[AuthSession, AuthUser, AuthR
 
 
 def begin(session: Session, *, session_token: str, operation: Operation,
-          details: Mapping[str, Any]) -> StepUpPlan:
+          details: Mapping[str, Any], first: bool = False) -> StepUpPlan:
+    """What the confirmation screen asks for; ``first``: the operation is new in this request
+    (see :func:`cards.start_challenge`)."""
     row, user, rules = _context(session, session_token)
     digest = operation_digest(operation.value, details)
     factors = rules.step_up_factors(operation)
@@ -73,7 +75,7 @@ def begin(session: Session, *, session_token: str, operation: Operation,
         # CRED-3: every user of an OTP contract registers a token before transacting.
         raise FactorNotAvailable(detail="register a one-time password token first")
     card = (cards.start_challenge(session, user, rules, session_id=row.id,
-                                  operation_digest=digest)
+                                  operation_digest=digest, first=first)
             if Factor.CARD in factors else None)
     call = (phone.start(session, user, rules, session_id=row.id, operation_digest=digest)
             if Factor.PHONE_CALL in factors else None)

@@ -247,7 +247,8 @@ def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(ca
     quote = transfers.enter(s, c.actor, key=key, **data)
     view = instruction_view(quote.instruction)
     view["replayed"] = quote.replayed
-    view["step_up"] = plan(s, c, Operation.TRANSFER, _step_up_details(quote.instruction))
+    view["step_up"] = plan(s, c, Operation.TRANSFER, _step_up_details(quote.instruction),
+                           first=not quote.replayed)
     return view
 
 
