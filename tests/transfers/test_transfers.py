@@ -304,12 +304,28 @@ def test_stopped_account_stops_its_transfers_and_resumes(db: Database) -> None:
 
 @pytest.mark.req("LED-3")
 def test_same_day_short_funds_refuses_and_leaves_the_instruction_open(db: Database) -> None:
-    actor, acc, payees = _bank(db, balance=5_000)
-    quote = _enter(db, actor, acc, payees["same_branch"])
+    # Two entries that each fit the balance, but not both: the second confirmation is short.
+    actor, acc, payees = _bank(db, balance=15_000)
+    first = _enter(db, actor, acc, payees["same_branch"], key="k1")
+    quote = _enter(db, actor, acc, payees["same_branch"], key="k2")
+    _confirm(db, actor, first)
     with pytest.raises(InsufficientFunds):
         _confirm(db, actor, quote)
     with db.transaction() as s:
         assert s.get(Instruction, quote.instruction.id).status is InstructionStatus.ENTERED  # type: ignore[union-attr]
+
+
+def test_same_day_amount_above_the_withdrawable_is_refused_at_entry(db: Database) -> None:
+    """Issue 10: the entry itself refuses what cannot be paid today (amount and fee), and
+    leaves no instruction behind; a future-dated one waits for its value date."""
+    actor, acc, payees = _bank(db, balance=10_000)
+    with pytest.raises(InsufficientFunds) as refused:
+        _enter(db, actor, acc, payees["other_branch"], amount=10_000)   # + the fee
+    assert refused.value.extra["withdrawable"] == 10_000
+    assert refused.value.extra["needed"] > 10_000
+    with db.transaction() as s:
+        assert s.execute(select(func.count()).select_from(Instruction)).scalar_one() == 0
+    assert _enter(db, actor, acc, payees["same_branch"], amount=10_000, key="k2").instruction
 
 
 @pytest.mark.parametrize("amount", ["abc", -5, 0, 1.5, "1e5"])

@@ -15,7 +15,10 @@ from kinko.auth import cards
 from kinko.auth import repository as auth_repo
 from kinko.config import Settings
 from kinko.db import Database
+from kinko.ledger.books import book
 from kinko.ledger.models import Account
+from kinko.ledger.rules import Leg
+from kinko.ledger.service import EntryRequest, post
 from kinko.web import demo_users as du
 from kinko.web.app import create_app
 from tests.e2e.support import T0, build_demo
@@ -42,7 +45,11 @@ def _balance(c: Customer) -> int:
 @pytest.mark.req("AUTH-5")
 def test_an_otp_spent_on_a_failed_confirmation_confirms_nothing_else(customer: Customer,
                                                                      db: Database) -> None:
-    too_much = _enter(customer, 500_000)          # the balance is 100,000
+    too_much = _enter(customer, 90_000)           # the balance is 100,000 at entry …
+    with db.transaction() as s:                   # … and 50,000 at the confirmation
+        post(s, EntryRequest(kind="withdrawal", legs=[
+            Leg(customer.account_id, -50_000, "ATM"), Leg(book(s, "clearing"), 50_000, "ATM")]),
+            actor="test")
     code = customer.otp(db)
     failed = customer.client.post(f"/api/v1/transfers/{too_much}/confirm",
                                   json={"otp_code": code}, headers=_key())
@@ -53,13 +60,13 @@ def test_an_otp_spent_on_a_failed_confirmation_confirms_nothing_else(customer: C
     if token:
         assert customer.client.get("/api/v1/accounts").status_code == 401
         customer.client.headers["Authorization"] = f"Bearer {token}"
-    assert _balance(customer) == 100_000          # nothing moved
+    assert _balance(customer) == 50_000           # nothing moved
 
     other = _enter(customer, 1_000)
     replay = customer.client.post(f"/api/v1/transfers/{other}/confirm",
                                   json={"otp_code": code}, headers=_key())
     assert replay.status_code == 401, replay.text  # the same code, same time step: spent
-    assert _balance(customer) == 100_000
+    assert _balance(customer) == 50_000
     listed = {i["id"]: i["status"]
               for i in customer.client.get("/api/v1/instructions").json()["instructions"]}
     assert listed[other] == "entered"

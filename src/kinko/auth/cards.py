@@ -77,17 +77,20 @@ def issue_card(session: Session, user: AuthUser, rules: AuthRules, *, actor: str
 
 
 def start_challenge(session: Session, user: AuthUser, rules: AuthRules, *,
-                    session_id: int | None, operation_digest: str | None) -> CardChallenge:
+                    session_id: int | None, operation_digest: str | None,
+                    first: bool = False) -> CardChallenge:
     """Pick distinct random cells to ask for (001 2(3): 都度指定).
 
     The cells already asked for this operation in this session, while unanswered and live,
     are asked again: showing the confirmation screen again (a reload) must not draw new cells,
     or someone holding a few cells of a stolen card's grid could redraw until they come up.
+    ``first``: the operation was made by this very request (a new instruction), so no cells
+    can have been asked for it yet and none are looked for.
     """
     card = repo.active_card(session, user.id)
     if card is None:
         raise FactorNotAvailable(detail="no confirmation-number card")
-    if operation_digest is not None:
+    if operation_digest is not None and not first:
         pending = repo.pending_challenge(session, ChallengeKind.CARD_CELLS, user_id=user.id,
                                         session_id=session_id,
                                         operation_digest=operation_digest, now=clock.now())

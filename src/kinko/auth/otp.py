@@ -67,6 +67,21 @@ def check_token(session: Session, token: OtpToken, code: str, *, window: int,
     return repo.accept_otp_step(session, token.id, step)
 
 
+def unspent_step(token: OtpToken, code: str, *, window: int,
+                 at: datetime | None = None) -> int | None:
+    """:func:`check_token` without spending: the matching time step if the token has not
+    accepted it (or a later one) yet, else None. The caller must then spend the step with a
+    conditional UPDATE (``repo.accept_otp_step`` or the step-up's rotation), which alone
+    decides under concurrency."""
+    moment = clock.now() if at is None else at
+    if token.expires_on is not None and moment.date() > token.expires_on:
+        return None
+    step = matching_step(token, code, moment, window)
+    if step is None or (token.last_step is not None and token.last_step >= step):
+        return None
+    return step
+
+
 def verify(session: Session, user: AuthUser | None, code: str, *, window: int) -> bool:
     """Check the OTP of the user's active token (hard or soft)."""
     # An unknown user runs the same query (id 0 matches no row), so it costs the same.

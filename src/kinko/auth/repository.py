@@ -66,16 +66,33 @@ def user_by_login_id(session: Session, product: Product, login_id: str) -> AuthU
 
 def user_with_customer_by_login_id(session: Session, product: Product, login_id: str
                                    ) -> AuthUser | None:
-    """:func:`user_by_login_id`, loading the user's customer too; it is kept in
-    ``session.info`` for the transaction, so ``session.get(Customer, …)`` finds it."""
+    """:func:`user_by_login_id`, loading in the same statement what a login reads next: the
+    user's customer (the login notice's address), contract (the rules, the contract's state)
+    and stored login password. They are kept for the transaction (``session.info``), so
+    ``session.get`` finds the customer and the contract, and :func:`secret` the password,
+    without a statement. An unknown ID runs the very same statement, and its (absent)
+    password is remembered alike, so both still cost the same (AUTH-10)."""
     found = session.execute(
-        select(AuthUser, Customer).join(Customer, Customer.id == AuthUser.customer_id)
+        select(AuthUser, Customer, AuthContract, AuthSecret)
+        .join(Customer, Customer.id == AuthUser.customer_id)
+        .join(AuthContract, AuthContract.id == AuthUser.contract_id)
+        .outerjoin(AuthSecret, and_(AuthSecret.user_id == AuthUser.id,
+                                    AuthSecret.kind == SecretKind.LOGIN_PASSWORD))
         .where(AuthUser.product == product, AuthUser.login_id == login_id)
     ).one_or_none()
+    preloaded = session.info.setdefault(PRELOADED_SECRETS, {})
     if found is None:
+        preloaded[(0, SecretKind.LOGIN_PASSWORD)] = None
         return None
-    session.info.setdefault(PINNED, []).append(found[1])
+    session.info.setdefault(PINNED, []).extend((found[1], found[2]))
+    preloaded[(found[0].id, SecretKind.LOGIN_PASSWORD)] = found[3]
     return found[0]
+
+
+# Secrets read with their user (:func:`user_with_customer_by_login_id`), by (user id, kind):
+# each is handed out once by :func:`secret`, to the check that follows the lookup; any later
+# read (after a change of the secret, say) goes to the database.
+PRELOADED_SECRETS = "kinko.auth.repository.preloaded_secrets"
 
 
 # Objects loaded alongside others, kept referenced until the transaction ends (the identity
@@ -218,6 +235,10 @@ def _expire(session: Session, model: type[object], key: int) -> None:
 
 
 def secret(session: Session, user_id: int, kind: SecretKind) -> AuthSecret | None:
+    preloaded: dict[tuple[int, SecretKind], AuthSecret | None] | None = session.info.get(
+        PRELOADED_SECRETS)
+    if preloaded and (user_id, kind) in preloaded:
+        return preloaded.pop((user_id, kind))
     return session.execute(
         select(AuthSecret).where(AuthSecret.user_id == user_id, AuthSecret.kind == kind)
     ).scalar_one_or_none()
@@ -238,6 +259,12 @@ def recent_history(session: Session, user_id: int, kind: SecretKind, limit: int
 
 
 def active_token(session: Session, user_id: int) -> OtpToken | None:
+    preloaded: dict[int, OtpToken | None] | None = session.info.get(PRELOADED_TOKENS)
+    if preloaded and user_id in preloaded:
+        token = preloaded.pop(user_id)
+        changing = any(isinstance(o, OtpToken) for o in (*session.new, *session.dirty))
+        if not changing and (token is None or token.state is TokenState.ACTIVE):
+            return token
     return session.execute(
         select(OtpToken).where(OtpToken.user_id == user_id,
                                OtpToken.state == TokenState.ACTIVE)
@@ -298,10 +325,40 @@ def accept_otp_step(session: Session, token_id: int, step: int) -> bool:
     return done
 
 
+def rotate_spending_otp_step(session: Session, session_id: int, values: dict[str, Any],
+                             token_id: int, step: int) -> bool:
+    """PostgreSQL: :func:`accept_otp_step` and the session's UPDATE to ``values`` (the
+    step-up's rotation) in one statement, a data-modifying CTE: the session is written only
+    if the step was still unspent, and both happen or neither. False if another request
+    spent the step (or a later one) first."""
+    o = table_of(OtpToken)
+    t = table_of(AuthSession)
+    spent = (update(o)
+             .where(o.c.id == token_id, o.c.state == TokenState.ACTIVE.value,
+                    or_(o.c.last_step.is_(None), o.c.last_step < step))
+             .values(last_step=step).returning(o.c.id).cte("spent_step"))
+    done = session.execute(
+        update(t).where(t.c.id == session_id, select(spent.c.id).exists())
+        .values(**values).returning(t.c.id)
+    ).one_or_none() is not None
+    if done:
+        _set_loaded(session, OtpToken, token_id, last_step=step)
+        _set_loaded(session, AuthSession, session_id, **values)
+    else:
+        _expire(session, OtpToken, token_id)
+    return done
+
+
 # --- cards ----------------------------------------------------------------------------------
 
 
 def active_card(session: Session, user_id: int) -> ConfirmationCard | None:
+    preloaded: dict[int, ConfirmationCard | None] | None = session.info.get(PRELOADED_CARDS)
+    if preloaded and user_id in preloaded:
+        card = preloaded.pop(user_id)
+        changing = any(isinstance(o, ConfirmationCard) for o in (*session.new, *session.dirty))
+        if not changing and (card is None or card.state is CardState.ACTIVE):
+            return card
     return session.execute(
         select(ConfirmationCard).where(ConfirmationCard.user_id == user_id,
                                        ConfirmationCard.state == CardState.ACTIVE)
@@ -389,18 +446,38 @@ def session_with_user_by_token_hash(session: Session, token_hash: Sequence[str]
     # the fund movements' check then needs none for a customer it cannot refuse.
     restricted = restricted_column(Customer.id)
     extra = [] if restricted is None else [restricted.label("restricted")]
+    # The user's active OTP token and confirmation card too (at most one each: unique
+    # partial indexes), which the step-up of every fund movement reads: :func:`active_token`
+    # and :func:`active_card` then need no statement.
     found = session.execute(
-        select(AuthSession, AuthUser, AuthContract, Customer, *extra)
+        select(AuthSession, AuthUser, AuthContract, Customer, OtpToken, ConfirmationCard,
+               *extra)
         .join(AuthUser, AuthUser.id == AuthSession.user_id)
         .join(AuthContract, AuthContract.id == AuthUser.contract_id)
         .join(Customer, Customer.id == AuthUser.customer_id)
+        .outerjoin(OtpToken, and_(OtpToken.user_id == AuthUser.id,
+                                  OtpToken.state == TokenState.ACTIVE))
+        .outerjoin(ConfirmationCard, and_(ConfirmationCard.user_id == AuthUser.id,
+                                          ConfirmationCard.state == CardState.ACTIVE))
         .where(match)
     ).one_or_none()
     if found is None:
         return None
     if restricted is not None:
-        remember(session, found[3].id, bool(found[4]))
+        remember(session, found[3].id, bool(found[6]))
+    user_id = found[1].id
+    session.info.setdefault(PRELOADED_TOKENS, {})[user_id] = found[4]
+    session.info.setdefault(PRELOADED_CARDS, {})[user_id] = found[5]
+    session.info.setdefault(PINNED, []).extend(o for o in (found[4], found[5]) if o is not None)
     return (found[0], found[1], found[2], found[3])
+
+
+# Active OTP tokens read with the session (:func:`session_with_user_by_token_hash`), by user
+# id: handed out once by :func:`active_token`, and only while no token of the session is
+# being changed (a registration or a stop in the same transaction reads the database).
+PRELOADED_TOKENS = "kinko.auth.repository.preloaded_tokens"
+# The same for active confirmation cards (:func:`active_card`).
+PRELOADED_CARDS = "kinko.auth.repository.preloaded_cards"
 
 
 def touch_session(session: Session, row: AuthSession, now: datetime, *,
@@ -469,15 +546,32 @@ class ThrottleRow:
     locked_until: datetime | None
 
 
+# Throttle rows read earlier in the transaction, by key (None: no row), until a write of the
+# key: a login reads the unknown-ID counters of the typed ID with its address and target rows.
+THROTTLE_SEEN = "kinko.auth.repository.throttle_seen"
+
+
 def throttle_rows(session: Session, keys: Sequence[str]) -> list[ThrottleRow]:
-    """The rows of ``keys`` (one statement; missing keys have no row)."""
+    """The rows of ``keys`` (one statement, none if this transaction read them all already and
+    has not written them since; missing keys have no row)."""
+    seen: dict[str, ThrottleRow | None] = session.info.setdefault(THROTTLE_SEEN, {})
+    if all(k in seen for k in keys):
+        return [row for k in keys if (row := seen[k]) is not None]
     c = table_of(LoginThrottle).c
-    rows = session.execute(
-        select(c.key, c.window_start, c.failures, c.state, c.locked_until)
-        .where(c.key.in_(list(keys)))
-    ).all()
-    return [ThrottleRow(r.key, r.window_start, r.failures, UserState(r.state), r.locked_until)
-            for r in rows]
+    rows = [ThrottleRow(r.key, r.window_start, r.failures, UserState(r.state), r.locked_until)
+            for r in session.execute(
+                select(c.key, c.window_start, c.failures, c.state, c.locked_until)
+                .where(c.key.in_(list(keys)))).all()]
+    seen.update(dict.fromkeys(keys))
+    seen.update((r.key, r) for r in rows)
+    return rows
+
+
+def _forget_throttle(session: Session, keys: Sequence[str]) -> None:
+    seen: dict[str, ThrottleRow | None] | None = session.info.get(THROTTLE_SEEN)
+    if seen:
+        for key in keys:
+            seen.pop(key, None)
 
 
 def count_throttled_failure(session: Session, keys: Sequence[tuple[str, ThrottleKind]],
@@ -487,6 +581,7 @@ def count_throttled_failure(session: Session, keys: Sequence[tuple[str, Throttle
     same rows in the same order (no deadlock on PostgreSQL)."""
     if not keys:
         return
+    _forget_throttle(session, [k for k, _ in keys])
     t = table_of(LoginThrottle)
     c = t.c
     ended = c.window_start <= literal(now - window, UtcDateTime())
@@ -509,6 +604,7 @@ def count_unknown_failure(session: Session, key: str, limits: LockoutLimits, now
     """:func:`count_failure` for an ID that is not registered, on its throttle row: one
     upsert, the same counters and the same conditional step; None when it was not active.
     ``first`` is what the first failure makes of fresh counters (the INSERT)."""
+    _forget_throttle(session, [key])
     c = table_of(LoginThrottle).c
     stmt = _upsert(session).values(
         key=key, kind=ThrottleKind.UNKNOWN_ID.value, window_start=now, failures=0,

@@ -192,6 +192,23 @@ def rotate(session: Session, row: AuthSession, *, scope: SessionScope | None = N
     return token
 
 
+def rotate_spending_otp(session: Session, row: AuthSession, *, token_id: int, step: int,
+                        **values: object) -> str | None:
+    """:func:`rotate` for a step-up answered with a one-time password, spending its time
+    step in the same statement (PostgreSQL, :func:`repo.rotate_spending_otp_step`): the new
+    token, or None when the step was spent by another request first (nothing was written)."""
+    now = clock.now()
+    token = new_token()
+    written = {"token_hash": token_hash(token), "rotated_at": now, "last_seen_at": now,
+               **values}
+    if not repo.rotate_spending_otp_step(session, row.id, written, token_id, step):
+        return None
+    known = _known(session)
+    for old in [t for t, found in known.items() if found[0] is row]:
+        known[token] = known.pop(old)
+    return token
+
+
 def end(session: Session, token: str, *, reason: str = "logout") -> None:
     """Log out; ending an unknown or ended session is not an error."""
     row = repo.session_by_token_hash(session, token_hashes(token))

@@ -63,7 +63,9 @@ def _context(session: Session, token: str) -> tuple[AuthSession, AuthUser, AuthR
 
 
 def begin(session: Session, *, session_token: str, operation: Operation,
-          details: Mapping[str, Any]) -> StepUpPlan:
+          details: Mapping[str, Any], first: bool = False) -> StepUpPlan:
+    """What the confirmation screen asks for; ``first``: the operation is new in this request
+    (see :func:`cards.start_challenge`)."""
     row, user, rules = _context(session, session_token)
     digest = operation_digest(operation.value, details)
     factors = rules.step_up_factors(operation)
@@ -71,7 +73,7 @@ def begin(session: Session, *, session_token: str, operation: Operation,
         # CRED-3: every user of an OTP contract registers a token before transacting.
         raise FactorNotAvailable(detail="register a one-time password token first")
     card = (cards.start_challenge(session, user, rules, session_id=row.id,
-                                  operation_digest=digest)
+                                  operation_digest=digest, first=first)
             if Factor.CARD in factors else None)
     call = (phone.start(session, user, rules, session_id=row.id, operation_digest=digest)
             if Factor.PHONE_CALL in factors else None)
@@ -80,13 +82,23 @@ def begin(session: Session, *, session_token: str, operation: Operation,
 
 def _check(session: Session, row: AuthSession, user: AuthUser, rules: AuthRules,
            factors: tuple[Factor, ...], digest: str, answers: Answers,
-           token: OtpToken | None) -> tuple[bool, str]:
-    """Check every factor (no short cut); return (all right, first wrong factor)."""
+           token: OtpToken | None, otp_step: list[int] | None = None) -> tuple[bool, str]:
+    """Check every factor (no short cut); return (all right, first wrong factor).
+
+    ``otp_step``: when given, a right one-time password is not spent here; its time step is
+    appended for the caller to spend (with the session's rotation, in one statement)."""
     wrong: list[str] = []
     for factor in factors:
         if factor is Factor.OTP:
-            ok = token is not None and otp.check_token(session, token, answers.otp_code or "",
-                                                       window=rules.otp_window)
+            if otp_step is not None:
+                step = None if token is None else otp.unspent_step(
+                    token, answers.otp_code or "", window=rules.otp_window)
+                ok = step is not None
+                if step is not None:
+                    otp_step.append(step)
+            else:
+                ok = token is not None and otp.check_token(
+                    session, token, answers.otp_code or "", window=rules.otp_window)
         elif factor is Factor.CONFIRMATION_PASSWORD:
             ok = verify_secret(session, user, SecretKind.CONFIRMATION_PASSWORD,
                                answers.confirmation_password or "")
@@ -143,11 +155,24 @@ def verify(session: Session, *, session_token: str, operation: Operation,
     blocked = _not_ready(session, user, factors, answers, token)
     if blocked is not None:
         return blocked
-    ok, wrong = _check(session, row, user, rules, factors, digest, answers, token)
+    # PostgreSQL, a step-up spent at once: a right one-time password's step is spent by the
+    # same statement that rotates the session (below). Wherever this returns before that,
+    # the step is spent on its own, as it always was once the code matched (AUTH-5).
+    deferred: list[int] | None = (
+        [] if spend and token is not None
+        and session.get_bind().dialect.name == "postgresql" else None)
+
+    def spend_otp_now() -> None:
+        if deferred and token is not None:
+            repo.accept_otp_step(session, token.id, deferred[0])
+
+    ok, wrong = _check(session, row, user, rules, factors, digest, answers, token, deferred)
     if not ok:
+        spend_otp_now()
         return lockout.register_failure(session, user, rules, factor=wrong, context="step_up")
     if Factor.PHONE_CALL in factors and not phone.consume_completed(
             session, user, answers.phone_challenge_id or "", operation_digest=digest):
+        spend_otp_now()
         return Rejected(error=phone.PhoneCallPending())
     # A correct answer clears the failure counters; when this transaction read them clear
     # already, there is nothing to write (a wrong entry counted since then is kept, as it
@@ -155,13 +180,24 @@ def verify(session: Session, *, session_token: str, operation: Operation,
     if not lockout.clean(user):
         refused = lockout.register_success(session, user)
         if refused is not None:
+            spend_otp_now()
             return refused
     now = clock.now()
     # One UPDATE: the new token and the step-up. ``spend``: the caller carries the operation
     # out in this same transaction, so the step-up is spent at once: the row, locked by this
     # UPDATE until the commit, never holds an unspent step-up that another request could use.
-    new_token = sessions.rotate(session, row, stepped_up_at=now,
-                                stepped_up_for=None if spend else digest)
+    if deferred and token is not None:
+        rotated = sessions.rotate_spending_otp(session, row, token_id=token.id,
+                                               step=deferred[0], stepped_up_at=now,
+                                               stepped_up_for=None)
+        if rotated is None:
+            # Another request spent this code first: a replayed one-time password.
+            return lockout.register_failure(session, user, rules, factor="otp",
+                                            context="step_up")
+        new_token = rotated
+    else:
+        new_token = sessions.rotate(session, row, stepped_up_at=now,
+                                    stepped_up_for=None if spend else digest)
     audit(session, actor=user_actor(user), action="auth.step_up", user=user,
           operation=operation.value, digest=digest, factors=[f.value for f in factors],
           session_id=row.id)

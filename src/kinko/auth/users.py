@@ -23,7 +23,11 @@ def _pin(session: Session, obj: object) -> None:
 @event.listens_for(Session, "after_transaction_end")
 def _unpin(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
-        session.info.pop(_PINNED, None)
+        # What the transaction read alongside (kept for its own later reads) is forgotten
+        # with it.
+        for key in (_PINNED, repo.PRELOADED_SECRETS, repo.PRELOADED_TOKENS,
+                    repo.PRELOADED_CARDS, repo.THROTTLE_SEEN):
+            session.info.pop(key, None)
 
 
 def get_user(session: Session, user_id: int) -> AuthUser:

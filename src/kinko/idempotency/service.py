@@ -98,8 +98,33 @@ def replay(session: Session, *, scope: str, key: str, payload: Any) -> dict[str,
     ).one_or_none()
     if row is None:
         return None
-    if row.request_hash != request_hash(payload) or row.response is None:
+    return replayed(row.request_hash, row.response, scope=scope, key=key, payload=payload)
+
+
+def replayed(stored_hash: str | None, stored_response: str | None, *, scope: str, key: str,
+             payload: Any) -> dict[str, Any] | None:
+    """:func:`replay` for a key row the caller read itself (with the rows it reads anyway:
+    ``None, None`` when there is none)."""
+    if stored_hash is None:
+        return None
+    if stored_hash != request_hash(payload) or stored_response is None:
         raise IdempotencyMismatch(detail=f"{scope}/{key}")
-    result: dict[str, Any] = json.loads(row.response)
+    result: dict[str, Any] = json.loads(stored_response)
     result["replayed"] = True
+    return result
+
+
+def store(session: Session, *, scope: str, key: str, payload: Any,
+          result: dict[str, Any]) -> dict[str, Any]:
+    """Record the key with its response in one INSERT, after the work (for use cases that
+    checked :func:`replay` first and whose work itself cannot be done twice — a conditional
+    UPDATE of its state). A key taken meanwhile by a concurrent request raises
+    :class:`IdempotencyMismatch`, which undoes the caller's work."""
+    check_key(key)
+    inserted = insert_ignoring_conflicts(session, IdempotencyRecord, {
+        "scope": scope, "key": key, "request_hash": request_hash(payload),
+        "created_at": clock.now(),
+        "response": json.dumps(storable(result), ensure_ascii=False, default=str)})
+    if not inserted:
+        raise IdempotencyMismatch(detail=f"{scope}/{key} was used by a concurrent request")
     return result

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from kinko import clock
@@ -73,9 +73,13 @@ def check_funds(session: Session, instruction: Instruction, *, same_day: bool) -
     fee). A future-dated one is checked on its value date: money may arrive before then."""
     if not same_day:
         return
-    account = session.execute(
-        select(Account).where(Account.id == instruction.debit_account_id)
-    ).scalar_one()
-    if withdrawable(account.balance, account.held, account.overdraft_limit) \
-            < instruction.amount + instruction.fee:
+    # The debit account as the entry read it in this transaction (no statement when it is
+    # loaded): the check tells the customer early, the confirmation's posting decides.
+    account = session.get(Account, instruction.debit_account_id)
+    if account is None:  # pragma: no cover - a foreign key guarantees it
         raise InsufficientFunds(detail="at entry")
+    available = withdrawable(account.balance, account.held, account.overdraft_limit)
+    needed = instruction.amount + instruction.fee
+    if available < needed:
+        raise InsufficientFunds(detail="at entry", withdrawable=max(available, 0),
+                                needed=needed)

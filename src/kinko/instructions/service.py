@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,8 +22,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from kinko import clock
 from kinko.audit.service import canonical, record
+from kinko.db.base import insert_ignoring_conflicts, table_of
 from kinko.errors import IdempotencyMismatch
-from kinko.idempotency.service import check_key, request_hash
+from kinko.idempotency.models import IdempotencyRecord
+from kinko.idempotency.service import check_key, request_hash, storable
 from kinko.instructions.errors import (
     InstructionExpired,
     InstructionNotFound,
@@ -119,14 +122,68 @@ def get_own(session: Session, actor: Actor, instruction_id: int, *,
     return found
 
 
+def get_own_with_key(session: Session, actor: Actor, instruction_id: int, *, scope: str,
+                     key: str) -> tuple[Instruction, str | None, str | None]:
+    """:func:`get_own` with the row of an idempotency key in the same statement: the
+    instruction, and the key's request hash and stored response (``None`` when the key is
+    new), for :func:`kinko.idempotency.service.replayed`."""
+    k = table_of(IdempotencyRecord)
+    found = session.execute(
+        select(Instruction, k.c.request_hash, k.c.response)
+        .outerjoin(k, and_(k.c.scope == scope, k.c.key == key))
+        .where(Instruction.id == instruction_id, Instruction.contract_id == actor.contract_id)
+    ).one_or_none()
+    if found is None:
+        raise InstructionNotFound(detail=str(instruction_id))
+    return found[0], found[1], found[2]
+
+
 def details_of(instruction: Instruction) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(instruction.details)
     return result
 
 
+# Details the bank keeps for carrying an instruction out, never shown to the customer: the
+# payee's internal account id (a transfer to this bank, found at entry).
+CREDIT_ACCOUNT = "credit_account_id"
+INTERNAL_DETAILS = frozenset({CREDIT_ACCOUNT})
+
+
+def shown_details(instruction: Instruction) -> dict[str, Any]:
+    """:func:`details_of` without the internal ones: what an API answer or a page shows."""
+    return {k: v for k, v in details_of(instruction).items() if k not in INTERNAL_DETAILS}
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """An idempotency key to record with the answer of the request that moves an instruction
+    (:func:`transition`): ``answer`` makes the stored answer from the instruction as moved."""
+
+    scope: str
+    key: str
+    payload: Any
+    answer: Callable[[Instruction], dict[str, Any]]
+
+    def row(self, instruction: Instruction) -> dict[str, Any]:
+        return {"scope": self.scope, "key": self.key,
+                "request_hash": request_hash(self.payload),
+                "response": json.dumps(storable(self.answer(instruction)), ensure_ascii=False,
+                                       default=str),
+                "created_at": clock.now()}
+
+
 def transition(session: Session, instruction_id: int, *, frm: InstructionStatus,
-               to: InstructionStatus, **values: Any) -> bool:
-    """Move one instruction from ``frm`` to ``to``; False if it was not in ``frm`` any more."""
+               to: InstructionStatus, key: KeyRecord | None = None, **values: Any) -> bool:
+    """Move one instruction from ``frm`` to ``to``; False if it was not in ``frm`` any more.
+
+    ``key``: record this idempotency key with its answer only if the instruction moved (the
+    instruction must be loaded). On PostgreSQL one statement does both (a data-modifying
+    CTE), so the UPDATE that decides between concurrent requests also records the answer. A
+    key that a concurrent request recorded first raises :class:`IdempotencyMismatch` (the
+    caller's transaction, and so the move, is then undone)."""
+    if key is not None:
+        return _transition_recording(session, instruction_id, frm=frm, to=to, key=key,
+                                     values=values)
     moved = session.execute(
         update(Instruction)
         .where(Instruction.id == instruction_id, Instruction.status == frm)
@@ -143,12 +200,59 @@ def transition(session: Session, instruction_id: int, *, frm: InstructionStatus,
     return moved is not None
 
 
+def _transition_recording(session: Session, instruction_id: int, *, frm: InstructionStatus,
+                          to: InstructionStatus, key: KeyRecord, values: dict[str, Any]
+                          ) -> bool:
+    loaded = session.identity_map.get(session.identity_key(Instruction, instruction_id))
+    if not isinstance(loaded, Instruction):
+        raise InstructionNotFound(detail=str(instruction_id))
+    before = {name: getattr(loaded, name) for name in ("status", *values)}
+    # The answer is made from the instruction as the UPDATE will leave it.
+    for name, value in {"status": to, **values}.items():
+        set_committed_value(loaded, name, value)
+    row = key.row(loaded)
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite: the UPDATE, then the key (the database's single writer serialises them).
+        moved = session.execute(
+            update(Instruction).where(Instruction.id == instruction_id, Instruction.status == frm)
+            .values(status=to, **values).returning(Instruction.id)).scalar_one_or_none()
+        kept = moved is not None and bool(insert_ignoring_conflicts(
+            session, IdempotencyRecord, row))
+    else:
+        k = table_of(IdempotencyRecord)
+        moving = (update(Instruction)
+                  .where(Instruction.id == instruction_id, Instruction.status == frm)
+                  .values(status=to, **values).returning(Instruction.id).cte("moved"))
+        recording = (pg_insert(k).from_select(
+            list(row), select(*[literal(v, type_=k.c[n].type).label(n) for n, v in row.items()])
+            .where(select(moving.c.id).exists()))
+            .on_conflict_do_nothing().returning(k.c.key).cte("recorded"))
+        found = session.execute(select(
+            select(moving.c.id).scalar_subquery().label("moved"),
+            select(func.count()).select_from(recording).scalar_subquery().label("kept"),
+        )).one()
+        moved, kept = found.moved, bool(found.kept)
+    if moved is None:
+        for name, value in before.items():
+            set_committed_value(loaded, name, value)
+        return False
+    if not kept:
+        raise IdempotencyMismatch(detail=f"{key.scope}/{key.key} was used by a concurrent "
+                                         "request")
+    return True
+
+
 def accept(session: Session, actor: Actor, instruction_id: int, step_up: StepUpProof | None,
-           *, loaded: Instruction | None = None) -> Instruction:
+           *, loaded: Instruction | None = None, defer: bool = False) -> Instruction:
     """Confirm an entered instruction (INS-1). Raises if late, already decided or unproven.
 
     ``loaded``: the instruction as the caller already read it in this transaction (its
-    status is checked again by the conditional UPDATE, so a stale copy cannot win twice)."""
+    status is checked again by the conditional UPDATE, so a stale copy cannot win twice).
+
+    ``defer``: the caller carries the instruction out in this same transaction and moves it
+    from ENTERED to its final state itself, with ``confirmed_at`` (:func:`transition`, one
+    conditional UPDATE instead of two), raising if that UPDATE finds it ENTERED no more; so
+    of two concurrent confirmations still only one wins. Here it is only checked."""
     instruction = (loaded if loaded is not None and loaded.id == instruction_id
                    and loaded.contract_id == actor.contract_id
                    else get_own(session, actor, instruction_id))
@@ -167,8 +271,8 @@ def accept(session: Session, actor: Actor, instruction_id: int, step_up: StepUpP
         record(session, actor=actor.label, action=f"{instruction.kind}.void",
                subject_type="instruction", subject_id=instruction.id)
         return instruction
-    if not transition(session, instruction.id, frm=InstructionStatus.ENTERED,
-                      to=InstructionStatus.ACCEPTED, confirmed_at=now):
+    if not defer and not transition(session, instruction.id, frm=InstructionStatus.ENTERED,
+                                    to=InstructionStatus.ACCEPTED, confirmed_at=now):
         raise InstructionNotOpen(detail="confirmed concurrently")
     record(session, actor=actor.label, action=f"{instruction.kind}.accepted",
            subject_type="instruction", subject_id=instruction.id)

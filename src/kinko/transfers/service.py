@@ -23,8 +23,10 @@ from kinko.config import get_settings
 from kinko.corporate import entitlements
 from kinko.corporate.models import UserGrant
 from kinko.corporate.rules import Service
+from kinko.idempotency.service import store
 from kinko.instructions import service as instructions
-from kinko.instructions.errors import NotCancellable
+from kinko.instructions.drafts import check_funds
+from kinko.instructions.errors import InstructionNotOpen, NotCancellable
 from kinko.instructions.models import Instruction, InstructionStatus
 from kinko.instructions.service import Actor, StepUpProof
 from kinko.ledger import repository as ledger_repo
@@ -50,6 +52,9 @@ from kinko.transfers.models import Payee, TransferLimit
 EXECUTE_TOPIC = "transfers.execute"
 RETURNED_TOPIC = "transfers.returned"
 KIND = "transfer"
+# In an instruction's details: the id of the payee's account at this bank, found at entry so
+# that the confirmation need not look it up again (internal: never shown).
+CREDIT_ACCOUNT = instructions.CREDIT_ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,13 @@ def payees_of(session: Session, actor: Actor) -> list[Payee]:
 def lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_type: str,
                  number: str) -> PayeeView:
     """口座名義確認 (XFER-2): the holder's name, from this bank's ledger or the network."""
+    return _lookup_payee(session, bank_code=bank_code, branch_code=branch_code,
+                         account_type=account_type, number=number)[0]
+
+
+def _lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_type: str,
+                  number: str) -> tuple[PayeeView, int | None]:
+    """:func:`lookup_payee`, with the id of the payee's account when it is at this bank."""
     rules.check_payee_fields(bank_code, branch_code, account_type, number)
     settings = get_settings()
     if bank_code == settings.bank_code:
@@ -98,7 +110,7 @@ def lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_
                 or account.type is AccountType.INTERNAL):
             raise PayeeAccountNotFound(detail=f"{bank_code}-{branch_code}-{number}")
         return PayeeView(bank_code, settings.bank_name, branch_code, branch.name, account_type,
-                         number, account.holder_kana, own_bank=True)
+                         number, account.holder_kana, own_bank=True), account.id
     from kinko.clearing import service as clearing
 
     where = clearing.validate_bank_branch(bank_code, branch_code)
@@ -106,7 +118,7 @@ def lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_
     if holder is None:
         raise PayeeAccountNotFound(detail=f"{bank_code}-{branch_code}-{number}")
     return PayeeView(bank_code, where.bank_name, branch_code, where.branch_name, account_type,
-                     number, holder, own_bank=False)
+                     number, holder, own_bank=False), None
 
 
 def register_payee(session: Session, actor: Actor, *, bank_code: str, branch_code: str,
@@ -273,8 +285,8 @@ def enter(session: Session, actor: Actor, *, key: str, from_account_id: int, amo
     if None in (bank_code, branch_code, account_type, number):
         raise InvalidPayee(detail="give a registered payee or bank, branch, type and number")
     assert bank_code and branch_code and account_type and number
-    view = lookup_payee(session, bank_code=bank_code, branch_code=branch_code,
-                        account_type=account_type, number=number)
+    view, credit_account = _lookup_payee(session, bank_code=bank_code, branch_code=branch_code,
+                                         account_type=account_type, number=number)
     settings = get_settings()
     if view.own_bank and (branch_code, number) == (source.branch_code, source.number):
         raise SameAccount
@@ -307,40 +319,66 @@ def enter(session: Session, actor: Actor, *, key: str, from_account_id: int, amo
                                "daily": limits.daily},
         "limit_day": processing.isoformat(),
     }
+    if credit_account is not None:
+        details[CREDIT_ACCOUNT] = credit_account
     instruction, replayed = instructions.enter(
         session, actor, kind=KIND, key=key, details=details, debit_account_id=source.id,
         amount=amount, fee=fee, value_date=value_date)
-    return Quote(instruction, instructions.details_of(instruction), replayed)
+    if not replayed:
+        # Issue 10: more than can be withdrawn today is refused at entry, on the page and in
+        # the API alike (the raise takes the entry back), from the account read above. A
+        # replay answers what the first entry answered.
+        check_funds(session, instruction, same_day=same_day)
+    return Quote(instruction, instructions.shown_details(instruction), replayed)
 
 
 def check_entry(session: Session, actor: Actor, instruction: Instruction) -> None:
     """What confirmation would refuse, told before the confirmation screen: the day's limits
-    left and, for a same-day transfer, the withdrawable amount. Confirmation checks again."""
-    from kinko.instructions.drafts import check_funds
-
+    left (the withdrawable amount of a same-day transfer :func:`enter` checked already).
+    Confirmation checks again."""
     details = instructions.details_of(instruction)
     day = date.fromisoformat(details["limit_day"])
     for scope, limit in _scopes(actor, details, policy_at(instruction.entered_at)):
         if repo.used(session, scope, day) + instruction.amount > limit:
             raise LimitExceeded(detail=f"daily limit {limit:,} ({scope.split(':')[0]})")
-    check_funds(session, instruction, same_day=details["same_day"])
 
 
 def confirm(session: Session, actor: Actor, instruction_id: int,
-            step_up: StepUpProof | None, *, loaded: Instruction | None = None) -> Instruction:
+            step_up: StepUpProof | None, *, loaded: Instruction | None = None,
+            key: instructions.KeyRecord | None = None) -> Instruction:
     """Confirm with step-up; a same-day transfer is debited now, a future one is scheduled.
 
     A confirmation that fails (limits, funds, a stopped account) raises and so rolls back the
     whole transaction: the instruction stays entered and can be confirmed again before its
     deadline. A late confirmation voids the instruction (the caller commits, then reports).
+
+    ``key``: the request's idempotency key, recorded with its answer (for a same-day
+    transfer by the very UPDATE that executes the instruction).
     """
+    instruction = _confirm(session, actor, instruction_id, step_up, loaded=loaded, key=key)
+    if key is not None and instruction.status is not InstructionStatus.EXECUTED:
+        store(session, scope=key.scope, key=key.key, payload=key.payload,
+              result=key.answer(instruction))
+    return instruction
+
+
+def _confirm(session: Session, actor: Actor, instruction_id: int,
+             step_up: StepUpProof | None, *, loaded: Instruction | None,
+             key: instructions.KeyRecord | None) -> Instruction:
     # A grant withdrawn since entry; and APR-1: the approvals a business-net transfer awaits.
     waits = entitlements.transfer_approval(session, actor)
-    instruction = instructions.accept(session, actor, instruction_id, step_up, loaded=loaded)
-    if instruction.status is not InstructionStatus.ACCEPTED:
-        return instruction  # VOID
+    if loaded is None or loaded.id != instruction_id:
+        loaded = instructions.get_own(session, actor, instruction_id)
+    details = instructions.details_of(loaded)
+    # A same-day transfer goes from entered to executed in one UPDATE, after its posting
+    # (``_execute``); a future-dated one, and one that waits for approvals, is accepted now
+    # and executed later.
+    same_day = bool(details["same_day"]) and waits is None
+    instruction = instructions.accept(session, actor, instruction_id, step_up, loaded=loaded,
+                                      defer=same_day)
+    if instruction.status is InstructionStatus.VOID:
+        return instruction
     policy = policy_at(instruction.entered_at)
-    details = instructions.details_of(instruction)
     day = date.fromisoformat(details["limit_day"])
     scopes = _scopes(actor, details, policy)
     refused = repo.take_all(session, scopes, day, instruction.amount)
@@ -349,8 +387,9 @@ def confirm(session: Session, actor: Actor, instruction_id: int,
         raise LimitExceeded(detail=f"daily limit {limit:,} ({refused[0].split(':')[0]})")
     if waits is not None:  # runs (or is scheduled) once approved; the business net only
         waits(session, actor, instruction, details)
-    elif details["same_day"]:
-        _execute(session, instruction, details)
+    elif same_day:
+        _execute(session, instruction, details, frm=InstructionStatus.ENTERED, key=key,
+                 confirmed_at=clock.now())
     else:
         due = datetime.combine(instruction.value_date,
                                policy.transfers.future_dated_debit_time, clock.JST)
@@ -365,10 +404,15 @@ def _legs(session: Session, instruction: Instruction, details: dict[str, Any]) -
     memo_to = f"ﾌﾘｺﾐ {payee['holder']}"[:48]
     legs = [Leg(instruction.debit_account_id, -(instruction.amount + instruction.fee), memo_to)]
     if payee["own_bank"]:
-        target = ledger_repo.find_account(session, payee["branch"], payee["number"])
-        if target is None:
-            raise AccountNotFound(detail="payee account")
-        legs.append(Leg(target.id, instruction.amount, f"ﾌﾘｺﾐ {details['remitter']}"[:48]))
+        # The payee's account as the entry found it (instructions entered before it was kept
+        # there look it up); the posting checks that it can still be credited.
+        target_id = details.get(CREDIT_ACCOUNT)
+        if target_id is None:
+            target = ledger_repo.find_account(session, payee["branch"], payee["number"])
+            if target is None:
+                raise AccountNotFound(detail="payee account")
+            target_id = target.id
+        legs.append(Leg(target_id, instruction.amount, f"ﾌﾘｺﾐ {details['remitter']}"[:48]))
     else:
         legs.append(Leg(book(session, "clearing"), instruction.amount, memo_to))
     if instruction.fee:
@@ -376,16 +420,25 @@ def _legs(session: Session, instruction: Instruction, details: dict[str, Any]) -
     return legs
 
 
-def _execute(session: Session, instruction: Instruction, details: dict[str, Any]) -> None:
-    """Debit now; raises the ledger's error (the caller decides what a failure means)."""
+def _execute(session: Session, instruction: Instruction, details: dict[str, Any], *,
+             frm: InstructionStatus = InstructionStatus.ACCEPTED,
+             key: instructions.KeyRecord | None = None, **values: Any) -> None:
+    """Debit now; raises the ledger's error (the caller decides what a failure means).
+
+    ``frm``: the status the instruction must still have (ACCEPTED for the value-date run,
+    which holds its row locked; ENTERED for a same-day confirmation, ``values`` then carrying
+    ``confirmed_at``): if another request moved it first, this raises and the posting is
+    undone with the rest of the caller's transaction."""
     posted = post(session, EntryRequest(
         kind=details["type"], legs=_legs(session, instruction, details),
         memo=f"instruction {instruction.id}", value_date=instruction.value_date,
         idempotency_key=f"instruction:{instruction.id}",
     ), actor=f"user:{instruction.user_id}")
-    instructions.transition(session, instruction.id, frm=InstructionStatus.ACCEPTED,
-                            to=InstructionStatus.EXECUTED, finished_at=clock.now(),
-                            entry_id=posted.entry_id)
+    if not instructions.transition(session, instruction.id, frm=frm,
+                                   to=InstructionStatus.EXECUTED, key=key,
+                                   finished_at=clock.now(), entry_id=posted.entry_id,
+                                   **values):
+        raise InstructionNotOpen(detail="confirmed concurrently")
     if not details["payee"]["own_bank"]:
         from kinko.clearing import service as clearing
 

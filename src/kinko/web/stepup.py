@@ -54,10 +54,12 @@ def payee_binding(fields: Mapping[str, str]) -> dict[str, Any]:
     return {"payee": {k: fields[k] for k in keys}}
 
 
-def plan(s: Session, caller: Caller, operation: Operation, details: Mapping[str, Any]
-         ) -> dict[str, Any]:
-    """What to ask on the confirmation screen (card cells, the number to call …)."""
-    p = stepup.begin(s, session_token=caller.token, operation=operation, details=details)
+def plan(s: Session, caller: Caller, operation: Operation, details: Mapping[str, Any], *,
+         first: bool = False) -> dict[str, Any]:
+    """What to ask on the confirmation screen (card cells, the number to call …); ``first``:
+    the operation was made by this request (a new instruction: no cells asked for it yet)."""
+    p = stepup.begin(s, session_token=caller.token, operation=operation, details=details,
+                     first=first)
     out: dict[str, Any] = {"factors": [f.value for f in p.factors]}
     if p.card is not None:
         out["card"] = {"challenge_id": p.card.challenge_id, "cells": list(p.card.cells)}

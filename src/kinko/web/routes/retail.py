@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kinko.auth.outcomes import Rejected
 from kinko.auth.policy import Operation
-from kinko.idempotency.service import once, replay
+from kinko.idempotency.service import check_key, replayed
 from kinko.inquiries import service as inquiries
 from kinko.instructions import service as instructions
 from kinko.instructions.models import Instruction
@@ -59,7 +59,7 @@ def instruction_view(i: Instruction) -> dict[str, Any]:
         "confirmed_at": i.confirmed_at.isoformat() if i.confirmed_at else None,
         "finished_at": i.finished_at.isoformat() if i.finished_at else None,
         "reason_code": i.reason_code, "reason": i.reason,
-        "details": instructions.details_of(i),
+        "details": instructions.shown_details(i),
     }
 
 
@@ -247,7 +247,8 @@ def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(ca
     quote = transfers.enter(s, c.actor, key=key, **data)
     view = instruction_view(quote.instruction)
     view["replayed"] = quote.replayed
-    view["step_up"] = plan(s, c, Operation.TRANSFER, _step_up_details(quote.instruction))
+    view["step_up"] = plan(s, c, Operation.TRANSFER, _step_up_details(quote.instruction),
+                           first=not quote.replayed)
     return view
 
 
@@ -257,9 +258,16 @@ def confirm_transfer(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKe
                      request: Request, c: Caller = Depends(caller), s: Session = DB,
                      lang: str = Depends(language)) -> Any:
     scope, payload = f"transfer.confirm:{c.user.id}", {"instruction_id": instruction_id}
-    if (earlier := replay(s, scope=scope, key=key, payload=payload)) is not None:
+    # The instruction and the key's earlier answer in one statement. The key is checked
+    # before the step-up (a retry after a lost answer gets the first answer without a new
+    # one-time password) and recorded with the answer after the work: the instruction's own
+    # conditional UPDATE is what makes one of two concurrent confirmations the winner.
+    check_key(key)
+    instruction, stored_hash, stored = instructions.get_own_with_key(
+        s, c.actor, instruction_id, scope=scope, key=key)
+    earlier = replayed(stored_hash, stored, scope=scope, key=key, payload=payload)
+    if earlier is not None:
         return _after_confirm(earlier, c, request)
-    instruction = instructions.get_own(s, c.actor, instruction_id)
     proved = prove(s, c, Operation.TRANSFER, _step_up_details(instruction), body,
                    binds=instruction.digest)
     if isinstance(proved, Rejected):
@@ -267,13 +275,16 @@ def confirm_transfer(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKe
     proof, new_token = proved
 
     def create() -> dict[str, Any]:
-        done = transfers.confirm(s, c.actor, instruction_id, proof, loaded=instruction)
+        # The key is recorded with the answer (without the tokens) by the confirmation.
+        record = instructions.KeyRecord(scope, key, payload,
+                                        lambda i: {"instruction": instruction_view(i)})
+        done = transfers.confirm(s, c.actor, instruction_id, proof, loaded=instruction,
+                                 key=record)
         return {"instruction": instruction_view(done), "session_token": new_token,
                 "csrf_token": csrf_token(new_token)}
 
     # A failed confirmation (funds short …) still spends the one-time answer (AUTH-5).
-    result = after_step_up(s, c, request, lang, new_token,
-                           lambda: once(s, scope=scope, key=key, payload=payload, create=create))
+    result = after_step_up(s, c, request, lang, new_token, create)
     if isinstance(result, JSONResponse):
         return result
     return _after_confirm(result, c, request)
