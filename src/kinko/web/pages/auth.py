@@ -85,7 +85,7 @@ from kinko.web.auth import (
     token_of,
 )
 from kinko.web.deps import DB
-from kinko.web.i18n import language
+from kinko.web.i18n import language, tr
 from kinko.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -571,8 +571,7 @@ def change_submit(request: Request, csrf: str = Form("", alias="csrf_token"),
     if (new_password != new_password_again
             or new_confirmation_password != new_confirmation_password_again):
         return _change_page(request, s, token, row, next_, status_code=422, error=(
-            "確認のため入力した新しいパスワードが一致しません。" if lang == "ja"
-            else "The new password and its repetition differ."))
+            tr(lang, "確認のため入力した新しいパスワードが一致しません。")))
     try:
         with s.begin_nested():
             result = change_credentials(
@@ -721,8 +720,7 @@ def password_submit(request: Request, kind: str = Form("login_password"),
               else SecretKind.LOGIN_PASSWORD)
     if new != again:
         return _page(request, c, "auth/password.html", status_code=422, done=False, error=(
-            "確認のため入力した新しいパスワードが一致しません。" if lang == "ja"
-            else "The new password and its repetition differ."))
+            tr(lang, "確認のため入力した新しいパスワードが一致しません。")))
     try:
         with s.begin_nested():
             outcome = passwords.change_secret(s, user_id=c.user.id, kind=secret,
@@ -850,9 +848,8 @@ def report_submit(request: Request, credential: str = Form(""), note: str = Form
     if credential not in {x.value for x in _reportable(s, c.user)} or understood != "yes":
         return _page(request, c, "auth/report.html", status_code=422,
                      credentials=_reportable(s, c.user), master=c.user.role is UserRole.MASTER,
-                     error=("届け出る対象を選び、ご利用停止の確認欄をチェックしてください。"
-                            if lang == "ja" else
-                            "Choose what to report and tick the confirmation box."))
+                     error=(tr(lang,
+                         "届け出る対象を選び、ご利用停止の確認欄をチェックしてください。")))
     scope = (CompromiseScope.CONTRACT
              if whole_contract == "yes" and c.user.role is UserRole.MASTER
              else CompromiseScope.USER)

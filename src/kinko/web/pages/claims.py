@@ -20,7 +20,7 @@ from kinko.claims.evidence import claimed_instructions
 from kinko.errors import DomainError
 from kinko.web.auth import Caller, caller, csrf_token
 from kinko.web.deps import DB
-from kinko.web.i18n import language, t
+from kinko.web.i18n import language, tr
 from kinko.web.params import MAX_ID, Id
 from kinko.web.templating import render
 
@@ -101,8 +101,7 @@ def report(request: Request, noticed_on: str = Form(""), stolen_on: str = Form("
         return _form(request, c, s, form, exc.for_customer(lang) + detail, 422)
     # The session ended with the report (CRED-6): a page without the banking menu.
     return render(request, "claims/received.html", claim=claim,
-                  message=t(lang, "ご利用を直ちに停止しました。",
-                            "Your access was stopped at once."))
+                  message=tr(lang, "ご利用を直ちに停止しました。"))
 
 
 @router.get("/{claim_id}", response_class=HTMLResponse)

@@ -42,7 +42,7 @@ from kinko.backoffice.queues import counts as queue_counts
 from kinko.errors import DomainError, ValidationFailed
 from kinko.web.auth import SAFE_METHODS, CsrfRefused, csrf_matches, csrf_token
 from kinko.web.deps import DB
-from kinko.web.i18n import language
+from kinko.web.i18n import language, tr
 from kinko.web.pages.auth import (
     CREDENTIALS,
     login_csrf_ok,
@@ -220,14 +220,12 @@ def login_submit(request: Request, code: str = Form(""), password: str = Form(""
     result = sign_in(s, code=code.strip()[:20], password=password[:128],
                      otp_code=otp.strip()[:10])
     if result.outcome is SignInOutcome.LOCKED:
-        return _login_page(request, "ロックされています。監督者に解除を依頼してください。"
-                           if lang == "ja" else
-                           "Locked after too many failures: ask a supervisor to release it.",
+        return _login_page(request, tr(lang,
+            "ロックされています。監督者に解除を依頼してください。"),
                            423)
     if result.operator is None:
-        return _login_page(request, "行員番号・パスワード・確認コードのいずれかが正しくありません。"
-                           if lang == "ja" else
-                           "Wrong operator code, password or authenticator code.", 401)
+        return _login_page(request, tr(lang,
+            "行員番号・パスワード・確認コードのいずれかが正しくありません。"), 401)
     token = sessions.start(s, result.operator.id)
     target = "/operator/password" if result.operator.must_change_password else "/operator"
     response = RedirectResponse(target, status_code=303)
