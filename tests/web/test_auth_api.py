@@ -500,7 +500,20 @@ def _b_resources(db: Database, demo: Demo) -> dict[str, int | str]:
                 "kind": "bulk", "bulk_id": 1, "line_no": 1, "approval_id": "A" * 43,
                 # The corporate services' resources (a business contract's, never B's own).
                 "agreement_id": 1, "batch_id": 1, "seq": 1, "payment_id": 1,
-                "document_id": 1, "candidate_id": 1}
+                "document_id": 1, "candidate_id": 1, "payee_id": 1, "mandate_id": 1,
+                "application_id": 1}
+
+
+# A body that passes the route's validation, so that the answer is about B's resource and not
+# about a missing field (FastAPI validates the body before the handler looks anything up).
+BODIES = {
+    ("PATCH", "/api/v1/corporate/transfer-approvals/{instruction_id}"): {"amount": 1_000},
+    ("PUT", "/api/v1/corporate/bulk-payees/{payee_id}"): {
+        "bank_code": "0999", "branch_code": "001", "account_number": "1234567",
+        "payee_kana": "ﾃｽﾄ"},
+    ("POST", "/api/v1/corporate/direct-debit/agreements/{agreement_id}/mandates"): {
+        "branch_code": "001", "account_number": "1234567", "payer_name": "ﾃｽﾄ"},
+}
 
 
 def test_no_route_lets_one_customer_reach_anothers_resources(
@@ -527,7 +540,8 @@ def test_no_route_lets_one_customer_reach_anothers_resources(
         for method in sorted(methods):
             if path.startswith("/api/"):
                 response = api.request(method, url, headers=bearer(token) | {
-                    "Idempotency-Key": uuid.uuid4().hex}, json={} if method != "GET" else None)
+                    "Idempotency-Key": uuid.uuid4().hex},
+                    json=BODIES.get((method, path), {}) if method != "GET" else None)
                 allowed = {403, 404}
             else:
                 response = api.request(method, url, headers={"Accept": "text/html"},

@@ -673,7 +673,9 @@ def test_every_state_changing_page_form_refuses_a_missing_or_wrong_csrf_token(
            "card_id": "1", "customer_id": "1", "account_id": "1", "contract_id": "1",
            "user_id": "1", "shipment_id": "1", "certificate_id": "1",
            "claim_id": "1", "case_id": "1", "bulk_id": "1", "batch_id": "1",
-           "agreement_id": "1", "candidate_id": "1", "payment_id": "1"}
+           "agreement_id": "1", "candidate_id": "1", "payment_id": "1",
+           "mandate_id": "1", "payee_id": "1", "application_id": "1", "image_id": "1",
+           "report_id": "1", "line_no": "1", "seq": "1", "document_id": "1"}
     for path in routes:
         url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
         for token in ("", csrf_token("another-session")):
