@@ -58,6 +58,9 @@ from kinko.auth.policy import Operation
 from kinko.auth.rules import operation_digest
 from kinko.auth.users import contract_of, get_user, rules_for_user
 from kinko.db.base import table_of
+from kinko.errors import DomainError
+from kinko.instructions.errors import StepUpRequired
+from kinko.instructions.service import StepUpProof
 
 
 @dataclass(frozen=True)
@@ -305,3 +308,18 @@ def deregister_device(session: Session, *, user_id: int, actor: str) -> int:
 
 def has_device(session: Session, user_id: int) -> bool:
     return bool(_devices(session, user_id))
+
+
+def prove_step(session: Session, user: AuthUser, *, digest: str, step_up: StepUpProof | None,
+               phone_approval_id: str | None, refused: type[DomainError], what: str) -> bool:
+    """The proof an approver gives for one approval step over exactly ``digest`` (APR-1,
+    AUTH-12): the approval the smartphone signed over it, or from the PC a step-up bound to
+    it. Returns whether it came from the phone; ``refused`` is raised for a phone approval
+    that does not match, StepUpRequired when the PC brings no matching step-up."""
+    if phone_approval_id is not None:
+        if not consume_approval(session, user, phone_approval_id, operation_digest=digest):
+            raise refused(detail="the smartphone approval does not match")
+        return True
+    if step_up is None or step_up.user_id != user.id or step_up.operation_digest != digest:
+        raise StepUpRequired(detail=what)
+    return False

@@ -528,16 +528,9 @@ def approve(session: Session, actor: Actor, request_id: int, *, digest: str,
     user = session.get(AuthUser, actor.user_id)
     contract = session.get(AuthContract, actor.contract_id)
     assert user is not None and contract is not None
-    via_phone = phone_approval_id is not None
-    if via_phone:
-        if not phone_approvals.consume_approval(session, user, phone_approval_id or "",
-                                                operation_digest=req.digest):
-            raise ApprovalNotAllowed(detail="the smartphone approval does not match")
-    elif step_up is None or step_up.user_id != actor.user_id \
-            or step_up.operation_digest != req.digest:
-        from kinko.instructions.errors import StepUpRequired
-
-        raise StepUpRequired(detail="approving a request")
+    via_phone = phone_approvals.prove_step(
+        session, user, digest=req.digest, step_up=step_up,
+        phone_approval_id=phone_approval_id, refused=ApprovalNotAllowed, what="approving a request")
     given = _given(session, req)
     try:
         step = rules.check_approver(req.approval_mode, maker_id=req.maker_user_id, given=given,

@@ -214,16 +214,10 @@ def approve(session: Session, actor: Actor, instruction_id: int, *, digest: str,
     contract = session.get(AuthContract, actor.contract_id)
     user = session.get(AuthUser, actor.user_id)
     assert contract is not None and user is not None
-    via_phone = phone_approval_id is not None
-    if via_phone:
-        if not phone_approvals.consume_approval(session, user, phone_approval_id or "",
-                                                operation_digest=row.digest):
-            raise TransferApprovalRefused(detail="the smartphone approval does not match")
-    elif step_up is None or step_up.user_id != actor.user_id \
-            or step_up.operation_digest != row.digest:
-        from kinko.instructions.errors import StepUpRequired
-
-        raise StepUpRequired(detail="approving a transfer")
+    via_phone = phone_approvals.prove_step(
+        session, user, digest=row.digest, step_up=step_up,
+        phone_approval_id=phone_approval_id, refused=TransferApprovalRefused,
+        what="approving a transfer")
     given = _given(session, row)
     try:
         step = approval_rules.check_approver(
