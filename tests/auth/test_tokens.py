@@ -163,3 +163,29 @@ def test_otp_is_per_contract_light_course_has_none(db: Database) -> None:
         db.run(lambda s: builders.corporate(s, course=Course.BASIC, token_kind=None))
     with pytest.raises(ValidationFailed):
         db.run(lambda s: builders.corporate(s, course=Course.COMPREHENSIVE, token_kind=None))
+
+
+@pytest.mark.req("AUTH-10")
+def test_a_check_without_a_token_computes_what_a_check_with_one_does(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unknown ID (or a user without a token) has no seed to check the code with; the
+    check still decrypts a seed and computes the code of every step of the window, so that
+    it does not answer sooner than a real one."""
+    decrypted: list[str] = []
+    generated: list[int] = []
+    real_decrypt, real_generate = otp.decrypt, otp.pyotp.TOTP.generate_otp
+
+    def counting_decrypt(purpose: str, blob: bytes, *, context: str) -> bytes:
+        decrypted.append(context)
+        return real_decrypt(purpose, blob, context=context)
+
+    def counting_generate(self: otp.pyotp.TOTP, step: int) -> str:
+        generated.append(step)
+        return real_generate(self, step)
+
+    monkeypatch.setattr(otp, "decrypt", counting_decrypt)
+    monkeypatch.setattr(otp.pyotp.TOTP, "generate_otp", counting_generate)
+    with db.transaction() as s:
+        assert otp.verify(s, None, "123456", window=1) is False
+    assert len(decrypted) == 1
+    assert len(generated) == 3      # now − 1, now, now + 1
