@@ -19,6 +19,16 @@ def _send(session: Session, payload: dict[str, Any]) -> None:
     network.deliver(session, payload["transfer_ref"])
 
 
+@handler(service.SEND_MANY_TOPIC)
+def _send_many(session: Session, payload: dict[str, Any]) -> None:
+    network.deliver_many(session, payload["transfer_refs"])
+
+
+@handler(network.SETTLE_MANY_TOPIC)
+def _settle_many(session: Session, payload: dict[str, Any]) -> None:
+    network.settle_many(session, payload["transfer_refs"])
+
+
 @handler(network.SETTLE_TOPIC)
 def _settle(session: Session, payload: dict[str, Any]) -> None:
     network.settle(session, payload["transfer_ref"])

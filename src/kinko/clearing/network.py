@@ -16,6 +16,7 @@ A real gateway would replace this module behind the same outbox topics.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -49,6 +50,8 @@ from kinko.outbox.service import enqueue
 
 ACTOR = "system:network"
 SETTLE_TOPIC = "clearing.settle"
+SEND_MANY_TOPIC = "clearing.send_many"
+SETTLE_MANY_TOPIC = "clearing.settle_many"
 RECEIVE_TOPIC = "clearing.receive"
 RETURNED_TOPIC = "transfers.returned"
 # How long the receiving bank takes to answer. Long enough that "sent" and "accepted" are two
@@ -156,6 +159,28 @@ def deliver(session: Session, transfer_ref: str) -> None:
             due_at=now + NETWORK_DELAY, dedupe_key=f"{SETTLE_TOPIC}:{transfer_ref}")
     record(session, actor=ACTOR, action="clearing.outgoing.sent", subject_type="transfer",
            subject_id=transfer_ref)
+
+
+def deliver_many(session: Session, transfer_refs: Sequence[str]) -> None:
+    """:func:`deliver` for a batch handed over as one message: one UPDATE moves the queued
+    ones to sent, and their answers come back as one settle message."""
+    now = clock.now()
+    moved = set(repo.move_outgoing_many(session, transfer_refs, OutgoingState.QUEUED,
+                                        state=OutgoingState.SENT, sent_at=now))
+    if not moved:
+        return  # delivered already: a second delivery changes nothing
+    sent = [ref for ref in transfer_refs if ref in moved]   # in the order handed over
+    enqueue(session, SETTLE_MANY_TOPIC, {"transfer_refs": sent},
+            due_at=now + NETWORK_DELAY, dedupe_key=f"{SETTLE_MANY_TOPIC}:{sent[0]}")
+    for ref in sent:
+        record(session, actor=ACTOR, action="clearing.outgoing.sent", subject_type="transfer",
+               subject_id=ref)
+
+
+def settle_many(session: Session, transfer_refs: Sequence[str]) -> None:
+    """Each transfer of a batch answered as by :func:`settle` (each one moves only once)."""
+    for ref in transfer_refs:
+        settle(session, ref)
 
 
 def settle(session: Session, transfer_ref: str) -> None:

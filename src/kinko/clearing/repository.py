@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from kinko.clearing.models import (
     RemoteAccount,
     RemoteAccountState,
 )
-from kinko.db.base import insert_ignoring_conflicts
+from kinko.db.base import insert_ignoring_conflicts, table_of
 
 # --- the simulated network: other banks' accounts -------------------------------------------
 
@@ -63,6 +64,43 @@ def close_remote(session: Session, account_id: int, at: datetime) -> bool:
 def insert_outgoing(session: Session, values: dict[str, Any]) -> bool:
     """Insert unless the transfer reference exists; True if this call inserted it."""
     return insert_ignoring_conflicts(session, OutgoingTransfer, values) == 1
+
+
+def insert_outgoing_many(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert the rows whose transfer reference is new, in one statement; return those refs."""
+    if not rows:
+        return set()
+    table = table_of(OutgoingTransfer)
+    stmt: Any
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(table).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).on_conflict_do_nothing()
+    # Sent as multi-row INSERTs of a page of rows each (SQLAlchemy's insertmanyvalues).
+    return set(session.execute(stmt.returning(table.c.transfer_ref), list(rows)).scalars())
+
+
+def outgoing_many(session: Session, refs: Sequence[str]) -> list[OutgoingTransfer]:
+    return list(session.execute(select(OutgoingTransfer).where(
+        OutgoingTransfer.transfer_ref.in_(list(refs)))).scalars())
+
+
+def move_outgoing_many(session: Session, refs: Sequence[str], from_state: OutgoingState,
+                       **values: Any) -> list[str]:
+    """:func:`move_outgoing` for many references in one UPDATE; the refs that moved."""
+    if not refs:
+        return []
+    return list(session.execute(
+        update(OutgoingTransfer)
+        .where(OutgoingTransfer.transfer_ref.in_(list(refs)),
+               OutgoingTransfer.state == from_state)
+        .values(**values)
+        .returning(OutgoingTransfer.transfer_ref)
+        .execution_options(synchronize_session=False)).scalars())
 
 
 def outgoing(session: Session, transfer_ref: str, *, lock: bool = False

@@ -16,6 +16,7 @@ transfer reference, the network reference), so handling it twice changes nothing
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -56,13 +57,16 @@ from kinko.ledger.service import EntryRequest, post
 from kinko.outbox.service import enqueue
 
 __all__ = [
-    "RETURNED_TOPIC", "SEND_TOPIC", "BankBranch", "IncomingResult", "IncomingStatementLine",
-    "OutgoingStatus", "incoming_transfers", "lookup_holder", "outgoing_status",
-    "receive_incoming", "send_outgoing", "validate_bank_branch",
+    "RETURNED_TOPIC", "SEND_MANY_TOPIC", "SEND_TOPIC", "BankBranch", "IncomingResult",
+    "IncomingStatementLine",
+    "OutgoingRequest", "OutgoingStatus", "incoming_transfers", "lookup_holder",
+    "outgoing_status", "receive_incoming", "send_outgoing", "send_outgoing_many",
+    "validate_bank_branch",
 ]
 
 ACTOR = "system:clearing"
 SEND_TOPIC = "clearing.send"
+SEND_MANY_TOPIC = network.SEND_MANY_TOPIC
 RETURNED_TOPIC = network.RETURNED_TOPIC
 """Announces a transfer sent back by the other bank: payload ``{"transfer_ref",
 "reason_code", "reason"}``. The transfers module registers its handler (refund the customer
@@ -143,6 +147,71 @@ def send_outgoing(
            subject_id=transfer_ref, data={"bank": bank_code, "branch": branch_code,
                                           "amount": amount})
     return OutgoingStatus(transfer_ref, OutgoingState.QUEUED, None, None, now, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingRequest:
+    """One transfer of a :func:`send_outgoing_many` batch (the arguments of send_outgoing)."""
+
+    transfer_ref: str
+    bank_code: str
+    branch_code: str
+    account_type: str | DepositType | AccountType
+    number: str
+    holder_kana: str
+    amount: int
+    remitter_kana: str
+    edi: str | None = None
+
+
+def send_outgoing_many(session: Session, transfers: Sequence[OutgoingRequest]) -> int:
+    """Queue many transfers to other banks in the caller's transaction (XFER-8) with one
+    INSERT and ONE outbox message for all of them: a bulk file's chunk of other-bank payees
+    leaves as one hand-over to the network instead of a transaction per payee.
+
+    Each transfer is checked as by :func:`send_outgoing` (a bad one refuses the batch) and keeps
+    its own reference, record and audit event; a reference queued before with the same content
+    is not queued again, with different content it raises :class:`IdempotencyMismatch`.
+    Returns how many were queued by this call."""
+    now = clock.now()
+    rows: dict[str, dict[str, object]] = {}
+    for t in transfers:
+        check_reference(t.transfer_ref, "transfer reference")
+        validate_bank_branch(t.bank_code, t.branch_code)
+        check_number(t.number)
+        check_name(t.holder_kana, "payee name")
+        check_name(t.remitter_kana, "remitter name")
+        check_amount(t.amount)
+        if t.transfer_ref in rows:
+            raise IdempotencyMismatch(detail=f"transfer {t.transfer_ref} twice in one batch")
+        rows[t.transfer_ref] = {
+            "transfer_ref": t.transfer_ref, "bank_code": t.bank_code,
+            "branch_code": t.branch_code, "account_type": parse_deposit_type(t.account_type),
+            "number": t.number, "holder_kana": t.holder_kana, "amount": t.amount,
+            "remitter_kana": t.remitter_kana, "edi": check_edi(t.edi),
+            "state": OutgoingState.QUEUED, "queued_at": now}
+    inserted = repo.insert_outgoing_many(session, list(rows.values()))
+    again = [ref for ref in rows if ref not in inserted]
+    for existing in repo.outgoing_many(session, again) if again else ():
+        row = rows[existing.transfer_ref]
+        if any(getattr(existing, k) != row[k] for k in _CONTENT):
+            raise IdempotencyMismatch(detail=f"transfer {existing.transfer_ref}")
+    queued = [ref for ref in rows if ref in inserted]
+    if queued:
+        # The payload carries only the keys: the handler reloads the rows (as for one).
+        enqueue(session, SEND_MANY_TOPIC, {"transfer_refs": queued},
+                dedupe_key=f"{SEND_MANY_TOPIC}:{queued[0]}")
+        for ref in queued:
+            row = rows[ref]
+            record(session, actor=ACTOR, action="clearing.outgoing.queued",
+                   subject_type="transfer", subject_id=ref,
+                   data={"bank": row["bank_code"], "branch": row["branch_code"],
+                         "amount": row["amount"]})
+    return len(queued)
+
+
+_CONTENT = ("bank_code", "branch_code", "account_type", "number", "holder_kana", "amount",
+            "remitter_kana", "edi")
 
 
 def outgoing_status(session: Session, transfer_ref: str) -> OutgoingStatus | None:

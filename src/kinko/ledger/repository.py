@@ -379,6 +379,18 @@ def copy_rows(session: Session, table: str, columns: Sequence[str],
             copy.write_row(row)
 
 
+def copy_text(session: Session, table: str, columns: Sequence[str], body: str) -> None:
+    """COPY … FROM STDIN of rows already written as COPY text (tab-separated, escaped, one
+    line each): one write for the whole batch instead of one ``write_row`` per row."""
+    if not body:
+        return
+    dbapi = session.connection().connection.driver_connection
+    assert dbapi is not None
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.write(body.encode())
+
+
 def add_to_balances_pg(session: Session, nets: dict[int, int]) -> None:
     """All net movements in one UPDATE (the rows are already locked in id order)."""
     moved = sorted((k, v) for k, v in nets.items() if v)
