@@ -44,6 +44,9 @@ def bulk(
     payees: int = typer.Option(100_000, "--payees", min=1, max=100_000),
     other_banks: float = typer.Option(0.0, "--other-banks", min=0.0, max=1.0,
                                       help="share of payees at other banks"),
+    runners: int = typer.Option(2, "--runners", min=1, max=8,
+                                help="batch runners working side by side (as `kinko batch "
+                                     "run` started that many times)"),
     json_output: bool = typer.Option(False, "--json", help="print one JSON object last"),
 ) -> None:
     """総合振込: upload+validate seconds and execution postings/s (validate_s, postings_per_s,
@@ -51,7 +54,7 @@ def bulk(
     from kinko.bench.bulk import run
 
     run(database_url=database_url, payees=payees, other_share=other_banks,
-        json_output=json_output)
+        json_output=json_output, runners=runners)
 
 
 @app.command("ledger")

@@ -84,6 +84,8 @@ class BulkRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Chunks of the run not paid yet (set when the run starts; the last chunk ends the run).
+    chunks_left: Mapped[int | None] = mapped_column(Integer)
 
 
 class BulkLine(Base):

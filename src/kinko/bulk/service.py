@@ -835,8 +835,23 @@ def execute_due(session: Session, payload: dict[str, Any]) -> None:
                 debit_entry_id=posted.entry_id)
     record(session, actor=ACTOR, action="bulk.debited", subject_type="bulk_request",
            subject_id=req.id, data={"entry": posted.entry_id})
-    enqueue(session, LINES_TOPIC, {"request_id": req.id, "from": 1},
-            dedupe_key=f"{LINES_TOPIC}:{req.id}:1")
+    _enqueue_chunks(session, req)
+
+
+def _enqueue_chunks(session: Session, req: BulkRequest) -> None:
+    """One message per ``CHUNK`` line numbers, all due now: runners working side by side
+    (``kinko batch run`` twice) pay different chunks at the same time (their payees' accounts
+    are different; the suspense debit is locked only for each chunk's short tail, see
+    ``post_payouts``). ``chunks_left`` counts them down; the last one done ends the run."""
+    last = session.scalar(select(func.max(BulkLine.line_no)).where(
+        BulkLine.request_id == req.id)) or 0
+    starts = range(1, last + 1, CHUNK)
+    t = table_of(BulkRequest)
+    session.execute(update(t).where(t.c.id == req.id).values(chunks_left=len(starts)))
+    for start in starts:
+        enqueue(session, LINES_TOPIC,
+                {"request_id": req.id, "from": start, "to": start + CHUNK - 1},
+                dedupe_key=f"{LINES_TOPIC}:{req.id}:{start}")
 
 
 @dataclass
@@ -875,16 +890,17 @@ PAY_COLUMNS = (BulkLine.id, BulkLine.line_no, BulkLine.bank_code, BulkLine.branc
                BulkLine.amount, BulkLine.own_bank, BulkLine.edi)
 
 
-def pending_lines(session: Session, request_id: int, limit: int, first: int = 1) -> list[Any]:
-    """The next ``limit`` unpaid lines of a request from line ``first`` on, in line order, as
-    plain rows. A chunk's message names its first line: every line before it was settled by
-    the chunk that enqueued the message (same transaction), so the scan of the
-    (request_id, line_no) key starts there instead of walking over the paid lines again."""
+def pending_lines(session: Session, request_id: int, limit: int, first: int = 1,
+                  last: int | None = None) -> list[Any]:
+    """The next ``limit`` unpaid lines of a request from line ``first`` (to ``last``) in line
+    order, as plain rows, read along the (request_id, line_no) key from the chunk's first
+    line instead of walking over the lines paid already."""
+    match = [BulkLine.request_id == request_id, BulkLine.line_no >= first,
+             BulkLine.state == LineState.PENDING]
+    if last is not None:
+        match.append(BulkLine.line_no <= last)
     return list(session.execute(
-        select(*PAY_COLUMNS).where(BulkLine.request_id == request_id,
-                                   BulkLine.line_no >= first,
-                                   BulkLine.state == LineState.PENDING)
-        .order_by(BulkLine.line_no).limit(limit)).all())
+        select(*PAY_COLUMNS).where(*match).order_by(BulkLine.line_no).limit(limit)).all())
 
 
 def pay_chunk(session: Session, req: BulkRequest, lines: Sequence[Any]) -> ChunkResult:
@@ -915,7 +931,7 @@ def pay_chunk(session: Session, req: BulkRequest, lines: Sequence[Any]) -> Chunk
                                   x.amount, text, text))
         paying.append(x)
     result = post_payouts(session, suspense, payouts, memo=memo, value_date=value_date,
-                          actor=ACTOR)
+                          actor=ACTOR, shared=(clearing_book,))
     credited, sent_lines = [], []
     refused = result.refused
     for index, x in enumerate(paying):
@@ -972,23 +988,39 @@ def _deposit_type(zengin_type: str) -> str:
 
 @handler(LINES_TOPIC)
 def lines_due(session: Session, payload: dict[str, Any]) -> None:
-    req = session.get(BulkRequest, payload["request_id"], with_for_update=True)
+    """Pay one chunk. The request row is held FOR KEY SHARE: chunks of the same request run
+    side by side, while a recall (FOR UPDATE) waits for them and they for it, so a chunk and
+    a recall never interleave. A message without ``to`` (enqueued before chunks were counted)
+    pays the next ``CHUNK`` pending lines and enqueues the next, as runs always did."""
+    req = session.get(BulkRequest, payload["request_id"], with_for_update={"key_share": True})
     if req is None or req.state is not BulkState.EXECUTING:
         return
+    first, last = int(payload.get("from", 1)), payload.get("to")
     with _collector_paused():
         # A chunk makes tens of thousands of short-lived objects and no cycles; without the
         # pause the collector walked them over and over (a large share of the chunk's CPU).
-        lines = pending_lines(session, req.id, CHUNK, int(payload.get("from", 1)))
+        lines = pending_lines(session, req.id, CHUNK, first,
+                              None if last is None else int(last))
         done = pay_chunk(session, req, lines)
     record(session, actor=ACTOR, action="bulk.chunk", subject_type="bulk_request",
            subject_id=req.id, data={"from": lines[0].line_no if lines else None,
                                     "credited": done.credited, "sent": done.sent,
                                     "returned": done.returned})
-    if len(lines) == CHUNK:
+    if last is None and len(lines) == CHUNK:
         nxt = lines[-1].line_no + 1
         enqueue(session, LINES_TOPIC, {"request_id": req.id, "from": nxt},
                 dedupe_key=f"{LINES_TOPIC}:{req.id}:{nxt}")
         return
+    if last is not None:
+        # The count down is the chunk's last statement: a chunk finishing at the same time
+        # waits here only for the other's commit (a no-key UPDATE does not conflict with the
+        # other chunks' KEY SHARE).
+        t = table_of(BulkRequest)
+        left = session.execute(update(t).where(t.c.id == req.id)
+                               .values(chunks_left=t.c.chunks_left - 1)
+                               .returning(t.c.chunks_left)).scalar_one()
+        if left > 0:
+            return
     if _transition(session, req, (BulkState.EXECUTING,), BulkState.EXECUTED,
                    finished_at=clock.now()):
         record(session, actor=ACTOR, action="bulk.executed", subject_type="bulk_request",

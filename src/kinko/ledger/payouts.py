@@ -11,7 +11,7 @@ building and taking apart entry objects than in anything else on the client.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.ledger import repository as repo
-from kinko.ledger.errors import InvalidEntry
-from kinko.ledger.rules import CREDITABLE, DEBITABLE, Leg
+from kinko.ledger.errors import AccountNotFound, AccountNotUsable, InsufficientFunds, InvalidEntry
+from kinko.ledger.rules import CREDITABLE, DEBITABLE, AccountSnapshot, Leg
 from kinko.ledger.service import BatchResult, EntryRequest, _json_text, _refusal, post_many
 from kinko.money import MAX_AMOUNT
 
@@ -70,10 +70,21 @@ def _check(source: int, payouts: Sequence[Payout], memo: str) -> None:
 
 
 def post_payouts(session: Session, source: int, payouts: Sequence[Payout], *, memo: str,
-                 value_date: date | None, actor: str) -> BatchResult:
+                 value_date: date | None, actor: str,
+                 shared: Collection[int] = ()) -> BatchResult:
     """Post every payout as its own entry in the caller's transaction, each all-or-nothing;
     a refused one (payee account closed or unknown, the source short) is reported by index
-    with the code ``post`` would give, a key already posted as ``REPLAYED``."""
+    with the code ``post`` would give, a key already posted as ``REPLAYED``.
+
+    On PostgreSQL the source and the ``shared`` accounts (books that other batches running at
+    the same time also move, e.g. the clearing book) are locked *last*, after the entries,
+    the payees' postings and the audit events are written: batches paying disjoint payees
+    from one source then overlap except for that short tail (their source postings, the
+    balance UPDATE and the commit) instead of queueing on the source for their whole length.
+    The decision is taken on the source's figures read just before; under the lock they are
+    checked again, and if the source can no longer give the total (or an account changed
+    state) in between, the domain error is raised and the caller's transaction rolls back
+    (the runner tries the chunk again, against the new figures)."""
     _check(source, payouts, memo)
     if not payouts:
         return BatchResult(posted=[])
@@ -81,12 +92,14 @@ def post_payouts(session: Session, source: int, payouts: Sequence[Payout], *, me
         return post_many(session, [as_entry(source, p, memo, value_date) for p in payouts],
                          actor=actor)
     existing = repo.existing_keys(session, [p.idempotency_key for p in payouts])
-    ids = sorted({source, *(p.account_id for p in payouts)})
-    figures = {a.id: a for a in repo.lock_accounts(session, ids)}
+    late = {source, *shared}
+    early = sorted({p.account_id for p in payouts} - late)
+    figures = {a.id: a for a in repo.lock_accounts(session, early)}
+    figures.update({a.id: a for a in repo.read_accounts(session, sorted(late))})
     working: dict[int, list[Any]] = {
         k: [a.balance, a.held, a.overdraft_limit, a.state] for k, a in figures.items()}
     refused: dict[int, str] = {}
-    accepted: list[tuple[Payout, int, int]] = []   # payout, source after, payee after
+    accepted: list[Payout] = []
     src = working.get(source)
     # The source's room (LED-3) shrinks payout by payout; a refused payout leaves it as it was.
     room = None if src is None or src[3] not in DEBITABLE else src[0] - src[1] + src[2]
@@ -102,20 +115,21 @@ def post_payouts(session: Session, source: int, payouts: Sequence[Payout], *, me
         room -= p.amount
         src[0] -= p.amount  # type: ignore[index]
         target[0] += p.amount
-        accepted.append((p, src[0], target[0]))  # type: ignore[index]
-    nets = {k: working[k][0] - figures[k].balance for k in figures}
-    entry_ids = _write(session, source, accepted, nets, memo, value_date, actor)
+        accepted.append(p)
+    entry_ids = _write(session, source, late, accepted, figures, memo, value_date, actor)
     return BatchResult(posted=entry_ids, refused=refused)
 
 
 # COPY's text format: a backslash, tab, newline or carriage return inside a value is escaped.
+POSTING_COLUMNS = ("entry_id", "account_id", "amount", "balance_after", "description")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _write(session: Session, source: int, accepted: list[tuple[Payout, int, int]],
-           nets: dict[int, int], memo: str, value_date: date | None, actor: str) -> list[int]:
-    """Entries, postings, the balance moves and the audit events: three COPYs of text built
-    here in one pass over the payouts, and one UPDATE."""
+def _write(session: Session, source: int, late: set[int], accepted: list[Payout],
+           figures: dict[int, AccountSnapshot], memo: str, value_date: date | None,
+           actor: str) -> list[int]:
+    """Entries, the payees' postings and the audit events (COPY text built in one pass), the
+    payees' balances; then the late accounts locked, checked, their postings and balances."""
     if not accepted:
         return []
     now = clock.now()
@@ -129,12 +143,14 @@ def _write(session: Session, source: int, accepted: list[tuple[Payout, int, int]
     actor_copy = actor.translate(esc)
     kinds: dict[str, tuple[str, str, str]] = {}      # kind → COPY text, JSON, JSON as COPY
     texts: dict[str, tuple[str, str]] = {}           # description → COPY text, JSON
+    balances = {k: a.balance for k, a in figures.items()}
     entries: list[str] = []
     postings: list[str] = []
     events: list[str] = []
+    later: list[tuple[int, int, int, str]] = []   # entry, account, amount, text: late payees
     add_entry, add_posting, add_event = entries.append, postings.append, events.append
     sha256 = hashlib.sha256
-    for entry_id, (p, source_after, payee_after) in zip(entry_ids, accepted, strict=True):
+    for entry_id, p in zip(entry_ids, accepted, strict=True):
         kind = kinds.get(p.kind)
         if kind is None:
             kind_json = _json_text(p.kind)
@@ -154,18 +170,60 @@ def _write(session: Session, source: int, accepted: list[tuple[Payout, int, int]
                         f'"value_date":{date_json}}}'.encode()).hexdigest()
         add_entry(f"{entry_id}\t{kind[0]}\t{memo_copy}\t{day}\t{stamp}\t"
                   f"{p.idempotency_key.translate(esc)}\t{digest}\n")
-        # Postings in the entry's leg order (source first), as post_many writes them.
-        add_posting(f"{entry_id}\t{source}\t{-amount}\t{source_after}\t{s_text[0]}\n"
-                    f"{entry_id}\t{target}\t{amount}\t{payee_after}\t{t_text[0]}\n")
+        if target in late:
+            later.append((entry_id, target, amount, t_text[0]))
+        else:
+            after = balances[target] = balances[target] + amount
+            add_posting(f"{entry_id}\t{target}\t{amount}\t{after}\t{t_text[0]}\n")
         add_event(f"{stamp}\t{actor_copy}\tledger.post\tjournal_entry\t{entry_id}\t"
                   f'{{"kind":{kind[2]},"legs":[[{source},{-amount}],[{target},{amount}]]}}\n')
     repo.copy_text(session, "journal_entries", ("id", "kind", "memo", "value_date", "created_at",
                                                 "idempotency_key", "request_hash"),
                    "".join(entries))
-    repo.copy_text(session, "postings",
-                   ("entry_id", "account_id", "amount", "balance_after", "description"),
-                   "".join(postings))
-    repo.add_to_balances_pg(session, nets)
+    repo.copy_text(session, "postings", POSTING_COLUMNS, "".join(postings))
     repo.copy_text(session, "audit_events", ("occurred_at", "actor", "action", "subject_type",
                                              "subject_id", "data"), "".join(events))
+    repo.add_to_balances_pg(session, {k: balances[k] - figures[k].balance
+                                      for k in balances if k not in late})
+    _write_tail(session, source, entry_ids, accepted, later,
+                {text: copy for text, (copy, _) in texts.items()})
     return entry_ids
+
+
+def _write_tail(session: Session, source: int, entry_ids: list[int], accepted: list[Payout],
+                later: list[tuple[int, int, int, str]], source_copy: dict[str, str]) -> None:
+    """The late accounts locked in id order, checked again (the figures read before must still
+    allow what was decided on them), their postings with balances that follow the locked
+    figures, and their balance UPDATE."""
+    total = sum(p.amount for p in accepted)
+    moves: dict[int, int] = {source: -total}
+    later_by_entry: dict[int, tuple[int, int, str]] = {}
+    for entry_id, target, amount, text in later:
+        moves[target] = moves.get(target, 0) + amount
+        later_by_entry[entry_id] = (target, amount, text)
+    locked = {a.id: a for a in repo.lock_accounts(session, sorted(moves))}
+    for k in moves:
+        a = locked.get(k)
+        if a is None:
+            raise AccountNotFound(detail=f"account {k}")
+        if k == source:
+            if a.state not in DEBITABLE:
+                raise AccountNotUsable(detail=f"account {k}: {a.state.value}")
+            if a.balance - a.held + a.overdraft_limit - total < 0:
+                raise InsufficientFunds(detail=f"account {k}")
+        elif a.state not in CREDITABLE:
+            raise AccountNotUsable(detail=f"account {k}: {a.state.value}")
+    running = {k: a.balance for k, a in locked.items()}
+    tail: list[str] = []
+    add_tail = tail.append
+    for entry_id, p in zip(entry_ids, accepted, strict=True):
+        after = running[source] = running[source] - p.amount
+        text = source_copy[p.source_text]
+        add_tail(f"{entry_id}\t{source}\t{-p.amount}\t{after}\t{text}\n")
+        shared = later_by_entry.get(entry_id)
+        if shared is not None:
+            target, amount, text = shared
+            after = running[target] = running[target] + amount
+            add_tail(f"{entry_id}\t{target}\t{amount}\t{after}\t{text}\n")
+    repo.copy_text(session, "postings", POSTING_COLUMNS, "".join(tail))
+    repo.add_to_balances_pg(session, moves)

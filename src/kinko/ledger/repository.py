@@ -160,6 +160,15 @@ def lock_accounts(session: Session, account_ids: Sequence[int]) -> list[AccountS
     return [AccountSnapshot(r.id, r.balance, r.held, r.overdraft_limit, r.state) for r in rows]
 
 
+def read_accounts(session: Session, account_ids: Sequence[int]) -> list[AccountSnapshot]:
+    """The accounts' current figures, not locked (a caller that locks them later checks
+    again under the lock)."""
+    rows = session.execute(
+        select(Account.id, Account.balance, Account.held, Account.overdraft_limit, Account.state)
+        .where(Account.id.in_(sorted(set(account_ids))))).all()
+    return [AccountSnapshot(r.id, r.balance, r.held, r.overdraft_limit, r.state) for r in rows]
+
+
 def insert_entry(session: Session, row: EntryRow) -> int:
     return session.execute(
         insert(JournalEntry).values(
