@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 import kinko.clearing.handlers
 import kinko.notifications.handlers  # noqa: F401 - incoming credits queue e-mail notices
 from kinko import clock
+from kinko.batch.handlers import load_handlers
 from kinko.batch.service import RunReport, run_due
 from kinko.db import Database
 from kinko.outbox import service as outbox
@@ -28,6 +29,9 @@ def _noon() -> None:
 def returned(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     """Stands in for the transfers module's handler of ``transfers.returned``."""
     calls: list[dict[str, Any]] = []
+    # The runner imports every handler module first thing; done here first, the transfers
+    # module's own handler cannot replace the stand-in when this test is run alone.
+    load_handlers()
 
     def record(session: Session, payload: dict[str, Any]) -> None:
         calls.append(payload)

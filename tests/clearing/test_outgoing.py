@@ -154,3 +154,53 @@ def test_seeding_twice_creates_the_accounts_once(db: Database) -> None:
     first = db.run(lambda s: len(network.seed_network(s)))
     assert first == len(network.DEMO_ACCOUNTS)
     assert db.run(lambda s: len(network.seed_network(s))) == 0
+
+
+def _send_many(db: Database, refs: list[str], **over: Any) -> int:
+    def go(s: Session) -> int:
+        network.seed_network(s)
+        return service.send_outgoing_many(s, [service.OutgoingRequest(
+            transfer_ref=ref, amount=1_000 * (n + 1), remitter_kana="ﾔﾏﾀﾞ ﾀﾛｳ",
+            **{**PAYEE, **over}) for n, ref in enumerate(refs)])
+    return db.run(go)
+
+
+@pytest.mark.req("XFER-8")
+def test_a_batch_leaves_as_one_message_and_pays_every_transfer_once(
+        db: Database, returned: list[dict[str, Any]]) -> None:
+    """A bulk run's other-bank payees are one hand-over to the network: one outbox message
+    for the batch, one settle message for its answers, and each transfer paid once, also
+    when the batch is queued again and every step is handled twice."""
+    refs = ["B-1", "B-2", "B-3"]
+    assert _send_many(db, refs) == 3
+    assert _send_many(db, refs) == 0                    # same references, same content
+    assert db.run(lambda s: s.execute(select(OutboxMessage.topic)).scalars().all()) == [
+        service.SEND_MANY_TOPIC]
+    first = run_later(db)
+    assert first.by_topic == {service.SEND_MANY_TOPIC: 1}
+    assert {_status(db, r).state for r in refs} == {OutgoingState.SENT}
+    db.run(network.deliver_many, refs)                  # delivered again: nothing moves
+    later = run_later(db, minutes=1)
+    assert later.by_topic == {network.SETTLE_MANY_TOPIC: 1}
+    db.run(network.settle_many, refs)                   # answered again: nothing moves
+    assert {_status(db, r).state for r in refs} == {OutgoingState.ACCEPTED}
+    assert _balance(db, "2222222") == 180_000 + 1_000 + 2_000 + 3_000
+    assert returned == []
+    # Unpayable ones in a batch come back one by one, each once.
+    _send_many(db, ["B-4", "B-5"], number="9999999")
+    run_later(db)
+    run_later(db, minutes=1)
+    run_later(db, minutes=2)
+    assert _status(db, "B-4").state is OutgoingState.RETURNED
+    assert sorted(r["transfer_ref"] for r in returned) == ["B-4", "B-5"]
+
+
+@pytest.mark.req("XFER-8")
+def test_a_batch_with_a_changed_or_bad_transfer_is_refused_whole(db: Database) -> None:
+    _send_many(db, ["C-1"])
+    with pytest.raises(IdempotencyMismatch):
+        _send_many(db, ["C-0", "C-1"])            # C-1 again, with another amount
+    with pytest.raises(InvalidTransferMessage):
+        _send_many(db, ["C-2", "C-3"], number="12345")
+    assert db.run(service.outgoing_status, "C-0") is None
+    assert db.run(service.outgoing_status, "C-2") is None

@@ -165,3 +165,53 @@ def test_money_is_conserved_whatever_the_payees(db: Database, amounts: list[int]
     for i, (_, _, _, account_id) in enumerate(own):
         assert balance(db, account_id) == (0 if i in missing else amounts[i])
     assert db.run(check_books).mismatched == {}
+
+
+@pytest.mark.req("BULK-1")
+def test_chunks_paid_by_two_runners_at_once_pay_every_payee_once(
+        db: Database, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run's chunks are enqueued together, so two runners pay them side by side: every
+    payee of this bank credited once, every other-bank payee handed to clearing once (one
+    clearing message per chunk, not one per payee), the run ends once, the books balance."""
+    from datetime import timedelta
+
+    from kinko.audit.models import AuditEvent
+    from kinko.clearing.models import OutgoingTransfer, RemoteAccount
+    from kinko.outbox.models import OutboxMessage
+    from tests.corporate.bulkkit import remote_payee
+
+    clock.set_now(FRIDAY)
+    corp = db.run(lambda s: builders.contract(s, balance=100_000_000))
+    own = db.run(lambda s: own_payees(s, 12))
+    remote = [f"70000{i:02d}" for i in range(4)]
+    for number in remote:
+        db.run(lambda s, n=number: remote_payee(s, n))
+    lines = [(OWN, b, num, h, 1_000 + i) for i, (b, num, h, _) in enumerate(own)]
+    for i, number in enumerate(remote):   # spread over the chunks
+        lines.insert(4 * i + 1, ("0001", "001", number, "ﾀﾀﾞﾉ ﾀﾛｳ", 50_000 + i))
+    req = db.run(lambda s: bulk.from_zengin(s, corp.actor("master"), transfer_file(lines)))
+    approve(db, corp.actor("admin"), req.id)
+    monkeypatch.setattr(bulk, "CHUNK", 3)
+    clock.set_now(RUN_AT)
+    db.run(lambda s: bulk.execute_due(s, {"request_id": req.id}))   # enqueues the 6 chunks
+    _race(lambda: run_due(db, at=RUN_AT), lambda: run_due(db, at=RUN_AT))
+    run_due(db, at=RUN_AT + timedelta(minutes=1))                    # the network answers
+    for i, (_, _, _, account_id) in enumerate(own):
+        assert balance(db, account_id) == 1_000 + i
+    with db.transaction() as s:
+        done = s.get(BulkRequest, req.id)
+        assert done is not None and done.state is BulkState.EXECUTED and done.chunks_left == 0
+        assert s.scalar(select(func.count()).select_from(BulkLine).where(
+            BulkLine.request_id == req.id, BulkLine.state == LineState.PENDING)) == 0
+        assert s.scalar(select(func.count()).select_from(OutgoingTransfer)) == 4
+        topics = list(s.scalars(select(OutboxMessage.topic)))
+        assert topics.count("clearing.send") == 0
+        assert 1 <= topics.count("clearing.send_many") <= 4
+        assert topics.count("bulk.lines") == 6
+        assert sorted(s.scalars(select(RemoteAccount.balance).where(
+            RemoteAccount.number.in_(remote)))) == [50_000 + i for i in range(4)]
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "bulk.executed")) == 1
+        assert s.scalar(select(func.count()).select_from(JournalEntry).where(
+            JournalEntry.idempotency_key.like(f"bulk:{req.id}:line:%"))) == 16
+    assert db.run(check_books).mismatched == {}
