@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kinko.audit import buffer
 from kinko.audit.models import AuditEvent
-from kinko.audit.service import record, seal_all, verify
+from kinko.audit.service import record, record_values, seal_all, verify
 from kinko.db import Database
 from tests.querycount import counting
 
@@ -78,3 +78,32 @@ def test_buffered_events_are_sealed_and_verify(db: Database) -> None:
     with db.transaction() as s:
         report = verify(s)
     assert report.ok and report.checked == 3 and report.unsealed == 0
+
+
+def test_a_long_batch_keeps_its_order_and_content_and_verifies(db: Database) -> None:
+    """From 100 events on, PostgreSQL takes them as one COPY (a bulk chunk's clearing
+    hand-over records one per payee): the same rows, in the order recorded, sealed and
+    verified; a savepoint rolled back after they were written puts them back, as for an
+    INSERT."""
+    odd = 'tab\there "q" \\ ｶﾅ\n'
+    with db.transaction() as s:
+        with pytest.raises(ValueError), s.begin_nested():
+            for n in range(150):
+                record(s, actor="test", action=f"dropped{n}", subject_type="thing",
+                       subject_id=n)
+            raise ValueError
+        for n in range(250):
+            record(s, actor="test", action=f"b{n}", subject_type="thing", subject_id=n,
+                   data={"text": odd, "n": n})
+        with pytest.raises(ValueError), s.begin_nested():
+            s.scalars(select(AuditEvent.id)).all()    # the read writes the 250 (a COPY)
+            raise ValueError
+    assert _actions(db) == [f"b{n}" for n in range(250)]
+    with db.transaction() as s:
+        rows = list(s.execute(select(AuditEvent.subject_id, AuditEvent.data)
+                              .order_by(AuditEvent.id)))
+        assert rows[7] == ("7", record_values(actor="test", action="b7", subject_type="thing",
+                                              subject_id=7, data={"text": odd, "n": 7})["data"])
+        assert seal_all(s) == 250
+    with db.transaction() as s:
+        assert verify(s).ok
