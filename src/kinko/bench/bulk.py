@@ -166,7 +166,7 @@ def _run_side_by_side(db: Database, runners: int) -> None:
             done.result()
 
 
-def measure(database_url: str, payees: int, other_share: float, runners: int = 2) -> Report:
+def measure(database_url: str, payees: int, other_share: float, runners: int = 1) -> Report:
     from kinko.auth.models import AuthUser
     from kinko.bulk import service as bulk
     from kinko.clearing.models import OutgoingTransfer  # noqa: F401 - tables known
@@ -234,7 +234,7 @@ def measure(database_url: str, payees: int, other_share: float, runners: int = 2
 
 
 def run(database_url: str, payees: int, other_share: float, json_output: bool,
-        runners: int = 2) -> None:
+        runners: int = 1) -> None:
     report = measured(lambda: measure(database_url, payees, other_share, runners),
                       interrupted="interrupted; scratch database dropped")
     typer.echo(f"総合振込 {report.payees:,} 件（他行 {report.other_bank_share:.0%}） / "

@@ -44,7 +44,7 @@ def bulk(
     payees: int = typer.Option(100_000, "--payees", min=1, max=100_000),
     other_banks: float = typer.Option(0.0, "--other-banks", min=0.0, max=1.0,
                                       help="share of payees at other banks"),
-    runners: int = typer.Option(2, "--runners", min=1, max=8,
+    runners: int = typer.Option(1, "--runners", min=1, max=8,
                                 help="batch runners working side by side (as `kinko batch "
                                      "run` started that many times)"),
     json_output: bool = typer.Option(False, "--json", help="print one JSON object last"),
