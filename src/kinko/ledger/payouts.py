@@ -84,7 +84,11 @@ def post_payouts(session: Session, source: int, payouts: Sequence[Payout], *, me
     The decision is taken on the source's figures read just before; under the lock they are
     checked again, and if the source can no longer give the total (or an account changed
     state) in between, the domain error is raised and the caller's transaction rolls back
-    (the runner tries the chunk again, against the new figures)."""
+    (the runner tries the chunk again, against the new figures). Locking the source after
+    the payees departs from the id order ``post`` follows: a single entry that moves the
+    source and one of the batch's payees at that moment can deadlock with the batch;
+    PostgreSQL then ends one of the two, and both the single post (``Database.run``) and the
+    runner's message are retried — neither is ever half-written."""
     _check(source, payouts, memo)
     if not payouts:
         return BatchResult(posted=[])
