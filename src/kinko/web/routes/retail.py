@@ -22,7 +22,7 @@ from kinko.instructions.models import Instruction
 from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
-from kinko.web.i18n import language
+from kinko.web.i18n import request_language
 from kinko.web.params import (
     LINE_PATTERN,
     Amount,
@@ -194,7 +194,7 @@ def request_payee(body: PayeeIn, c: Caller = Depends(caller), s: Session = DB
 @router.post("/payees", status_code=201,
              summary="振込先の登録 / register a payee with step-up (step 2 of 2)")
 def register_payee(body: PayeeRegistrationIn, request: Request, c: Caller = Depends(caller),
-                   s: Session = DB, lang: str = Depends(language)) -> Any:
+                   s: Session = DB, lang: str = Depends(request_language)) -> Any:
     """Registered only after the product's step-up for exactly this payee; the answer carries
     the rotated session token (the one presented ended with the step-up)."""
     fields = _payee_fields(body)
@@ -256,7 +256,7 @@ def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(ca
              summary="振込・振替の確定 / confirm with step-up (step 2 of 2)")
 def confirm_transfer(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKey,
                      request: Request, c: Caller = Depends(caller), s: Session = DB,
-                     lang: str = Depends(language)) -> Any:
+                     lang: str = Depends(request_language)) -> Any:
     scope, payload = f"transfer.confirm:{c.user.id}", {"instruction_id": instruction_id}
     # The instruction and the key's earlier answer in one statement. The key is checked
     # before the step-up (a retry after a lost answer gets the first answer without a new
@@ -371,7 +371,7 @@ def request_limits(body: LimitsRequest, c: Caller = Depends(caller), s: Session 
 
 @router.put("/limits", summary="振込限度額の変更 / change transfer limits (step 2 of 2)")
 def change_limits(body: LimitsIn, request: Request, c: Caller = Depends(caller),
-                  s: Session = DB, lang: str = Depends(language)) -> Any:
+                  s: Session = DB, lang: str = Depends(request_language)) -> Any:
     """A raise needs the product's step-up (AUTH-3), answered for exactly this change (card
     cells come from ``POST /limits/change``) and rotates the session token; a lowering needs
     no second factor (XFER-6)."""
