@@ -21,7 +21,7 @@ from kinko.instructions import service as instructions
 from kinko.instructions.models import Instruction
 from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
-from kinko.web.deps import DB
+from kinko.web.deps import DB, finish
 from kinko.web.i18n import request_language
 from kinko.web.params import (
     LINE_PATTERN,
@@ -84,8 +84,8 @@ def me(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
 
 @router.get("/accounts", summary="残高照会 / balances")
 def accounts(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
-    return {"accounts": [b.__dict__ | {"as_of": b.as_of.isoformat()}
-                         for b in inquiries.balances(s, c.actor)]}
+    return finish(s, {"accounts": [b.__dict__ | {"as_of": b.as_of.isoformat()}
+                                   for b in inquiries.balances(s, c.actor)]})
 
 
 @router.get("/accounts/{account_id}/statement", summary="入出金明細 / statement")
@@ -249,7 +249,7 @@ def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(ca
     view["replayed"] = quote.replayed
     view["step_up"] = plan(s, c, Operation.TRANSFER, _step_up_details(quote.instruction),
                            first=not quote.replayed)
-    return view
+    return finish(s, view)
 
 
 @router.post("/transfers/{instruction_id}/confirm",
@@ -257,6 +257,13 @@ def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(ca
 def confirm_transfer(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKey,
                      request: Request, c: Caller = Depends(caller), s: Session = DB,
                      lang: str = Depends(request_language)) -> Any:
+    # Committed here: a rejected step-up's counters, the spent answer and the executed
+    # transfer alike (the request's session would commit them all the same, a thread later).
+    return finish(s, _confirm_transfer(instruction_id, body, key, request, c, s, lang))
+
+
+def _confirm_transfer(instruction_id: int, body: StepUpAnswers, key: str, request: Request,
+                      c: Caller, s: Session, lang: str) -> Any:
     scope, payload = f"transfer.confirm:{c.user.id}", {"instruction_id": instruction_id}
     # The instruction and the key's earlier answer in one statement. The key is checked
     # before the step-up (a retry after a lost answer gets the first answer without a new
