@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
-from anyio import CancelScope
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -59,15 +59,21 @@ async def session(request: Request) -> AsyncIterator[Session]:
     try:
         yield s
     except BaseException:
-        # Shielded: a cancelled request (the client went away) still gives its connection back.
-        with CancelScope(shield=True):
-            await run_in_threadpool(_roll_back, s)
+        await _ending(_roll_back, s)
         raise
     if s.info.pop(_FINISHED, False) and not _has_work(s):
         s.close()   # committed by the handler, nothing since: no I/O left
         return
+    await _ending(_commit, s)
+
+
+async def _ending(end: Callable[[Session], None], s: Session) -> None:
+    """Commit or roll back on a worker thread, as FastAPI ends a plain ``def`` dependency:
+    shielded (a request whose client went away still gives its connection back) and outside
+    the threadpool's capacity limit — a commit must never wait for a thread held by a request
+    that waits for this transaction's row locks."""
     with CancelScope(shield=True):
-        await run_in_threadpool(_commit, s)
+        await to_thread.run_sync(end, s, limiter=CapacityLimiter(1))
 
 
 _FINISHED = "kinko.web.deps.finished"
