@@ -107,3 +107,19 @@ def test_a_long_batch_keeps_its_order_and_content_and_verifies(db: Database) -> 
         assert seal_all(s) == 250
     with db.transaction() as s:
         assert verify(s).ok
+
+
+def test_a_read_of_audit_events_writes_the_buffer_first_every_time(db: Database) -> None:
+    """The check is remembered per statement shape: the same query, again in a later
+    transaction, still writes that transaction's events first; a query of another table
+    leaves them buffered."""
+    from kinko.ledger.models import Account
+
+    for n in range(3):
+        with db.transaction() as s:
+            _record(s, f"seen{n}")
+            s.execute(select(Account.id).where(Account.id == n))   # not audit_events
+            assert buffer.pending(s) == 1
+            found = s.scalars(select(AuditEvent.action).where(AuditEvent.action == f"seen{n}"))
+            assert list(found) == [f"seen{n}"]
+            assert buffer.pending(s) == 0

@@ -54,6 +54,16 @@ def _is_async(call: object) -> bool:
             or inspect.iscoroutinefunction(dunder_call))
 
 
+def _offends(dependant: Dependant) -> bool:
+    """An ``async`` call that touches the database. The request's session itself is the one
+    exception: it opens a session (no I/O) on the loop and sends its commit or rollback to
+    the threadpool (:func:`test_no_statement_runs_on_the_event_loop`: no statement and no
+    commit on the loop's thread); what depends on it must still be a plain ``def``."""
+    call = dependant.call
+    return (call is not None and call is not request_session and _is_async(call)
+            and _touches_db(dependant))
+
+
 def test_no_async_route_or_dependency_touches_the_database() -> None:
     app = create_app(Database("sqlite://"))
     offenders: list[str] = []
@@ -63,8 +73,7 @@ def test_no_async_route_or_dependency_touches_the_database() -> None:
     assert len(routes) > 50  # the walk sees the whole app
     for path, methods, route in routes:
         for dependant in _walk(route.dependant):
-            if dependant.call is not None and _is_async(dependant.call) \
-                    and _touches_db(dependant):
+            if _offends(dependant):
                 offenders.append(f"{path} {sorted(methods or ())}: "
                                  f"{dependant.call.__module__}.{dependant.call.__qualname__}")
     assert offenders == []
@@ -85,8 +94,7 @@ def test_the_walk_would_catch_an_async_dependency_on_the_session() -> None:
         return None
 
     route = next(r for r in app.routes if isinstance(r, APIRoute))
-    found = [d.call for d in _walk(route.dependant) if d.call is not None
-             and _is_async(d.call) and _touches_db(d)]
+    found = [d.call for d in _walk(route.dependant) if _offends(d)]
     assert found == [bad]
 
 
@@ -104,7 +112,13 @@ def test_no_statement_runs_on_the_event_loop(customer: Customer, db: Database) -
             return
         on_loop.append(statement.split()[0])
 
+    def check_commit(conn):  # type: ignore[no-untyped-def]
+        check(conn, None, "COMMIT")
+
     event.listen(db.engine, "before_cursor_execute", check)
+    # The commit too: the request's session commits on the handler's thread or in the
+    # threadpool, never on the loop (a commit waits for the disk, and on SQLite for the lock).
+    event.listen(db.engine, "commit", check_commit)
     try:
         client = customer.client
         assert client.get("/api/v1/me").status_code == 200
@@ -123,5 +137,6 @@ def test_no_statement_runs_on_the_event_loop(customer: Customer, db: Database) -
         assert client.get("/banking", headers={"Accept": "text/html"}).status_code in (200, 303)
     finally:
         event.remove(db.engine, "before_cursor_execute", check)
+        event.remove(db.engine, "commit", check_commit)
     assert threads  # statements did run
     assert on_loop == []

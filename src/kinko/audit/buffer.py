@@ -104,8 +104,7 @@ def _copy(session: Session, events: list[_Event]) -> None:
             copy.write_row([row[c] for c in _COLUMNS])
 
 
-def _reads_audit(state: ORMExecuteState) -> bool:
-    statement = state.statement
+def _froms_read_audit(statement: Any) -> bool:
     final_froms = getattr(statement, "get_final_froms", None)
     if final_froms is not None:
         tables = list(final_froms())
@@ -113,6 +112,29 @@ def _reads_audit(state: ORMExecuteState) -> bool:
         table = getattr(statement, "table", None)
         tables = [] if table is None else [table]
     return any(getattr(t, "name", None) == _AUDIT_TABLE_NAME for t in tables)
+
+
+# Statement shape (SQLAlchemy's cache key) → whether it reads ``audit_events``. Building a
+# statement's FROM list (``get_final_froms``) costs about as much as compiling it, and it ran
+# for every SELECT of a request that had recorded an event; the cache key is computed for the
+# compiled-statement cache anyway and memoized on the statement, so a shape is examined once.
+_READS_BY_SHAPE: dict[Any, bool] = {}
+_SHAPES_KEPT = 5_000    # cleared past this: the hot path has a few dozen shapes
+
+
+def _reads_audit(state: ORMExecuteState) -> bool:
+    statement = state.statement
+    generate = getattr(statement, "_generate_cache_key", None)
+    cache_key = generate() if generate is not None else None
+    if cache_key is None:   # a statement SQLAlchemy cannot cache: examine it every time
+        return _froms_read_audit(statement)
+    shape = cache_key.key
+    found = _READS_BY_SHAPE.get(shape)
+    if found is None:
+        if len(_READS_BY_SHAPE) >= _SHAPES_KEPT:
+            _READS_BY_SHAPE.clear()
+        found = _READS_BY_SHAPE[shape] = _froms_read_audit(statement)
+    return found
 
 
 @event.listens_for(Session, "do_orm_execute")

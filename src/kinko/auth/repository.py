@@ -18,7 +18,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -53,7 +55,7 @@ from kinko.auth.models import (
 from kinko.auth.rules import Counters, LockoutLimits
 from kinko.db.base import UtcDateTime, table_of
 from kinko.parties.models import Customer
-from kinko.parties.restrictions import remember, restricted_column
+from kinko.parties.restrictions import flag_generation, remember, restricted_column
 
 # --- users ----------------------------------------------------------------------------------
 
@@ -430,18 +432,19 @@ def session_by_token_hash(session: Session, token_hash: str | Sequence[str]
     return session.execute(select(AuthSession).where(match)).scalar_one_or_none()
 
 
-def session_with_user_by_token_hash(session: Session, token_hash: Sequence[str]
-                                   ) -> tuple[AuthSession, AuthUser, AuthContract,
-                                              Customer] | None:
-    """:func:`session_by_token_hash` with the session's user, contract and customer, in one
-    statement (primary-key joins): what nearly every request reads next.
+def _session_with_user_statement(one_hash: bool) -> Select[*tuple[Any, ...]]:
+    """The statement of :func:`session_with_user_by_token_hash`, built once per shape.
 
-    While the caller holds them, ``session.get`` (``get_user``, ``contract_of``, the
-    residency check, the e-mail address) finds them in the identity map without a statement
-    (the identity map holds objects only weakly)."""
-    hashes = list(token_hash)
-    match = (AuthSession.token_hash == hashes[0] if len(hashes) == 1
-             else AuthSession.token_hash.in_(hashes))
+    Six entities, four joins and the restriction flag's subquery: building it and computing
+    its cache key took longer than PostgreSQL took to answer it, on every request. The token
+    hashes are bound parameters, so one statement object serves every request; it is built
+    again when the restriction flag changes (:func:`flag_generation`)."""
+    key = (flag_generation(), one_hash)
+    found = _SESSION_STATEMENTS.get(key)
+    if found is not None:
+        return found
+    match = (AuthSession.token_hash == bindparam("token_hash") if one_hash
+             else AuthSession.token_hash.in_(bindparam("token_hashes", expanding=True)))
     # Whether a registered restriction (KYC-4) may refuse the customer, in the same statement:
     # the fund movements' check then needs none for a customer it cannot refuse.
     restricted = restricted_column(Customer.id)
@@ -449,7 +452,7 @@ def session_with_user_by_token_hash(session: Session, token_hash: Sequence[str]
     # The user's active OTP token and confirmation card too (at most one each: unique
     # partial indexes), which the step-up of every fund movement reads: :func:`active_token`
     # and :func:`active_card` then need no statement.
-    found = session.execute(
+    statement = (
         select(AuthSession, AuthUser, AuthContract, Customer, OtpToken, ConfirmationCard,
                *extra)
         .join(AuthUser, AuthUser.id == AuthSession.user_id)
@@ -460,10 +463,32 @@ def session_with_user_by_token_hash(session: Session, token_hash: Sequence[str]
         .outerjoin(ConfirmationCard, and_(ConfirmationCard.user_id == AuthUser.id,
                                           ConfirmationCard.state == CardState.ACTIVE))
         .where(match)
-    ).one_or_none()
+    )
+    _SESSION_STATEMENTS[key] = statement
+    return statement
+
+
+# (flag generation, one hash or several) → the statement; a handful of entries at most.
+_SESSION_STATEMENTS: dict[tuple[int, bool], Select[*tuple[Any, ...]]] = {}
+
+
+def session_with_user_by_token_hash(session: Session, token_hash: Sequence[str]
+                                   ) -> tuple[AuthSession, AuthUser, AuthContract,
+                                              Customer] | None:
+    """:func:`session_by_token_hash` with the session's user, contract and customer, in one
+    statement (primary-key joins): what nearly every request reads next.
+
+    While the caller holds them, ``session.get`` (``get_user``, ``contract_of``, the
+    residency check, the e-mail address) finds them in the identity map without a statement
+    (the identity map holds objects only weakly)."""
+    hashes = list(token_hash)
+    one_hash = len(hashes) == 1
+    params = {"token_hash": hashes[0]} if one_hash else {"token_hashes": hashes}
+    statement = _session_with_user_statement(one_hash)
+    found = session.execute(statement, params).one_or_none()
     if found is None:
         return None
-    if restricted is not None:
+    if len(found) > 6:
         remember(session, found[3].id, bool(found[6]))
     user_id = found[1].id
     session.info.setdefault(PRELOADED_TOKENS, {})[user_id] = found[4]

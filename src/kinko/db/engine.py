@@ -265,6 +265,11 @@ class Database:
             event.listen(self.engine, "checkout", _discard_if_closed)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
 
+    def new_session(self) -> Session:
+        """A session not yet in a transaction: no I/O until its first statement. The caller
+        commits or rolls back and closes it (:meth:`transaction` does all three)."""
+        return self._sessions()
+
     @property
     def dialect(self) -> str:
         return self.url.get_backend_name()

@@ -32,7 +32,7 @@ from kinko.errors import DomainError, ValidationFailed
 from kinko.onboarding import rules
 from kinko.onboarding.errors import AccountStateRefused, ServiceRestricted
 from kinko.onboarding.states import reason_text
-from kinko.parties.restrictions import Check, CustomerId, Flag, serve
+from kinko.parties.restrictions import Check, CustomerId, Flag, flag_changed, serve
 
 BANK = "bank:"   # the prefix of a contract's state reason when the bank restricted it
 
@@ -43,6 +43,7 @@ def hold(name: str, check: Check, *, flag: Flag) -> None:
     """Register a domain's hold on customers; ``flag`` must be true for every customer
     ``check`` may refuse (for any function)."""
     _holds[name] = (check, flag)
+    flag_changed()   # statements built with the flag before this hold are built anew
 
 
 def _bank_flag(customer_id: CustomerId | int) -> ColumnElement[bool]:

@@ -31,6 +31,9 @@ Flag = Callable[[CustomerId | int], ColumnElement[bool]]
 """(a customer id column) -> true where the check would refuse that customer (any function)."""
 
 _service: list[tuple[Check, Flag]] = []   # the one restriction service, once it is loaded
+# Counts the changes of what the flag says (a service plugged in, a hold registered), so that
+# a statement built once with :func:`restricted_column` knows when to be built again.
+_flag_generation = [0]
 _KNOWN = "kinko.parties.restrictions.known"
 
 
@@ -38,6 +41,17 @@ def serve(check: Check, *, flag: Flag) -> None:
     """Plug the restriction service in; ``flag`` must be true for every customer ``check``
     may refuse (for any function)."""
     _service[:] = [(check, flag)]
+    flag_changed()
+
+
+def flag_changed() -> None:
+    """The flag's expression changed (a hold was registered): rebuild what was built with it."""
+    _flag_generation[0] += 1
+
+
+def flag_generation() -> int:
+    """Changes with every change of :func:`restricted_column`'s expression."""
+    return _flag_generation[0]
 
 
 def restricted_column(customer_id: CustomerId) -> ColumnElement[bool] | None:

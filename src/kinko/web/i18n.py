@@ -30,6 +30,12 @@ def language(request: Request) -> str:
     return "ja"
 
 
+async def request_language(request: Request) -> str:
+    """:func:`language` as a dependency. ``async`` because it only reads the request: a plain
+    ``def`` dependency costs a trip through the threadpool on every request."""
+    return language(request)
+
+
 @cache
 def english() -> dict[tuple[str | None, str], str]:
     """The catalogue's English by (context, Japanese), read once at start-up.

@@ -40,7 +40,7 @@ from kinko.auth.outcomes import (
 from kinko.auth.users import contract_of
 from kinko.web.auth import Caller, caller, check_csrf, csrf_token, token_of
 from kinko.web.deps import DB
-from kinko.web.i18n import language
+from kinko.web.i18n import request_language
 from kinko.web.pages.auth import (
     client_certificate,
     client_of,
@@ -189,7 +189,7 @@ class CertificateIn(BaseModel):
 @router.post("/login/retail-001", response_model=LoginOut, responses=LOGIN_RESPONSES,
              summary="ログイン（会員番号）/ log in: member number + password")
 def login_001(body: Retail001In, request: Request,
-              s: Session = DB, lang: str = Depends(language)) -> Any:
+              s: Session = DB, lang: str = Depends(request_language)) -> Any:
     return login_out(guarded_login(s, request, Product.RETAIL_001, body.member_number, lambda: (
         login_retail_001(s, member_number=body.member_number, password=body.password,
                          attributes=body.attributes, client=client_of(request)))), lang)
@@ -199,7 +199,7 @@ def login_001(body: Retail001In, request: Request,
              summary="ログイン（ユーザID・ワンタイムパスワード）/ log in: user ID + password + "
                      "one-time password + confirmation code")
 def login_003(body: Retail003In, request: Request,
-              s: Session = DB, lang: str = Depends(language)) -> Any:
+              s: Session = DB, lang: str = Depends(request_language)) -> Any:
     return login_out(guarded_login(s, request, Product.RETAIL_003, body.user_id, lambda: (
         login_retail_003(s, user_id=body.user_id, password=body.password,
                          otp_code=body.otp_code, challenge_id=body.challenge_id,
@@ -210,7 +210,7 @@ def login_003(body: Retail003In, request: Request,
 @router.post("/login/corporate", response_model=LoginOut, responses=LOGIN_RESPONSES,
              summary="ログイン（法人・ID・パスワード方式）/ log in: business, ID and password")
 def login_002(body: CorporateIn, request: Request,
-              s: Session = DB, lang: str = Depends(language)) -> Any:
+              s: Session = DB, lang: str = Depends(request_language)) -> Any:
     return login_out(guarded_login(s, request, Product.CORPORATE_002, body.login_id, lambda: (
         login_corporate(s, login_id=body.login_id, password=body.password,
                         client=client_of(request)))), lang)
@@ -220,7 +220,7 @@ def login_002(body: CorporateIn, request: Request,
              responses=LOGIN_RESPONSES,
              summary="ログイン（法人・電子証明書方式）/ log in: business, certificate + password")
 def login_002_certificate(body: CertificateIn, request: Request,
-                          s: Session = DB, lang: str = Depends(language)
+                          s: Session = DB, lang: str = Depends(request_language)
                           ) -> Any:
     """The certificate is the one the TLS server verified during the handshake (it proved
     the key); a certificate sent in the body would prove nothing and is not accepted."""
@@ -245,7 +245,7 @@ class FirstUseIn(BaseModel):
 @router.post("/first-use", status_code=204, responses=_problems(401, 422, 423, 429),
              summary="ログインIDの登録（法人・初回）/ register the master user's login ID")
 def first_use(body: FirstUseIn, request: Request, s: Session = DB,
-              lang: str = Depends(language)) -> Response:
+              lang: str = Depends(request_language)) -> Response:
     result = register_login_id(s, **body.model_dump(), address=client_of(request).ip)
     if isinstance(result, Rejected):
         return rejected(result, lang)
@@ -273,7 +273,7 @@ class SecondStepIn(BaseModel):
 @router.post("/second-step", response_model=LoginOut, responses=_problems(401, 403, 423),
              summary="ログインの追加認証 / finish a login that needs a second factor")
 def second_step(body: SecondStepIn, request: Request, token: str = Depends(bearer),
-                s: Session = DB, lang: str = Depends(language)) -> Any:
+                s: Session = DB, lang: str = Depends(request_language)) -> Any:
     return login_out(complete_second_step(s, session_token=token, attributes=body.attributes,
                                           secret_phrase=body.secret_phrase,
                                           client=client_of(request)), lang)
@@ -295,7 +295,7 @@ class ChangeIn(BaseModel):
              responses=_problems(401, 403, 422, 423),
              summary="ID・パスワードの変更（初回・期限切れ）/ the forced change of credentials")
 def change(body: ChangeIn, request: Request, token: str = Depends(bearer),
-           s: Session = DB, lang: str = Depends(language)) -> Any:
+           s: Session = DB, lang: str = Depends(request_language)) -> Any:
     """Every credential the login named in ``change`` is required. Success opens a full
     session (a new token)."""
     return login_out(change_credentials(s, session_token=token, client=client_of(request),
@@ -357,7 +357,7 @@ class PasswordIn(BaseModel):
 @router.post("/password", status_code=204, responses=_problems(401, 403, 422, 423),
              summary="パスワードの変更 / change a password (AUTH-8)")
 def change_password(body: PasswordIn, c: Caller = Depends(caller),
-                    s: Session = DB, lang: str = Depends(language)) -> Response:
+                    s: Session = DB, lang: str = Depends(request_language)) -> Response:
     """The old password must match the latest one; other sessions end on success."""
     kind = SecretKind(body.kind)
     outcome = passwords.change_secret(s, user_id=c.user.id, kind=kind, old=body.current,
@@ -397,7 +397,7 @@ class HardTokenIn(BaseModel):
 @router.post("/token/hard", status_code=204, responses=_problems(401, 409, 423),
              summary="ハードウェアトークンの利用登録 / register a lent hard token (CRED-1)")
 def register_hard(body: HardTokenIn, c: Caller = Depends(caller),
-                  s: Session = DB, lang: str = Depends(language)) -> Response:
+                  s: Session = DB, lang: str = Depends(request_language)) -> Response:
     outcome = tokens.register_hard_token(s, user_id=c.user.id, serial=body.serial,
                                          code=body.code)
     if isinstance(outcome, Rejected):
@@ -427,7 +427,7 @@ def provision_soft(body: SoftTokenIn, c: Caller = Depends(caller),
 @router.post("/token/soft/confirm", status_code=204, responses=_problems(401, 409, 423),
              summary="ソフトウェアトークンの利用登録 / confirm a soft token with its first code")
 def confirm_soft(body: HardTokenIn, c: Caller = Depends(caller),
-                 s: Session = DB, lang: str = Depends(language)) -> Response:
+                 s: Session = DB, lang: str = Depends(request_language)) -> Response:
     outcome = tokens.confirm_soft_token(s, user_id=c.user.id, serial=body.serial,
                                         code=body.code)
     if isinstance(outcome, Rejected):

@@ -20,7 +20,7 @@ from kinko.bulk.errors import BulkFileRefused
 from kinko.bulk.models import BulkKind, BulkLine, BulkRequest
 from kinko.web.auth import Caller, caller, csrf_token
 from kinko.web.deps import DB
-from kinko.web.i18n import language
+from kinko.web.i18n import request_language
 from kinko.web.params import LINE_PATTERN, BankDate, Id, Page
 from kinko.web.routes.retail import rejection
 from kinko.web.stepup import StepUpAnswers, after_step_up, plan, prove
@@ -228,7 +228,7 @@ def phone_approval(bulk_id: Id, request: Request, c: Caller = Depends(caller),
 
 @router.post("/bulk/{bulk_id}/approve", summary="承認 / approve (step-up or smartphone)")
 def approve(bulk_id: Id, body: ApproveIn, request: Request, c: Caller = Depends(caller),
-            s: Session = DB, lang: str = Depends(language)) -> Any:
+            s: Session = DB, lang: str = Depends(request_language)) -> Any:
     req = bulk.get(s, c.actor, bulk_id)
     if body.phone_approval_id:
         done = bulk.approve(s, c.actor, bulk_id, digest=body.digest,

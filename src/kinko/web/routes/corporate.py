@@ -32,7 +32,7 @@ from kinko.corporate_portal import transfer_approvals
 from kinko.errors import DomainError, ValidationFailed
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
-from kinko.web.i18n import language
+from kinko.web.i18n import language, request_language
 from kinko.web.params import LINE_PATTERN, Id, LimitAmount
 from kinko.web.routes.bulk import relying_party
 from kinko.web.routes.retail import rejection
@@ -189,7 +189,7 @@ def transfer_phone_approval(instruction_id: Id, request: Request, c: Caller = De
              summary="承認 / approve (step-up or smartphone)")
 def transfer_approve(instruction_id: Id, body: TransferApproveIn, request: Request,
                      c: Caller = Depends(caller), s: Session = DB,
-                     lang: str = Depends(language)) -> Any:
+                     lang: str = Depends(request_language)) -> Any:
     p = transfer_approvals.get(s, c.actor, instruction_id)
     if body.phone_approval_id:
         done = transfer_approvals.approve(s, c.actor, instruction_id, digest=body.digest,

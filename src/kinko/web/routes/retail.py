@@ -21,8 +21,8 @@ from kinko.instructions import service as instructions
 from kinko.instructions.models import Instruction
 from kinko.transfers import service as transfers
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
-from kinko.web.deps import DB
-from kinko.web.i18n import language
+from kinko.web.deps import DB, finish
+from kinko.web.i18n import request_language
 from kinko.web.params import (
     LINE_PATTERN,
     Amount,
@@ -84,8 +84,8 @@ def me(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
 
 @router.get("/accounts", summary="残高照会 / balances")
 def accounts(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
-    return {"accounts": [b.__dict__ | {"as_of": b.as_of.isoformat()}
-                         for b in inquiries.balances(s, c.actor)]}
+    return finish(s, {"accounts": [b.__dict__ | {"as_of": b.as_of.isoformat()}
+                                   for b in inquiries.balances(s, c.actor)]})
 
 
 @router.get("/accounts/{account_id}/statement", summary="入出金明細 / statement")
@@ -194,7 +194,7 @@ def request_payee(body: PayeeIn, c: Caller = Depends(caller), s: Session = DB
 @router.post("/payees", status_code=201,
              summary="振込先の登録 / register a payee with step-up (step 2 of 2)")
 def register_payee(body: PayeeRegistrationIn, request: Request, c: Caller = Depends(caller),
-                   s: Session = DB, lang: str = Depends(language)) -> Any:
+                   s: Session = DB, lang: str = Depends(request_language)) -> Any:
     """Registered only after the product's step-up for exactly this payee; the answer carries
     the rotated session token (the one presented ended with the step-up)."""
     fields = _payee_fields(body)
@@ -249,14 +249,21 @@ def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(ca
     view["replayed"] = quote.replayed
     view["step_up"] = plan(s, c, Operation.TRANSFER, _step_up_details(quote.instruction),
                            first=not quote.replayed)
-    return view
+    return finish(s, view)
 
 
 @router.post("/transfers/{instruction_id}/confirm",
              summary="振込・振替の確定 / confirm with step-up (step 2 of 2)")
 def confirm_transfer(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKey,
                      request: Request, c: Caller = Depends(caller), s: Session = DB,
-                     lang: str = Depends(language)) -> Any:
+                     lang: str = Depends(request_language)) -> Any:
+    # Committed here: a rejected step-up's counters, the spent answer and the executed
+    # transfer alike (the request's session would commit them all the same, a thread later).
+    return finish(s, _confirm_transfer(instruction_id, body, key, request, c, s, lang))
+
+
+def _confirm_transfer(instruction_id: int, body: StepUpAnswers, key: str, request: Request,
+                      c: Caller, s: Session, lang: str) -> Any:
     scope, payload = f"transfer.confirm:{c.user.id}", {"instruction_id": instruction_id}
     # The instruction and the key's earlier answer in one statement. The key is checked
     # before the step-up (a retry after a lost answer gets the first answer without a new
@@ -371,7 +378,7 @@ def request_limits(body: LimitsRequest, c: Caller = Depends(caller), s: Session 
 
 @router.put("/limits", summary="振込限度額の変更 / change transfer limits (step 2 of 2)")
 def change_limits(body: LimitsIn, request: Request, c: Caller = Depends(caller),
-                  s: Session = DB, lang: str = Depends(language)) -> Any:
+                  s: Session = DB, lang: str = Depends(request_language)) -> Any:
     """A raise needs the product's step-up (AUTH-3), answered for exactly this change (card
     cells come from ``POST /limits/change``) and rotates the session token; a lowering needs
     no second factor (XFER-6)."""

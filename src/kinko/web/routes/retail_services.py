@@ -30,7 +30,7 @@ from kinko.instructions.models import Instruction
 from kinko.payeasy import service as payeasy
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
-from kinko.web.i18n import language
+from kinko.web.i18n import request_language
 from kinko.web.params import Amount, Id, Line
 from kinko.web.routes.retail import IdempotencyKey, instruction_view, rejection
 from kinko.web.stepup import StepUpAnswers, after_step_up, plan, prove
@@ -138,7 +138,7 @@ def enter_payeasy(body: PayEasyIn, key: IdempotencyKey, c: Caller = Depends(call
              summary="ペイジー払込の確定 / confirm a Pay-easy payment with step-up (step 2 of 2)")
 def confirm_payeasy(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKey,
                     request: Request, c: Caller = Depends(caller),
-                    s: Session = DB, lang: str = Depends(language)) -> Any:
+                    s: Session = DB, lang: str = Depends(request_language)) -> Any:
     return _confirm(s, c, request, lang, name="payeasy", operation=Operation.PAY_EASY,
                     instruction_id=instruction_id, body=body, key=key,
                     confirm=payeasy.confirm)
@@ -185,7 +185,7 @@ def enter_time_deposit(body: TimeDepositIn, key: IdempotencyKey, c: Caller = Dep
              summary="定期預金の作成の確定 / confirm a time deposit with step-up (step 2 of 2)")
 def confirm_time_deposit(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKey,
                          request: Request, c: Caller = Depends(caller),
-                         s: Session = DB, lang: str = Depends(language)) -> Any:
+                         s: Session = DB, lang: str = Depends(request_language)) -> Any:
     return _confirm(s, c, request, lang, name="time_deposit",
                     operation=Operation.FUND_MOVEMENT, instruction_id=instruction_id,
                     body=body, key=key, confirm=deposits.confirm_opening)
@@ -210,7 +210,7 @@ def confirm_time_deposit_cancellation(instruction_id: Id, body: StepUpAnswers,
                                       key: IdempotencyKey, request: Request,
                                       c: Caller = Depends(caller),
                                       s: Session = DB,
-                                      lang: str = Depends(language)) -> Any:
+                                      lang: str = Depends(request_language)) -> Any:
     return _confirm(s, c, request, lang, name="time_deposit_cancel",
                     operation=Operation.FUND_MOVEMENT, instruction_id=instruction_id,
                     body=body, key=key, confirm=deposits.confirm_cancellation)
@@ -240,7 +240,7 @@ def debit_cards(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
              summary="デビットカードの登録 / register a debit card (with step-up)")
 def register_debit_card(body: DebitCardIn, key: IdempotencyKey, request: Request,
                         c: Caller = Depends(caller), s: Session = DB,
-                        lang: str = Depends(language)) -> Any:
+                        lang: str = Depends(request_language)) -> Any:
     """The step-up is bound to the account and the card; the card is registered only after
     it succeeds. The card number is never stored or echoed (its last four digits are)."""
     number = card_rules.normalise_card_number(body.card_number)  # bad input: no step-up spent
