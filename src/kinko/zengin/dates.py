@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from kinko.catalogue import reason
+
 HEISEI_START = date(1989, 1, 8)
 REIWA_START = date(2019, 5, 1)
 HEISEI_END = REIWA_START - timedelta(days=1)
@@ -73,7 +75,7 @@ def resolve_wareki(text: str, reference: date) -> date:
         raise DateProblem(f"月 {month:02d} は 01〜12 ではありません",
                           f"month {month:02d} is not 01-12")
     if yy == 0:
-        raise DateProblem("和暦の年 00 はありません", "era year 00 does not exist")
+        raise DateProblem(*reason("和暦の年 00 はありません"))
     candidates = []
     heisei = _make(1988 + yy, month, day)
     if heisei is not None and HEISEI_START <= heisei <= HEISEI_END:
@@ -103,7 +105,7 @@ def encode_wareki(value: date, reference: date) -> str:
         raise DateProblem(f"{value.isoformat()} は平成より前です",
                           f"{value.isoformat()} is before 平成 (Heisei)")
     if yy > 99:
-        raise DateProblem("和暦の年が 2 桁を超えます", "the era year does not fit in two digits")
+        raise DateProblem(*reason("和暦の年が 2 桁を超えます"))
     text = f"{yy:02d}{value.month:02d}{value.day:02d}"
     if resolve_wareki(text, reference) != value:
         raise DateProblem(

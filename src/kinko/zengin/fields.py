@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from kinko.catalogue import reason
 from kinko.zengin import charset, dates
 
 YearStyle = Literal["wareki", "seireki"]
@@ -140,7 +141,7 @@ def _check_text(f: Field, raw: bytes, ctx: Context) -> Problem | None:
     if index >= 0:
         return _bad_char(f, raw, index, cls)
     if f.required and not raw.strip(b" "):
-        return Problem("空白です（必須項目）", "is blank but must be given", "required")
+        return Problem(*reason("空白です（必須項目）"), "required")
     return None
 
 

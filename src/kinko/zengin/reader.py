@@ -14,6 +14,7 @@ from datetime import date
 from typing import Literal
 
 from kinko import clock
+from kinko.catalogue import reason
 from kinko.zengin import charset
 from kinko.zengin.compiled import CompiledLayout, block_valid, column_sum, compiled
 from kinko.zengin.errors import ZenginError, ZenginFileInvalid, ZenginNotice
@@ -210,14 +211,12 @@ class _Reader:
         steps = {0x31: walk.header, 0x32: walk.data, 0x38: walk.trailer, 0x39: walk.end}
         for i, kind in enumerate(kinds):
             if walk.end_at is not None:
-                self.kind_error(numbers[i], "エンド・レコードの後にレコードがあります",
-                                "a record after the end record", kind)
+                self.kind_error(numbers[i],
+                                *reason("エンド・レコードの後にレコードがあります"), kind)
             elif kind in steps:
                 steps[kind](i, kind)
             else:
-                self.kind_error(numbers[i], "データ区分は 1, 2, 8, 9 のいずれかです",
-                                "the record type must be 1 (header), 2 (data), 8 (trailer) or "
-                                "9 (end)", kind)
+                self.kind_error(numbers[i], *reason("データ区分は 1, 2, 8, 9 のいずれかです"), kind)
         walk.finish()
         return walk.plans, walk.end_at, walk.strays
 
@@ -257,8 +256,8 @@ class _Reader:
             self.field_error(fr.numbers[index], f, problem, raw[f.offset:f.stop])
         if not problems:  # the regex and the field checks disagree: never let it through
             self.add(ZenginError(fr.numbers[index], 1, layout.length, layout.layout.ja,
-                                 layout.layout.en, "レコードが様式に合いません",
-                                 "the record does not match its layout", "", "layout"))
+                                 layout.layout.en,
+    *reason("レコードが様式に合いません"), "", "layout"))
         return None
 
     def _group(self, fr: Framing, plan: _GroupPlan, first: Format) -> Group | None:
@@ -365,8 +364,8 @@ class _Reader:
             self.field_error(fr.numbers[index], f, problem, raw[f.offset:f.stop])
         if not problems:
             self.add(ZenginError(fr.numbers[index], 1, layout.length, layout.layout.ja,
-                                 layout.layout.en, "レコードが様式に合いません",
-                                 "the record does not match its layout", "", "layout"))
+                                 layout.layout.en,
+    *reason("レコードが様式に合いません"), "", "layout"))
 
     def _stray(self, fr: Framing, index: int, first: Format) -> None:
         """Check the fields of a record found outside any group, by its record type."""
@@ -409,16 +408,16 @@ class _Walk:
 
     def data(self, i: int, kind: int) -> None:
         if self.current is None:
-            self.reader.kind_error(self.numbers[i], "ヘッダーの前にデータ・レコードがあります",
-                                   "a data record outside a header…trailer group", kind)
+            self.reader.kind_error(self.numbers[i],
+                                   *reason("ヘッダーの前にデータ・レコードがあります"), kind)
             self.strays.append(i)
         else:
             self.members.append(i)
 
     def trailer(self, i: int, kind: int) -> None:
         if self.current is None:
-            self.reader.kind_error(self.numbers[i], "対応するヘッダーのないトレーラです",
-                                   "a trailer without a header before it", kind)
+            self.reader.kind_error(self.numbers[i],
+                                   *reason("対応するヘッダーのないトレーラです"), kind)
             self.strays.append(i)
         else:
             self._close(i)
@@ -433,8 +432,8 @@ class _Walk:
                 f"{self._began()}", kind)
             self._close(None)
         elif not self.plans:
-            self.reader.kind_error(self.numbers[i], "ヘッダー・トレーラのグループがありません",
-                                   "an end record with no header…trailer group before it",
+            self.reader.kind_error(self.numbers[i],
+                                   *reason("ヘッダー・トレーラのグループがありません"),
                                    kind)
         self.end_at = i
 

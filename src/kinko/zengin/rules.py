@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from kinko.catalogue import reason
 from kinko.zengin import records as r
 from kinko.zengin.layouts import TIME_DEPOSIT_TYPES, Format
 
@@ -117,8 +118,8 @@ def _check_debit(data: GroupRecords, trailer: r.Record) -> list[Finding]:
             if rec.result_code != "0":
                 found.append(Finding(
                     "data", "result_code",
-                    "依頼データ（トレーラの振替結果がすべて 0）では 0 でなければなりません",
-                    "must be 0 in a request (the trailer's result totals are all zero)",
+                    *reason(
+                        "依頼データ（トレーラの振替結果がすべて 0）では 0 でなければなりません"),
                     rec.result_code, index))
         return found
     actual = debit_totals(data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from kinko.catalogue import reason
 from kinko.zengin import kana
 from kinko.zengin.errors import FieldTooLong, KanaConversionError, ZenginError, ZenginFileInvalid
 from kinko.zengin.fields import Context, Field, Kind, Problem, encode
@@ -154,8 +155,7 @@ def write(file: ZenginFile, options: Options | None = None, *, normalize: bool =
             pieces.append(b"")
 
     if not file.groups:
-        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "", "グループがありません",
-                                             "a file needs at least one header…trailer group",
+        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "", *reason("グループがありません"),
                                              "", "structure")])
     first = _format(file.groups[0].header)
     for group in file.groups:
