@@ -68,13 +68,14 @@ def word(lang: str, message_id: str) -> str | None:
 REASON = "reason"  # the context of a validator's refusal reasons
 
 
-def reason(ja: str, **params: object) -> tuple[str, str]:
+def reason(ja: str, /, ctx: str = REASON, **params: object) -> tuple[str, str]:
     """A validator's refusal reason in (Japanese, English): ``ja`` is written where the rule
     refuses, with ``{name}`` for each parameter (``reason("口座番号は{n}桁の数字です", n=7)``);
-    the English is the catalogue's entry under ``msgctxt "reason"`` with the same names.
+    the English is the catalogue's entry under ``msgctxt "reason"`` (or ``ctx``, for the same
+    Japanese said with another English), using any of the names given.
 
     Both texts are kept with the refusal because an upload's API answer carries both."""
-    en = english().get((REASON, ja), ja)
+    en = english().get((ctx, ja), ja)
     if not params:
         return ja, en
     return ja.format(**params), en.format(**params)

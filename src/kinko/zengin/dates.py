@@ -43,13 +43,11 @@ def resolve_mmdd(text: str, reference: date) -> date:
     """MMDD → the date in the year before, of, or after ``reference`` closest to it."""
     month, day = int(text[:2]), int(text[2:4])
     if not 1 <= month <= 12:
-        raise DateProblem(f"月 {month:02d} は 01〜12 ではありません",
-                          f"month {month:02d} is not 01-12")
+        raise DateProblem(*reason("月 {month:02d} は 01〜12 ではありません", month=month))
     candidates = [d for y in (reference.year - 1, reference.year, reference.year + 1)
                   if (d := _make(y, month, day)) is not None]
     if not candidates:
-        raise DateProblem(f"{month}月{day}日 は存在しない日付です",
-                          f"{month:02d}-{day:02d} is not a date")
+        raise DateProblem(*reason("{month}月{day}日 は存在しない日付です", month=month, day=day))
     return _closest(candidates, reference)
 
 
@@ -58,9 +56,8 @@ def encode_mmdd(value: date, reference: date) -> str:
     text = f"{value.month:02d}{value.day:02d}"
     if resolve_mmdd(text, reference) != value:
         raise DateProblem(
-            f"{value.isoformat()} は基準日 {reference.isoformat()} から月日だけでは表せません",
-            f"{value.isoformat()} is too far from the reference date {reference.isoformat()} "
-            "to be written as MMDD (it would be read as another year)")
+            *reason("{day} は基準日 {day2} から月日だけでは表せません",
+                    day=value.isoformat(), day2=reference.isoformat()))
     return text
 
 
@@ -72,8 +69,7 @@ def resolve_wareki(text: str, reference: date) -> date:
     """
     yy, month, day = int(text[:2]), int(text[2:4]), int(text[4:6])
     if not 1 <= month <= 12:
-        raise DateProblem(f"月 {month:02d} は 01〜12 ではありません",
-                          f"month {month:02d} is not 01-12")
+        raise DateProblem(*reason("月 {month:02d} は 01〜12 ではありません", month=month))
     if yy == 0:
         raise DateProblem(*reason("和暦の年 00 はありません"))
     candidates = []
@@ -85,8 +81,8 @@ def resolve_wareki(text: str, reference: date) -> date:
         candidates.append(reiwa)
     if not candidates:
         if heisei is None and reiwa is None:
-            raise DateProblem(f"{month}月{day}日 は存在しない日付です",
-                              f"{month:02d}-{day:02d} is not a date")
+            raise DateProblem(
+                *reason("{month}月{day}日 は存在しない日付です", month=month, day=day))
         raise DateProblem(
             f"平成{yy}年・令和{yy}年の{month}月{day}日 はいずれも存在しません"
             "（平成は 2019-04-30 まで、令和は 2019-05-01 から）",
@@ -123,13 +119,12 @@ def resolve_seireki(text: str, reference: date) -> date:
     candidates = [d for c in (century - 100, century, century + 100)
                   if (d := _make(c + yy, month, day)) is not None]
     if not candidates:
-        raise DateProblem(f"{text} は存在しない日付です", f"{text} is not a date")
+        raise DateProblem(*reason("{text} は存在しない日付です", text=text))
     return _closest(candidates, reference)
 
 
 def encode_seireki(value: date, reference: date) -> str:
     text = f"{value.year % 100:02d}{value.month:02d}{value.day:02d}"
     if resolve_seireki(text, reference) != value:
-        raise DateProblem(f"{value.isoformat()} は西暦 2 桁では一意に表せません",
-                          f"{value.isoformat()} cannot be written as YYMMDD unambiguously")
+        raise DateProblem(*reason("{day} は西暦 2 桁では一意に表せません", day=value.isoformat()))
     return text

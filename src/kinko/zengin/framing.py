@@ -94,8 +94,7 @@ def _record_length(data: bytes) -> int | ZenginError:
     if fmt is None:
         known = ", ".join(FORMATS)
         return _file_error(
-            f"種別コード {code!r} は扱えません（{known}）",
-            f"{code!r} is not a format Kinko reads ({known})",
+            *reason("種別コード {code!r} は扱えません（{known}）", code=code, known=known),
             record=1, start=2, end=3, value=code, code="type_code",
             field=("種別コード", "type code"))
     return fmt.length
@@ -125,10 +124,11 @@ def _irregular(data: bytes, length: int, separator: bytes,
         numbers = list(range(1, whole + 1))
         if rest:
             errors.append(_file_error(
-                f"ファイル長 {len(data)} バイトが {length} の倍数ではありません"
-                f"（最後のレコードが {rest} バイト）",
-                f"the file is {len(data)} bytes, not a multiple of {length}: the last record "
-                f"has {rest} bytes", record=whole + 1, code="length"))
+                *reason(
+                    "ファイル長 {len_data} バイトが {length} の倍数ではありません（最後のレコード"
+                    "が {rest} バイト）",
+                    len_data=len(data), length=length,
+                    rest=rest), record=whole + 1, code="length"))
         if b"\r" in data or b"\n" in data:
             at = min(i for i in (data.find(b"\r"), data.find(b"\n")) if i >= 0)
             errors.append(_file_error(
@@ -147,8 +147,8 @@ def _irregular(data: bytes, length: int, separator: bytes,
                 record=number, code="line_ending"))
         else:
             errors.append(_file_error(
-                f"レコード長が {len(line)} バイトです（{length} バイトでなければなりません）",
-                f"the record is {len(line)} bytes long; it must be {length}",
+                *reason("レコード長が {len_line} バイトです（{length} バイトでなければなりません）",
+                        len_line=len(line), length=length),
                 record=number, start=1, end=max(len(line), 1), code="length"))
         position += len(line) + len(separator)
     return Framing(data, length, separator, offsets, numbers, errors, notices)

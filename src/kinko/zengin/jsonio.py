@@ -121,12 +121,13 @@ def record_from_dict(doc: Any, number: int, path: str, errors: _Errors,
     kind = doc.get("record")
     layout = _BY_KIND.get(kind) if isinstance(kind, str) else None
     if layout is None:
-        errors.add(number, None, f"{path}.record", "レコード種別が不明です",
-                   f"unknown record kind; one of {', '.join(_BY_KIND)}", kind)
+        errors.add(number, None, f"{path}.record",
+                   *reason("レコード種別が不明です", items=', '.join(_BY_KIND)), kind)
         return None
     if expected is not None and layout.key not in expected.split("|"):
-        errors.add(number, None, f"{path}.record", f"{expected} でなければなりません",
-                   f"must be {expected.replace('|', ' or ')} here", kind)
+        errors.add(number, None, f"{path}.record",
+                   *reason("{expected} でなければなりません",
+                           expected=expected, text=expected.replace('|', ' or ')), kind)
         return None
     values: dict[str, Any] = {}
     declared = {f.name: f for f in dataclasses.fields(layout.record)}
@@ -142,8 +143,9 @@ def record_from_dict(doc: Any, number: int, path: str, errors: _Errors,
             continue
         value, problem = _value(f, doc[name])
         if problem is not None:
-            errors.add(number, f, f"{path}.{name}", f"{problem[0]}でなければなりません",
-                       f"must be {problem[1]}", doc[name])
+            errors.add(number, f, f"{path}.{name}",
+                       *reason("{item}でなければなりません",
+                               item=problem[0], item2=problem[1]), doc[name])
         else:
             values[name] = value
     if len(errors.items) > before:
@@ -206,8 +208,9 @@ def loads(text: str | bytes) -> ZenginFile:
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "$", "JSON として読めません",
-                                             f"not valid JSON: {exc}", "", "json")]) from None
+        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "$",
+                                             *reason("JSON として読めません",
+                                                     exc=exc), "", "json")]) from None
     return file_from_dict(doc)
 
 

@@ -232,16 +232,16 @@ class _Reader:
         f = header.field("type_code")
         if fmt is None:
             self.field_error(number, f, Problem(
-                f"種別コード {code!r} は扱えません（{', '.join(FORMATS)}）",
-                f"{code!r} is not a type code Kinko reads ({', '.join(FORMATS)})",
+                *reason("種別コード {code!r} は扱えません（{items}）",
+                        code=code, items=', '.join(FORMATS)),
                 "type_code"), raw)
             return None
         if fmt.length != first.length or (fmt.length == 200 and fmt is not first):
             self.field_error(number, f, Problem(
-                f"種別コード {code!r} は先頭のグループ（{first.type_code}）と同じファイルに"
-                "入れられません",
-                f"type code {code!r} cannot share a file with the first group's "
-                f"{first.type_code}", "type_code"), raw)
+                *reason(
+                    "種別コード {code!r} は先頭のグループ（{type_code}）と同じファイルに入れられ"
+                    "ません",
+                    code=code, type_code=first.type_code), "type_code"), raw)
             return None
         return fmt
 
@@ -400,9 +400,8 @@ class _Walk:
         if self.current is not None:
             self.reader.kind_error(
                 self.numbers[i],
-                f"レコード {self._began()} からのグループにトレーラがありません",
-                f"a header before the trailer of the group that began at record "
-                f"{self._began()}", kind)
+                *reason("レコード {began} からのグループにトレーラがありません",
+                        began=self._began()), kind)
             self._close(None)
         self.current, self.members = _GroupPlan(i, [], None), []
 
@@ -426,10 +425,9 @@ class _Walk:
         if self.current is not None:
             self.reader.kind_error(
                 self.numbers[i],
-                f"レコード {self._began()} からのグループのトレーラより前にエンド・レコードが"
-                "あります",
-                f"the end record comes before the trailer of the group that began at record "
-                f"{self._began()}", kind)
+                *reason(
+                    "レコード {began} からのグループのトレーラより前にエンド・レコードがあります",
+                    began=self._began()), kind)
             self._close(None)
         elif not self.plans:
             self.reader.kind_error(self.numbers[i],

@@ -240,8 +240,8 @@ class _Mapping:
         except KanaConversionError as exc:
             self.fail(number, f"{field or path}", exc.reason_ja, exc.reason_en, raw)
         except FieldTooLong:
-            self.fail(number, f"{field or path}", f"{length} 桁を超えます",
-                      f"longer than the {length} characters of the field", raw)
+            self.fail(number, f"{field or path}",
+                      *reason("{length} 桁を超えます", length=length, ctx="reason-xml"), raw)
         return ""
 
     def digits(self, node: ET.Element | None, path: str, number: int, length: int,
@@ -250,8 +250,8 @@ class _Mapping:
         if not raw and default is not None:
             return default
         if not raw.isascii() or not raw.isdigit() or len(raw) > length:
-            self.fail(number, path, f"{length} 桁以内の数字でなければなりません",
-                      f"must be at most {length} digits", raw)
+            self.fail(number, path,
+                      *reason("{length} 桁以内の数字でなければなりません", length=length), raw)
             return "0" * length
         return raw.zfill(length)
 
@@ -294,8 +294,9 @@ def _parse_xml(data: bytes) -> ET.Element:
     except (ET.ParseError, LookupError, ValueError) as exc:
         # LookupError, ValueError: an XML declaration naming an encoding Python does not know
         # or expat cannot read (found by the fuzzer: tests/fuzz/corpus/zengin_xml).
-        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "XML", "XML として読めません",
-                                             f"not well-formed XML: {exc}", "", "xml")]) from None
+        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "XML",
+                                             *reason("XML として読めません",
+                                                     exc=exc), "", "xml")]) from None
     for element in root.iter():
         # Namespaces differ between versions and banks; the local names are what map.
         if isinstance(element.tag, str) and "}" in element.tag:
@@ -308,8 +309,9 @@ def _document(root: ET.Element, message: str) -> ET.Element:
         return root
     found = root.find(f".//{message}")
     if found is None:
-        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "XML", f"{message} がありません",
-                                             f"no {message} element", root.tag, "xml")])
+        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "XML",
+                                             *reason("{message} がありません",
+                                                     message=message), root.tag, "xml")])
     return found
 
 
@@ -399,8 +401,7 @@ def _edi(m: _Mapping, lines: list[str], number: int) -> str:
     try:
         return kana.to_field(content, 20, overflow=m.overflow)
     except (KanaConversionError, FieldTooLong) as exc:
-        m.fail(number, "RmtInf/Ustrd", "EDI情報を半角 20 桁にできません",
-               f"the EDI information does not fit 20 half-width characters: {exc}", content)
+        m.fail(number, "RmtInf/Ustrd", *reason("EDI情報を半角 20 桁にできません", exc=exc), content)
         return ""
 
 
@@ -429,9 +430,9 @@ def from_camt052(data: bytes, options: Options | None = None, *,
         assert isinstance(trailer, r.StatementTrailer)
         if closing is not None and trailer.signed_closing_balance != closing:
             m.fail(number + 1, "Rpt/Bal[CLBD]",
-                   "期末残高 (CLBD) が期首残高と明細の合計に一致しません",
-                   f"the closing balance {closing} is not the opening balance plus the entries "
-                   f"({trailer.signed_closing_balance})", str(closing))
+                   *reason("期末残高 (CLBD) が期首残高と明細の合計に一致しません",
+                           closing=closing,
+                           signed_closing_balance=trailer.signed_closing_balance), str(closing))
         groups.append(group)
         number += 1
     built = build_file(groups) if groups else None
