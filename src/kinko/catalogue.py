@@ -68,6 +68,16 @@ def word(lang: str, message_id: str) -> str | None:
 REASON = "reason"  # the context of a validator's refusal reasons
 
 
+def pair(ja: str, /, ctx: str | None = None, **params: object) -> tuple[str, str]:
+    """A text of Kinko's in (Japanese, English): ``ja`` with ``{name}`` for each parameter,
+    the English the catalogue's entry under ``ctx`` using any of the names given. For what
+    is kept or printed in both languages at once (a refusal's API answer, a letter)."""
+    en = english().get((ctx, ja), ja)
+    if not params:
+        return ja, en
+    return ja.format(**params), en.format(**params)
+
+
 def reason(ja: str, /, ctx: str = REASON, **params: object) -> tuple[str, str]:
     """A validator's refusal reason in (Japanese, English): ``ja`` is written where the rule
     refuses, with ``{name}`` for each parameter (``reason("口座番号は{n}桁の数字です", n=7)``);
@@ -75,7 +85,4 @@ def reason(ja: str, /, ctx: str = REASON, **params: object) -> tuple[str, str]:
     Japanese said with another English), using any of the names given.
 
     Both texts are kept with the refusal because an upload's API answer carries both."""
-    en = english().get((ctx, ja), ja)
-    if not params:
-        return ja, en
-    return ja.format(**params), en.format(**params)
+    return pair(ja, ctx, **params)
