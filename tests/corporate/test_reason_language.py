@@ -91,6 +91,9 @@ def test_the_upload_page_shows_the_reason_in_the_page_language(db: Database,
                   files={"file": ("f.txt", bad, "text/plain")})
     assert en.status_code == 422 and "not a bank/branch code in the national list" in en.text
     assert "全銀協の金融機関・支店コードにありません" not in en.text
+    # The field is named in the page's language, not by its code.
+    assert "<td>銀行番号</td>" in ja.text
+    assert "<td>Bank code</td>" in en.text and "bank_code" not in en.text
     # The API answer carries both, as before.
     app.cookies.clear()
     api = app.post("/api/v1/corporate/bulk/files",
