@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import NoReturn
 
 import typer
 
-from kinko import clock
+from kinko import catalogue, clock
 from kinko.db.engine import Database, get_database
 
 DATABASE_URL_OPTION = typer.Option(
@@ -20,8 +21,24 @@ def database(url: str | None) -> Database:
     return get_database(url or None)
 
 
+CLI = "cli"  # the catalogue's context for what the command line tells an operator
+
+
+def say(ja: str, /, **params: object) -> str:
+    """A line for the operator: ``日本語 / English`` (the English from the catalogue, under
+    ``msgctxt "cli"``, ``{name}`` parameters in both), or one language when ``KINKO_LANG`` is
+    ``ja`` or ``en``."""
+    text_ja, text_en = catalogue.pair(ja, CLI, **params)
+    lang = os.environ.get("KINKO_LANG", "")
+    if lang == "ja":
+        return text_ja
+    if lang == "en":
+        return text_en
+    return f"{text_ja} / {text_en}"
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"エラー / error: {message}", err=True)
+    typer.echo(f"{say('エラー')}: {message}", err=True)
     raise typer.Exit(code)
 
 

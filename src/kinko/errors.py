@@ -1,5 +1,8 @@
 """Typed domain errors with stable codes and Japanese/English messages.
 
+A class names its message in Japanese (``message_ja``); its English (``message_en``) is the
+message catalogue's entry ``msgctxt "error.CODE"`` / ``msgid`` the Japanese (kinko.catalogue).
+
 A domain error carries its HTTP status; the web layer renders it once as RFC 9457
 problem+json (API) or as a message beside the field (pages); the CLI prints it and exits 1.
 """
@@ -8,12 +11,22 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from kinko import catalogue
+
+
+class _English:
+    """``message_en`` of an error class: the catalogue's English for its Japanese, under the
+    context ``error.CODE`` (a class without an entry says its Japanese; a test finds it)."""
+
+    def __get__(self, obj: object, owner: type[DomainError]) -> str:
+        return catalogue.tr("en", owner.message_ja, f"error.{owner.code}")
+
 
 class DomainError(Exception):
     code: ClassVar[str] = "KINKO_ERROR"
     status: ClassVar[int] = 400
     message_ja: ClassVar[str] = "処理できませんでした。"
-    message_en: ClassVar[str] = "The request could not be processed."
+    message_en = _English()
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         self.detail = detail
@@ -48,25 +61,21 @@ class NotFound(DomainError):
     code = "NOT_FOUND"
     status = 404
     message_ja = "見つかりません。"
-    message_en = "Not found."
 
 
 class Conflict(DomainError):
     code = "CONFLICT"
     status = 409
     message_ja = "他の処理と競合しました。"
-    message_en = "The request conflicts with another one."
 
 
 class IdempotencyMismatch(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     status = 422
     message_ja = "同じ冪等キーで異なる内容の依頼が送信されました。"
-    message_en = "This idempotency key was already used for a different request."
 
 
 class ValidationFailed(DomainError):
     code = "VALIDATION_FAILED"
     status = 422
     message_ja = "入力内容に誤りがあります。"
-    message_en = "The input is not valid."

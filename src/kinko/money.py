@@ -29,7 +29,6 @@ class InvalidAmount(DomainError):
     code = "MONEY_INVALID_AMOUNT"
     status = 422
     message_ja = "金額が正しくありません。"
-    message_en = "The amount is not valid."
 
 
 def parse_yen(value: Any, *, allow_zero: bool = False) -> int:

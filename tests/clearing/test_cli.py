@@ -47,7 +47,8 @@ def test_incoming_command_credits_the_account_at_once(db: Database, account: int
                                  "--from-branch", "001", "--edi", "INV-7",
                                  "--database-url", url])
     assert result.exit_code == 0, result.output
-    assert "入金しました / credited: 12,000円 to 001-1234567" in result.output
+    assert "001-1234567 に 12,000円 入金しました" in result.output
+    assert "credited: 12,000円 to 001-1234567" in result.output
     assert "ｽｽﾞｷ ｲﾁﾛｳ" in result.output                # full-width kana made half-width
     assert _balance(db, account) == 12_000
 

@@ -124,7 +124,8 @@ def test_a_bulk_request_by_form_with_payees_typed_in_and_from_the_master(
         (own[1][0], own[1][1], "ﾄﾘﾋｷｻｷ B", "12x")]))
     assert bad.status_code == 422, bad.text
     lines = re.findall(r'<td class="line">(\d+)</td><td>(\w+)</td>', bad.text)
-    assert ("2", "payee_kana") in lines and ("3", "amount") in lines
+    # The field is named in the page's language (Japanese here), never by its code.
+    assert ("2", "受取人名") in lines and ("3", "金額") in lines
     assert 'value="ﾄﾘﾋｷｻｷ A"' in bad.text                # what was typed is kept
     assert db.run(lambda s: s.execute(select(BulkRequest)).first()) is None
     # A closed value date is refused with a message, nothing kept.

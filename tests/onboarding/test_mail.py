@@ -178,3 +178,49 @@ def test_a_lost_token_is_reissued_by_post_for_the_fee_after_a_second_operators_a
     assert new.state is TokenState.ACTIVE and new.user_id == enrolled.user_id
     assert db.run(lambda s: s.get(Account, account).balance) == 10_000 - 2_200
     assert parcel.state is ShipmentState.QUEUED
+
+
+def test_a_letter_is_japanese_first_with_the_catalogues_english_below() -> None:
+    body = mail.letter_body([("インターネットバンキングのお申込みありがとうございます。", {}),
+                             ("現在のトークン（{serial}）は {expires_on} に有効期限を迎えます。",
+                              {"serial": "AB123", "expires_on": "2027-03-31"})])
+    assert body == ["インターネットバンキングのお申込みありがとうございます。",
+                    "現在のトークン（AB123）は 2027-03-31 に有効期限を迎えます。", "",
+                    "Thank you for applying for internet banking.",
+                    "Your current token (AB123) expires on 2027-03-31."]
+    assert mail.both("ユーザID") == "ユーザID / User ID"
+    for kind in ShipmentKind:
+        title = mail.both(mail.TITLES[kind])
+        assert " / " in title and title.split(" / ")[1] != mail.TITLES[kind]
+
+
+def test_every_sentence_of_the_letters_has_its_english() -> None:
+    """Every Japanese text the letter module writes is in the catalogue under "letter"."""
+    import ast
+    import re
+    from pathlib import Path
+
+    from kinko import catalogue
+
+    japanese = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+    tree = ast.parse(Path(mail.__file__).read_text(encoding="utf-8"))
+    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    texts = {node.value for node in ast.walk(tree)
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)
+             and japanese.search(node.value) and id(node) not in docstrings}
+    # Not sentences of the letter: the bank's name (already in both), the honorifics and the
+    # addressee's number label, the placeholder of a password already sent.
+    texts -= {mail.BANK_NAME, "様", "御中", "（送付済）"}
+    texts = {t for t in texts if not t.startswith("お客さま番号")}
+    missing = sorted(t for t in texts if catalogue.en(t, mail.LETTER) is None)
+    assert len(texts) >= 14 and not missing, missing
+
+
+def test_a_printed_letter_carries_both_languages(db: Database, bank: Bank) -> None:
+    cid, _ = person(db)
+    enrolled = db.run(lambda s: products.enrol_retail_003(s, customer_id=cid, actor="op"))
+    text = pdf_text(db.run(mail.print_pdf, shipment_id=enrolled.shipments[0], actor="op"))
+    flat = re.sub(r"\s+", "", text)
+    assert "インターネットバンキングのお申込みありがとうございます。" in flat
+    assert "Thankyouforapplyingforinternetbanking." in flat
+    assert flat.index("インターネットバンキング") < flat.index("Thankyou")

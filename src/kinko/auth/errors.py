@@ -13,14 +13,12 @@ class AuthError(DomainError):
     code = "AUTH_ERROR"
     status = 401
     message_ja = "認証できませんでした。"
-    message_en = "Authentication failed."
 
 
 class InvalidCredentials(AuthError):
     code = "AUTH_INVALID_CREDENTIALS"
     status = 401
     message_ja = "ご入力内容に誤りがあります。再度ご入力ください。"
-    message_en = "The details you entered are not correct. Please try again."
 
 
 class LockedOut(AuthError):
@@ -28,8 +26,6 @@ class LockedOut(AuthError):
     status = 423
     message_ja = ("誤った入力が所定の回数連続したため、ご利用を一時停止しています。"
                   "しばらくしてから再度お試しください。")
-    message_en = ("Too many wrong entries in a row: the service is locked for a while. "
-                  "Please try again later.")
 
 
 class LockedUntilReleased(AuthError):
@@ -37,15 +33,12 @@ class LockedUntilReleased(AuthError):
     status = 423
     message_ja = ("誤った入力が所定の回数連続したため、お取扱いを中止しました。"
                   "解除のお手続きは当行までお問い合わせください。")
-    message_en = ("Too many wrong entries in a row: the service has been stopped. "
-                  "Please contact the bank to have it released.")
 
 
 class Blocked(AuthError):
     code = "AUTH_BLOCKED"
     status = 423
     message_ja = "ロックアウトが所定の回数連続したため、ご利用を停止しました（利用閉塞）。"
-    message_en = "Repeated lockouts: the service is blocked until the bank releases it."
 
 
 class TooManyAttempts(AuthError):
@@ -55,8 +48,6 @@ class TooManyAttempts(AuthError):
     status = 429
     message_ja = ("短時間に誤った入力が続いたため、受付を一時的に制限しています。"
                   "しばらくしてから再度お試しください。")
-    message_en = ("Too many failed attempts in a short time. "
-                  "Please wait a while and try again.")
 
     @property
     def retry_after(self) -> int:
@@ -69,35 +60,30 @@ class Suspended(AuthError):
     code = "AUTH_SUSPENDED"
     status = 403
     message_ja = "現在ご利用を停止しています。当行までお問い合わせください。"
-    message_en = "The service is stopped. Please contact the bank."
 
 
 class SessionExpired(AuthError):
     code = "AUTH_SESSION_EXPIRED"
     status = 401
     message_ja = "一定時間が経過したため、ログアウトしました。再度ログインしてください。"
-    message_en = "Your session has ended. Please log in again."
 
 
 class ScopeNotAllowed(AuthError):
     code = "AUTH_SCOPE_NOT_ALLOWED"
     status = 403
     message_ja = "お手続きを完了してからご利用ください。"
-    message_en = "Please finish the pending step before using this function."
 
 
 class StepUpRequired(AuthError):
     code = "AUTH_STEP_UP_REQUIRED"
     status = 403
     message_ja = "このお取引には追加の認証が必要です。"
-    message_en = "This operation needs additional authentication."
 
 
 class PasswordRejected(AuthError):
     code = "AUTH_PASSWORD_REJECTED"
     status = 422
     message_ja = "このパスワードはご利用いただけません。"
-    message_en = "This password cannot be used."
 
     def for_customer(self, lang: str = "ja") -> str:
         # The reasons tell the customer what to change; they are written for customers.
@@ -111,21 +97,18 @@ class LoginIdRejected(AuthError):
     code = "AUTH_LOGIN_ID_REJECTED"
     status = 422
     message_ja = "このIDはご利用いただけません。"
-    message_en = "This ID cannot be used."
 
 
 class OldPasswordMismatch(AuthError):
     code = "AUTH_OLD_PASSWORD_MISMATCH"
     status = 422
     message_ja = "現在のパスワードが正しくありません。"
-    message_en = "The current password is not correct."
 
 
 class ChallengeInvalid(AuthError):
     code = "AUTH_CHALLENGE_INVALID"
     status = 422
     message_ja = "確認の有効期限が切れたか、すでに使用されています。最初からやり直してください。"
-    message_en = "The confirmation has expired or was already used. Please start again."
 
 
 class ConfirmationCodeMismatch(AuthError):
@@ -133,35 +116,30 @@ class ConfirmationCodeMismatch(AuthError):
     status = 401
     message_ja = ("確認コードが正しくないか、有効期限が切れています。"
                   "新しい確認コードを入力してください。")
-    message_en = "The confirmation code is wrong or has expired. Please enter the new code."
 
 
 class TokenStateError(AuthError):
     code = "AUTH_TOKEN_STATE"
     status = 409
     message_ja = "トークンの状態によりこのお手続きはできません。"
-    message_en = "The token's state does not allow this."
 
 
 class FactorNotAvailable(AuthError):
     code = "AUTH_FACTOR_NOT_AVAILABLE"
     status = 409
     message_ja = "この認証手段はご利用いただけません。"
-    message_en = "This authentication method is not available."
 
 
 class WebhookRejected(AuthError):
     code = "AUTH_WEBHOOK_REJECTED"
     status = 401
     message_ja = "通知の署名を確認できませんでした。"
-    message_en = "The notification's signature could not be verified."
 
 
 class CertificateRejected(AuthError):
     code = "AUTH_CERTIFICATE_REJECTED"
     status = 401
     message_ja = "電子証明書を確認できませんでした。"
-    message_en = "The client certificate could not be verified."
 
 
 class UserNotFound(AuthError):
@@ -170,4 +148,3 @@ class UserNotFound(AuthError):
     code = "AUTH_USER_NOT_FOUND"
     status = 404
     message_ja = "利用者が見つかりません。"
-    message_en = "No such user."

@@ -45,8 +45,6 @@ class PhoneCallPending(AuthError):
     code = "AUTH_PHONE_CALL_PENDING"
     status = 409
     message_ja = "ご登録の電話番号から指定の番号へお電話ください。着信を確認後にお手続きできます。"
-    message_en = ("Please call the number shown from your registered phone; the operation "
-                  "continues once the call is received.")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ class RoleNotAllowed(AuthError):
     code = "AUTH_ROLE_NOT_ALLOWED"
     status = 403
     message_ja = "この操作はマスターユーザまたは管理者ユーザのみご利用いただけます。"
-    message_en = "Only the master user or an admin user may do this."
 
 
 def role_of(session: Session, actor: Actor) -> UserRole:

@@ -1,6 +1,7 @@
 """The back office's work queues (OPS-2), defined in one place.
 
-Each queue is one entry of ``QUEUES``: a title, its columns, and two functions of a session —
+Each queue is one entry of ``QUEUES``: a key (its title is the message catalogue's
+``queue.KEY``), its columns (codes of ``queue_column``), and two functions of a session —
 how many items wait and the oldest items to show. The console's home shows every count and
 each queue has its own page (``/operator/queues/{key}``), so a new queue is one entry here. A
 queue whose source is not recorded on this installation yet says so instead of showing zero as
@@ -42,10 +43,8 @@ class Code:
 
 @dataclass(frozen=True)
 class Queue:
-    key: str
-    title_ja: str
-    title_en: str
-    columns: tuple[tuple[str, str], ...]          # (ja, en) headings
+    key: str                 # its title is the catalogue's ``queue.KEY``
+    columns: tuple[str, ...]  # headings: codes of the catalogue's ``queue_column`` group
     count: Callable[[Session], int]
     rows: Callable[[Session, int], Sequence[Row]]
     # Where the items are worked on, when that is another page of the console.
@@ -178,38 +177,31 @@ def _zero(_session: Session) -> int:
 
 
 QUEUES: dict[str, Queue] = {q.key: q for q in (
-    Queue("blocked-users", "ロックアウト・利用閉塞・停止中の利用者",
-          "Users locked, blocked or suspended",
-          (("利用者", "User"), ("サービス", "Product"), ("ID", "ID"), ("状態", "State"),
-           ("ロック解除予定", "Locked until"), ("理由", "Reason")),
+    Queue("blocked-users",
+          ("user", "product", "id", "state", "locked_until", "reason"),
           lambda s: _count(s, _blocked()), _blocked_rows, work_page="/operator"),
-    Queue("recalls", "組戻依頼", "Recall requests",
-          (("#", "#"), ("取引", "Instruction"), ("理由", "Reason"), ("手数料", "Fee"),
-           ("受付", "Requested")),
+    Queue("recalls",
+          ("number", "instruction", "reason", "fee", "requested"),
           lambda s: _count(s, _recalls()), _recall_rows, work_page="/operator/recalls"),
-    Queue("compromise-reports", "紛失・盗難の届出（再開前）", "Compromise reports not resumed",
-          (("#", "#"), ("利用者", "User"), ("範囲", "Scope"), ("対象", "Credential"),
-           ("受付", "Channel"), ("日時", "At")),
+    Queue("compromise-reports",
+          ("number", "user", "scope", "credential", "channel", "at"),
           lambda s: _count(s, _reports()), _report_rows, work_page="/operator"),
     # Sources that other parts of Kinko record; on an installation without them the queue
     # says "not recorded" rather than a reassuring 0.
-    Queue("compensation-claims", "補償請求", "Compensation claims",
-          (("#", "#"),), _zero, _nothing, available=False),
-    Queue("kyc-reviews", "本人確認の審査", "KYC reviews",
-          (("#", "#"),), _zero, _nothing, available=False),
-    Queue("returned-mail", "返戻郵便・返却トークン", "Returned mail and tokens",
-          (("#", "#"),), _zero, _nothing, available=False),
-    Queue("email-bounces", "メール不達", "E-mail bounces",
-          (("アドレス", "Address"), ("回数", "Count"), ("初回", "First"), ("最終", "Last"),
-           ("理由", "Reason")),
+    Queue("compensation-claims",
+          ("number",), _zero, _nothing, available=False),
+    Queue("kyc-reviews",
+          ("number",), _zero, _nothing, available=False),
+    Queue("returned-mail",
+          ("number",), _zero, _nothing, available=False),
+    Queue("email-bounces",
+          ("address", "count", "first", "last", "reason"),
           lambda s: _count(s, _bounces()), _bounce_rows),
-    Queue("termination-candidates", "解約候補", "Termination candidates",
-          (("利用者", "User"), ("サービス", "Product"), ("ID", "ID"), ("最終利用", "Last use"),
-           ("理由", "Why")),
+    Queue("termination-candidates",
+          ("user", "product", "id", "last_use", "why"),
           lambda s: _count(s, _candidates()), _candidate_rows),
-    Queue("approvals", "承認待ちの依頼", "Pending four-eyes approvals",
-          (("#", "#"), ("依頼", "Action"), ("対象", "Subject"), ("理由", "Reason"),
-           ("依頼者", "Asked by"), ("日時", "At")),
+    Queue("approvals",
+          ("number", "action", "subject", "reason", "asked_by", "at"),
           lambda s: _count(s, _approvals()), _approval_rows, work_page="/operator"),
 )}
 

@@ -13,7 +13,6 @@ class BulkFileRefused(DomainError):
     code = "BULK_FILE_REFUSED"
     status = 422
     message_ja = "ファイルまたは入力内容に誤りがあります。行ごとの誤りをご確認ください。"
-    message_en = "The file or form has errors; see each line's problem."
 
     def __init__(self, problems: list[dict[str, Any]], detail: str | None = None) -> None:
         super().__init__(detail or f"{len(problems)} problem(s)", problems=problems[:1000])
@@ -30,36 +29,30 @@ class BulkNotFound(DomainError):
     code = "BULK_NOT_FOUND"
     status = 404
     message_ja = "ご依頼が見つかりません。"
-    message_en = "No such request."
 
 
 class BulkCutoffPassed(DomainError):
     code = "BULK_CUTOFF_PASSED"
     status = 422
     message_ja = "受付時限を過ぎています。"
-    message_en = "The cutoff has passed."
 
 
 class ApprovalNotAllowed(DomainError):
     code = "BULK_APPROVAL_NOT_ALLOWED"
     status = 403
     message_ja = "この承認はできません（依頼者本人、同じ承認者、またはスマホ承認が必要です）。"
-    message_en = ("This approval is not allowed (the maker, the same approver twice, or a "
-                  "smartphone approval is required).")
 
 
 class ApprovalStale(DomainError):
     code = "BULK_APPROVAL_STALE"
     status = 409
     message_ja = "ご依頼の内容または状態が変わりました。最新の内容をご確認ください。"
-    message_en = "The request changed or was already processed; check its latest details."
 
 
 class NotCancellable(DomainError):
     code = "BULK_NOT_CANCELLABLE"
     status = 409
     message_ja = "このご依頼は取消できません。"
-    message_en = "This request can no longer be cancelled."
 
 
 class NotRecallable(DomainError):
@@ -69,4 +62,3 @@ class NotRecallable(DomainError):
     code = "BULK_NOT_RECALLABLE"
     status = 409
     message_ja = "このご依頼・明細は組戻できません。"
-    message_en = "This request or these payees cannot be recalled."

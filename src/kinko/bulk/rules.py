@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from typing import NamedTuple
 
 from kinko.calendar.rules import BankCalendar
+from kinko.catalogue import reason
 from kinko.zengin.charset import NAME
 
 MAX_PAYEES = 100_000
@@ -66,23 +67,21 @@ def check_payee(line: int, p: Payee, *, payroll: bool) -> list[LineProblem]:
         out.append(LineProblem(line, field, ja, en))
 
     if not _digits(p.bank_code, 4):
-        bad("bank_code", "銀行番号は4桁の数字です", "the bank code is 4 digits")
+        bad("bank_code", *reason("銀行番号は4桁の数字です"))
     if not _digits(p.branch_code, 3):
-        bad("branch_code", "支店番号は3桁の数字です", "the branch code is 3 digits")
+        bad("branch_code", *reason("支店番号は3桁の数字です"))
     types = PAYROLL_ACCOUNT_TYPES if payroll else tuple(ACCOUNT_TYPES)
     if p.account_type not in types:
-        bad("account_type", f"預金種目は {'/'.join(types)} のいずれかです",
-            f"the account type is one of {'/'.join(types)}")
+        bad("account_type", *reason("預金種目は {types} のいずれかです", types="/".join(types)))
     if not _digits(p.account_number, 7):
-        bad("account_number", "口座番号は7桁の数字です", "the account number is 7 digits")
+        bad("account_number", *reason("口座番号は7桁の数字です"))
     raw = p.payee_kana.encode("cp932", errors="replace")
     if not p.payee_kana.strip() or len(raw) > 30 or not NAME.admits(raw) \
             or len(raw) != len(p.payee_kana):
-        bad("payee_kana", "受取人名は半角カナ・英大文字・数字・空白・( ) - . の30文字以内です",
-            "the payee name is up to 30 half-width kana, A-Z, 0-9, space, ( ) - .")
+        bad("payee_kana",
+            *reason("受取人名は半角カナ・英大文字・数字・空白・( ) - . の30文字以内です"))
     if type(p.amount) is not int or not 0 < p.amount <= MAX_AMOUNT:
-        bad("amount", "金額は1円以上9,999,999,999円以下です",
-            "the amount is 1 to 9,999,999,999 yen")
+        bad("amount", *reason("金額は1円以上9,999,999,999円以下です"))
     return out
 
 
@@ -175,8 +174,7 @@ def parse_csv(text: str) -> tuple[list[Payee], list[LineProblem]]:
         if number == 1 and row[0].strip().lower() == "bank_code":
             continue
         if len(row) not in (6, 7):
-            problems.append(LineProblem(number, "-", "項目数は6または7です",
-                                        "a line has 6 or 7 columns"))
+            problems.append(LineProblem(number, "-", *reason("項目数は6または7です")))
             continue
         amount_text = row[5].strip()
         amount = int(amount_text) if amount_text.isdigit() and len(amount_text) <= 10 else -1

@@ -59,6 +59,7 @@ from kinko.bulk.models import (
     LineState,
 )
 from kinko.calendar import get_calendar
+from kinko.catalogue import reason
 from kinko.config import get_settings
 from kinko.corporate import entitlements
 from kinko.corporate import service as corporate
@@ -160,8 +161,7 @@ def _code_problems(session: Session, payees: Sequence[rules.Payee]) -> list[rule
                 seen[key] = None
         if seen[key] is not None:
             out.append(rules.LineProblem(line, seen[key] or "",
-                                         "全銀協の金融機関・支店コードにありません",
-                                         "not a bank/branch code in the national list"))
+                                         *reason("全銀協の金融機関・支店コードにありません")))
     return out
 
 
@@ -190,9 +190,8 @@ def create(session: Session, actor: Actor, *, kind: BulkKind, source: str, value
     Problems name payee ``n`` as line ``n + line_offset`` (a Zengin file's record number)."""
     contract, account = _contract_and_account(session, actor, kind)
     if not 0 < len(payees) <= rules.MAX_PAYEES:
-        raise BulkFileRefused([{"line": 0, "field": "-",
-                                "reason_ja": "振込先は1件以上10万件以下です",
-                                "reason_en": "1 to 100,000 payees"}])
+        raise BulkFileRefused([rules.LineProblem(0, "-", *reason(
+                                    "振込先は1件以上10万件以下です")).as_dict()])
     payroll = kind is not BulkKind.BULK
     _refuse(rules.check_payees(payees, payroll=payroll, first_line=1 + line_offset))
     _refuse([rules.LineProblem(p.line + line_offset, p.field, p.reason_ja, p.reason_en)
@@ -311,8 +310,8 @@ def _from_zengin(session: Session, actor: Actor, data: bytes) -> BulkRequest:
     """A 総合振込 (21) or 給与・賞与 (11 / 12) file: format errors, unknown codes and a closed
     value date are refused with the record number; nothing from a refused file is kept."""
     if not data:
-        raise BulkFileRefused([{"line": 0, "field": "-", "reason_ja": "ファイルが空です",
-                                "reason_en": "the file is empty"}])
+        raise BulkFileRefused([rules.LineProblem(0, "-", *reason(
+                                    "ファイルが空です")).as_dict()])
     result = parse(data, Options(reference_date=clock.today()))
     if result.file is None:
         raise BulkFileRefused([{"line": e.record, "field": e.field_ja or "-",
@@ -321,10 +320,8 @@ def _from_zengin(session: Session, actor: Actor, data: bytes) -> BulkRequest:
     file = result.file
     kind = ZENGIN_KINDS.get(file.type_code)
     if kind is None or len(file.groups) != 1:
-        raise BulkFileRefused([{"line": 1, "field": "種別コード",
-                                "reason_ja": "総合振込(21)・給与(11)・賞与(12)の"
-                                             "1口座分のファイルのみ受け付けます",
-                                "reason_en": "only one-account 21, 11 or 12 files are accepted"}])
+        raise BulkFileRefused([rules.LineProblem(1, "種別コード", *reason(
+                                    "総合振込(21)・給与(11)・賞与(12)の1口座分のファイルのみ受け付けます")).as_dict()])
     found = check_dates(file, get_calendar())
     if found:
         raise BulkFileRefused([{"line": f.record, "field": f.field_ja, "reason_ja": f.reason_ja,
@@ -364,17 +361,15 @@ def _payees_from_raw(raw: Iterable[bytes], kind: BulkKind) -> list[rules.Payee]:
     records = list(raw)
     size = len(records[0]) if records else 0
     if any(len(r) != size for r in records):
-        raise BulkFileRefused([{"line": 2, "field": "-",
-                                "reason_ja": "データレコードの長さが揃っていません",
-                                "reason_en": "data records of different lengths"}])
+        raise BulkFileRefused([rules.LineProblem(2, "-", *reason(
+                                    "データレコードの長さが揃っていません")).as_dict()])
     # One decode of every record at once (JIS X 0201 is one character per byte, so each
     # column stays at its byte offset); a byte outside it would show as U+FFFD.
     text = zengin_charset.decode(b"".join(records))
     if "\ufffd" in text:
         where = text.index("\ufffd") // size + 2
-        raise BulkFileRefused([{"line": where, "field": "-",
-                                "reason_ja": "JIS X 0201 以外の文字があります",
-                                "reason_en": "a character outside JIS X 0201"}])
+        raise BulkFileRefused([rules.LineProblem(where, "-", *reason(
+                                    "JIS X 0201 以外の文字があります")).as_dict()])
     transfer = kind is BulkKind.BULK
     payee = rules.Payee
     payees: list[rules.Payee] = []
@@ -974,12 +969,12 @@ def _mark_lines(session: Session,
                 frm: Sequence[LineState] = (LineState.PENDING,)) -> None:
     """One UPDATE per outcome, only from the states expected (a line is paid once)."""
     lt = table_of(BulkLine)
-    for state, group, reason in outcomes:
+    for state, group, why in outcomes:
         if group:
             session.execute(update(lt).where(_any_of(session, lt.c.id, [x.id for x in group],
                                                      BigInteger),
                                              lt.c.state.in_([f.value for f in frm]))
-                            .values(state=state.value, reason=reason))
+                            .values(state=state.value, reason=why))
 
 
 def _deposit_type(zengin_type: str) -> str:

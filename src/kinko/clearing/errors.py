@@ -7,39 +7,33 @@ class UnknownBank(DomainError):
     code = "CLEARING_UNKNOWN_BANK"
     status = 422
     message_ja = "金融機関コードに該当する金融機関がありません。"
-    message_en = "No bank in the Zengin code list has this bank code."
 
 
 class UnknownBranch(DomainError):
     code = "CLEARING_UNKNOWN_BRANCH"
     status = 422
     message_ja = "店番号に該当する支店がありません。"
-    message_en = "This bank has no branch with this branch code."
 
 
 class InvalidTransferMessage(DomainError):
     code = "CLEARING_INVALID_MESSAGE"
     status = 422
     message_ja = "振込の内容に誤りがあります。"
-    message_en = "The transfer details are not valid."
 
 
 class RemoteAccountExists(DomainError):
     code = "CLEARING_REMOTE_ACCOUNT_EXISTS"
     status = 409
     message_ja = "この口座は他行にすでにあります。"
-    message_en = "This account already exists at the other bank."
 
 
 class RemoteAccountNotFound(DomainError):
     code = "CLEARING_REMOTE_ACCOUNT_NOT_FOUND"
     status = 404
     message_ja = "他行の口座が見つかりません。"
-    message_en = "The account at the other bank does not exist."
 
 
 class InvalidQuery(DomainError):
     code = "CLEARING_INVALID_QUERY"
     status = 422
     message_ja = "照会条件に誤りがあります。"
-    message_en = "The inquiry conditions are not valid."

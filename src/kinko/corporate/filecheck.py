@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from kinko.calendar.rules import BankCalendar
+from kinko.catalogue import reason
 from kinko.clearing import directory
 from kinko.zengin.model import ZenginFile
 
@@ -71,13 +72,12 @@ def check_codes(file: ZenginFile, *, request: bool,
             problem = _code_problem(bank, branch, known, own)
             if problem == "bank":
                 found.append(FileFinding(number, "銀行番号", "bank code",
-                                         f"全銀協の金融機関コードにありません: {bank}",
-                                         f"not a bank code in the national list: {bank}",
-                                         severity))
+                                         *reason("全銀協の金融機関コードにありません: {bank}",
+                                                 bank=bank), severity))
             elif problem == "branch":
                 found.append(FileFinding(number, "支店番号", "branch code",
-                                         f"{bank} の支店コードにありません: {branch}",
-                                         f"not a branch of bank {bank}: {branch}", severity))
+                                         *reason("{bank} の支店コードにありません: {branch}",
+                                                 bank=bank, branch=branch), severity))
         number += 1  # trailer
     return found
 
@@ -93,9 +93,8 @@ def check_dates(file: ZenginFile, calendar: BankCalendar) -> list[FileFinding]:
                 suggested = calendar.next_business_day(day)
                 found.append(FileFinding(
                     number, ja, en,
-                    f"{day.isoformat()} は当行の休業日です。翌営業日 {suggested.isoformat()} "
-                    "を指定してください。",
-                    f"{day.isoformat()} is a bank holiday; the next business day is "
-                    f"{suggested.isoformat()}.", "error", suggested.isoformat()))
+                    *reason("{day} は当行の休業日です。翌営業日 {next} を指定してください。",
+                            day=day.isoformat(), next=suggested.isoformat()),
+                    "error", suggested.isoformat()))
         number += len(group.records) + 2
     return found

@@ -26,24 +26,7 @@ class Service(enum.StrEnum):
     EDELIVERY = "N"          # 電子交付
 
 
-NAMES_JA = {
-    Service.BALANCE: "残高照会", Service.STATEMENT: "入出金明細照会",
-    Service.INCOMING: "振込入金明細照会", Service.TRANSFER: "振込・振替",
-    Service.PAYEASY: "料金払込（ペイジー）", Service.DENSAI: "でんさいサービス",
-    Service.FX: "外為サービス", Service.BULK: "総合振込", Service.PAYROLL: "給与・賞与振込",
-    Service.LOCAL_TAX: "地方税納付", Service.DIRECT_DEBIT: "口座振替",
-    Service.COLLECTION: "代金回収", Service.ZENGIN_STATEMENT: "入出金明細（全銀）",
-    Service.EDELIVERY: "電子交付",
-}
-NAMES_EN = {
-    Service.BALANCE: "Balance", Service.STATEMENT: "Statement",
-    Service.INCOMING: "Incoming transfers", Service.TRANSFER: "Transfer",
-    Service.PAYEASY: "Pay-easy", Service.DENSAI: "Densai", Service.FX: "Foreign exchange",
-    Service.BULK: "Bulk transfer", Service.PAYROLL: "Payroll / bonus",
-    Service.LOCAL_TAX: "Local tax", Service.DIRECT_DEBIT: "Direct debit",
-    Service.COLLECTION: "Collection", Service.ZENGIN_STATEMENT: "Zengin statements",
-    Service.EDELIVERY: "Electronic delivery",
-}
+# A service's name is the message catalogue's ``service.LETTER`` (docs/messages.md).
 
 # 002 第1条2(2): Light A–C, F, N; Basic A–G, N; Comprehensive A–N. A contract takes its whole
 # course, never a subset (第1条2(3)).

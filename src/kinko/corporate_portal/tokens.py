@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from kinko import clock
+from kinko import catalogue, clock
 from kinko.audit.service import record
 from kinko.auth import approvals as phone_approvals
 from kinko.auth import repository as auth_repo
@@ -33,11 +33,11 @@ from kinko.errors import NotFound, ValidationFailed
 from kinko.instructions.service import Actor
 
 ACTION = "corporate.token_application"
+# What is applied for, in Japanese; its English is the catalogue's token_application.KIND.
 KINDS = {
-    "to_soft": ("ハードトークンからソフトトークンへの切替", "switch from hard to soft tokens"),
-    "to_hard": ("ソフトトークンからハードトークンへの切替", "switch from soft to hard tokens"),
-    "deregister_phone": ("スマートフォンの利用解除（機種変更）",
-                         "deregister my smartphone (phone change)"),
+    "to_soft": "ハードトークンからソフトトークンへの切替",
+    "to_hard": "ソフトトークンからハードトークンへの切替",
+    "deregister_phone": "スマートフォンの利用解除（機種変更）",
 }
 PENDING, DONE, WITHDRAWN = "pending", "done", "withdrawn"
 
@@ -162,6 +162,7 @@ def _mail(session: Session, row: TokenApplication, template: str) -> None:
     user = session.get(AuthUser, row.user_id)
     if user is None:
         return
-    ja, en = KINDS[row.kind]
+    ja = KINDS[row.kind]
+    en = catalogue.tr("en", ja, f"token_application.{row.kind}")
     notify(session, user, template, dedupe_key=f"{template}:{row.id}",
            reference=f"K{row.id:010d}", what_ja=ja, what_en=en)

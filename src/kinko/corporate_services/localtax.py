@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from kinko import clock
 from kinko.audit.service import record
 from kinko.calendar import get_calendar
+from kinko.catalogue import reason
 from kinko.corporate_services import access, edelivery, notices
 from kinko.corporate_services.errors import (
     CutoffPassed,
@@ -81,22 +82,19 @@ def check_lines(lines: list[LineIn]) -> None:
     """Every problem of the lines, numbered from 1, or nothing."""
     problems = []
     if not 1 <= len(lines) <= MAX_LINES:
-        problems.append(_problem(0, "lines", f"1〜{MAX_LINES} 件です",
-                                 f"1 to {MAX_LINES} lines"))
+        problems.append(_problem(0, "lines", *reason("1〜{n} 件です", n=MAX_LINES)))
     for n, line in enumerate(lines, start=1):
         if name_of(line.municipality_code) is None:
-            problems.append(_problem(n, "municipality_code", "当行で納付できない地方公共団体です",
-                                     "not a municipality this bank pays to"))
+            problems.append(_problem(n, "municipality_code",
+                                     *reason("当行で納付できない地方公共団体です")))
         if not (line.designation_number.isascii() and line.designation_number.isalnum()
                 and 1 <= len(line.designation_number) <= 20):
-            problems.append(_problem(n, "designation_number", "指定番号は英数字 20 桁以内です",
-                                     "the designation number is 1-20 letters or digits"))
+            problems.append(_problem(n, "designation_number",
+                                     *reason("指定番号は英数字 20 桁以内です")))
         if not 0 < line.amount <= MAX_AMOUNT:
-            problems.append(_problem(n, "amount", "税額は 1 円以上です",
-                                     "the amount must be at least 1 yen"))
+            problems.append(_problem(n, "amount", *reason("税額は 1 円以上です")))
         if not 0 <= line.employees <= 999_999:
-            problems.append(_problem(n, "employees", "人員が正しくありません",
-                                     "the number of employees is not valid"))
+            problems.append(_problem(n, "employees", *reason("人員が正しくありません")))
     if problems:
         raise TaxRequestInvalid(detail=f"{len(problems)} problems", errors=problems)
 
@@ -111,24 +109,22 @@ def parse_file(data: bytes) -> list[LineIn]:
             text = data.decode("cp932")
         except UnicodeDecodeError:
             raise TaxRequestInvalid(detail="not UTF-8 or Shift_JIS text", errors=[
-                _problem(0, "file", "文字コードが読めません", "unreadable text")]) from None
+                _problem(0, "file", *reason("文字コードが読めません"))]) from None
     lines, problems = [], []
     for n, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row or (n == 1 and not row[0].strip().isdigit()):
             continue
         if len(row) != 5:
-            problems.append(_problem(n, "columns", "5 項目が必要です", "5 columns are needed"))
+            problems.append(_problem(n, "columns", *reason("5 項目が必要です")))
             continue
         code, number, month, employees, amount = (c.strip() for c in row)
         try:
             tax_month = date.fromisoformat(f"{month}-01")
         except ValueError:
-            problems.append(_problem(n, "tax_month", "年月は YYYY-MM です",
-                                     "the month is YYYY-MM"))
+            problems.append(_problem(n, "tax_month", *reason("年月は YYYY-MM です")))
             continue
         if not (employees.isdigit() and amount.isdigit() and len(amount) <= 15):
-            problems.append(_problem(n, "amount", "人員と税額は数字です",
-                                     "employees and amount are digits"))
+            problems.append(_problem(n, "amount", *reason("人員と税額は数字です")))
             continue
         lines.append(LineIn(code, number, tax_month, int(employees), int(amount)))
     if problems:

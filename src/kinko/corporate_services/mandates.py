@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.audit.service import record
+from kinko.catalogue import reason
 from kinko.corporate_services import debits
 from kinko.corporate_services.errors import MandateExists, MandateInvalid, MandateNotFound
 from kinko.corporate_services.models import DebitAgreement, Mandate, MandateState
@@ -50,20 +51,18 @@ def check_fields(m: MandateIn) -> list[tuple[str, str, str]]:
     """(field, Japanese, English) for every malformed field (pure)."""
     problems = []
     if not (len(m.branch_code) == 3 and m.branch_code.isascii() and m.branch_code.isdigit()):
-        problems.append(("branch_code", "支店番号は数字3桁です", "the branch code is 3 digits"))
+        problems.append(("branch_code", *reason("支店番号は数字3桁です")))
     if not (len(m.account_number) == 7 and m.account_number.isascii()
             and m.account_number.isdigit()):
-        problems.append(("account_number", "口座番号は数字7桁です",
-                         "the account number is 7 digits"))
+        problems.append(("account_number", *reason("口座番号は数字7桁です")))
     raw = m.payer_name.encode("cp932", errors="replace")
     if not m.payer_name.strip() or len(raw) > 30 or len(raw) != len(m.payer_name) \
             or not NAME.admits(raw):
-        problems.append(("payer_name", "預金者名は半角カナ・英大文字・数字・空白の30文字以内です",
-                         "the payer name is up to 30 half-width kana, A-Z, 0-9 or spaces"))
+        problems.append(("payer_name",
+                         *reason("預金者名は半角カナ・英大文字・数字・空白の30文字以内です")))
     if m.customer_number and not (len(m.customer_number) <= 20 and m.customer_number.isascii()
                                   and m.customer_number.isdigit()):
-        problems.append(("customer_number", "顧客番号は数字20桁以内です",
-                         "the customer number is up to 20 digits"))
+        problems.append(("customer_number", *reason("顧客番号は数字20桁以内です")))
     return problems
 
 

@@ -7,32 +7,27 @@ class InvalidCardNumber(DomainError):
     code = "DEBIT_INVALID_CARD_NUMBER"
     status = 422
     message_ja = "カード番号が正しくありません。"
-    message_en = "The card number is not valid."
 
 
 class CardAlreadyLinked(DomainError):
     code = "DEBIT_ACCOUNT_HAS_CARD"
     status = 409
     message_ja = "この口座にはすでにデビットカードが登録されています。"
-    message_en = "A debit card is already registered to this account."
 
 
 class CardInUse(DomainError):
     code = "DEBIT_CARD_IN_USE"
     status = 409
     message_ja = "このカードはすでに登録されています。"
-    message_en = "This card is already registered."
 
 
 class CardNotFound(DomainError):
     code = "DEBIT_CARD_NOT_FOUND"
     status = 404
     message_ja = "デビットカードが見つかりません。"
-    message_en = "The debit card does not exist."
 
 
 class CardNotActive(DomainError):
     code = "DEBIT_CARD_NOT_ACTIVE"
     status = 409
     message_ja = "このデビットカードはすでに解除されています。"
-    message_en = "This debit card has already been cancelled."

@@ -12,7 +12,7 @@ import uuid
 import typer
 
 from kinko import clock
-from kinko.clihelpers import fail
+from kinko.clihelpers import fail, say
 
 
 def call(
@@ -46,6 +46,5 @@ def call(
         fail(f"Kinko refused the call report ({exc.code}): {exc.read().decode()[:300]}", 1)
     except OSError as exc:
         fail(f"cannot reach {url}: {exc}")
-    typer.echo("着信を通知しました / call reported: "
-               + ("認証完了 / the pending step is complete" if answer.get("matched")
-                  else "該当する認証待ちはありません / no pending call matched"))
+    typer.echo(say("着信を通知しました: 認証完了" if answer.get("matched")
+                   else "着信を通知しました: 該当する認証待ちはありません"))

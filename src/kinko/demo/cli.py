@@ -8,7 +8,7 @@ import threading
 
 import typer
 
-from kinko.clihelpers import DATABASE_URL_OPTION, fail
+from kinko.clihelpers import DATABASE_URL_OPTION, fail, say
 from kinko.db.engine import Database
 from kinko.keys import serving_problems
 
@@ -49,7 +49,7 @@ def _demo_key() -> None:
     path = key_file_path(settings)
     _, generated = ensure_key_file(path)
     if generated:
-        typer.echo(f"秘密鍵を生成しました / generated the demo's secret key in {path} (0600)")
+        typer.echo(say("秘密鍵を {path} に生成しました（0600）", path=path))
 
 
 def _serve(url: str | None, host: str, port: int, demo_mode: bool, workers: int = 1) -> None:
@@ -81,8 +81,8 @@ def _serve(url: str | None, host: str, port: int, demo_mode: bool, workers: int 
     if demo_mode:
         threading.Thread(target=_batch_loop, args=(db, stop), daemon=True,
                          name="kinko-demo-batch").start()
-    typer.echo(f"Kinko を http://{host}:{port}/ で公開しています / serving on "
-               f"http://{host}:{port}/ (Ctrl-C で終了 / to stop)")
+    typer.echo(say("Kinko を {url} で公開しています（Ctrl-C で終了）",
+                   url=f"http://{host}:{port}/"))
     try:
         if workers > 1:
             # Worker processes import the app by name and build it from the settings, so the
@@ -133,8 +133,8 @@ def demo(
     with get_database(url).transaction() as s:
         accounts = s.scalar(select(func.count()).select_from(Account)
                             .where(Account.customer_id.is_not(None)))
-    typer.echo(f"デモ銀行を作成しました / demo bank created: 4 customers, "
-               f"{accounts} accounts in {url}")
+    typer.echo(say("デモ銀行を作成しました: お客さま 4 人、口座 {accounts} 件（{url}）",
+                   accounts=accounts, url=url))
     # The credentials name the login page; point it at where this demo actually listens.
     typer.echo(credentials.replace("http://127.0.0.1:8000", f"http://{host}:{port}"))
     if serve:

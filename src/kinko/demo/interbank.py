@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database, fail
+from kinko.clihelpers import DATABASE_URL_OPTION, database, fail, say
 from kinko.errors import DomainError
 
 if TYPE_CHECKING:
@@ -84,9 +84,9 @@ def incoming(
                      edi=edi_text, reference=reference)
     except DomainError as exc:
         fail(_error(exc))
-    typer.echo(f"送信しました / sent: {ref} {yen:,}円 {name} → {branch}-{number}")
+    typer.echo(f"{say('送信しました')}: {ref} {yen:,}円 {name} → {branch}-{number}")
     if not run:
-        typer.echo("`kinko batch run` で入金処理します / run `kinko batch run` to deliver it")
+        typer.echo(say("`kinko batch run` で入金処理します"))
         return
     from kinko.batch.handlers import load_handlers
     from kinko.batch.service import run_due
@@ -95,13 +95,13 @@ def incoming(
     run_due(db)
     row = db.run(repo.incoming, ref)
     if row is None:
-        typer.echo("まだ処理されていません / not delivered yet: run `kinko batch run`")
+        typer.echo(say("まだ処理されていません: `kinko batch run` を実行してください"))
         return
     if row.reason_code:
-        typer.echo(f"仕向銀行へ返却しました / returned to the remitting bank: {row.reason}")
+        typer.echo(f"{say('仕向銀行へ返却しました')}: {row.reason}")
     else:
-        typer.echo(f"入金しました / credited: {row.amount:,}円 to {branch}-{number} "
-                   f"(entry {row.entry_id})")
+        typer.echo(say("{branch}-{number} に {amount:,}円 入金しました（仕訳 {entry}）",
+                       amount=row.amount, branch=branch, number=number, entry=row.entry_id))
 
 
 def other_banks(database_url: str | None = DATABASE_URL_OPTION) -> None:
@@ -113,7 +113,7 @@ def other_banks(database_url: str | None = DATABASE_URL_OPTION) -> None:
     db = database(database_url)
     _check_schema(db)
     created = db.run(network.seed_network)
-    typer.echo(f"作成 / created: {len(created)}")
+    typer.echo(f"{say('作成')}: {len(created)}")
     for a in db.run(repo.remote_accounts):
         typer.echo(f"{a.bank_code} {bank_name(a.bank_code)} {a.branch_code} "
                    f"{branch_name(a.bank_code, a.branch_code)} {a.account_type.value} "

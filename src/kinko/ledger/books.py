@@ -36,7 +36,6 @@ class BookMissing(DomainError):
     code = "LEDGER_BOOK_MISSING"
     status = 500
     message_ja = "当行勘定が設定されていません。"
-    message_en = "A bank book is not configured."
 
 
 def ensure_books(session: Session, *, actor: str = "system") -> dict[str, int]:

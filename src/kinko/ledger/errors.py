@@ -7,48 +7,39 @@ class InvalidEntry(DomainError):
     code = "LEDGER_INVALID_ENTRY"
     status = 422
     message_ja = "仕訳が正しくありません。"
-    message_en = "The journal entry is not valid."
 
 
 class AccountNotFound(DomainError):
     code = "ACCOUNT_NOT_FOUND"
     status = 404
     message_ja = "口座が見つかりません。"
-    message_en = "The account does not exist."
 
 
 class AccountNotUsable(DomainError):
     code = "ACCOUNT_NOT_USABLE"
     status = 409
     message_ja = "この口座は現在お取引できません（支払停止・入金停止・差押・解約）。"
-    message_en = (
-        "The account cannot be used now (payment stopped, deposit stopped, seized or closed)."
-    )
 
 
 class InsufficientFunds(DomainError):
     code = "INSUFFICIENT_FUNDS"
     status = 409
     message_ja = "お引出し可能額が不足しています。"
-    message_en = "The withdrawable amount is not sufficient."
 
 
 class HoldNotActive(DomainError):
     code = "HOLD_NOT_ACTIVE"
     status = 409
     message_ja = "この拘束はすでに解除または実行されています。"
-    message_en = "This hold has already been released or captured."
 
 
 class AccountExists(DomainError):
     code = "ACCOUNT_EXISTS"
     status = 409
     message_ja = "この口座番号はすでに使われています。"
-    message_en = "An account with this number already exists."
 
 
 class InvalidAccount(DomainError):
     code = "ACCOUNT_INVALID"
     status = 422
     message_ja = "口座の内容が正しくありません。"
-    message_en = "The account details are not valid."

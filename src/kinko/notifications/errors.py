@@ -7,18 +7,15 @@ class UnknownTemplate(DomainError):
     code = "NOTIF_UNKNOWN_TEMPLATE"
     status = 422
     message_ja = "メールのひな形が登録されていません。"
-    message_en = "No e-mail template has this name."
 
 
 class TemplateDataMissing(DomainError):
     code = "NOTIF_TEMPLATE_DATA_MISSING"
     status = 422
     message_ja = "メールの作成に必要な項目が不足しています。"
-    message_en = "The e-mail notice lacks data its template needs."
 
 
 class InvalidAddress(DomainError):
     code = "NOTIF_INVALID_ADDRESS"
     status = 422
     message_ja = "メールアドレスの形式が正しくありません。"
-    message_en = "The e-mail address is not valid."

@@ -7,32 +7,27 @@ class CustomerInputInvalid(DomainError):
     code = "CUSTOMER_INPUT_INVALID"
     status = 422
     message_ja = "お客さま情報の入力内容に誤りがあります。"
-    message_en = "Some of the customer's details are not valid."
 
 
 class OnboardingRefused(DomainError):
     code = "ONBOARDING_REFUSED"
     status = 422
     message_ja = "この内容ではお申込みを受け付けられません。"
-    message_en = "This application cannot be accepted as it stands."
 
 
 class ShipmentStateError(DomainError):
     code = "SHIPMENT_STATE"
     status = 409
     message_ja = "この郵送物はその操作ができる状態ではありません。"
-    message_en = "The shipment is not in a state that allows this."
 
 
 class AccountStateRefused(DomainError):
     code = "ACCOUNT_STATE_REFUSED"
     status = 409
     message_ja = "この口座の状態ではその変更はできません。"
-    message_en = "The account's present state does not allow this change."
 
 
 class ServiceRestricted(DomainError):
     code = "SERVICE_RESTRICTED"
     status = 403
     message_ja = "当行がご利用を制限しています。お取引店にお問い合わせください。"
-    message_en = "The bank has restricted the service. Please contact your branch."

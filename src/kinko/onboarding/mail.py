@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kinko import clock
+from kinko import catalogue, clock
 from kinko.audit.service import record
 from kinko.auth import cards, tokens
 from kinko.auth import repository as auth_repo
@@ -34,16 +34,30 @@ from kinko.parties.models import Customer, CustomerKind
 
 _PURPOSE = "mail-contents"
 BANK_NAME = "金庫銀行 / Kinko Bank"
-TITLES: dict[ShipmentKind, tuple[str, str]] = {
-    ShipmentKind.INITIAL_CREDENTIALS: ("ユーザID・初回パスワードのお知らせ",
-                                       "Your user ID and initial password"),
-    ShipmentKind.CONFIRMATION_CARD: ("お取引確認番号カードのお届け",
-                                     "Your confirmation-number card"),
-    ShipmentKind.TOKEN: ("ワンタイムパスワード（トークン）のお届け",
-                         "Your one-time password token"),
-    ShipmentKind.TOKEN_RENEWAL: ("トークン有効期限のお知らせと新しいトークンのお届け",
-                                 "Your token expires: a new token is enclosed"),
+# A letter is written in Japanese; its English (below the Japanese, as a bank letter has it) is
+# the message catalogue's, under the context "letter" (docs/messages.md).
+LETTER = "letter"
+TITLES: dict[ShipmentKind, str] = {
+    ShipmentKind.INITIAL_CREDENTIALS: "ユーザID・初回パスワードのお知らせ",
+    ShipmentKind.CONFIRMATION_CARD: "お取引確認番号カードのお届け",
+    ShipmentKind.TOKEN: "ワンタイムパスワード（トークン）のお届け",
+    ShipmentKind.TOKEN_RENEWAL: "トークン有効期限のお知らせと新しいトークンのお届け",
 }
+
+
+def _en(ja: str, **params: object) -> str:
+    return catalogue.pair(ja, LETTER, **params)[1]
+
+
+def both(ja: str) -> str:
+    """A heading or a table's label: ``日本語 / English``."""
+    return f"{ja} / {_en(ja)}"
+
+
+def letter_body(paragraphs: Sequence[tuple[str, dict[str, object]]]) -> list[str]:
+    """Japanese paragraphs first, then their English below (pure; ``{name}`` parameters)."""
+    ja = [text.format(**params) if params else text for text, params in paragraphs]
+    return [*ja, "", *(_en(text, **params) for text, params in paragraphs)]
 
 
 def _seal(shipment_key: str, contents: dict[str, Any]) -> bytes:
@@ -112,21 +126,18 @@ def document(session: Session, shipment: Shipment) -> Document:
     customer = session.get(Customer, shipment.customer_id)
     assert customer is not None   # foreign key
     contents = _contents(shipment)
-    ja, en = TITLES[shipment.kind]
-    body: list[str] = []
+    paragraphs: list[tuple[str, dict[str, object]]] = []
     table: list[list[str]] = []
     if shipment.kind is ShipmentKind.INITIAL_CREDENTIALS:
-        body = ["インターネットバンキングのお申込みありがとうございます。",
-                "初回ログイン時に、ユーザIDとパスワードの両方を変更していただきます。",
-                "このお知らせは第三者に見られないよう大切に保管し、変更後は破棄してください。",
-                "Thank you for applying. At your first login you will be asked to change "
-                "both the user ID and the password."]
-        table = [["ユーザID / User ID", contents.get("login_id", shipment.reference)],
-                 ["初回パスワード / Initial password", contents.get("password", "（送付済）")]]
+        paragraphs = [(p, {}) for p in (
+            "インターネットバンキングのお申込みありがとうございます。",
+            "初回ログイン時に、ユーザIDとパスワードの両方を変更していただきます。",
+            "このお知らせは第三者に見られないよう大切に保管し、変更後は破棄してください。")]
+        table = [[both("ユーザID"), contents.get("login_id", shipment.reference)],
+                 [both("初回パスワード"), contents.get("password", "（送付済）")]]
     elif shipment.kind is ShipmentKind.CONFIRMATION_CARD:
-        body = ["お取引確認番号カードをお届けします。お振込などの際、画面に表示された",
-                "位置（例：B3 = B列3行）の数字を入力してください。",
-                "Enter the digits of the cells the screen asks for (B3 = column B, row 3)."]
+        paragraphs = [("お取引確認番号カードをお届けします。お振込などの際、画面に表示された"
+                       "位置（例：B3 = B列3行）の数字を入力してください。", {})]
         grid = contents.get("grid", [])
         if grid:
             table = [[""] + [chr(ord("A") + c) for c in range(len(grid[0]))]]
@@ -135,27 +146,27 @@ def document(session: Session, shipment: Shipment) -> Document:
     else:
         token = None if shipment.token_id is None else session.get(OtpToken, shipment.token_id)
         ready = token is not None and token.state is TokenState.ACTIVE
-        body = ["ワンタイムパスワード生成機（トークン）をお届けします。当行からの貸与品です。",
-                *(["すぐにご利用いただけます（ログイン時に表示中の数字を入力してください）。",
-                   "The token is lent by the bank and ready: type the code it shows when "
-                   "you log in."] if ready else
-                  ["ログイン後「セキュリティ設定」→「トークンの利用登録」でシリアル番号と",
-                   "表示中の数字を入力して、ご利用を開始してください。",
-                   "The token is lent by the bank. Register it under Security → Token with "
-                   "the serial number and the code it shows."])]
-        table = [["シリアル番号 / Serial", shipment.reference]]
+        paragraphs = [("ワンタイムパスワード生成機（トークン）をお届けします。"
+                       "当行からの貸与品です。", {}),
+                      ("すぐにご利用いただけます（ログイン時に表示中の数字を入力してください）。"
+                       if ready else
+                       "ログイン後「セキュリティ設定」→「トークンの利用登録」でシリアル番号と"
+                       "表示中の数字を入力して、ご利用を開始してください。", {})]
+        table = [[both("シリアル番号"), shipment.reference]]
         if contents.get("expires_on"):
-            table.append(["有効期限 / Valid until", contents["expires_on"]])
+            table.append([both("有効期限"), contents["expires_on"]])
         if shipment.kind is ShipmentKind.TOKEN_RENEWAL:
-            body.insert(0, f"現在のトークン（{contents.get('old_serial', '')}）は "
-                           f"{contents.get('old_expires_on', '')} に有効期限を迎えます。")
+            paragraphs.insert(0, ("現在のトークン（{serial}）は {expires_on} に"
+                                  "有効期限を迎えます。",
+                                  {"serial": contents.get("old_serial", ""),
+                                   "expires_on": contents.get("old_expires_on", "")}))
     return Document(
-        title=f"{ja} / {en}",
+        title=both(TITLES[shipment.kind]),
         addressee=[f"〒{customer.postal_code or ''}", customer.address or "",
                    f"{customer.name} {_honorific(customer)}",
                    f"お客さま番号 {customer.number}"],
         issuer=[BANK_NAME, clock.today().isoformat()],
-        body=body, table=table,
+        body=letter_body(paragraphs), table=table,
         footer=f"shipment {shipment.id} · {shipment.kind.value}",
         meta={"shipment": str(shipment.id)})
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from kinko import clock
+from kinko import catalogue, clock
 from kinko.audit.service import record
 from kinko.auth import repository as auth_repo
 from kinko.auth.models import AuthContract, ContractState, UserState
@@ -126,8 +126,10 @@ def restriction_text(state_reason: str | None, lang: str) -> str | None:
     """What the customer is told about a bank restriction (never the operator's note)."""
     if not state_reason or not state_reason.startswith(BANK):
         return None
-    ja, en = rules.RESTRICTION_REASONS.get(state_reason[len(BANK):],
-                                           ("当行の判断", "the bank's decision"))
+    key = state_reason[len(BANK):]
+    key = key if key in rules.RESTRICTION_REASONS else "bank"
+    ja = rules.RESTRICTION_REASONS.get(key, "当行の判断")
+    en = catalogue.tr("en", ja, f"restriction_reason.{key}")
     return (f"{ja}により、当行がご利用を制限しています。お取引店にお問い合わせください。"
             if lang == "ja" else f"The bank has restricted the service ({en}). "
                                  "Please contact your branch.")

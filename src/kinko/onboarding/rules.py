@@ -154,10 +154,11 @@ def needs_four_eyes(now: AccountState, to: AccountState) -> bool:
 
 # --- bank-initiated service restriction (SUSP-1, CTR-2) ----------------------------------
 
-RESTRICTION_REASONS: dict[str, tuple[str, str]] = {
-    "authority_request": ("捜査機関等からの要請", "a request from an authority"),
-    "aml_concern": ("マネー・ローンダリング等の疑い", "a money-laundering concern"),
-    "fraud_prevention": ("不正利用の防止", "fraud prevention"),
-    "breach": ("規定違反", "a breach of the terms"),
-    "antisocial_forces": ("反社会的勢力に関する懸念", "an antisocial-forces concern"),
+# In Japanese; the English is the catalogue's restriction_reason.KEY.
+RESTRICTION_REASONS: dict[str, str] = {
+    "authority_request": "捜査機関等からの要請",
+    "aml_concern": "マネー・ローンダリング等の疑い",
+    "fraud_prevention": "不正利用の防止",
+    "breach": "規定違反",
+    "antisocial_forces": "反社会的勢力に関する懸念",
 }

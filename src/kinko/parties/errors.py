@@ -7,32 +7,27 @@ class CustomerNotFound(DomainError):
     code = "CUSTOMER_NOT_FOUND"
     status = 404
     message_ja = "お客さまの情報が見つかりません。"
-    message_en = "The customer does not exist."
 
 
 class InvalidResidencyChange(DomainError):
     code = "RESIDENCY_CHANGE_INVALID"
     status = 422
     message_ja = "居住者・非居住者の変更内容が正しくありません。"
-    message_en = "The change of residency is not valid."
 
 
 class NotAllowedForNonResident(DomainError):
     code = "NON_RESIDENT_NOT_ALLOWED"
     status = 403
     message_ja = "非居住者のお客さまは、このお取引をご利用いただけません。"
-    message_en = "This service is not available to non-resident customers."
 
 
 class InvalidCountryCode(DomainError):
     code = "ACCESS_INVALID_COUNTRY"
     status = 422
     message_ja = "国コードが正しくありません（ISO 3166 の英大文字2文字）。"
-    message_en = "The country code is not valid (two upper-case ISO 3166 letters)."
 
 
 class UseFromAbroadRefused(DomainError):
     code = "ACCESS_FROM_ABROAD_REFUSED"
     status = 403
     message_ja = "海外からはこのお取引をご利用いただけません。"
-    message_en = "This service cannot be used from abroad."

@@ -8,55 +8,45 @@ class InvalidBillCode(DomainError):
     status = 422
     message_ja = ("収納機関番号（5桁）・お客様番号（20桁以内）・確認番号（6桁以内）を"
                   "数字で入力してください。")
-    message_en = ("Enter the agency number (5 digits), customer number (up to 20 digits) "
-                  "and confirmation number (up to 6 digits) in figures.")
 
 
 class UnknownAgency(DomainError):
     code = "PAYEASY_UNKNOWN_AGENCY"
     status = 422
     message_ja = "この収納機関番号の収納機関はお取扱いしていません。"
-    message_en = "No collection agency with this number is served by the bank."
 
 
 class BillNotFound(DomainError):
     code = "PAYEASY_BILL_NOT_FOUND"
     status = 422
     message_ja = "お客様番号または確認番号が正しくありません。払込書の番号をご確認ください。"
-    message_en = ("The customer number or confirmation number does not match a bill. "
-                  "Please check the numbers on the bill.")
 
 
 class BillAlreadyPaid(DomainError):
     code = "PAYEASY_BILL_ALREADY_PAID"
     status = 409
     message_ja = "この料金はすでに払込済みです。"
-    message_en = "This bill has already been paid."
 
 
 class BillCancelled(DomainError):
     code = "PAYEASY_BILL_CANCELLED"
     status = 409
     message_ja = "この料金は収納機関により取り消されています。"
-    message_en = "The collection agency has cancelled this bill."
 
 
 class BillOverdue(DomainError):
     code = "PAYEASY_BILL_OVERDUE"
     status = 409
     message_ja = "払込期限を過ぎているため、お取扱いできません。収納機関にお問い合わせください。"
-    message_en = "The payment deadline has passed; please contact the collection agency."
 
 
 class LimitExceeded(DomainError):
     code = "PAYEASY_LIMIT_EXCEEDED"
     status = 409
     message_ja = "料金払込の1日あたりの利用限度額を超えています。"
-    message_en = "The daily Pay-easy limit would be exceeded."
 
 
 class InvalidBill(DomainError):
     code = "PAYEASY_INVALID_BILL"
     status = 422
     message_ja = "請求の内容が正しくありません。"
-    message_en = "The bill is not valid."

@@ -45,7 +45,6 @@ class PolicyFileError(DomainError):
     code = "POLICY_FILE_INVALID"
     status = 422
     message_ja = "ポリシーファイルに誤りがあります。"
-    message_en = "The policy file is not valid."
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
         self.source = source

@@ -9,14 +9,12 @@ class UnreadableImage(DomainError):
     code = "VERIFICATION_UNREADABLE_IMAGE"
     status = 422
     message_ja = "画像を読み取れません。JPEG または PNG の写真をお使いください。"
-    message_en = "The image cannot be read. Use a JPEG or PNG photo."
 
 
 class MatcherUnavailable(DomainError):
     code = "VERIFICATION_MATCHER_UNAVAILABLE"
     status = 503
     message_ja = "顔照合サービスに接続できません。しばらくしてからお試しください。"
-    message_en = "The face matching service cannot be reached. Please try again later."
 
 
 class NoDocumentFace(DomainError):
@@ -24,29 +22,24 @@ class NoDocumentFace(DomainError):
     status = 409
     message_ja = ("口座開設時の本人確認書類の顔写真が登録されていません。"
                   "お取引店にお問い合わせください。")
-    message_en = ("No identity-document face is registered for this customer. "
-                  "Please contact your branch.")
 
 
 class FaceNotFound(DomainError):
     code = "VERIFICATION_FACE_NOT_FOUND"
     status = 422
     message_ja = "写真に顔が見つかりません（または小さすぎます）。"
-    message_en = "No face (or only a too small one) was found in the photo."
 
 
 class NotAnIndividual(DomainError):
     code = "VERIFICATION_NOT_AN_INDIVIDUAL"
     status = 422
     message_ja = "ご利用者さま確認手続きは個人のお客さまが対象です。"
-    message_en = "Periodic verification is for individual customers."
 
 
 class CaseNotOpen(DomainError):
     code = "VERIFICATION_CASE_NOT_OPEN"
     status = 409
     message_ja = "この確認手続きは現在お受けできません。"
-    message_en = "This verification cannot be taken now."
 
 
 class VerificationRestricted(DomainError):
@@ -54,5 +47,3 @@ class VerificationRestricted(DomainError):
     status = 403
     message_ja = ("ご利用者さま確認が取れるまで、このお取引はご利用いただけません。"
                   "本人確認書類を再提出してください。")
-    message_en = ("This transaction is restricted until your identity is confirmed. "
-                  "Please submit your identity documents again.")

@@ -35,7 +35,6 @@ class CsrfRefused(AuthError):
     code = "CSRF_REFUSED"
     status = 403
     message_ja = "画面の有効期限が切れました。もう一度操作してください。"
-    message_en = "This form has expired. Please try again."
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from kinko.auth.users import contract_of
 from kinko.backoffice.models import OperatorRole
 from kinko.backoffice.operators import create_operator, operator_by_code, set_credentials
 from kinko.backoffice.operators import current_code as operator_code
-from kinko.clihelpers import DATABASE_URL_OPTION
+from kinko.clihelpers import DATABASE_URL_OPTION, say
 from kinko.ledger.models import Account
 
 ACTOR = "system:demo"
@@ -231,7 +231,7 @@ def seed_demo_users(session: Session, ids: dict[str, int]) -> list[DemoCredentia
 
 def describe(credentials: list[DemoCredential]) -> str:
     """The credentials as text for the demo command to print."""
-    lines = ["デモ用ログイン情報 / demo credentials (http://127.0.0.1:8000/login):"]
+    lines = [say("デモ用ログイン情報（{url}）:", url="http://127.0.0.1:8000/login")]
     for c in credentials:
         lines.append(f"- {c.who} [{c.product}] ID {c.login_id} / "
                      f"password {c.password}")

@@ -10,14 +10,12 @@ context (``ctx="direct_debit"``: the ``msgctxt``). See docs/messages.md.
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-from babel.messages.pofile import read_po
 from fastapi import Request
 
+from kinko.catalogue import CATALOGUE_PATH, english, tr
+
 LANGS = ("ja", "en")
-CATALOGUE_PATH = Path(__file__).parent / "locale" / "en" / "LC_MESSAGES" / "messages.po"
+__all__ = ["CATALOGUE_PATH", "LANGS", "english", "language", "request_language", "t", "tr"]
 
 
 def language(request: Request) -> str:
@@ -36,35 +34,8 @@ async def request_language(request: Request) -> str:
     return language(request)
 
 
-@cache
-def english() -> dict[tuple[str | None, str], str]:
-    """The catalogue's English by (context, Japanese), read once at start-up.
-
-    A fuzzy or empty entry counts as missing (the catalogue test refuses both)."""
-    with CATALOGUE_PATH.open("rb") as f:
-        catalog = read_po(f, locale="en")
-    found: dict[tuple[str | None, str], str] = {}
-    for message in catalog:
-        if not message.id or message.fuzzy or not isinstance(message.id, str):
-            continue
-        if isinstance(message.string, str) and message.string:
-            found[(message.context, message.id)] = message.string
-    return found
-
-
-def tr(lang: str, ja: str, ctx: str | None = None) -> str:
-    """``ja`` in the page's language: the Japanese itself, or the catalogue's English.
-
-    A sentence the catalogue lacks shows in Japanese rather than failing the page; the
-    catalogue test (tests/web/test_catalogue.py) finds every such sentence before release."""
-    if lang != "en":
-        return ja
-    return english().get((ctx, ja), ja)
-
-
 def t(lang: str, ja: str, en: str) -> str:
-    """A pair whose texts are data, not literals (a queue's title held with both languages).
-
-    Literal sentences never come here: they go through :func:`tr` and the catalogue (a test
-    refuses a literal pair anywhere in ``src/``)."""
+    """A text held as data in both languages where it is made (a policy notice an operator
+    wrote in each), never a sentence of Kinko's own: those go through :func:`tr` and the
+    catalogue (a test refuses a literal pair anywhere in ``src/``)."""
     return en if lang == "en" else ja

@@ -92,7 +92,6 @@ class ControlCharacterRefused(DomainError):
     code = "VALIDATION_FAILED"
     status = 422
     message_ja = "入力内容に誤りがあります。使用できない文字が含まれています。"
-    message_en = "The input is not valid: it contains a character that cannot be used."
 
 
 async def refuse_control_characters(request: Request) -> None:

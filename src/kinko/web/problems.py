@@ -36,6 +36,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
+from kinko import catalogue
 from kinko.calendar.rules import CalendarRangeError
 from kinko.db.engine import fault_of
 from kinko.errors import DomainError
@@ -44,24 +45,25 @@ from kinko.web.i18n import language
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
+# (code, Japanese): every answer's English is the message catalogue's ``error.CODE`` entry for
+# its Japanese, as a DomainError's is (kinko.errors).
 _HTTP_CODES = {
-    400: ("BAD_REQUEST", "リクエストの形式が正しくありません。", "The request is malformed."),
-    404: ("NOT_FOUND", "見つかりません。", "Not found."),
-    405: ("METHOD_NOT_ALLOWED", "この操作はできません。", "Method not allowed."),
-    401: ("UNAUTHENTICATED", "ログインが必要です。", "Login required."),
-    403: ("FORBIDDEN", "この操作は許可されていません。", "Forbidden."),
+    400: ("BAD_REQUEST", "リクエストの形式が正しくありません。"),
+    404: ("NOT_FOUND", "見つかりません。"),
+    405: ("METHOD_NOT_ALLOWED", "この操作はできません。"),
+    401: ("UNAUTHENTICATED", "ログインが必要です。"),
+    403: ("FORBIDDEN", "この操作は許可されていません。"),
 }
 
-# (code, Japanese, English, Retry-After seconds) for each database fault (db.engine.fault_of).
+# (code, Japanese, Retry-After seconds) for each database fault (db.engine.fault_of).
 _FAULTS = {
-    "busy": ("DB_BUSY", "ただいま混み合っています。しばらくしてからもう一度お試しください。",
-             "The service is busy. Please try again in a moment.", 1),
+    "busy": ("DB_BUSY", "ただいま混み合っています。しばらくしてからもう一度お試しください。", 1),
     "unavailable": ("DB_UNAVAILABLE",
                     "ただいまサービスを利用できません。しばらくしてからもう一度お試しください。",
-                    "The service is temporarily unavailable. Please try again shortly.", 5),
+                    5),
 }
-SERVER_BUSY = ("SERVER_BUSY", "ただいま混み合っています。しばらくしてからもう一度お試しください。",
-               "The server is busy. Please try again in a moment.", 1)
+SERVER_BUSY = ("SERVER_BUSY",
+               "ただいま混み合っています。しばらくしてからもう一度お試しください。", 1)
 
 
 class Problem(BaseModel):
@@ -83,12 +85,16 @@ class Problem(BaseModel):
         "message_en": "The details you entered are not correct. Please try again."}]})
 
 
-OUT_OF_RANGE = ("INPUT_OUT_OF_RANGE", "入力された値が扱える範囲を超えています。",
-                "A value in the request is outside the range Kinko can handle.")
+OUT_OF_RANGE = ("INPUT_OUT_OF_RANGE", "入力された値が扱える範囲を超えています。")
 
 
-def problem(status: int, code: str, ja: str, en: str, lang: str,
-            **extra: Any) -> JSONResponse:
+def english(code: str, ja: str) -> str:
+    """The English of an error's Japanese: the catalogue's ``error.CODE`` entry."""
+    return catalogue.tr("en", ja, f"error.{code}")
+
+
+def problem(status: int, code: str, ja: str, lang: str, **extra: Any) -> JSONResponse:
+    en = english(code, ja)
     body = {
         "type": f"https://kinko.example/problems/{code.lower().replace('_', '-')}",
         "title": ja if lang == "ja" else en,
@@ -103,21 +109,22 @@ def wants_html(request: Request) -> bool:
             and "text/html" in request.headers.get("accept", ""))
 
 
-def html_error(request: Request, status: int, ja: str, en: str, detail: str | None = None
+def html_error(request: Request, status: int, code: str, ja: str, detail: str | None = None
                ) -> Response:
     from kinko.web.templating import render
 
     if status == 401:
         return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}",
                                 status_code=303)
-    return render(request, "error.html", status_code=status, message_ja=ja, message_en=en,
-                  detail=detail)
+    lang = language(request)
+    return render(request, "error.html", status_code=status,
+                  message=ja if lang == "ja" else english(code, ja), detail=detail)
 
 
-def unavailable(request: Request, code: str, ja: str, en: str, retry_after: int) -> Response:
+def unavailable(request: Request, code: str, ja: str, retry_after: int) -> Response:
     """503 with Retry-After: as problem+json, or as the error page for a browser."""
-    response = (html_error(request, 503, ja, en) if wants_html(request)
-                else problem(503, code, ja, en, language(request)))
+    response = (html_error(request, 503, code, ja) if wants_html(request)
+                else problem(503, code, ja, language(request)))
     response.headers["Retry-After"] = str(retry_after)
     return response
 
@@ -126,7 +133,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if wants_html(request):
-            return html_error(request, exc.status, exc.message_ja, exc.message_en, exc.detail)
+            return html_error(request, exc.status, exc.code, exc.message_ja, exc.detail)
         return JSONResponse(exc.to_problem(language(request)), status_code=exc.status,
                             media_type=PROBLEM)
 
@@ -137,30 +144,30 @@ def install(app: FastAPI) -> None:
              "reason": e.get("msg", "")}
             for e in exc.errors()
         ]
-        ja, en = "入力内容に誤りがあります。", "The input is not valid."
+        code, ja = "VALIDATION_FAILED", "入力内容に誤りがあります。"
         if wants_html(request):
-            return html_error(request, 422, ja, en,
+            return html_error(request, 422, code, ja,
                               ", ".join(e["field"] for e in errors if e["field"]) or None)
-        return problem(422, "VALIDATION_FAILED", ja, en, language(request), errors=errors)
+        return problem(422, code, ja, language(request), errors=errors)
 
     async def out_of_range(request: Request, exc: Exception) -> Response:
         # A backstop: the schema should have refused this value (kinko.web.params).
         log.warning("out-of-range input reached %s %s: %s", request.method, request.url.path,
                     type(exc).__name__)
-        code, ja, en = OUT_OF_RANGE
+        code, ja = OUT_OF_RANGE
         if wants_html(request):
-            return html_error(request, 422, ja, en)
-        return problem(422, code, ja, en, language(request))
+            return html_error(request, 422, code, ja)
+        return problem(422, code, ja, language(request))
 
     for kind in (OverflowError, CalendarRangeError, DataError):
         app.add_exception_handler(kind, out_of_range)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        code, ja, en = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "エラーです。", "Error."))
+        code, ja = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "エラーです。"))
         if wants_html(request):
-            return html_error(request, exc.status_code, ja, en)
-        return problem(exc.status_code, code, ja, en, language(request))
+            return html_error(request, exc.status_code, code, ja)
+        return problem(exc.status_code, code, ja, language(request))
 
     async def database_fault(request: Request, exc: Exception) -> Response:
         fault = fault_of(exc)
@@ -176,8 +183,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "INTERNAL_ERROR", "システムエラーが発生しました。",
-                       "An internal error occurred.", language(request))
+        return problem(500, "INTERNAL_ERROR", "システムエラーが発生しました。", language(request))
     declare_problems(app)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from kinko.catalogue import reason
+
 HEISEI_START = date(1989, 1, 8)
 REIWA_START = date(2019, 5, 1)
 HEISEI_END = REIWA_START - timedelta(days=1)
@@ -41,13 +43,11 @@ def resolve_mmdd(text: str, reference: date) -> date:
     """MMDD → the date in the year before, of, or after ``reference`` closest to it."""
     month, day = int(text[:2]), int(text[2:4])
     if not 1 <= month <= 12:
-        raise DateProblem(f"月 {month:02d} は 01〜12 ではありません",
-                          f"month {month:02d} is not 01-12")
+        raise DateProblem(*reason("月 {month:02d} は 01〜12 ではありません", month=month))
     candidates = [d for y in (reference.year - 1, reference.year, reference.year + 1)
                   if (d := _make(y, month, day)) is not None]
     if not candidates:
-        raise DateProblem(f"{month}月{day}日 は存在しない日付です",
-                          f"{month:02d}-{day:02d} is not a date")
+        raise DateProblem(*reason("{month}月{day}日 は存在しない日付です", month=month, day=day))
     return _closest(candidates, reference)
 
 
@@ -56,9 +56,8 @@ def encode_mmdd(value: date, reference: date) -> str:
     text = f"{value.month:02d}{value.day:02d}"
     if resolve_mmdd(text, reference) != value:
         raise DateProblem(
-            f"{value.isoformat()} は基準日 {reference.isoformat()} から月日だけでは表せません",
-            f"{value.isoformat()} is too far from the reference date {reference.isoformat()} "
-            "to be written as MMDD (it would be read as another year)")
+            *reason("{day} は基準日 {day2} から月日だけでは表せません",
+                    day=value.isoformat(), day2=reference.isoformat()))
     return text
 
 
@@ -70,10 +69,9 @@ def resolve_wareki(text: str, reference: date) -> date:
     """
     yy, month, day = int(text[:2]), int(text[2:4]), int(text[4:6])
     if not 1 <= month <= 12:
-        raise DateProblem(f"月 {month:02d} は 01〜12 ではありません",
-                          f"month {month:02d} is not 01-12")
+        raise DateProblem(*reason("月 {month:02d} は 01〜12 ではありません", month=month))
     if yy == 0:
-        raise DateProblem("和暦の年 00 はありません", "era year 00 does not exist")
+        raise DateProblem(*reason("和暦の年 00 はありません"))
     candidates = []
     heisei = _make(1988 + yy, month, day)
     if heisei is not None and HEISEI_START <= heisei <= HEISEI_END:
@@ -83,8 +81,8 @@ def resolve_wareki(text: str, reference: date) -> date:
         candidates.append(reiwa)
     if not candidates:
         if heisei is None and reiwa is None:
-            raise DateProblem(f"{month}月{day}日 は存在しない日付です",
-                              f"{month:02d}-{day:02d} is not a date")
+            raise DateProblem(
+                *reason("{month}月{day}日 は存在しない日付です", month=month, day=day))
         raise DateProblem(
             f"平成{yy}年・令和{yy}年の{month}月{day}日 はいずれも存在しません"
             "（平成は 2019-04-30 まで、令和は 2019-05-01 から）",
@@ -103,7 +101,7 @@ def encode_wareki(value: date, reference: date) -> str:
         raise DateProblem(f"{value.isoformat()} は平成より前です",
                           f"{value.isoformat()} is before 平成 (Heisei)")
     if yy > 99:
-        raise DateProblem("和暦の年が 2 桁を超えます", "the era year does not fit in two digits")
+        raise DateProblem(*reason("和暦の年が 2 桁を超えます"))
     text = f"{yy:02d}{value.month:02d}{value.day:02d}"
     if resolve_wareki(text, reference) != value:
         raise DateProblem(
@@ -121,13 +119,12 @@ def resolve_seireki(text: str, reference: date) -> date:
     candidates = [d for c in (century - 100, century, century + 100)
                   if (d := _make(c + yy, month, day)) is not None]
     if not candidates:
-        raise DateProblem(f"{text} は存在しない日付です", f"{text} is not a date")
+        raise DateProblem(*reason("{text} は存在しない日付です", text=text))
     return _closest(candidates, reference)
 
 
 def encode_seireki(value: date, reference: date) -> str:
     text = f"{value.year % 100:02d}{value.month:02d}{value.day:02d}"
     if resolve_seireki(text, reference) != value:
-        raise DateProblem(f"{value.isoformat()} は西暦 2 桁では一意に表せません",
-                          f"{value.isoformat()} cannot be written as YYMMDD unambiguously")
+        raise DateProblem(*reason("{day} は西暦 2 桁では一意に表せません", day=value.isoformat()))
     return text

@@ -75,7 +75,6 @@ class ZenginFileInvalid(DomainError):
     code = "ZENGIN_FILE_INVALID"
     status = 422
     message_ja = "全銀ファイルに誤りがあります。"
-    message_en = "The Zengin file is not valid."
 
     def __init__(self, errors: Sequence[ZenginError], *, truncated: bool = False) -> None:
         self.errors = list(errors)
@@ -91,7 +90,6 @@ class KanaConversionError(DomainError):
     code = "ZENGIN_KANA_NOT_CONVERTIBLE"
     status = 422
     message_ja = "半角カナに変換できない文字があります。"
-    message_en = "The text contains a character that cannot be converted to half-width kana."
 
     def __init__(self, text: str, index: int, reason_ja: str, reason_en: str) -> None:
         self.text = text
@@ -106,7 +104,6 @@ class FieldTooLong(DomainError):
     code = "ZENGIN_FIELD_TOO_LONG"
     status = 422
     message_ja = "項目の桁数を超えています。"
-    message_en = "The value is longer than the field."
 
     def __init__(self, text: str, length: int) -> None:
         self.text = text
@@ -121,4 +118,3 @@ class ZenginXmlInvalid(DomainError):
     code = "ZENGIN_XML_INVALID"
     status = 422
     message_ja = "XML を全銀形式に変換できません。"
-    message_en = "The XML document cannot be mapped to a Zengin file."

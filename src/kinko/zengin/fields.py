@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from kinko.catalogue import reason
 from kinko.zengin import charset, dates
 
 YearStyle = Literal["wareki", "seireki"]
@@ -116,8 +117,8 @@ def _bad_char(f: Field, raw: bytes, index: int, cls: charset.CharClass) -> Probl
     b = raw[index]
     col = f.start + index
     return Problem(
-        f"{col} バイト目の {charset.show_byte(b)} は使用できません（{cls.ja}）",
-        f"character {charset.show_byte(b)} at byte {col} is not allowed: {f.en} takes {cls.en}",
+        *reason("{col} バイト目の {byte} は使用できません（{ja}）",
+                col=col, byte=charset.show_byte(b), ja=cls.ja, en=f.en, en2=cls.en),
         "charset",
     )
 
@@ -140,7 +141,7 @@ def _check_text(f: Field, raw: bytes, ctx: Context) -> Problem | None:
     if index >= 0:
         return _bad_char(f, raw, index, cls)
     if f.required and not raw.strip(b" "):
-        return Problem("空白です（必須項目）", "is blank but must be given", "required")
+        return Problem(*reason("空白です（必須項目）"), "required")
     return None
 
 
@@ -149,15 +150,16 @@ def _check_const(f: Field, raw: bytes, ctx: Context) -> Problem | None:
         return None
     hint_ja = f"（{f.note_ja}）" if f.note_ja else ""
     hint_en = f" ({f.note_en})" if f.note_en else ""
-    return Problem(f"{f.values[0]!r} でなければなりません{hint_ja}",
-                   f"must be {f.values[0]!r}{hint_en}", "value")
+    return Problem(
+        *reason("{item!r} でなければなりません{hint_ja}",
+                item=f.values[0], hint_ja=hint_ja, hint_en=hint_en), "value")
 
 
 def _check_flag(f: Field, raw: bytes, ctx: Context) -> Problem | None:
     if raw.decode("latin-1") in f.values:
         return None
-    return Problem(f"{_values_text(f)} のいずれかでなければなりません",
-                   f"must be one of {_values_text(f)}", "value")
+    return Problem(
+        *reason("{values} のいずれかでなければなりません", values=_values_text(f)), "value")
 
 
 def _check_digits(f: Field, raw: bytes) -> Problem | None:
@@ -185,8 +187,9 @@ def _check_code(f: Field, raw: bytes, ctx: Context) -> Problem | None:
         return None
     note_ja = f"（{f.note_ja}）" if f.note_ja else ""
     note_en = f" ({f.note_en})" if f.note_en else ""
-    return Problem(f"{value!r} は使用できません: {_values_text(f)}{note_ja}",
-                   f"{value!r} is not one of {_values_text(f)}{note_en}", "value")
+    return Problem(
+        *reason("{value!r} は使用できません: {values}{note_ja}",
+                value=value, values=_values_text(f), note_ja=note_ja, note_en=note_en), "value")
 
 
 def _check_int(f: Field, raw: bytes, ctx: Context) -> Problem | None:
@@ -194,7 +197,9 @@ def _check_int(f: Field, raw: bytes, ctx: Context) -> Problem | None:
 
 
 def _date_problem(exc: dates.DateProblem) -> Problem:
-    return Problem(f"日付が不正です: {exc.reason_ja}", f"bad date: {exc.reason_en}", "date")
+    return Problem(
+        *reason("日付が不正です: {reason_ja}",
+                reason_ja=exc.reason_ja, reason_en=exc.reason_en), "date")
 
 
 def _check_mmdd(f: Field, raw: bytes, ctx: Context) -> Problem | None:
@@ -289,12 +294,11 @@ def _encode_text(f: Field, value: Any, ctx: Context) -> bytes:
     except ValueError as exc:
         index = exc.args[0]
         raise ValueError(Problem(
-            f"文字「{value[index]}」は半角カナ・英数字ではありません",
-            f"character {value[index]!r} is not a JIS X 0201 single-byte character"
-            " (normalise the text to half-width kana first)", "charset")) from None
+            *reason("文字「{item}」は半角カナ・英数字ではありません",
+                    item=value[index]), "charset")) from None
     if len(raw) > f.length:
-        raise ValueError(Problem(f"{len(raw)} 桁で、{f.length} 桁を超えます",
-                                 f"is {len(raw)} characters long; the field has {f.length}",
+        raise ValueError(Problem(
+            *reason("{len_raw} 桁で、{length} 桁を超えます", len_raw=len(raw), length=f.length),
                                  "too_long"))
     return raw.ljust(f.length, b" ")
 
@@ -309,8 +313,9 @@ def _encode_int(f: Field, value: Any, ctx: Context) -> bytes:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(_type_problem(f, "整数", "an integer", value))
     if value < 0 or value >= 10 ** f.length:
-        raise ValueError(Problem(f"{value} は 0〜{10 ** f.length - 1} の範囲外です",
-                                 f"{value} does not fit in {f.length} digits", "range"))
+        raise ValueError(Problem(
+            *reason("{value} は 0〜{largest} の範囲外です",
+                    value=value, largest=10 ** f.length - 1, length=f.length), "range"))
     return b"%0*d" % (f.length, value)
 
 
@@ -320,8 +325,9 @@ def _encode_code(f: Field, value: Any, ctx: Context) -> bytes:
     if value == "" and f.blank:
         return b" " * f.length
     if len(value) != f.length or not value.isascii() or not value.isdigit():
-        raise ValueError(Problem(f"{f.length} 桁の数字でなければなりません: {value!r}",
-                                 f"must be exactly {f.length} digits: {value!r}",
+        raise ValueError(Problem(
+            *reason("{length} 桁の数字でなければなりません: {value!r}",
+                    length=f.length, value=value),
                                  "not_digits"))
     return value.encode("ascii")
 
@@ -353,8 +359,9 @@ def _encode_date(f: Field, value: Any, ctx: Context) -> bytes:
 
 
 def _type_problem(f: Field, ja: str, en: str, value: Any) -> Problem:
-    return Problem(f"{ja}でなければなりません: {value!r}",
-                   f"must be {en}, not {type(value).__name__} {value!r}", "type")
+    return Problem(
+        *reason("{ja}でなければなりません: {value!r}",
+                ja=ja, value=value, en=en, name=type(value).__name__), "type")
 
 
 _ENCODERS: dict[Kind, Callable[[Field, Any, Context], bytes]] = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from kinko.catalogue import reason
 from kinko.zengin.errors import ZenginError, ZenginNotice
 from kinko.zengin.layouts import FORMATS
 
@@ -50,31 +51,28 @@ def frame(data: bytes) -> Framing | list[ZenginError]:
     notices: list[ZenginNotice] = []
     if data.endswith(b"\x1a"):
         data = data.rstrip(b"\x1a")
-        notices.append(ZenginNotice("eof_marker", "末尾の EOF (0x1A) を除去しました",
-                                    "trailing end-of-file byte 0x1A removed"))
+        notices.append(ZenginNotice("eof_marker", *reason("末尾の EOF (0x1A) を除去しました")))
     if not data:
-        return [_file_error("ファイルが空です", "the file is empty", code="empty")]
+        return [_file_error(*reason("ファイルが空です"), code="empty")]
     if data.startswith(b"\xef\xbb\xbf"):
-        return [_file_error(
-            "UTF-8 の BOM で始まっています。全銀ファイルは Shift_JIS (cp932) の半角文字です",
-            "the file starts with a UTF-8 byte order mark; Zengin files are single-byte "
-            "cp932 (JIS X 0201)", record=1, start=1, end=3, code="encoding")]
+        return [_file_error(*reason(
+            "UTF-8 の BOM で始まっています。全銀ファイルは Shift_JIS (cp932) の半角文字です"),
+            record=1, start=1, end=3, code="encoding")]
     length = _record_length(data)
     if isinstance(length, ZenginError):
         return [length]
     newline = data.find(b"\n", 0, length + 2)
     if newline < 0:
         if data.find(b"\r", 0, length + 1) >= 0:
-            return [_file_error("改行が CR のみです。CRLF にしてください",
-                                "line endings are CR alone; use CRLF", record=1,
+            return [_file_error(*reason("改行が CR のみです。CRLF にしてください"), record=1,
                                 code="line_ending")]
         separator = b""
     elif newline > 0 and data[newline - 1:newline] == b"\r":
         separator = b"\r\n"
     else:
         separator = b"\n"
-        notices.append(ZenginNotice("lf", "改行が LF です（受け付けました。正式には CRLF）",
-                                    "line endings are LF: accepted (the strict form is CRLF)"))
+        notices.append(ZenginNotice("lf",
+                                    *reason("改行が LF です（受け付けました。正式には CRLF）")))
     if separator and not data.endswith(separator):
         # The last record without its line break (DEV, KY) is common and harmless.
         data += separator
@@ -88,17 +86,15 @@ def frame(data: bytes) -> Framing | list[ZenginError]:
 def _record_length(data: bytes) -> int | ZenginError:
     if data[:1] != b"1":
         return _file_error(
-            "先頭レコードのデータ区分が 1（ヘッダー）ではありません",
-            "the first record's record type is not 1 (header): the file must start with a "
-            "header record", record=1, start=1, end=1, value=data[:1].decode("latin-1"),
+            *reason("先頭レコードのデータ区分が 1（ヘッダー）ではありません"),
+            record=1, start=1, end=1, value=data[:1].decode("latin-1"),
             code="structure", field=("データ区分", "record type"))
     code = data[1:3].decode("latin-1")
     fmt = FORMATS.get(code)
     if fmt is None:
         known = ", ".join(FORMATS)
         return _file_error(
-            f"種別コード {code!r} は扱えません（{known}）",
-            f"{code!r} is not a format Kinko reads ({known})",
+            *reason("種別コード {code!r} は扱えません（{known}）", code=code, known=known),
             record=1, start=2, end=3, value=code, code="type_code",
             field=("種別コード", "type code"))
     return fmt.length
@@ -128,15 +124,15 @@ def _irregular(data: bytes, length: int, separator: bytes,
         numbers = list(range(1, whole + 1))
         if rest:
             errors.append(_file_error(
-                f"ファイル長 {len(data)} バイトが {length} の倍数ではありません"
-                f"（最後のレコードが {rest} バイト）",
-                f"the file is {len(data)} bytes, not a multiple of {length}: the last record "
-                f"has {rest} bytes", record=whole + 1, code="length"))
+                *reason(
+                    "ファイル長 {len_data} バイトが {length} の倍数ではありません（最後のレコード"
+                    "が {rest} バイト）",
+                    len_data=len(data), length=length,
+                    rest=rest), record=whole + 1, code="length"))
         if b"\r" in data or b"\n" in data:
             at = min(i for i in (data.find(b"\r"), data.find(b"\n")) if i >= 0)
             errors.append(_file_error(
-                "改行のないファイルの途中に改行があります",
-                "a line break inside a file without line breaks",
+                *reason("改行のないファイルの途中に改行があります"),
                 record=at // length + 1, start=at % length + 1, end=at % length + 1,
                 code="line_ending"))
         return Framing(data, length, separator, offsets, numbers, errors, notices)
@@ -147,13 +143,12 @@ def _irregular(data: bytes, length: int, separator: bytes,
             numbers.append(number)
         elif b"\r" in line or b"\n" in line:
             errors.append(_file_error(
-                "改行コードが混在しています（CRLF と LF、または CR のみ）",
-                "mixed line endings (CRLF and LF, or a lone CR) in this record",
+                *reason("改行コードが混在しています（CRLF と LF、または CR のみ）"),
                 record=number, code="line_ending"))
         else:
             errors.append(_file_error(
-                f"レコード長が {len(line)} バイトです（{length} バイトでなければなりません）",
-                f"the record is {len(line)} bytes long; it must be {length}",
+                *reason("レコード長が {len_line} バイトです（{length} バイトでなければなりません）",
+                        len_line=len(line), length=length),
                 record=number, start=1, end=max(len(line), 1), code="length"))
         position += len(line) + len(separator)
     return Framing(data, length, separator, offsets, numbers, errors, notices)

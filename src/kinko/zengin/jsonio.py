@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import IO, Any
 
+from kinko.catalogue import reason
 from kinko.zengin.errors import ZenginError, ZenginFileInvalid
 from kinko.zengin.fields import Field, Kind
 from kinko.zengin.layouts import ALL_LAYOUTS, Layout
@@ -114,36 +115,37 @@ def _value(f: Field, raw: Any) -> tuple[Any, tuple[str, str] | None]:
 def record_from_dict(doc: Any, number: int, path: str, errors: _Errors,
                      expected: str | None = None) -> Record | None:
     if not isinstance(doc, dict):
-        errors.add(number, None, path, "オブジェクトでなければなりません", "must be an object",
+        errors.add(number, None, path, *reason("オブジェクトでなければなりません"),
                    doc)
         return None
     kind = doc.get("record")
     layout = _BY_KIND.get(kind) if isinstance(kind, str) else None
     if layout is None:
-        errors.add(number, None, f"{path}.record", "レコード種別が不明です",
-                   f"unknown record kind; one of {', '.join(_BY_KIND)}", kind)
+        errors.add(number, None, f"{path}.record",
+                   *reason("レコード種別が不明です", items=', '.join(_BY_KIND)), kind)
         return None
     if expected is not None and layout.key not in expected.split("|"):
-        errors.add(number, None, f"{path}.record", f"{expected} でなければなりません",
-                   f"must be {expected.replace('|', ' or ')} here", kind)
+        errors.add(number, None, f"{path}.record",
+                   *reason("{expected} でなければなりません",
+                           expected=expected, text=expected.replace('|', ' or ')), kind)
         return None
     values: dict[str, Any] = {}
     declared = {f.name: f for f in dataclasses.fields(layout.record)}
     before = len(errors.items)
     for key in doc:
         if key != "record" and key not in declared:
-            errors.add(number, None, f"{path}.{key}", "不明な項目です", "unknown attribute", key)
+            errors.add(number, None, f"{path}.{key}", *reason("不明な項目です"), key)
     for name, dc_field in declared.items():
         f = layout.field(name)
         if name not in doc:
             if dc_field.default is dataclasses.MISSING:
-                errors.add(number, f, f"{path}.{name}", "必須の項目がありません",
-                           "is missing", None)
+                errors.add(number, f, f"{path}.{name}", *reason("必須の項目がありません"), None)
             continue
         value, problem = _value(f, doc[name])
         if problem is not None:
-            errors.add(number, f, f"{path}.{name}", f"{problem[0]}でなければなりません",
-                       f"must be {problem[1]}", doc[name])
+            errors.add(number, f, f"{path}.{name}",
+                       *reason("{item}でなければなりません",
+                               item=problem[0], item2=problem[1]), doc[name])
         else:
             values[name] = value
     if len(errors.items) > before:
@@ -155,7 +157,7 @@ def record_from_dict(doc: Any, number: int, path: str, errors: _Errors,
 def _list(doc: Any, key: str, path: str, errors: _Errors, number: int) -> list[Any]:
     value = doc.get(key) if isinstance(doc, dict) else None
     if not isinstance(value, list):
-        errors.add(number, None, f"{path}.{key}", "配列でなければなりません", "must be a list",
+        errors.add(number, None, f"{path}.{key}", *reason("配列でなければなりません"),
                    value)
         return []
     return value
@@ -166,8 +168,9 @@ def file_from_dict(doc: Any) -> ZenginFile:
     attribute with the record number it will have in the file."""
     errors = _Errors()
     if not isinstance(doc, dict):
-        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "$", "JSON オブジェクトではありません",
-                                             "the document must be a JSON object", "", "json")])
+        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "$",
+                                             *reason("JSON オブジェクトではありません"),
+                                             "", "json")])
     groups: list[Group] = []
     number = 0
     for g_index, g_doc in enumerate(_list(doc, "groups", "$", errors, 0)):
@@ -191,13 +194,13 @@ def file_from_dict(doc: Any) -> ZenginFile:
     if not groups and not errors.items:
         # A file is at least one header…trailer group before its end record.
         errors.items.append(ZenginError(
-            0, 0, 0, "", "$.groups", "ヘッダー・トレーラのまとまりがありません",
-            "the document has no header…trailer group", "", "json"))
+            0, 0, 0, "", "$.groups",
+    *reason("ヘッダー・トレーラのまとまりがありません"), "", "json"))
     number += 1
     end = record_from_dict(doc.get("end"), number, "$.end", errors, "end|statement_end")
     if errors.items or end is None:
         raise ZenginFileInvalid(errors.items or [ZenginError(
-            0, 0, 0, "", "$", "内容がありません", "the document describes no file", "", "json")])
+            0, 0, 0, "", "$", *reason("内容がありません"), "", "json")])
     return ZenginFile(tuple(groups), end, str(doc.get("line_ending", "crlf")))
 
 
@@ -205,8 +208,9 @@ def loads(text: str | bytes) -> ZenginFile:
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "$", "JSON として読めません",
-                                             f"not valid JSON: {exc}", "", "json")]) from None
+        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "$",
+                                             *reason("JSON として読めません",
+                                                     exc=exc), "", "json")]) from None
     return file_from_dict(doc)
 
 

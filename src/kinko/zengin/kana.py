@@ -12,6 +12,7 @@ from typing import Literal
 
 import jaconv
 
+from kinko.catalogue import reason
 from kinko.zengin import charset
 from kinko.zengin.errors import FieldTooLong, KanaConversionError
 
@@ -61,12 +62,12 @@ def _refusal(original: str, narrow: str, index: int) -> KanaConversionError:
     if charset.is_kanji(ch):
         return KanaConversionError(
             original, position,
-            f"漢字「{ch}」は自動でカナに変換できません。読みをカナで入力してください",
-            f"kanji '{ch}' cannot be converted to kana automatically; give the reading in kana")
+            *reason("漢字「{ch}」は自動でカナに変換できません。読みをカナで入力してください",
+                    ch=ch))
     return KanaConversionError(
         original, position,
-        f"文字「{ch}」(U+{ord(ch):04X}) は半角カナに変換できません",
-        f"character '{ch}' (U+{ord(ch):04X}) has no half-width (JIS X 0201) form")
+        *reason("文字「{ch}」(U+{codepoint:04X}) は半角カナに変換できません",
+                ch=ch, codepoint=ord(ch)))
 
 
 def fit(text: str, length: int, *, overflow: Overflow = "error") -> str:

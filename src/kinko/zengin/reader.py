@@ -14,6 +14,7 @@ from datetime import date
 from typing import Literal
 
 from kinko import clock
+from kinko.catalogue import reason
 from kinko.zengin import charset
 from kinko.zengin.compiled import CompiledLayout, block_valid, column_sum, compiled
 from kinko.zengin.errors import ZenginError, ZenginFileInvalid, ZenginNotice
@@ -210,14 +211,12 @@ class _Reader:
         steps = {0x31: walk.header, 0x32: walk.data, 0x38: walk.trailer, 0x39: walk.end}
         for i, kind in enumerate(kinds):
             if walk.end_at is not None:
-                self.kind_error(numbers[i], "エンド・レコードの後にレコードがあります",
-                                "a record after the end record", kind)
+                self.kind_error(numbers[i],
+                                *reason("エンド・レコードの後にレコードがあります"), kind)
             elif kind in steps:
                 steps[kind](i, kind)
             else:
-                self.kind_error(numbers[i], "データ区分は 1, 2, 8, 9 のいずれかです",
-                                "the record type must be 1 (header), 2 (data), 8 (trailer) or "
-                                "9 (end)", kind)
+                self.kind_error(numbers[i], *reason("データ区分は 1, 2, 8, 9 のいずれかです"), kind)
         walk.finish()
         return walk.plans, walk.end_at, walk.strays
 
@@ -233,16 +232,16 @@ class _Reader:
         f = header.field("type_code")
         if fmt is None:
             self.field_error(number, f, Problem(
-                f"種別コード {code!r} は扱えません（{', '.join(FORMATS)}）",
-                f"{code!r} is not a type code Kinko reads ({', '.join(FORMATS)})",
+                *reason("種別コード {code!r} は扱えません（{items}）",
+                        code=code, items=', '.join(FORMATS)),
                 "type_code"), raw)
             return None
         if fmt.length != first.length or (fmt.length == 200 and fmt is not first):
             self.field_error(number, f, Problem(
-                f"種別コード {code!r} は先頭のグループ（{first.type_code}）と同じファイルに"
-                "入れられません",
-                f"type code {code!r} cannot share a file with the first group's "
-                f"{first.type_code}", "type_code"), raw)
+                *reason(
+                    "種別コード {code!r} は先頭のグループ（{type_code}）と同じファイルに入れられ"
+                    "ません",
+                    code=code, type_code=first.type_code), "type_code"), raw)
             return None
         return fmt
 
@@ -257,8 +256,8 @@ class _Reader:
             self.field_error(fr.numbers[index], f, problem, raw[f.offset:f.stop])
         if not problems:  # the regex and the field checks disagree: never let it through
             self.add(ZenginError(fr.numbers[index], 1, layout.length, layout.layout.ja,
-                                 layout.layout.en, "レコードが様式に合いません",
-                                 "the record does not match its layout", "", "layout"))
+                                 layout.layout.en,
+    *reason("レコードが様式に合いません"), "", "layout"))
         return None
 
     def _group(self, fr: Framing, plan: _GroupPlan, first: Format) -> Group | None:
@@ -365,8 +364,8 @@ class _Reader:
             self.field_error(fr.numbers[index], f, problem, raw[f.offset:f.stop])
         if not problems:
             self.add(ZenginError(fr.numbers[index], 1, layout.length, layout.layout.ja,
-                                 layout.layout.en, "レコードが様式に合いません",
-                                 "the record does not match its layout", "", "layout"))
+                                 layout.layout.en,
+    *reason("レコードが様式に合いません"), "", "layout"))
 
     def _stray(self, fr: Framing, index: int, first: Format) -> None:
         """Check the fields of a record found outside any group, by its record type."""
@@ -401,24 +400,23 @@ class _Walk:
         if self.current is not None:
             self.reader.kind_error(
                 self.numbers[i],
-                f"レコード {self._began()} からのグループにトレーラがありません",
-                f"a header before the trailer of the group that began at record "
-                f"{self._began()}", kind)
+                *reason("レコード {began} からのグループにトレーラがありません",
+                        began=self._began()), kind)
             self._close(None)
         self.current, self.members = _GroupPlan(i, [], None), []
 
     def data(self, i: int, kind: int) -> None:
         if self.current is None:
-            self.reader.kind_error(self.numbers[i], "ヘッダーの前にデータ・レコードがあります",
-                                   "a data record outside a header…trailer group", kind)
+            self.reader.kind_error(self.numbers[i],
+                                   *reason("ヘッダーの前にデータ・レコードがあります"), kind)
             self.strays.append(i)
         else:
             self.members.append(i)
 
     def trailer(self, i: int, kind: int) -> None:
         if self.current is None:
-            self.reader.kind_error(self.numbers[i], "対応するヘッダーのないトレーラです",
-                                   "a trailer without a header before it", kind)
+            self.reader.kind_error(self.numbers[i],
+                                   *reason("対応するヘッダーのないトレーラです"), kind)
             self.strays.append(i)
         else:
             self._close(i)
@@ -427,14 +425,13 @@ class _Walk:
         if self.current is not None:
             self.reader.kind_error(
                 self.numbers[i],
-                f"レコード {self._began()} からのグループのトレーラより前にエンド・レコードが"
-                "あります",
-                f"the end record comes before the trailer of the group that began at record "
-                f"{self._began()}", kind)
+                *reason(
+                    "レコード {began} からのグループのトレーラより前にエンド・レコードがあります",
+                    began=self._began()), kind)
             self._close(None)
         elif not self.plans:
-            self.reader.kind_error(self.numbers[i], "ヘッダー・トレーラのグループがありません",
-                                   "an end record with no header…trailer group before it",
+            self.reader.kind_error(self.numbers[i],
+                                   *reason("ヘッダー・トレーラのグループがありません"),
                                    kind)
         self.end_at = i
 

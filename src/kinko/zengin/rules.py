@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from kinko.catalogue import reason
 from kinko.zengin import records as r
 from kinko.zengin.layouts import TIME_DEPOSIT_TYPES, Format
 
@@ -56,8 +57,9 @@ class ListRecords:
 def _mismatch(attr: str, ja: str, stated: int, actual: int, what_ja: str,
               what_en: str) -> Finding:
     return Finding("trailer", attr,
-                   f"{ja} {stated} が{what_ja} {actual} と一致しません",
-                   f"{stated} does not match {what_en} ({actual})", str(stated))
+                   *reason("{ja} {stated} が{what_ja} {actual} と一致しません",
+                           ja=ja, stated=stated, what_ja=what_ja, actual=actual,
+                           what_en=what_en), str(stated))
 
 
 def _compare(findings: list[Finding], trailer: r.Record, attr: str, ja: str, actual: int,
@@ -117,8 +119,8 @@ def _check_debit(data: GroupRecords, trailer: r.Record) -> list[Finding]:
             if rec.result_code != "0":
                 found.append(Finding(
                     "data", "result_code",
-                    "依頼データ（トレーラの振替結果がすべて 0）では 0 でなければなりません",
-                    "must be 0 in a request (the trailer's result totals are all zero)",
+                    *reason(
+                        "依頼データ（トレーラの振替結果がすべて 0）では 0 でなければなりません"),
                     rec.result_code, index))
         return found
     actual = debit_totals(data)
@@ -155,9 +157,8 @@ def _check_booking(found: list[Finding], header: Period, index: int,
     start, stop, booked = header.period_from, header.period_to, rec.booking_date
     if not start <= booked <= stop:
         found.append(Finding("data", "booking_date",
-                             f"勘定日 {booked} がヘッダーの期間 {start}〜{stop} の外です",
-                             f"booking date {booked} is outside the header's period "
-                             f"{start} to {stop}", str(booked), index))
+                             *reason("勘定日 {booked} がヘッダーの期間 {start}〜{stop} の外です",
+                                     booked=booked, start=start, stop=stop), str(booked), index))
 
 
 def notice_totals(records: Iterable[r.Record]) -> tuple[int, int, int, int]:
@@ -236,10 +237,11 @@ def _check_statement(header: r.Record, data: GroupRecords, trailer: r.Record) ->
         if trailer.signed_closing_balance != expected:
             found.append(Finding(
                 "trailer", "closing_balance",
-                f"取引後残高 {trailer.signed_closing_balance} が 取引前残高 + 入金 - 出金 = "
-                f"{expected} と一致しません",
-                f"closing balance {trailer.signed_closing_balance} is not opening balance + "
-                f"deposits - withdrawals = {expected}", str(trailer.closing_balance)))
+                *reason(
+                    "取引後残高 {signed_closing_balance} が 取引前残高 + 入金 - 出金 = {expected}"
+                    " と一致しません",
+                    signed_closing_balance=trailer.signed_closing_balance,
+                    expected=expected), str(trailer.closing_balance)))
     return found
 
 
@@ -253,16 +255,18 @@ def check_end(fmt: Format, end: r.Record, group_sizes: Sequence[int]) -> list[Fi
     if end.total_records not in (before_end, before_end + 1):
         found.append(Finding(
             "end", "total_records",
-            f"レコード総件数 {end.total_records} がレコード数 {before_end}"
-            f"（エンドを含めて {before_end + 1}）と一致しません",
-            f"{end.total_records} does not match the {before_end} records before the end "
-            f"record ({before_end + 1} with it)", str(end.total_records)))
+            *reason(
+                "レコード総件数 {total_records} がレコード数 {before_end}（エンドを含めて "
+                "{with_end}）と一致しません",
+                total_records=end.total_records, before_end=before_end,
+                with_end=before_end + 1), str(end.total_records)))
     if end.account_count != len(group_sizes):
         found.append(Finding("end", "account_count",
-                             f"口座数 {end.account_count} がグループ数 {len(group_sizes)} と"
-                             "一致しません",
-                             f"{end.account_count} does not match the {len(group_sizes)} "
-                             "header…trailer groups", str(end.account_count)))
+                             *reason(
+                                 "口座数 {account_count} がグループ数 {len_group_sizes} と一致し"
+                                 "ません",
+                                 account_count=end.account_count,
+                                 len_group_sizes=len(group_sizes)), str(end.account_count)))
     return found
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+from kinko.catalogue import reason
 from kinko.zengin import kana
 from kinko.zengin.errors import FieldTooLong, KanaConversionError, ZenginError, ZenginFileInvalid
 from kinko.zengin.fields import Context, Field, Kind, Problem, encode
@@ -106,8 +107,8 @@ def _encode_field(f: Field, record: Record, ctx: Context, normalize: bool,
             problems.append((f, Problem(exc.reason_ja, exc.reason_en, "kana")))
             return b" " * f.length
         except FieldTooLong:
-            problems.append((f, Problem(f"{f.length} 桁を超えます", f"is longer than "
-                                        f"{f.length} characters", "too_long")))
+            problems.append((f, Problem(
+                *reason("{length} 桁を超えます", length=f.length), "too_long")))
             return b" " * f.length
     try:
         return encode(f, value, ctx)
@@ -138,8 +139,8 @@ def write(file: ZenginFile, options: Options | None = None, *, normalize: bool =
         if not isinstance(record, layout.record):
             errors.append(ZenginError(
                 number, 1, layout.length, layout.ja, layout.en,
-                f"{layout.ja} の位置に {type(record).__name__} があります",
-                f"expected a {layout.record.__name__} here, not a {type(record).__name__}",
+                *reason("{ja} の位置に {name} があります",
+                        ja=layout.ja, name=type(record).__name__, name2=layout.record.__name__),
                 "", "structure"))
             pieces.append(b"")
             return
@@ -154,16 +155,16 @@ def write(file: ZenginFile, options: Options | None = None, *, normalize: bool =
             pieces.append(b"")
 
     if not file.groups:
-        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "", "グループがありません",
-                                             "a file needs at least one header…trailer group",
+        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "", *reason("グループがありません"),
                                              "", "structure")])
     first = _format(file.groups[0].header)
     for group in file.groups:
         fmt = _format(group.header) or first
         if fmt is None:
             raise ZenginFileInvalid([ZenginError(
-                number + 1, 2, 3, "種別コード", "type code", "種別コードが不明です",
-                f"unknown type code {getattr(group.header, 'type_code', '')!r}", "",
+                number + 1, 2, 3, "種別コード", "type code",
+                    *reason("種別コードが不明です",
+                            code=getattr(group.header, 'type_code', '')), "",
                 "type_code")])
         ctx = options.context(fmt)
         put(fmt.header, group.header, ctx)

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from xml.sax.saxutils import escape
 
 from kinko import clock
+from kinko.catalogue import reason
 from kinko.zengin import kana
 from kinko.zengin import records as r
 from kinko.zengin.errors import FieldTooLong, KanaConversionError, ZenginError, ZenginFileInvalid
@@ -239,8 +240,8 @@ class _Mapping:
         except KanaConversionError as exc:
             self.fail(number, f"{field or path}", exc.reason_ja, exc.reason_en, raw)
         except FieldTooLong:
-            self.fail(number, f"{field or path}", f"{length} 桁を超えます",
-                      f"longer than the {length} characters of the field", raw)
+            self.fail(number, f"{field or path}",
+                      *reason("{length} 桁を超えます", length=length, ctx="reason-xml"), raw)
         return ""
 
     def digits(self, node: ET.Element | None, path: str, number: int, length: int,
@@ -249,8 +250,8 @@ class _Mapping:
         if not raw and default is not None:
             return default
         if not raw.isascii() or not raw.isdigit() or len(raw) > length:
-            self.fail(number, path, f"{length} 桁以内の数字でなければなりません",
-                      f"must be at most {length} digits", raw)
+            self.fail(number, path,
+                      *reason("{length} 桁以内の数字でなければなりません", length=length), raw)
             return "0" * length
         return raw.zfill(length)
 
@@ -262,8 +263,7 @@ class _Mapping:
         try:
             return date.fromisoformat(raw[:10])
         except ValueError:
-            self.fail(number, path, "日付 (YYYY-MM-DD) ではありません",
-                      "not a date (YYYY-MM-DD)", raw)
+            self.fail(number, path, *reason("日付 (YYYY-MM-DD) ではありません"), raw)
             return default or date(2000, 1, 1)
 
     def yen(self, node: ET.Element | None, path: str, number: int) -> int:
@@ -272,8 +272,7 @@ class _Mapping:
         currency = element.get("Ccy", "JPY") if element is not None else "JPY"
         whole, _, fraction = raw.partition(".")
         if currency != "JPY" or not whole.isdigit() or fraction.strip("0"):
-            self.fail(number, path, "円の整数金額ではありません",
-                      "not a whole amount in JPY", f"{raw} {currency}")
+            self.fail(number, path, *reason("円の整数金額ではありません"), f"{raw} {currency}")
             return 0
         return int(whole)
 
@@ -288,15 +287,16 @@ def _text(node: ET.Element | None, path: str) -> str:
 def _parse_xml(data: bytes) -> ET.Element:
     # The whole document is searched: a DOCTYPE may follow a long comment in the prolog.
     if re.search(rb"<!\s*(DOCTYPE|ENTITY)", data, re.IGNORECASE):
-        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "XML", "DOCTYPE は受け付けません",
-                                             "documents with a DOCTYPE are refused", "", "xml")])
+        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "XML",
+                                             *reason("DOCTYPE は受け付けません"), "", "xml")])
     try:
         root = ET.fromstring(data)  # noqa: S314 - DOCTYPE refused above: no entities to expand
     except (ET.ParseError, LookupError, ValueError) as exc:
         # LookupError, ValueError: an XML declaration naming an encoding Python does not know
         # or expat cannot read (found by the fuzzer: tests/fuzz/corpus/zengin_xml).
-        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "XML", "XML として読めません",
-                                             f"not well-formed XML: {exc}", "", "xml")]) from None
+        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "XML",
+                                             *reason("XML として読めません",
+                                                     exc=exc), "", "xml")]) from None
     for element in root.iter():
         # Namespaces differ between versions and banks; the local names are what map.
         if isinstance(element.tag, str) and "}" in element.tag:
@@ -309,8 +309,9 @@ def _document(root: ET.Element, message: str) -> ET.Element:
         return root
     found = root.find(f".//{message}")
     if found is None:
-        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "XML", f"{message} がありません",
-                                             f"no {message} element", root.tag, "xml")])
+        raise ZenginFileInvalid([ZenginError(0, 0, 0, "", "XML",
+                                             *reason("{message} がありません",
+                                                     message=message), root.tag, "xml")])
     return found
 
 
@@ -335,7 +336,7 @@ def _period(m: _Mapping, node: ET.Element, created: date, number: int) -> tuple[
 def _finish(m: _Mapping, built: ZenginFile | None, options: Options | None) -> ZenginFile:
     if m.errors or built is None:
         raise ZenginFileInvalid(m.errors or [ZenginError(
-            0, 0, 0, "", "XML", "口座がありません", "the document has no account", "", "xml")])
+            0, 0, 0, "", "XML", *reason("口座がありません"), "", "xml")])
     # Writing checks every rule the fixed-length reader applies, so a camt that maps to an
     # impossible 01/03 file (a date outside the period, a name of the wrong class) is refused
     # here with the record it would be.
@@ -368,8 +369,8 @@ def from_camt054(data: bytes, options: Options | None = None, *,
 
 def _notice_entry(m: _Mapping, entry: ET.Element, index: int, number: int) -> r.Record:
     if _text(entry, "CdtDbtInd") not in ("", "CRDT"):
-        m.fail(number, "Ntry/CdtDbtInd", "振込入金通知には入金 (CRDT) だけが入ります",
-               "an incoming transfer notice holds credits (CRDT) only", _text(entry, "CdtDbtInd"))
+        m.fail(number, "Ntry/CdtDbtInd",
+               *reason("振込入金通知には入金 (CRDT) だけが入ります"), _text(entry, "CdtDbtInd"))
     tx = entry.find("NtryDtls/TxDtls")
     booked = m.day(entry, "BookgDt/Dt", number)
     reference = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
@@ -400,8 +401,7 @@ def _edi(m: _Mapping, lines: list[str], number: int) -> str:
     try:
         return kana.to_field(content, 20, overflow=m.overflow)
     except (KanaConversionError, FieldTooLong) as exc:
-        m.fail(number, "RmtInf/Ustrd", "EDI情報を半角 20 桁にできません",
-               f"the EDI information does not fit 20 half-width characters: {exc}", content)
+        m.fail(number, "RmtInf/Ustrd", *reason("EDI情報を半角 20 桁にできません", exc=exc), content)
         return ""
 
 
@@ -430,9 +430,9 @@ def from_camt052(data: bytes, options: Options | None = None, *,
         assert isinstance(trailer, r.StatementTrailer)
         if closing is not None and trailer.signed_closing_balance != closing:
             m.fail(number + 1, "Rpt/Bal[CLBD]",
-                   "期末残高 (CLBD) が期首残高と明細の合計に一致しません",
-                   f"the closing balance {closing} is not the opening balance plus the entries "
-                   f"({trailer.signed_closing_balance})", str(closing))
+                   *reason("期末残高 (CLBD) が期首残高と明細の合計に一致しません",
+                           closing=closing,
+                           signed_closing_balance=trailer.signed_closing_balance), str(closing))
         groups.append(group)
         number += 1
     built = build_file(groups) if groups else None
@@ -452,8 +452,7 @@ def _balances(m: _Mapping, report: ET.Element, number: int) -> tuple[int, int | 
         elif code == "CLBD":
             closing = amount
     if opening is None:
-        m.fail(number, "Rpt/Bal", "期首残高 (OPBD) がありません",
-               "no opening balance (Bal with Tp/CdOrPrtry/Cd OPBD)")
+        m.fail(number, "Rpt/Bal", *reason("期首残高 (OPBD) がありません"))
         opening = 0
     return opening, closing
 
@@ -461,8 +460,7 @@ def _balances(m: _Mapping, report: ET.Element, number: int) -> tuple[int, int | 
 def _statement_entry(m: _Mapping, entry: ET.Element, index: int, number: int) -> r.Record:
     indicator = _text(entry, "CdtDbtInd")
     if indicator not in ("CRDT", "DBIT"):
-        m.fail(number, "Ntry/CdtDbtInd", "CRDT か DBIT でなければなりません",
-               "must be CRDT or DBIT", indicator)
+        m.fail(number, "Ntry/CdtDbtInd", *reason("CRDT か DBIT でなければなりません"), indicator)
     tx = entry.find("NtryDtls/TxDtls")
     booked = m.day(entry, "BookgDt/Dt", number)
     kind = _text(entry, "BkTxCd/Prtry/Cd")
@@ -493,8 +491,7 @@ def read_xml(data: bytes, options: Options | None = None, *,
     if "BkToCstmrAcctRpt" in names:
         return from_camt052(data, options, overflow=overflow)
     raise ZenginFileInvalid([ZenginError(
-        0, 0, 0, "", "XML", "camt.054 でも camt.052 でもありません",
-        "neither camt.054 (BkToCstmrDbtCdtNtfctn) nor camt.052 (BkToCstmrAcctRpt)", root.tag,
+        0, 0, 0, "", "XML", *reason("camt.054 でも camt.052 でもありません"), root.tag,
         "xml")])
 
 

@@ -37,8 +37,7 @@ router = APIRouter(prefix="/corporate", include_in_schema=False)
 def _page(request: Request, c: Caller, name: str, status_code: int = 200,
           token: str | None = None, **context: Any) -> HTMLResponse:
     return render(request, name, status_code=status_code, user=c.user,
-                  csrf=csrf_token(token or c.token), names_ja=corp_rules.NAMES_JA,
-                  names_en=corp_rules.NAMES_EN, **context)
+                  csrf=csrf_token(token or c.token), **context)
 
 
 @router.get("", response_class=HTMLResponse)

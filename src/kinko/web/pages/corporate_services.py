@@ -20,6 +20,7 @@ from kinko.errors import DomainError
 from kinko.web.auth import Caller, caller, csrf_token
 from kinko.web.deps import DB
 from kinko.web.i18n import language, t
+from kinko.web.messages import m
 from kinko.web.params import Id
 from kinko.web.routes.corporate_services import own_agreement, read_upload
 from kinko.web.templating import render
@@ -90,10 +91,12 @@ def direct_debit_cancel(request: Request, batch_id: Id, c: Caller = Depends(call
     return RedirectResponse("/corporate/direct-debit?notice=cancelled", status_code=303)
 
 
-MANDATE_FIELDS = {"branch_code": ("支店番号", "Branch"),
-                  "account_number": ("口座番号", "Account no."),
-                  "payer_name": ("預金者名", "Payer name"),
-                  "customer_number": ("顧客番号", "Customer no.")}
+# The fields a mandate is refused on: their names are the catalogue's mandate_field.NAME.
+MANDATE_FIELDS = ("branch_code", "account_number", "payer_name", "customer_number")
+
+
+def _field(lang: str, name: str) -> str:
+    return m(lang, f"mandate_field.{name}") if name in MANDATE_FIELDS else name
 
 
 def _mandates_page(request: Request, c: Caller, s: Session, agreement_id: int, *,
@@ -129,8 +132,7 @@ def direct_debit_mandate_add(request: Request, agreement_id: Id, branch_code: st
     except DomainError as exc:
         if exc.status in (403, 404):  # not this contract's: refused as on every page
             raise
-        problems = [f"{t(lang, *MANDATE_FIELDS.get(p['field'], (p['field'], p['field'])))}: "
-                    f"{t(lang, p['reason_ja'], p['reason_en'])}"
+        problems = [f"{_field(lang, p['field'])}: {t(lang, p['reason_ja'], p['reason_en'])}"
                     for p in exc.extra.get("errors", [])]
         return _mandates_page(request, c, s, agreement_id, status_code=422,
                               error=exc.for_customer(lang), problems=problems,

@@ -18,6 +18,7 @@ from kinko.bulk import rules as bulk_rules
 from kinko.bulk import service as bulk
 from kinko.bulk.errors import BulkFileRefused
 from kinko.bulk.models import BulkKind, BulkLine, BulkRequest
+from kinko.catalogue import reason
 from kinko.web.auth import Caller, caller, csrf_token
 from kinko.web.deps import DB
 from kinko.web.i18n import request_language
@@ -159,8 +160,8 @@ def _read_upload(file: UploadFile) -> bytes:
     # worker thread, never the event loop.
     data = file.file.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        raise BulkFileRefused([{"line": 0, "field": "-", "reason_ja": "ファイルが大きすぎます",
-                                "reason_en": "the file is too large"}])
+        too_large = bulk_rules.LineProblem(0, "-", *reason("ファイルが大きすぎます"))
+        raise BulkFileRefused([too_large.as_dict()])
     return data
 
 
@@ -179,10 +180,8 @@ def upload(file: Annotated[UploadFile, File()], kind: Annotated[str, Form(
             day = date.fromisoformat(value_date)
             text = data.decode("utf-8-sig")
         except ValueError as exc:
-            raise BulkFileRefused([{"line": 0, "field": "value_date",
-                                    "reason_ja": "振込指定日（YYYY-MM-DD）とUTF-8のCSVが必要です",
-                                    "reason_en": "a value date (YYYY-MM-DD) and a UTF-8 CSV"
-                                    }]) from exc
+            raise BulkFileRefused([bulk_rules.LineProblem(0, "value_date", *reason(
+                "振込指定日（YYYY-MM-DD）とUTF-8のCSVが必要です")).as_dict()]) from exc
         req = bulk.from_csv(s, c.actor, text, kind=BulkKind(kind), value_date=day)
     else:
         req = bulk.from_zengin(s, c.actor, data)

@@ -38,7 +38,6 @@ class OperatorSessionRequired(DomainError):
     code = "OPERATOR_SESSION_REQUIRED"
     status = 403
     message_ja = "オペレーターとしてログインしてください（画面の CSRF トークンも必要です）。"
-    message_en = "Sign in as an operator (the console's CSRF token is needed too)."
 
 
 def operator(request: Request, s: Session = DB) -> Operator:
