@@ -38,8 +38,9 @@ def test_db_upgrade_and_check(tmp_path: object) -> None:
     assert result.exit_code == 0, (result.output, repr(result.exception))
 
 
-def test_demo_prints_the_login_url_it_serves(database_url: str,
+def test_demo_prints_the_login_url_it_serves(db: Database, database_url: str,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # ``db``: the demo bank it builds is emptied afterwards, like every test's data.
     monkeypatch.setenv("KINKO_DATABASE_URL", database_url)
     result = CliRunner().invoke(app, ["demo", "--no-serve", "--port", "8001"])
     assert result.exit_code == 0, result.output
