@@ -6,14 +6,12 @@ batch worker that sends mail must import this module too (``kinko.batch.handlers
 
 from __future__ import annotations
 
-from kinko.notifications.templates import MailTemplate, register_template
+from kinko.notifications.templates import MailTemplate, line, register_template, sentence
 
 register_template("auth.service_stopped", MailTemplate(
-    "ご利用を停止しました", "Your access has been stopped",
-    "お届けを受け、インターネットバンキングのご利用を直ちに停止しました。\n\n"
-    "日時：{{ at|jst }}\n"
-    "再開にはお取引店でのお手続きが必要です。お心当たりがない場合は、至急お取引店までご連絡ください。",
-    "Following your report, access to your internet banking was stopped at once.\n\n"
-    "Time: {{ at|jst_en }}\n"
-    "Your branch must restore it. If this was not you, contact your branch at once.",
+    sentence("ご利用を停止しました"),
+    line("お届けを受け、インターネットバンキングのご利用を直ちに停止しました。") + "\n"
+    + line("日時：{at}", at="at|jst")
+    + sentence("再開にはお取引店でのお手続きが必要です。"
+               "お心当たりがない場合は、至急お取引店までご連絡ください。"),
 ))

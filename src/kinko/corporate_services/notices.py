@@ -13,32 +13,30 @@ from sqlalchemy.orm import Session
 
 from kinko.auth.models import AuthContract
 from kinko.notifications.service import queue_email
-from kinko.notifications.templates import MailTemplate, register_template
+from kinko.notifications.templates import MailTemplate, line, register_template, sentence
 from kinko.parties.models import Customer
 
-_DETAILS_JA = "受付番号：{{ reference }}\n金額：{{ amount|yen }}\n"
-_DETAILS_EN = "Reference: {{ reference }}\nAmount: {{ amount|yen_en }}\n"
+_DETAILS = (line("受付番号：{reference}", reference="reference")
+            + line("金額：{amount}", amount="amount|yen"))
 
 register_template("corporate.dd.accepted", MailTemplate(
-    "口座振替データを受け付けました", "Direct debit request accepted",
-    "以下の口座振替データを受け付けました。引落日：{{ debit_date }}\n\n" + _DETAILS_JA,
-    "The direct debit request below was accepted. Debit date: {{ debit_date }}\n\n"
-    + _DETAILS_EN,
+    sentence("口座振替データを受け付けました"),
+    line("以下の口座振替データを受け付けました。引落日：{debit_date}", debit_date="debit_date")
+    + "\n" + _DETAILS,
 ))
 
 register_template("corporate.dd.debited", MailTemplate(
-    "口座振替の結果をご確認いただけます", "Direct debit results are ready",
-    "以下の口座振替の振替結果をダウンロードいただけます。振替済金額：{{ amount|yen }}\n"
-    "ご入金日：{{ settlement_date }}\n受付番号：{{ reference }}\n",
-    "The results of the direct debit below can be downloaded. Collected: "
-    "{{ amount|yen_en }}\nSettlement date: {{ settlement_date }}\nReference: {{ reference }}\n",
+    sentence("口座振替の結果をご確認いただけます"),
+    line("以下の口座振替の振替結果をダウンロードいただけます。振替済金額：{amount}",
+         amount="amount|yen")
+    + line("ご入金日：{settlement_date}", settlement_date="settlement_date")
+    + line("受付番号：{reference}", reference="reference"),
 ))
 
 register_template("corporate.tax.failed", MailTemplate(
-    "地方税の納付ができませんでした", "Local tax could not be paid",
-    "代表口座の残高が不足していたため、以下の地方税を納付できませんでした。\n\n" + _DETAILS_JA,
-    "The local tax below was not paid: the representative account was short of funds.\n\n"
-    + _DETAILS_EN,
+    sentence("地方税の納付ができませんでした"),
+    line("代表口座の残高が不足していたため、以下の地方税を納付できませんでした。")
+    + "\n" + _DETAILS,
 ))
 
 

@@ -1,36 +1,60 @@
 """The e-mail notices Kinko sends (NOTIF-1): plain text, Japanese first, English below.
 
-A template is four Jinja2 sources (subject and body in each language) rendered with the
-message's ``data``. Rendering is strict: a field a template needs and the data lacks is an
-error, never a blank in a notice to a customer. Optional fields are written ``x|default(…)``
-or tested with ``is defined``. Other packages add their own notices with
-:func:`register_template`.
+A notice is written once, in Japanese, one catalogue sentence per line or paragraph:
+``{{ _("日時：{at}", at=at|jst) }}``. It is rendered twice with the message's ``data``: in
+Japanese, then with each sentence's English from the message catalogue (``msgctxt "mail"``,
+docs/messages.md), the named placeholders filled after the lookup. The filters ``yen``,
+``jst``, ``date`` and ``secret`` format in the language being rendered, and ``either(ja, en)``
+picks a value the data carries in both. Rendering is strict: a field a template needs and the
+data lacks (or a placeholder a sentence names and the call does not give) is an error, never
+a blank in a notice to a customer. Optional fields are written ``x|default(…)`` or tested with
+``is defined``. Other packages add their own notices with :func:`register_template`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined, Template, TemplateError, UndefinedError
+from jinja2 import (
+    Environment,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    UndefinedError,
+    pass_context,
+)
+from jinja2.runtime import Context
 
 from kinko import clock
+from kinko.catalogue import en
 from kinko.money import format_yen
 from kinko.notifications.errors import TemplateDataMissing, UnknownTemplate
+
+MAIL = "mail"  # the catalogue context of every sentence of a notice
+LANGUAGES = ("ja", "en")  # the order the halves of a notice are written in
 
 BANK_JA = "Kinko インターネットバンキング"
 BANK_EN = "Kinko Internet Banking"
 
-FOOTER = (
-    "――――――――――――――――――――\n"
-    f"{BANK_JA}\n"
-    "本メールは送信専用です。お心当たりのないお取引やご不明な点は、メール本文のリンクを使わず、"
-    "お取引店またはお届けの連絡先までお問い合わせください。\n"
-    "This address cannot receive replies. If you do not recognise this activity, contact your "
-    "branch through the details you already have; never through a link in an e-mail.\n"
-)
+_FOOTER_RULE = "――――――――――――――――――――"
+FOOTER_JA = ("本メールは送信専用です。お心当たりのないお取引やご不明な点は、"
+             "メール本文のリンクを使わず、お取引店またはお届けの連絡先までお問い合わせください。")
+
+
+def said(lang: str, ja: str) -> str:
+    """A notice's sentence ``ja`` in ``lang``: the Japanese, or its English under
+    ``msgctxt "mail"``; a sentence without an entry stays Japanese (the notice test finds it)."""
+    return ja if lang != "en" else (en(ja, MAIL) or ja)
+
+
+@cache
+def footer() -> str:
+    """The closing lines of every notice, the warning in both languages (read once)."""
+    return f"{_FOOTER_RULE}\n{BANK_JA}\n{FOOTER_JA}\n{said('en', FOOTER_JA)}\n"
 
 
 def _moment(value: Any) -> datetime | None:
@@ -75,32 +99,90 @@ def yen_en(amount: int) -> str:
 
 
 SECRET_NAMES = {
-    "login_password": ("ログインパスワード", "login password"),
-    "confirmation_password": ("確認用パスワード", "confirmation password"),
-    "secret_phrase": ("合言葉", "secret phrase"),
+    "login_password": "ログインパスワード",
+    "confirmation_password": "確認用パスワード",
+    "secret_phrase": "合言葉",
 }
 
 
 def secret_ja(kind: str) -> str:
-    return SECRET_NAMES.get(kind, (kind, kind))[0]
+    return SECRET_NAMES.get(kind, kind)
 
 
 def secret_en(kind: str) -> str:
-    return SECRET_NAMES.get(kind, (kind, kind))[1]
+    return said("en", SECRET_NAMES[kind]) if kind in SECRET_NAMES else kind
+
+
+# --- the language-aware parts a notice is written with ---------------------------------------
+
+
+def _lang(context: Context) -> str:
+    return str(context.get("lang", "ja"))
+
+
+@pass_context
+def _say(context: Context, ja: str, **params: Any) -> str:
+    """One sentence of the catalogue in the language rendered, its placeholders filled after
+    the lookup (so the English may put them elsewhere). Every sentence is formatted, so a
+    placeholder the call does not fill is a KeyError (render() makes it TemplateDataMissing),
+    never a ``{name}`` left in a notice."""
+    return said(_lang(context), ja).format(**params)
+
+
+@pass_context
+def _either(context: Context, ja: Any, en: Any) -> Any:
+    """A value the data carries in both languages (``kind_ja``/``kind_en``)."""
+    return en if _lang(context) == "en" else ja
+
+
+def _by_language(ja: Any, en: Any) -> Any:
+    @pass_context
+    def chosen(context: Context, value: Any) -> Any:
+        return (en if _lang(context) == "en" else ja)(value)
+    return chosen
 
 
 _env = Environment(undefined=StrictUndefined, autoescape=False,  # noqa: S701 - plain text mail
                    keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-_env.filters.update(yen=format_yen, yen_en=yen_en, jst=jst, jst_en=jst_en, date_ja=date_ja,
-                    date_en=date_en, secret_ja=secret_ja, secret_en=secret_en)
+_env.filters.update(yen=_by_language(format_yen, yen_en), jst=_by_language(jst, jst_en),
+                    date=_by_language(date_ja, date_en),
+                    secret=_by_language(secret_ja, secret_en))
+_env.globals.update({"_": _say, "either": _either})
+
+
+def sentence(ja: str, /, **params: str) -> str:
+    """The Jinja tag that says ``ja`` from the catalogue; each parameter is a Jinja expression
+    (``sentence("日時：{at}", at="at|jst")`` → ``{{ _("日時：{at}", at=at|jst) }}``)."""
+    if '"' in ja or "\n" in ja:
+        raise ValueError(f"a notice's sentence is one line without double quotes: {ja!r}")
+    given = "".join(f", {name}={expr}" for name, expr in params.items())
+    return f'{{{{ _("{ja}"{given}) }}}}'
+
+
+def line(ja: str, /, **params: str) -> str:
+    """:func:`sentence` and a line break."""
+    return sentence(ja, **params) + "\n"
+
+
+def optional(name: str, ja: str, expr: str | None = None) -> str:
+    """A line shown only when the data has ``name`` (``expr`` formats it, default as is)."""
+    return f"{{% if {name} is defined %}}{line(ja, **{name: expr or name})}{{% endif %}}"
+
+
+SENTENCE = re.compile(r'(?<![\w.])_\("([^"\n]*)"')
 
 
 @dataclass(frozen=True, slots=True)
 class MailTemplate:
-    subject_ja: str
-    subject_en: str
-    body_ja: str
-    body_en: str
+    """A notice: its subject and body as Jinja sources written in Japanese, each sentence a
+    catalogue lookup (:func:`sentence`)."""
+
+    subject: str
+    body: str
+
+    def sentences(self) -> list[str]:
+        """The Japanese of every sentence the notice asks the catalogue for."""
+        return SENTENCE.findall(self.subject) + SENTENCE.findall(self.body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +196,20 @@ _templates: dict[str, MailTemplate] = {}
 
 def register_template(name: str, template: MailTemplate) -> None:
     """Add (or replace) a notice; the sources are compiled now, so a typo fails at import."""
-    for source in (template.subject_ja, template.subject_en, template.body_ja,
-                   template.body_en):
-        _env.from_string(source)
+    for source in (template.subject, template.body):
+        _compiled(source)
     _templates[name] = template
 
 
 def template_names() -> list[str]:
     return sorted(_templates)
+
+
+def template(name: str) -> MailTemplate:
+    found = _templates.get(name)
+    if found is None:
+        raise UnknownTemplate(detail=name)
+    return found
 
 
 @lru_cache(maxsize=512)
@@ -130,147 +218,117 @@ def _compiled(source: str) -> Template:
     return _env.from_string(source)
 
 
-def render(name: str, data: dict[str, Any]) -> RenderedMail:
-    """The notice ``name`` for ``data``: one subject and one body, Japanese then English."""
-    template = _templates.get(name)
-    if template is None:
-        raise UnknownTemplate(detail=name)
+def render_in(name: str, lang: str, data: dict[str, Any]) -> RenderedMail:
+    """The notice ``name`` in one language only (``ja`` or ``en``), without the footer."""
+    notice = template(name)
+    context = {**data, "lang": lang}
     try:
-        parts = [_compiled(s).render(data).strip() for s in (
-            template.subject_ja, template.subject_en, template.body_ja, template.body_en)]
+        subject, body = (_compiled(s).render(context).strip()
+                         for s in (notice.subject, notice.body))
     except UndefinedError as exc:
         raise TemplateDataMissing(detail=f"{name}: {exc.message}") from None
-    except (TemplateError, ValueError, TypeError) as exc:
+    except KeyError as exc:
+        raise TemplateDataMissing(detail=f"{name}: placeholder {exc} not given") from None
+    except (TemplateError, ValueError, TypeError, IndexError) as exc:
         raise TemplateDataMissing(detail=f"{name}: {exc}") from None
-    subject_ja, subject_en, body_ja, body_en = parts
-    body = (f"{body_ja}\n\n"
-            f"―― English ――\n\n{body_en}\n\n{FOOTER}")
-    return RenderedMail(subject=f"【Kinko】{subject_ja} / {subject_en}", body=body)
+    return RenderedMail(subject=subject, body=body)
 
 
-# --- the catalogue --------------------------------------------------------------------------
+def render(name: str, data: dict[str, Any]) -> RenderedMail:
+    """The notice ``name`` for ``data``: one subject and one body, Japanese then English."""
+    ja, en = (render_in(name, lang, data) for lang in LANGUAGES)
+    body = (f"{ja.body}\n\n"
+            f"―― English ――\n\n{en.body}\n\n{footer()}")
+    return RenderedMail(subject=f"【Kinko】{ja.subject} / {en.subject}", body=body)
 
-_AT_JA = "日時：{{ at|jst }}"
-_AT_EN = "Time: {{ at|jst_en }}"
+
+# --- the notices of authentication and transfers ----------------------------------------------
+
+_S = sentence
 
 
-def _auth(subject_ja: str, subject_en: str, text_ja: str, text_en: str,
-          more_ja: str = "", more_en: str = "") -> MailTemplate:
+def _auth(subject: str, text: str, more: str = "") -> MailTemplate:
     return MailTemplate(
-        subject_ja, subject_en,
-        f"{text_ja}\n\n{_AT_JA}\n{more_ja}\nお心当たりがない場合は、至急お取引店までご連絡ください。",
-        f"{text_en}\n\n{_AT_EN}\n{more_en}\nIf this was not you, contact your branch at once.",
+        subject,
+        f"{text}\n\n{line('日時：{at}', at='at|jst')}{more}\n"
+        + sentence("お心当たりがない場合は、至急お取引店までご連絡ください。"),
     )
 
 
 for _name, _template in {
     "auth.login": _auth(
-        "ログインのお知らせ", "Login notice",
-        "インターネットバンキングにログインがありました。",
-        "Someone logged in to your internet banking.",
-        "{% if ip is defined %}接続元：{{ ip }}\n{% endif %}",
-        "{% if ip is defined %}From: {{ ip }}\n{% endif %}"),
+        _S("ログインのお知らせ"), _S("インターネットバンキングにログインがありました。"),
+        optional("ip", "接続元：{ip}")),
     "auth.locked": _auth(
-        "ログインを一時停止しました", "Your login has been locked",
-        "パスワードの誤りが所定の回数に達したため、ログインを一時停止しました。",
-        "The password was entered wrongly too many times, so your login is locked.",
-        "{% if until %}停止解除：{{ until|jst }}（自動で解除されます）\n"
-        "{% else %}解除にはお取引店でのお手続きが必要です。\n{% endif %}",
-        "{% if until %}Locked until: {{ until|jst_en }} (released automatically)\n"
-        "{% else %}Your branch must release it.\n{% endif %}"),
+        _S("ログインを一時停止しました"),
+        _S("パスワードの誤りが所定の回数に達したため、ログインを一時停止しました。"),
+        "{% if until %}" + line("停止解除：{until}（自動で解除されます）", until="until|jst")
+        + "{% else %}" + line("解除にはお取引店でのお手続きが必要です。") + "{% endif %}"),
     "auth.blocked": _auth(
-        "ご利用を停止しました（利用閉塞）", "Your access has been blocked",
-        "ログインの停止が所定の回数に達したため、ご利用を停止しました（利用閉塞）。"
-        "再開にはお取引店でのお手続きが必要です。",
-        "Your login was locked too many times, so access is blocked. Your branch must lift "
-        "the block."),
-    "auth.released": _auth(
-        "ご利用を再開しました", "Your access has been restored",
-        "ログインの停止を解除しました。", "The lock on your login has been lifted."),
+        _S("ご利用を停止しました（利用閉塞）"),
+        _S("ログインの停止が所定の回数に達したため、ご利用を停止しました（利用閉塞）。"
+           "再開にはお取引店でのお手続きが必要です。")),
+    "auth.released": _auth(_S("ご利用を再開しました"), _S("ログインの停止を解除しました。")),
     "auth.secret_changed": _auth(
-        "{{ kind|secret_ja }}変更のお知らせ", "Your {{ kind|secret_en }} was changed",
-        "{{ kind|secret_ja }}が変更されました。", "Your {{ kind|secret_en }} was changed."),
+        _S("{kind}変更のお知らせ", kind="kind|secret"),
+        _S("{kind}が変更されました。", kind="kind|secret")),
     "auth.settings_changed": _auth(
-        "ご登録内容変更のお知らせ", "Your settings were changed",
-        "ご登録内容{% if setting is defined %}（{{ setting }}）{% endif %}が変更されました。",
-        "Your settings{% if setting is defined %} ({{ setting }}){% endif %} were changed."),
+        _S("ご登録内容変更のお知らせ"),
+        "{% if setting is defined %}"
+        + _S("ご登録内容（{setting}）が変更されました。", setting="setting")
+        + "{% else %}" + _S("ご登録内容が変更されました。") + "{% endif %}"),
     "auth.token_stopped": _auth(
-        "ワンタイムパスワードを停止しました", "Your one-time password token was stopped",
-        "ワンタイムパスワード（トークン）の利用を停止しました。",
-        "Your one-time password token has been stopped."),
+        _S("ワンタイムパスワードを停止しました"),
+        _S("ワンタイムパスワード（トークン）の利用を停止しました。")),
     "auth.soft_token_registered": _auth(
-        "ソフトウェアトークン登録のお知らせ", "Software token registered",
-        "ソフトウェアトークン（スマートフォン）が登録されました。",
-        "A software token (smartphone) was registered to your login."),
+        _S("ソフトウェアトークン登録のお知らせ"),
+        _S("ソフトウェアトークン（スマートフォン）が登録されました。")),
     "auth.soft_token_deregistered": _auth(
-        "ソフトウェアトークン登録解除のお知らせ", "Software token removed",
-        "ソフトウェアトークン（スマートフォン）の登録が解除されました。",
-        "A software token (smartphone) was removed from your login."),
+        _S("ソフトウェアトークン登録解除のお知らせ"),
+        _S("ソフトウェアトークン（スマートフォン）の登録が解除されました。")),
 }.items():
     register_template(_name, _template)
 
 
-_TRANSFER_JA = (
-    "受付番号：{{ reference }}\n"
-    "振込先：{{ payee }}\n"
-    "金額：{{ amount|yen }}\n"
-    "{% if fee is defined %}手数料：{{ fee|yen }}\n{% endif %}"
-    "{% if value_date is defined %}振込指定日：{{ value_date|date_ja }}\n{% endif %}"
+_TRANSFER = (
+    line("受付番号：{reference}", reference="reference")
+    + line("振込先：{payee}", payee="payee")
+    + line("金額：{amount}", amount="amount|yen")
+    + optional("fee", "手数料：{fee}", "fee|yen")
+    + optional("value_date", "振込指定日：{value_date}", "value_date|date")
 )
-_TRANSFER_EN = (
-    "Reference: {{ reference }}\n"
-    "Payee: {{ payee }}\n"
-    "Amount: {{ amount|yen_en }}\n"
-    "{% if fee is defined %}Fee: {{ fee|yen_en }}\n{% endif %}"
-    "{% if value_date is defined %}Value date: {{ value_date|date_en }}\n{% endif %}"
-)
+REASON = line("理由：{reason}", reason="reason")
 
 
-def _transfer(subject_ja: str, subject_en: str, text_ja: str, text_en: str,
-              more_ja: str = "", more_en: str = "") -> MailTemplate:
-    return MailTemplate(subject_ja, subject_en, f"{text_ja}\n\n{_TRANSFER_JA}{more_ja}",
-                        f"{text_en}\n\n{_TRANSFER_EN}{more_en}")
+def _transfer(subject: str, text: str, more: str = "") -> MailTemplate:
+    return MailTemplate(_S(subject), f"{_S(text)}\n\n{_TRANSFER}{more}")
 
-
-_REASON_JA = "理由：{{ reason }}\n"
-_REASON_EN = "Reason: {{ reason }}\n"
 
 for _name, _template in {
     "transfer.accepted": _transfer(
-        "お振込のご依頼を受け付けました", "Transfer instruction received",
-        "以下のお振込のご依頼を受け付けました。まだ確定していません。",
-        "We received the transfer instruction below. It is not confirmed yet."),
+        "お振込のご依頼を受け付けました",
+        "以下のお振込のご依頼を受け付けました。まだ確定していません。"),
     "transfer.confirmed": _transfer(
-        "お振込のご依頼が確定しました", "Transfer instruction confirmed",
-        "以下のお振込のご依頼が確定しました。確定後の取消・変更はできません。",
-        "The transfer instruction below is confirmed. It can no longer be changed or "
-        "cancelled online."),
-    "transfer.executed": _transfer(
-        "お振込を実行しました", "Transfer executed",
-        "以下のお振込を実行しました。", "The transfer below has been executed."),
+        "お振込のご依頼が確定しました",
+        "以下のお振込のご依頼が確定しました。確定後の取消・変更はできません。"),
+    "transfer.executed": _transfer("お振込を実行しました", "以下のお振込を実行しました。"),
     "transfer.not_established": _transfer(
-        "お振込が成立しませんでした", "Transfer not established",
-        "以下のお振込は成立しませんでした（ご依頼はなかったものとして取り扱います）。",
-        "The transfer below was not established; it is treated as never made.",
-        _REASON_JA, _REASON_EN),
+        "お振込が成立しませんでした",
+        "以下のお振込は成立しませんでした（ご依頼はなかったものとして取り扱います）。", REASON),
     "transfer.returned": _transfer(
-        "お振込が返却されました", "Transfer returned",
+        "お振込が返却されました",
         "以下のお振込は振込先の金融機関から返却されました。振込金額はお支払口座にご入金しました。"
-        "振込手数料はお返ししません。",
-        "The bank of the payee sent the transfer below back. The amount has been credited "
-        "to your paying account; the fee is not refunded.",
-        _REASON_JA, _REASON_EN),
+        "振込手数料はお返ししません。", REASON),
     "transfer.incoming": MailTemplate(
-        "ご入金のお知らせ", "Incoming transfer",
-        "お客さまの口座にお振込がありました。\n\n"
-        "入金口座：{{ account }}\n金額：{{ amount|yen }}\n振込依頼人：{{ remitter }}\n"
-        "{% if bank|default('') %}仕向金融機関：{{ bank }} {{ branch|default('') }}\n{% endif %}"
-        "{% if edi|default('') %}EDI情報：{{ edi }}\n{% endif %}"
-        "入金日：{{ value_date|date_ja }}",
-        "A transfer was credited to your account.\n\n"
-        "Account: {{ account }}\nAmount: {{ amount|yen_en }}\nRemitter: {{ remitter }}\n"
-        "{% if bank|default('') %}From: {{ bank }} {{ branch|default('') }}\n{% endif %}"
-        "{% if edi|default('') %}EDI: {{ edi }}\n{% endif %}"
-        "Date: {{ value_date|date_en }}"),
+        _S("ご入金のお知らせ"),
+        line("お客さまの口座にお振込がありました。") + "\n"
+        + line("入金口座：{account}", account="account")
+        + line("金額：{amount}", amount="amount|yen")
+        + line("振込依頼人：{remitter}", remitter="remitter")
+        + "{% if bank|default('') %}"
+        + line("仕向金融機関：{bank}", bank="(bank ~ ' ' ~ branch|default('')).strip()")
+        + "{% endif %}"
+        + "{% if edi|default('') %}" + line("EDI情報：{edi}", edi="edi") + "{% endif %}"
+        + _S("入金日：{value_date}", value_date="value_date|date")),
 }.items():
     register_template(_name, _template)
