@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,9 @@ from kinko import clock
 from kinko.audit.models import AuditEvent
 from kinko.batch.handlers import load_handlers
 from kinko.batch.service import run_due
+from kinko.catalogue import english
 from kinko.db import Database
+from kinko.notifications import templates
 from kinko.notifications.errors import InvalidAddress, TemplateDataMissing, UnknownTemplate
 from kinko.notifications.service import (
     EMAIL_TOPIC,
@@ -24,7 +27,15 @@ from kinko.notifications.service import (
     undeliverable_since,
 )
 from kinko.notifications.sink import MailSink, start_sink
-from kinko.notifications.templates import render, template_names
+from kinko.notifications.templates import (
+    MAIL,
+    MailTemplate,
+    render,
+    render_in,
+    sentence,
+    template,
+    template_names,
+)
 from kinko.outbox.models import OutboxMessage, OutboxState
 from kinko.outbox.service import enqueue
 
@@ -201,12 +212,114 @@ SAMPLES: dict[str, dict[str, Any]] = {
 load_handlers()
 
 
+def _sample(name: str) -> dict[str, Any]:
+    return SAMPLES.get(name) or {"at": LOCKED["at"], "reference": "T-1", "amount": 12_345,
+                                 "payee": "三菱ＵＦＪ 本店 普通 2222222 ﾀﾅｶ ﾊﾅｺ",
+                                 "value_date": "2026-11-24", "fee": 330}
+
+
+# The other side of each notice's conditions, so that every sentence is rendered once.
+VARIANTS: dict[str, list[dict[str, Any]]] = {
+    "auth.login": [{"at": LOCKED["at"]}],
+    "auth.locked": [LOCKED],
+    "auth.settings_changed": [{"at": LOCKED["at"]}],
+    "transfer.incoming": [{"amount": 50_000, "account": "001-1234567", "remitter": "ﾀﾅｶ ﾊﾅｺ",
+                           "value_date": "2026-11-20", "bank": "Mizuho", "branch": "Tokyo",
+                           "edi": "INV-42"}],
+    "verification.documents_requested": [{"reason": "mismatch", "restricted": False}],
+    "bulk.lines_recalled": [{"reference": "B-1", "kind_ja": "総合振込",
+                             "kind_en": "Bulk transfer", "value_date": "2026-11-20",
+                             "count": 3, "amount": 30_000, "fee": 990, "recalled": 3,
+                             "recall_fee": 1_760, "kept": 0, "reason": "by request"}],
+    "time_deposit.opened": [{"reference": "D-1", "amount": 1_000_000,
+                             "maturity_date": "2027-11-20"}],
+    "time_deposit.matured": [{"reference": "D-1", "amount": 1_000_000, "net_interest": 797}],
+    "payeasy.cancelled_by_agency": [{"reference": "P-1", "payee": "Tokyo Gas",
+                                     "amount": 5_000, "reason": "duplicate"}],
+}
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\u3000-\u303f\uff01-\uff5e]")
+
+
+def _japanese_words(ja: str) -> list[str]:
+    """The Japanese runs of a catalogue sentence around its placeholders."""
+    return [part for part in re.split(r"\{[^}]*\}", ja) if _JAPANESE.search(part)]
+
+
+@pytest.mark.req("NOTIF-1")
+@pytest.mark.parametrize("name", template_names())
+def test_every_sentence_of_a_notice_has_its_english(name: str) -> None:
+    """A notice is written once in Japanese; each of its sentences has an English entry under
+    msgctxt "mail", in English, that uses no placeholder the Japanese does not give."""
+    sentences = template(name).sentences()
+    assert sentences, "a notice speaks through the catalogue"
+    for ja in sentences:
+        found = english().get((MAIL, ja))
+        assert found, f"{name}: {ja!r} has no English in messages.po (msgctxt \"mail\")"
+        assert not _japanese_words(found), f"{name}: {found!r} is not English"
+        assert set(re.findall(r"\{(\w+)", found)) <= set(re.findall(r"\{(\w+)", ja))
+
+
+@pytest.mark.req("NOTIF-1")
+@pytest.mark.parametrize("name", template_names())
+def test_the_english_half_has_no_sentence_left_in_japanese(name: str) -> None:
+    words = sorted({w for (ctx, ja) in english() if ctx == MAIL for w in _japanese_words(ja)},
+                   key=len, reverse=True)
+    for data in [_sample(name), *VARIANTS.get(name, [])]:
+        ja, en = render_in(name, "ja", data), render_in(name, "en", data)
+        english_half = f"{en.subject}\n{en.body}"
+        for value in data.values():                 # the customer's data may be Japanese
+            english_half = english_half.replace(str(value), "")
+        left = [w for w in words if len(w) > 1 and w in english_half]
+        assert not left, f"{name}: {left} in {en.body!r}"
+        assert _JAPANESE.search(ja.body) and not _JAPANESE.search(english_half)
+        whole = render(name, data)
+        assert whole.subject == f"【Kinko】{ja.subject} / {en.subject}"
+        assert whole.body.startswith(f"{ja.body}\n\n―― English ――\n\n{en.body}\n\n――")
+
+
+@pytest.mark.req("NOTIF-1")
+def test_a_notice_keeps_its_layout_and_each_language_its_formats() -> None:
+    data = {"reference": "T-9", "amount": 1_234_567, "payee": "ﾀﾅｶ ﾊﾅｺ", "fee": 330,
+            "value_date": "2026-11-24"}
+    mail = render("transfer.accepted", data)
+    assert mail.subject == "【Kinko】お振込のご依頼を受け付けました / Transfer instruction received"
+    ja, rest = mail.body.split("\n\n―― English ――\n\n")
+    assert ja.splitlines() == [
+        "以下のお振込のご依頼を受け付けました。まだ確定していません。", "",
+        "受付番号：T-9", "振込先：ﾀﾅｶ ﾊﾅｺ", "金額：1,234,567円", "手数料：330円",
+        "振込指定日：2026年11月24日"]
+    assert rest.splitlines()[:8] == [
+        "We received the transfer instruction below. It is not confirmed yet.", "",
+        "Reference: T-9", "Payee: ﾀﾅｶ ﾊﾅｺ", "Amount: JPY 1,234,567", "Fee: JPY 330",
+        "Value date: 24 Nov 2026", ""]
+    assert rest.rstrip().endswith("never through a link in an e-mail.")
+    secret = render("auth.secret_changed", {"kind": "secret_phrase", "at": LOCKED["at"]})
+    assert secret.subject == "【Kinko】合言葉変更のお知らせ / Your secret phrase was changed"
+    assert "日時：2026年11月20日 12:00" in secret.body
+    assert "Time: 20 Nov 2026 12:00 JST" in secret.body
+    bulk = render("bulk.approval_step", {**SAMPLES["bulk.approved"], "step": "1/2"})
+    assert "総合振込のご依頼が承認されました（1/2）" in bulk.subject
+    assert "Bulk transfer request approved (1/2)" in bulk.subject
+    assert "種別：総合振込" in bulk.body and "Kind: Bulk transfer" in bulk.body
+
+
+@pytest.mark.req("NOTIF-1")
+def test_a_placeholder_the_notice_does_not_fill_is_an_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(templates._templates, "test.unfilled",
+                        MailTemplate(sentence("ログインのお知らせ"), sentence("日時：{at}")))
+    with pytest.raises(TemplateDataMissing, match="at"):
+        render("test.unfilled", {"at": LOCKED["at"]})
+    with pytest.raises(TemplateDataMissing):
+        render("auth.secret_changed", {"at": LOCKED["at"]})      # no kind
+    with pytest.raises(ValueError, match="one line"):
+        sentence('"引用"の文')
+
+
 @pytest.mark.req("NOTIF-1")
 @pytest.mark.parametrize("name", template_names())
 def test_every_notice_renders_in_japanese_then_english(name: str) -> None:
-    data = SAMPLES.get(name) or {"at": LOCKED["at"], "reference": "T-1", "amount": 12_345,
-                                 "payee": "三菱ＵＦＪ 本店 普通 2222222 ﾀﾅｶ ﾊﾅｺ",
-                                 "value_date": "2026-11-24", "fee": 330}
+    data = _sample(name)
     mail = render(name, data)
     assert mail.subject.startswith("【Kinko】") and " / " in mail.subject
     assert mail.body.index("―― English ――") > 0
