@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from kinko import catalogue
 from kinko.catalogue import reason
 from kinko.zengin import charset, dates
 
 YearStyle = Literal["wareki", "seireki"]
+FIELD = "zengin_field"  # the catalogue context of the fields' names (docs/messages.md)
 
 
 class Kind(enum.Enum):
@@ -33,8 +35,7 @@ class Kind(enum.Enum):
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity: layouts are singletons
 class Field:
-    ja: str
-    en: str
+    ja: str  # the field's name; its English is the catalogue's (``en``)
     start: int  # 1-based first byte
     length: int
     kind: Kind
@@ -47,6 +48,11 @@ class Field:
     labels: dict[str, str] = field(default_factory=dict)  # meaning of each value, for errors
     note_ja: str = ""  # extra hint when the value is refused
     note_en: str = ""
+    ctx: str = FIELD  # the catalogue context of the name's English (another for a 2nd meaning)
+
+    @property
+    def en(self) -> str:
+        return catalogue.en(self.ja, self.ctx) or self.ja
 
     @property
     def end(self) -> int:
@@ -77,37 +83,37 @@ class Problem:
     code: str = "invalid"
 
 
-def const(ja: str, en: str, start: int, value: str, **kw: Any) -> Field:
-    return Field(ja, en, start, len(value), Kind.CONST, values=(value,), **kw)
+def const(ja: str, start: int, value: str, **kw: Any) -> Field:
+    return Field(ja, start, len(value), Kind.CONST, values=(value,), **kw)
 
 
 def dummy(start: int, length: int) -> Field:
-    return Field("ダミー", "filler", start, length, Kind.DUMMY, cls="ANY")
+    return Field("ダミー", start, length, Kind.DUMMY, cls="ANY")
 
 
-def code(ja: str, en: str, start: int, length: int, attr: str, **kw: Any) -> Field:
-    return Field(ja, en, start, length, Kind.CODE, attr, **kw)
+def code(ja: str, start: int, length: int, attr: str, **kw: Any) -> Field:
+    return Field(ja, start, length, Kind.CODE, attr, **kw)
 
 
-def num(ja: str, en: str, start: int, length: int, attr: str) -> Field:
-    return Field(ja, en, start, length, Kind.INT, attr)
+def num(ja: str, start: int, length: int, attr: str) -> Field:
+    return Field(ja, start, length, Kind.INT, attr)
 
 
-def text(ja: str, en: str, start: int, length: int, attr: str, cls: str, *,
-         required: bool = False) -> Field:
-    return Field(ja, en, start, length, Kind.TEXT, attr, cls=cls, required=required)
+def text(ja: str, start: int, length: int, attr: str, cls: str, *,
+         required: bool = False, ctx: str = FIELD) -> Field:
+    return Field(ja, start, length, Kind.TEXT, attr, cls=cls, required=required, ctx=ctx)
 
 
-def mmdd(ja: str, en: str, start: int, attr: str) -> Field:
-    return Field(ja, en, start, 4, Kind.MMDD, attr)
+def mmdd(ja: str, start: int, attr: str) -> Field:
+    return Field(ja, start, 4, Kind.MMDD, attr)
 
 
-def yymmdd(ja: str, en: str, start: int, attr: str, *, optional: bool = False) -> Field:
-    return Field(ja, en, start, 6, Kind.YYMMDD, attr, optional=optional)
+def yymmdd(ja: str, start: int, attr: str, *, optional: bool = False) -> Field:
+    return Field(ja, start, 6, Kind.YYMMDD, attr, optional=optional)
 
 
-def flag(ja: str, en: str, start: int, attr: str, true: str, *falses: str) -> Field:
-    return Field(ja, en, start, 1, Kind.FLAG, attr, values=(true, *falses))
+def flag(ja: str, start: int, attr: str, true: str, *falses: str) -> Field:
+    return Field(ja, start, 1, Kind.FLAG, attr, values=(true, *falses))
 
 
 # --- checking ------------------------------------------------------------------------------
