@@ -20,6 +20,7 @@ from kinko.zengin import charset, dates
 
 YearStyle = Literal["wareki", "seireki"]
 FIELD = "zengin_field"  # the catalogue context of the fields' names (docs/messages.md)
+TYPE = "zengin_type"  # … of the type a value given to the writer must have
 
 
 class Kind(enum.Enum):
@@ -294,7 +295,7 @@ def _decode_yymmdd(s: str, ctx: Context) -> date | None:
 
 def _encode_text(f: Field, value: Any, ctx: Context) -> bytes:
     if not isinstance(value, str):
-        raise ValueError(_type_problem(f, "文字列", "a string", value))
+        raise ValueError(_type_problem(f, "文字列", value))
     try:
         raw = charset.encode(value.rstrip(" "))
     except ValueError as exc:
@@ -311,13 +312,13 @@ def _encode_text(f: Field, value: Any, ctx: Context) -> bytes:
 
 def _encode_flag(f: Field, value: Any, ctx: Context) -> bytes:
     if not isinstance(value, bool):
-        raise ValueError(_type_problem(f, "真偽値", "true or false", value))
+        raise ValueError(_type_problem(f, "真偽値", value))
     return (f.values[0] if value else f.values[1]).encode("latin-1")
 
 
 def _encode_int(f: Field, value: Any, ctx: Context) -> bytes:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(_type_problem(f, "整数", "an integer", value))
+        raise ValueError(_type_problem(f, "整数", value))
     if value < 0 or value >= 10 ** f.length:
         raise ValueError(Problem(
             *reason("{value} は 0〜{largest} の範囲外です",
@@ -327,7 +328,7 @@ def _encode_int(f: Field, value: Any, ctx: Context) -> bytes:
 
 def _encode_code(f: Field, value: Any, ctx: Context) -> bytes:
     if not isinstance(value, str):
-        raise ValueError(_type_problem(f, "数字の文字列", "a string of digits", value))
+        raise ValueError(_type_problem(f, "数字の文字列", value))
     if value == "" and f.blank:
         return b" " * f.length
     if len(value) != f.length or not value.isascii() or not value.isdigit():
@@ -351,7 +352,7 @@ def _encode_date(f: Field, value: Any, ctx: Context) -> bytes:
     if value is None and f.kind is Kind.YYMMDD and f.optional:
         return b"000000"
     if not isinstance(value, date):
-        raise ValueError(_type_problem(f, "日付", "a date", value))
+        raise ValueError(_type_problem(f, "日付", value))
     try:
         if f.kind is Kind.MMDD:
             text = dates.encode_mmdd(value, ctx.reference)
@@ -364,10 +365,11 @@ def _encode_date(f: Field, value: Any, ctx: Context) -> bytes:
     return text.encode("ascii")
 
 
-def _type_problem(f: Field, ja: str, en: str, value: Any) -> Problem:
+def _type_problem(f: Field, ja: str, value: Any) -> Problem:
+    """``value`` is not of the type named ``ja`` (its English from the catalogue)."""
     return Problem(
-        *reason("{ja}でなければなりません: {value!r}",
-                ja=ja, value=value, en=en, name=type(value).__name__), "type")
+        *reason("{ja}でなければなりません: {value!r}", ja=ja, value=value,
+                en=catalogue.en(ja, TYPE) or ja, name=type(value).__name__), "type")
 
 
 _ENCODERS: dict[Kind, Callable[[Field, Any, Context], bytes]] = {
