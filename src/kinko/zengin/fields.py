@@ -84,6 +84,12 @@ class Problem:
     code: str = "invalid"
 
 
+def name(ja: str, ctx: str = FIELD) -> tuple[str, str]:
+    """A field's name in (Japanese, English), for a refusal that names a field outside a
+    layout's checks (the English is the catalogue's)."""
+    return ja, catalogue.en(ja, ctx) or ja
+
+
 def const(ja: str, start: int, value: str, **kw: Any) -> Field:
     return Field(ja, start, len(value), Kind.CONST, values=(value,), **kw)
 
