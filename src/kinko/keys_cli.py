@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from sqlalchemy.orm import Session
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database, fail
+from kinko.clihelpers import DATABASE_URL_OPTION, database, fail, say
 
 app = typer.Typer(help="秘密鍵 / the secret key", no_args_is_help=True)
 
@@ -27,7 +27,8 @@ def check() -> None:
     if problems:
         fail("; ".join(problems))
     ring = keyring()
-    typer.echo(f"secret key from {ring.source}: ok; {len(ring.previous)} previous key(s)")
+    typer.echo(say("秘密鍵（{source}）: 正常。以前の鍵 {previous} 件", source=ring.source,
+                   previous=len(ring.previous)))
 
 
 @app.command()
@@ -52,10 +53,11 @@ def reencrypt(database_url: str | None = DATABASE_URL_OPTION) -> None:
     try:
         counts, relinked = database(database_url).run(run)
     except ChainBroken as exc:
-        fail(f"the audit chain does not verify, nothing was changed: {exc}", code=1)
+        fail(say("監査ログの連鎖を検証できません。何も変更していません: {error}", error=exc),
+             code=1)
     except (DecryptionFailed, ImageUndecryptable) as exc:
-        fail(f"a ciphertext opens under no configured key, nothing was changed: {exc}",
+        fail(say("どの鍵でも開けない暗号文があります。何も変更していません: {error}", error=exc),
              code=1)
     done = ", ".join(f"{what} {n}" for what, n in counts.items())
-    typer.echo(f"re-encrypted under the current key: {done}; audit events re-linked: "
-               f"{relinked}")
+    typer.echo(say("現在の鍵で再暗号化しました: {done}。監査ログの再連結 {relinked} 件",
+                   done=done, relinked=relinked))

@@ -4,12 +4,16 @@ Japanese and the catalogue's English on one line, or one language with KINKO_LAN
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from kinko import catalogue
+from kinko.cli import app
 from kinko.clihelpers import CLI, say
+from kinko.db import Database
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "kinko"
 
@@ -48,3 +52,48 @@ def test_every_line_the_command_line_says_has_its_english() -> None:
     assert len(said) >= 10
     missing = [s for s in said if catalogue.en(s, CLI) is None]
     assert not missing, missing
+
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def test_no_command_prints_an_inline_pair() -> None:
+    """What a command prints or fails with is ``say(…)``: no ``"日本語 / English"`` literal
+    is left in an echo or a failure (help texts are Typer's, not printed lines)."""
+    left = []
+    for file in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called not in ("echo", "secho", "fail"):
+                continue
+            for arg in node.args:
+                for part in ast.walk(arg):
+                    if isinstance(part, ast.Constant) and isinstance(part.value, str) \
+                            and _JAPANESE.search(part.value) and " / " in part.value:
+                        left.append(f"{file.relative_to(SRC)}:{node.lineno}")
+    assert not left
+
+
+@pytest.mark.parametrize(("lang", "expected", "other"), [
+    ("ja", "監査ログは改ざんされていません", "audit chain intact"),
+    ("en", "audit chain intact", "監査ログは改ざんされていません"),
+])
+def test_batch_and_audit_speak_the_language_asked(db: Database, lang: str, expected: str,
+                                                  other: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    url = db.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("KINKO_LANG", lang)
+    runner = CliRunner()
+    ran = runner.invoke(app, ["batch", "run", "--database-url", url])
+    assert ran.exit_code == 0, ran.output
+    assert ran.output.startswith("完了 0、再試行 0、失敗 0" if lang == "ja"
+                                 else "done 0, retried 0, failed 0")
+    verified = runner.invoke(app, ["audit", "verify", "--database-url", url])
+    assert verified.exit_code == 0, verified.output
+    assert expected in verified.output and other not in verified.output
+    monkeypatch.delenv("KINKO_LANG")
+    both = runner.invoke(app, ["audit", "verify", "--database-url", url])
+    assert "監査ログは改ざんされていません / audit chain intact" in both.output

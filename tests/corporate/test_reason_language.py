@@ -15,15 +15,17 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from kinko import catalogue, clock
 from kinko.bulk import rules
+from kinko.bulk.models import BulkRequest
 from kinko.config import Settings
 from kinko.db import Database
 from kinko.web.app import create_app
 from kinko.web.auth import SESSION_COOKIE, csrf_token
 from tests.corporate import builders
-from tests.corporate.bulkkit import FRIDAY, transfer_file
+from tests.corporate.bulkkit import FRIDAY, OWN, transfer_file
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "kinko"
 
@@ -104,3 +106,40 @@ def test_the_upload_page_shows_the_reason_in_the_page_language(db: Database,
     problem = api.json()["problems"][0]
     assert problem["reason_ja"] == "全銀協の金融機関・支店コードにありません"
     assert problem["reason_en"] == "not a bank/branch code in the national list"
+
+
+@pytest.mark.req("ZEN-1")
+@pytest.mark.parametrize(("type_code", "good", "bad", "ja", "en"), [
+    ("21", b"7654321", b"76543X1", "口座番号", "account number"),
+    ("11", b"0000001000", b"00000X1000", "振込金額", "amount"),
+])
+def test_a_refused_zengin_file_names_the_field_in_the_page_language(
+        db: Database, app: TestClient, type_code: str, good: bytes, bad: bytes, ja: str,
+        en: str) -> None:
+    """A bad 総合振込 or 給与 file is refused with its record, the field (its Japanese on a
+    Japanese page, the catalogue's English on an English one) and the reason; nothing kept."""
+    corp = db.run(builders.contract)
+    db.run(lambda s: builders.grant(s, corp, "general", "ABH", [corp.representative]))
+    app.cookies.set(SESSION_COOKIE, corp.tokens["general"])
+    csrf = csrf_token(corp.tokens["general"])
+    html = {"Accept": "text/html"}
+    made = transfer_file([(OWN, "001", "7654321", "ﾀﾛｳ", 1_000)],
+                         type_code=type_code)
+    assert good in made
+    broken = made.replace(good, bad, 1)  # the data record's, before the trailer's total
+    ja_page = app.post("/corporate/bulk/new", headers=html, data={"csrf_token": csrf},
+                       files={"file": ("f.txt", broken, "text/plain")})
+    en_page = app.post("/corporate/bulk/new?lang=en", headers=html,
+                       data={"csrf_token": csrf}, files={"file": ("f.txt", broken, "text/plain")})
+    assert ja_page.status_code == en_page.status_code == 422
+    assert f"<tr><td>2</td><td>{ja}</td>" in ja_page.text
+    assert f"<tr><td>2</td><td>{en}</td>" in en_page.text
+    assert f"<td>{ja}</td>" not in en_page.text
+    app.cookies.clear()
+    api = app.post("/api/v1/corporate/bulk/files",
+                   headers={"Authorization": f"Bearer {corp.tokens['general']}"},
+                   files={"file": ("f.txt", broken, "text/plain")})
+    assert api.status_code == 422, api.text
+    problem = api.json()["problems"][0]
+    assert (problem["line"], problem["field"], problem["field_en"]) == (2, ja, en)
+    assert db.run(lambda s: s.scalar(select(func.count()).select_from(BulkRequest))) == 0

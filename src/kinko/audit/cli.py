@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database
+from kinko.clihelpers import DATABASE_URL_OPTION, database, say
 
 app = typer.Typer(help="監査ログ / audit log", no_args_is_help=True)
 
@@ -17,14 +17,15 @@ def verify(database_url: str | None = DATABASE_URL_OPTION) -> None:
     db = database(database_url)
     with db.transaction() as session:
         report = do_verify(session)
-    typer.echo(f"checked {report.checked} sealed events; {report.unsealed} not yet sealed")
+    typer.echo(say("封印済みの記録 {checked} 件を確認しました。未封印 {unsealed} 件",
+                   checked=report.checked, unsealed=report.unsealed))
     if report.unsealed:
-        typer.echo("unsealed events are linked by `kinko batch run` or `kinko audit seal`")
+        typer.echo(say("未封印の記録は `kinko batch run` か `kinko audit seal` で連結されます"))
     if not report.ok:
         for problem in report.problems:
-            typer.echo(f"改ざんを検出 / TAMPERED: {problem}", err=True)
+            typer.echo(say("改ざんを検出: {problem}", problem=problem), err=True)
         raise typer.Exit(1)
-    typer.echo("audit chain intact / 監査ログは改ざんされていません")
+    typer.echo(say("監査ログは改ざんされていません"))
 
 
 @app.command()
@@ -36,4 +37,4 @@ def seal(database_url: str | None = DATABASE_URL_OPTION) -> None:
     total = 0
     while n := db.run(do_seal):
         total += n
-    typer.echo(f"sealed {total} events")
+    typer.echo(say("{total} 件を封印しました", total=total))

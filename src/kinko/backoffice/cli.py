@@ -13,7 +13,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from kinko.backoffice.models import OperatorRole
-from kinko.clihelpers import DATABASE_URL_OPTION, database, fail
+from kinko.clihelpers import DATABASE_URL_OPTION, database, fail, say
 
 app = typer.Typer(help="行員 / bank operators", no_args_is_help=True)
 
@@ -61,13 +61,11 @@ def create(
     except DomainError as exc:
         fail(f"{exc.code}: {exc.describe()}")
     if issued is None:
-        fail(f"{BOOTSTRAP_SUPERVISORS} supervisors exist: create operators in the console "
-             "(/operator/operators), where a second supervisor approves")
-    typer.echo(f"行員 {issued.code} を登録しました / operator {issued.code} created.")
-    typer.echo("初期パスワード（初回ログインで変更が必要。この画面でのみ表示）/ "
-               "initial password (must be changed at the first sign-in; shown only now):")
+        fail(say("監督者はすでに {n} 人います。行員はコンソール (/operator/operators) で登録し、"
+                 "もう 1 人の監督者が承認します", n=BOOTSTRAP_SUPERVISORS))
+    typer.echo(say("行員 {code} を登録しました", code=issued.code))
+    typer.echo(say("初期パスワード（初回ログインで変更が必要。この画面でのみ表示）") + ":")
     typer.echo(f"  {issued.password}")
-    typer.echo("認証アプリに登録してください / add to an authenticator app (TOTP, 6 digits, "
-               "30 s):")
+    typer.echo(say("認証アプリに登録してください（TOTP、6 桁、30 秒）") + ":")
     typer.echo(f"  secret: {issued.totp_secret}")
     typer.echo(f"  {issued.totp_uri}")

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database, moment
+from kinko.clihelpers import DATABASE_URL_OPTION, database, moment, say
 
 app = typer.Typer(help="バッチ / due-work runner", no_args_is_help=True)
 
@@ -26,14 +26,16 @@ def run(
 
     def progress(report: RunReport) -> None:
         if show:
-            typer.echo(f"\r処理中 / running: {report.done} done, {report.retried} retried, "
-                       f"{report.failed} failed", nl=False, err=True)
+            line = say("処理中: 完了 {done}、再試行 {retried}、失敗 {failed}",
+                       done=report.done, retried=report.retried, failed=report.failed)
+            typer.echo(f"\r{line}", nl=False, err=True)
 
     report = run_due(database(database_url), at=when, progress=progress)
     if show:
         typer.echo(err=True)
-    typer.echo(f"done {report.done}, retried {report.retried}, failed {report.failed}, "
-               f"audit events sealed {report.sealed}, tokens renewed {report.tokens_renewed}")
+    typer.echo(say("完了 {done}、再試行 {retried}、失敗 {failed}、監査ログの封印 {sealed} 件、"
+                   "トークンの更新 {renewed} 件", done=report.done, retried=report.retried,
+                   failed=report.failed, sealed=report.sealed, renewed=report.tokens_renewed))
     for topic, count in sorted(report.by_topic.items()):
         typer.echo(f"  {topic}: {count}")
     if report.failed:

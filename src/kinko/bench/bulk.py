@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from kinko import clock
 from kinko.bench.pg import BenchError, measured, one_line, postgres_url, scratch_databases
+from kinko.clihelpers import say
 from kinko.db.engine import Database
 from kinko.db.migrate import upgrade
 
@@ -237,14 +238,13 @@ def run(database_url: str, payees: int, other_share: float, json_output: bool,
         runners: int = 1) -> None:
     report = measured(lambda: measure(database_url, payees, other_share, runners),
                       interrupted="interrupted; scratch database dropped")
-    typer.echo(f"総合振込 {report.payees:,} 件（他行 {report.other_bank_share:.0%}） / "
-               f"bulk transfer of {report.payees:,} payees")
-    typer.echo(f"  受付・検証 / upload and validate: {report.validate_s:.2f} s "
-               f"(target ≤ 5 s for 100,000)")
-    typer.echo(f"  実行 / execution ({report.runners} runners): {report.postings:,} postings in "
+    typer.echo(say("総合振込 {payees:,} 件（他行 {share:.0%}）", payees=report.payees,
+                   share=report.other_bank_share))
+    typer.echo(f"  {say('受付・検証')}: {report.validate_s:.2f} s (target ≤ 5 s for 100,000)")
+    typer.echo(f"  {say('実行')} ({report.runners} runners): {report.postings:,} postings in "
                f"{report.execute_s:.2f} s = "
                f"{report.postings_per_s:,.0f} postings/s (target ≥ 20,000)")
-    typer.echo(f"  残高合計の保存 / total conserved: {report.total_conserved}")
+    typer.echo(f"  {say('残高合計の保存')}: {report.total_conserved}")
     if json_output:
         typer.echo(json.dumps(asdict(report), ensure_ascii=False))
     if not report.total_conserved:

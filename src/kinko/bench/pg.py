@@ -18,6 +18,8 @@ from sqlalchemy import URL, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
+from kinko.clihelpers import say
+
 _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)
 
 
@@ -26,7 +28,7 @@ class BenchError(Exception):
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"エラー / error: {message}", err=True)
+    typer.echo(f"{say('エラー')}: {message}", err=True)
     raise typer.Exit(code)
 
 

@@ -83,6 +83,7 @@ from kinko.transfers import service as transfers
 from kinko.zengin import Options, parse
 from kinko.zengin import charset as zengin_charset
 from kinko.zengin import records as zr
+from kinko.zengin.layouts import TRANSFER_HEADER
 from kinko.zengin.model import RecordView
 
 FUND_TOPIC = "bulk.fund"
@@ -314,18 +315,24 @@ def _from_zengin(session: Session, actor: Actor, data: bytes) -> BulkRequest:
                                     "ファイルが空です")).as_dict()])
     result = parse(data, Options(reference_date=clock.today()))
     if result.file is None:
+        # The field's name in both languages, as the reason: the page shows the one of its
+        # language, the API answer carries both.
         raise BulkFileRefused([{"line": e.record, "field": e.field_ja or "-",
+                                "field_en": e.field_en or "-",
                                 "reason_ja": e.reason_ja, "reason_en": e.reason_en}
                                for e in result.errors])
     file = result.file
     kind = ZENGIN_KINDS.get(file.type_code)
     if kind is None or len(file.groups) != 1:
-        raise BulkFileRefused([rules.LineProblem(1, "種別コード", *reason(
-                                    "総合振込(21)・給与(11)・賞与(12)の1口座分のファイルのみ受け付けます")).as_dict()])
+        type_code = TRANSFER_HEADER.field("type_code")
+        raise BulkFileRefused([rules.LineProblem(1, type_code.ja, *reason(
+                                    "総合振込(21)・給与(11)・賞与(12)の1口座分のファイルのみ受け付けます")).as_dict()
+                               | {"field_en": type_code.en}])
     found = check_dates(file, get_calendar())
     if found:
-        raise BulkFileRefused([{"line": f.record, "field": f.field_ja, "reason_ja": f.reason_ja,
-                                "reason_en": f.reason_en, "suggestion": f.suggestion}
+        raise BulkFileRefused([{"line": f.record, "field": f.field_ja, "field_en": f.field_en,
+                                "reason_ja": f.reason_ja, "reason_en": f.reason_en,
+                                "suggestion": f.suggestion}
                                for f in found])
     header = file.groups[0].header
     records = file.groups[0].records

@@ -15,10 +15,11 @@ from datetime import date
 from kinko.calendar.rules import BankCalendar
 from kinko.catalogue import reason
 from kinko.clearing import directory
+from kinko.zengin.fields import name
+from kinko.zengin.layouts import LAYOUT_OF_RECORD
 from kinko.zengin.model import ZenginFile
 
-DATE_FIELDS = (("value_date", "振込指定日", "transfer date"),
-               ("debit_date", "引落日", "debit date"))
+DATE_FIELDS = ("value_date", "debit_date")  # named as the header's layout names them
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,11 @@ def check_codes(file: ZenginFile, *, request: bool,
                 continue
             problem = _code_problem(bank, branch, known, own)
             if problem == "bank":
-                found.append(FileFinding(number, "銀行番号", "bank code",
+                found.append(FileFinding(number, *name("銀行番号"),
                                          *reason("全銀協の金融機関コードにありません: {bank}",
                                                  bank=bank), severity))
             elif problem == "branch":
-                found.append(FileFinding(number, "支店番号", "branch code",
+                found.append(FileFinding(number, *name("支店番号"),
                                          *reason("{bank} の支店コードにありません: {branch}",
                                                  bank=bank, branch=branch), severity))
         number += 1  # trailer
@@ -87,12 +88,13 @@ def check_dates(file: ZenginFile, calendar: BankCalendar) -> list[FileFinding]:
     found: list[FileFinding] = []
     number = 1
     for group in file.groups:
-        for attr, ja, en in DATE_FIELDS:
+        for attr in DATE_FIELDS:
             day = getattr(group.header, attr, None)
             if isinstance(day, date) and not calendar.is_business_day(day):
                 suggested = calendar.next_business_day(day)
+                field = LAYOUT_OF_RECORD[type(group.header)].field(attr)
                 found.append(FileFinding(
-                    number, ja, en,
+                    number, field.ja, field.en,
                     *reason("{day} は当行の休業日です。翌営業日 {next} を指定してください。",
                             day=day.isoformat(), next=suggested.isoformat()),
                     "error", suggested.isoformat()))

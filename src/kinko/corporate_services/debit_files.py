@@ -16,9 +16,11 @@ from datetime import date, datetime
 from itertools import pairwise
 from typing import NamedTuple
 
+from kinko.catalogue import reason
 from kinko.zengin import records as r
 from kinko.zengin.charset import decode
 from kinko.zengin.errors import ZenginError, ZenginFileInvalid
+from kinko.zengin.fields import name
 from kinko.zengin.framing import Framing, frame
 from kinko.zengin.layouts import DEBIT_DATA
 from kinko.zengin.reader import Options, parse
@@ -84,25 +86,21 @@ def read_request(data: bytes, *, originator_code: str, own_bank: str,
     errors: list[ZenginError] = []
     if file.type_code != "91":
         raise ZenginFileInvalid([_error(
-            1, 2, 3, "種別コード", "type code", "預金口座振替 (91) のファイルではありません",
-            "not a direct debit (91) file", file.type_code, "type_code")])
+            1, 2, 3, *name("種別コード"), *reason("預金口座振替 (91) のファイルではありません"),
+            file.type_code, "type_code")])
     if len(file.groups) > 1:
-        errors.append(_error(len(file.groups[0].records) + 3, 1, 120, "ヘッダー", "header",
-                             "1 ファイルに 1 委託者・1 引落日だけです",
-                             "one file carries one originator and one debit date", "",
-                             "groups"))
+        errors.append(_error(len(file.groups[0].records) + 3, 1, 120, *name("ヘッダー"),
+                             *reason("1 ファイルに 1 委託者・1 引落日だけです"), "", "groups"))
     group = file.groups[0]
     header = group.header
     assert isinstance(header, r.DebitHeader)
     if header.originator_code != originator_code:
-        errors.append(_error(1, 5, 14, "委託者コード", "originator code",
-                             "ご契約の委託者コードと異なります",
-                             "is not the agreement's originator code",
+        errors.append(_error(1, 5, 14, *name("委託者コード"),
+                             *reason("ご契約の委託者コードと異なります"),
                              header.originator_code, "originator"))
     if header.bank_code != own_bank:
-        errors.append(_error(1, 59, 62, "取引銀行番号", "collecting bank code",
-                             "当行の銀行番号ではありません", "is not this bank's code",
-                             header.bank_code, "bank"))
+        errors.append(_error(1, 59, 62, *name("取引銀行番号"),
+                             *reason("当行の銀行番号ではありません"), header.bank_code, "bank"))
     rows: list[Item] = []
     total = 0
     bank_at, branch_at, type_at, number_at, name_at, amount_at, new_at, customer_at, \
@@ -115,19 +113,17 @@ def read_request(data: bytes, *, originator_code: str, own_bank: str,
         f = unpack(buf, offset)
         bank, amount = f[bank_at].decode("ascii"), int(f[amount_at])
         if f[result_at] != b"0":
-            errors.append(_error(number, 112, 112, "振替結果コード", "result code",
-                                 "依頼データの振替結果コードは 0 です",
-                                 "a request carries result code 0",
+            errors.append(_error(number, 112, 112, *name("振替結果コード"),
+                                 *reason("依頼データの振替結果コードは 0 です"),
                                  f[result_at].decode("ascii"), "result"))
         if amount <= 0:
-            errors.append(_error(number, 81, 90, "引落金額", "amount",
-                                 "金額は 1 円以上です", "must be at least 1 yen",
+            errors.append(_error(number, 81, 90, *name("引落金額"),
+                                 *reason("金額は 1 円以上です"),
                                  str(amount), "amount"))
         if bank != own_bank and not other_banks_allowed:
-            errors.append(_error(number, 2, 5, "引落銀行番号", "payer bank code",
-                                 "口座振替は当行の口座だけです（他行は代金回収）",
-                                 "direct debit takes accounts at this bank only (others: "
-                                 "collection)", bank, "bank"))
+            errors.append(_error(number, 2, 5, *name("引落銀行番号"),
+                                 *reason("口座振替は当行の口座だけです（他行は代金回収）"),
+                                 bank, "bank"))
         rows.append(Item(seq, bank, f[branch_at].decode("ascii"), f[type_at].decode("ascii"),
                          f[number_at].decode("ascii"), decode(f[name_at]).rstrip(" "),
                          amount, f[new_at].decode("ascii"), f[customer_at].decode("ascii")))
@@ -141,7 +137,6 @@ def read_request(data: bytes, *, originator_code: str, own_bank: str,
 
 def cutoff_error(deadline: datetime, debit_date: date) -> ZenginFileInvalid:
     return ZenginFileInvalid([_error(
-        1, 55, 58, "引落日", "debit date",
-        f"受付時限（{deadline:%Y-%m-%d %H:%M}）を過ぎています",
-        f"the request cutoff ({deadline:%Y-%m-%d %H:%M}) has passed", f"{debit_date}",
-        "cutoff")])
+        1, 55, 58, *name("引落日"),
+        *reason("受付時限（{deadline}）を過ぎています", deadline=f"{deadline:%Y-%m-%d %H:%M}"),
+        f"{debit_date}", "cutoff")])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kinko.clihelpers import DATABASE_URL_OPTION
+from kinko.clihelpers import DATABASE_URL_OPTION, say
 from kinko.config import get_settings
 
 app = typer.Typer(help="データベース / database schema", no_args_is_help=True)
@@ -34,6 +34,6 @@ def check(database_url: str | None = DATABASE_URL_OPTION) -> None:
     try:
         do_check(_url(database_url))
     except CommandError as exc:
-        typer.echo(f"エラー / error: {exc}", err=True)
+        typer.echo(f"{say('エラー')}: {exc}", err=True)
         raise typer.Exit(1) from exc
-    typer.echo("models and migrations agree")
+    typer.echo(say("モデルとマイグレーションは一致しています"))

@@ -31,9 +31,9 @@ def check_keys_for_serving() -> None:
     anyone could forge operator cookies, CSRF tokens and the audit chain."""
     problems = serving_problems()
     if problems:
-        fail("Kinko は安全な秘密鍵なしでは起動しません / refusing to serve: "
-             + "; ".join(problems)
-             + ". Generate a key with `kinko keys generate` and set KINKO_SECRET_KEY.")
+        # The problems are the key check's own words (English), between the two sentences.
+        fail(f"{say('Kinko は安全な秘密鍵なしでは起動しません')}: {'; '.join(problems)}. "
+             + say("`kinko keys generate` で鍵を作り、KINKO_SECRET_KEY に設定してください"))
 
 
 def _demo_key() -> None:

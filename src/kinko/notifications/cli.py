@@ -8,7 +8,7 @@ from types import FrameType
 
 import typer
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database, fail
+from kinko.clihelpers import DATABASE_URL_OPTION, database, fail, say
 
 
 def sink(
@@ -39,8 +39,7 @@ def sink(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    typer.echo(f"SMTP を {host}:{port} で受信中 / SMTP sink on {host}:{port} (Ctrl-C で終了 / "
-               "to stop)")
+    typer.echo(say("SMTP を {host}:{port} で受信中（Ctrl-C で終了）", host=host, port=port))
     try:
         while not stopping.wait(1.0):
             pass
@@ -63,5 +62,6 @@ def bounce(
     except DomainError as exc:
         fail(f"{exc.describe('ja')} / {exc.describe('en')}")
     since = db.run(bounced_since, address)
-    typer.echo(f"記録しました / recorded: {address} undeliverable since {since:%Y-%m-%d %H:%M}"
-               if since else f"recorded: {address}")
+    typer.echo(say("記録しました: {address} は {since} から配信不能です", address=address,
+                   since=f"{since:%Y-%m-%d %H:%M}")
+               if since else say("記録しました: {address}", address=address))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 
+from kinko import catalogue
+
 DIGITS = bytes(range(0x30, 0x3A))
 UPPER = bytes(range(0x41, 0x5B))
 KANA = bytes(range(0xB1, 0xDE))  # ｱ … ﾝ
@@ -19,6 +21,7 @@ WO = b"\xa6"  # ｦ
 SPACE = b" "
 # 0x20-0x7E and 0xA1-0xDF: every graphic JIS X 0201 byte (what a ダミー field may hold).
 GRAPHIC = bytes(range(0x20, 0x7F)) + bytes(range(0xA1, 0xE0))
+CONTEXT = "zengin_charset"  # the catalogue context of the classes' names (docs/messages.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +29,12 @@ class CharClass:
     """A field's permitted characters, named as the JBA names them."""
 
     key: str
-    ja: str
-    en: str
+    ja: str  # its English is the catalogue's, under CONTEXT
     allowed: bytes
+
+    @property
+    def en(self) -> str:
+        return catalogue.en(self.ja, CONTEXT) or self.ja
 
     def bad_index(self, raw: bytes) -> int:
         """Index of the first byte outside the class, or -1."""
@@ -41,31 +47,26 @@ class CharClass:
         return not raw.translate(None, self.allowed)
 
 
-def _cls(key: str, ja: str, en: str, *parts: bytes) -> CharClass:
-    return CharClass(key, ja, en, bytes(sorted(set(b"".join(parts)))))
+def _cls(key: str, ja: str, *parts: bytes) -> CharClass:
+    return CharClass(key, ja, bytes(sorted(set(b"".join(parts)))))
 
 
-N = _cls("N", "数字", "digits 0-9", DIGITS)
+N = _cls("N", "数字", DIGITS)
 # 注1 店舗名. Space is the padding of every C field, so it is admitted here as well.
 BANK = _cls("BANK", "金融機関名・店舗名の文字 (ｱ-ﾝ ﾞ ﾟ A-Z 0-9 - 空白)",
-            "bank and branch name characters (ｱ-ﾝ ﾞ ﾟ A-Z 0-9 - space)",
             KANA, MARKS, UPPER, DIGITS, b"-", SPACE)
-BANK_WO = _cls("BANK_WO", "金融機関名・店舗名の文字 (ｦ を含む)",
-               "bank and branch name characters (including ｦ)", BANK.allowed, WO)
+BANK_WO = _cls("BANK_WO", "金融機関名・店舗名の文字 (ｦ を含む)", BANK.allowed, WO)
 # 注1 口座名・受取人名・委託者名 …
 NAME = _cls("NAME", "名義の文字 (ｱ-ﾝ ﾞ ﾟ A-Z 0-9 空白 ( ) - .)",
-            "name characters (ｱ-ﾝ ﾞ ﾟ A-Z 0-9 space ( ) - .)",
             BANK.allowed, b"().")
-NAME_WO = _cls("NAME_WO", "名義の文字 (ｦ を含む)", "name characters (including ｦ)",
+NAME_WO = _cls("NAME_WO", "名義の文字 (ｦ を含む)",
                NAME.allowed, WO)
 # 注2 給与・賞与: no letters and no symbols at all.
-PAYROLL = _cls("PAYROLL", "給与・賞与の名義の文字 (ｱ-ﾝ ﾞ ﾟ 0-9 空白)",
-               "payroll name characters (ｱ-ﾝ ﾞ ﾟ 0-9 space)", KANA, MARKS, DIGITS, SPACE)
+PAYROLL = _cls("PAYROLL", "給与・賞与の名義の文字 (ｱ-ﾝ ﾞ ﾟ 0-9 空白)", KANA, MARKS, DIGITS, SPACE)
 # 注3 EDI情報: ｦ and eight symbols, but never a comma (some banks split on it).
 EDI = _cls("EDI", "EDI情報の文字 (ｦ-ﾝ ﾞ ﾟ A-Z 0-9 空白 \\ ｢ ｣ ( ) - / .)",
-           "EDI characters (ｦ-ﾝ ﾞ ﾟ A-Z 0-9 space \\ ｢ ｣ ( ) - / .)",
            KANA, MARKS, WO, UPPER, DIGITS, SPACE, b"\\\xa2\xa3()-/.")
-ANY = _cls("ANY", "JIS X 0201 の図形文字", "a JIS X 0201 graphic character", GRAPHIC)
+ANY = _cls("ANY", "JIS X 0201 の図形文字", GRAPHIC)
 
 CLASSES: dict[str, CharClass] = {c.key: c for c in (N, BANK, BANK_WO, NAME, NAME_WO, PAYROLL,
                                                     EDI, ANY)}

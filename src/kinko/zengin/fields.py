@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from kinko import catalogue
 from kinko.catalogue import reason
 from kinko.zengin import charset, dates
 
 YearStyle = Literal["wareki", "seireki"]
+FIELD = "zengin_field"  # the catalogue context of the fields' names (docs/messages.md)
+TYPE = "zengin_type"  # … of the type a value given to the writer must have
 
 
 class Kind(enum.Enum):
@@ -33,8 +36,7 @@ class Kind(enum.Enum):
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity: layouts are singletons
 class Field:
-    ja: str
-    en: str
+    ja: str  # the field's name; its English is the catalogue's (``en``)
     start: int  # 1-based first byte
     length: int
     kind: Kind
@@ -47,6 +49,11 @@ class Field:
     labels: dict[str, str] = field(default_factory=dict)  # meaning of each value, for errors
     note_ja: str = ""  # extra hint when the value is refused
     note_en: str = ""
+    ctx: str = FIELD  # the catalogue context of the name's English (another for a 2nd meaning)
+
+    @property
+    def en(self) -> str:
+        return catalogue.en(self.ja, self.ctx) or self.ja
 
     @property
     def end(self) -> int:
@@ -77,37 +84,43 @@ class Problem:
     code: str = "invalid"
 
 
-def const(ja: str, en: str, start: int, value: str, **kw: Any) -> Field:
-    return Field(ja, en, start, len(value), Kind.CONST, values=(value,), **kw)
+def name(ja: str, ctx: str = FIELD) -> tuple[str, str]:
+    """A field's name in (Japanese, English), for a refusal that names a field outside a
+    layout's checks (the English is the catalogue's)."""
+    return ja, catalogue.en(ja, ctx) or ja
+
+
+def const(ja: str, start: int, value: str, **kw: Any) -> Field:
+    return Field(ja, start, len(value), Kind.CONST, values=(value,), **kw)
 
 
 def dummy(start: int, length: int) -> Field:
-    return Field("ダミー", "filler", start, length, Kind.DUMMY, cls="ANY")
+    return Field("ダミー", start, length, Kind.DUMMY, cls="ANY")
 
 
-def code(ja: str, en: str, start: int, length: int, attr: str, **kw: Any) -> Field:
-    return Field(ja, en, start, length, Kind.CODE, attr, **kw)
+def code(ja: str, start: int, length: int, attr: str, **kw: Any) -> Field:
+    return Field(ja, start, length, Kind.CODE, attr, **kw)
 
 
-def num(ja: str, en: str, start: int, length: int, attr: str) -> Field:
-    return Field(ja, en, start, length, Kind.INT, attr)
+def num(ja: str, start: int, length: int, attr: str) -> Field:
+    return Field(ja, start, length, Kind.INT, attr)
 
 
-def text(ja: str, en: str, start: int, length: int, attr: str, cls: str, *,
-         required: bool = False) -> Field:
-    return Field(ja, en, start, length, Kind.TEXT, attr, cls=cls, required=required)
+def text(ja: str, start: int, length: int, attr: str, cls: str, *,
+         required: bool = False, ctx: str = FIELD) -> Field:
+    return Field(ja, start, length, Kind.TEXT, attr, cls=cls, required=required, ctx=ctx)
 
 
-def mmdd(ja: str, en: str, start: int, attr: str) -> Field:
-    return Field(ja, en, start, 4, Kind.MMDD, attr)
+def mmdd(ja: str, start: int, attr: str) -> Field:
+    return Field(ja, start, 4, Kind.MMDD, attr)
 
 
-def yymmdd(ja: str, en: str, start: int, attr: str, *, optional: bool = False) -> Field:
-    return Field(ja, en, start, 6, Kind.YYMMDD, attr, optional=optional)
+def yymmdd(ja: str, start: int, attr: str, *, optional: bool = False) -> Field:
+    return Field(ja, start, 6, Kind.YYMMDD, attr, optional=optional)
 
 
-def flag(ja: str, en: str, start: int, attr: str, true: str, *falses: str) -> Field:
-    return Field(ja, en, start, 1, Kind.FLAG, attr, values=(true, *falses))
+def flag(ja: str, start: int, attr: str, true: str, *falses: str) -> Field:
+    return Field(ja, start, 1, Kind.FLAG, attr, values=(true, *falses))
 
 
 # --- checking ------------------------------------------------------------------------------
@@ -288,7 +301,7 @@ def _decode_yymmdd(s: str, ctx: Context) -> date | None:
 
 def _encode_text(f: Field, value: Any, ctx: Context) -> bytes:
     if not isinstance(value, str):
-        raise ValueError(_type_problem(f, "文字列", "a string", value))
+        raise ValueError(_type_problem(f, "文字列", value))
     try:
         raw = charset.encode(value.rstrip(" "))
     except ValueError as exc:
@@ -305,13 +318,13 @@ def _encode_text(f: Field, value: Any, ctx: Context) -> bytes:
 
 def _encode_flag(f: Field, value: Any, ctx: Context) -> bytes:
     if not isinstance(value, bool):
-        raise ValueError(_type_problem(f, "真偽値", "true or false", value))
+        raise ValueError(_type_problem(f, "真偽値", value))
     return (f.values[0] if value else f.values[1]).encode("latin-1")
 
 
 def _encode_int(f: Field, value: Any, ctx: Context) -> bytes:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(_type_problem(f, "整数", "an integer", value))
+        raise ValueError(_type_problem(f, "整数", value))
     if value < 0 or value >= 10 ** f.length:
         raise ValueError(Problem(
             *reason("{value} は 0〜{largest} の範囲外です",
@@ -321,7 +334,7 @@ def _encode_int(f: Field, value: Any, ctx: Context) -> bytes:
 
 def _encode_code(f: Field, value: Any, ctx: Context) -> bytes:
     if not isinstance(value, str):
-        raise ValueError(_type_problem(f, "数字の文字列", "a string of digits", value))
+        raise ValueError(_type_problem(f, "数字の文字列", value))
     if value == "" and f.blank:
         return b" " * f.length
     if len(value) != f.length or not value.isascii() or not value.isdigit():
@@ -345,7 +358,7 @@ def _encode_date(f: Field, value: Any, ctx: Context) -> bytes:
     if value is None and f.kind is Kind.YYMMDD and f.optional:
         return b"000000"
     if not isinstance(value, date):
-        raise ValueError(_type_problem(f, "日付", "a date", value))
+        raise ValueError(_type_problem(f, "日付", value))
     try:
         if f.kind is Kind.MMDD:
             text = dates.encode_mmdd(value, ctx.reference)
@@ -358,10 +371,11 @@ def _encode_date(f: Field, value: Any, ctx: Context) -> bytes:
     return text.encode("ascii")
 
 
-def _type_problem(f: Field, ja: str, en: str, value: Any) -> Problem:
+def _type_problem(f: Field, ja: str, value: Any) -> Problem:
+    """``value`` is not of the type named ``ja`` (its English from the catalogue)."""
     return Problem(
-        *reason("{ja}でなければなりません: {value!r}",
-                ja=ja, value=value, en=en, name=type(value).__name__), "type")
+        *reason("{ja}でなければなりません: {value!r}", ja=ja, value=value,
+                en=catalogue.en(ja, TYPE) or ja, name=type(value).__name__), "type")
 
 
 _ENCODERS: dict[Kind, Callable[[Field, Any, Context], bytes]] = {

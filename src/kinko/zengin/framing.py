@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from kinko.catalogue import reason
 from kinko.zengin.errors import ZenginError, ZenginNotice
+from kinko.zengin.fields import name
 from kinko.zengin.layouts import FORMATS
 
 SEPARATOR_NAMES = {b"\r\n": "crlf", b"\n": "lf", b"": "none"}
@@ -88,7 +89,7 @@ def _record_length(data: bytes) -> int | ZenginError:
         return _file_error(
             *reason("先頭レコードのデータ区分が 1（ヘッダー）ではありません"),
             record=1, start=1, end=1, value=data[:1].decode("latin-1"),
-            code="structure", field=("データ区分", "record type"))
+            code="structure", field=name("データ区分"))
     code = data[1:3].decode("latin-1")
     fmt = FORMATS.get(code)
     if fmt is None:
@@ -96,7 +97,7 @@ def _record_length(data: bytes) -> int | ZenginError:
         return _file_error(
             *reason("種別コード {code!r} は扱えません（{known}）", code=code, known=known),
             record=1, start=2, end=3, value=code, code="type_code",
-            field=("種別コード", "type code"))
+            field=name("種別コード"))
     return fmt.length
 
 

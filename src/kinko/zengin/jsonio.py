@@ -15,12 +15,15 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import IO, Any
 
+from kinko import catalogue
 from kinko.catalogue import reason
 from kinko.zengin.errors import ZenginError, ZenginFileInvalid
 from kinko.zengin.fields import Field, Kind
 from kinko.zengin.layouts import ALL_LAYOUTS, Layout
 from kinko.zengin.model import Group, ZenginFile
 from kinko.zengin.records import Record
+
+JSON_TYPE = "zengin_json_type"  # the catalogue context of the JSON types a field's value has
 
 _BY_KIND: dict[str, Layout] = {layout.key: layout for layout in ALL_LAYOUTS.values()}
 
@@ -92,14 +95,15 @@ class _Errors:
                                           repr(value)[:80], "json"))
 
 
-def _value(f: Field, raw: Any) -> tuple[Any, tuple[str, str] | None]:
-    """The attribute value for JSON ``raw``, or why it is not one."""
+def _value(f: Field, raw: Any) -> tuple[Any, str | None]:
+    """The attribute value for JSON ``raw``, or the name of the type it must have (its
+    English is the catalogue's, under JSON_TYPE)."""
     kind = f.kind
     if kind is Kind.FLAG:
-        return (raw, None) if isinstance(raw, bool) else (None, ("真偽値", "true or false"))
+        return (raw, None) if isinstance(raw, bool) else (None, "真偽値")
     if kind is Kind.INT:
         ok = isinstance(raw, int) and not isinstance(raw, bool)
-        return (raw, None) if ok else (None, ("整数", "an integer (yen and counts are whole)"))
+        return (raw, None) if ok else (None, "整数")
     if kind in (Kind.MMDD, Kind.YYMMDD):
         if raw is None and f.optional:
             return None, None
@@ -108,8 +112,8 @@ def _value(f: Field, raw: Any) -> tuple[Any, tuple[str, str] | None]:
                 return date.fromisoformat(raw), None
             except ValueError:
                 pass
-        return None, ("ISO 形式の日付 (YYYY-MM-DD)", "an ISO date (YYYY-MM-DD)")
-    return (raw, None) if isinstance(raw, str) else (None, ("文字列", "a string"))
+        return None, "ISO 形式の日付 (YYYY-MM-DD)"
+    return (raw, None) if isinstance(raw, str) else (None, "文字列")
 
 
 def record_from_dict(doc: Any, number: int, path: str, errors: _Errors,
@@ -144,8 +148,8 @@ def record_from_dict(doc: Any, number: int, path: str, errors: _Errors,
         value, problem = _value(f, doc[name])
         if problem is not None:
             errors.add(number, f, f"{path}.{name}",
-                       *reason("{item}でなければなりません",
-                               item=problem[0], item2=problem[1]), doc[name])
+                       *reason("{item}でなければなりません", item=problem,
+                               item2=catalogue.en(problem, JSON_TYPE) or problem), doc[name])
         else:
             values[name] = value
     if len(errors.items) > before:

@@ -18,7 +18,7 @@ from kinko.catalogue import reason
 from kinko.zengin import charset
 from kinko.zengin.compiled import CompiledLayout, block_valid, column_sum, compiled
 from kinko.zengin.errors import ZenginError, ZenginFileInvalid, ZenginNotice
-from kinko.zengin.fields import Context, Field, Problem, YearStyle
+from kinko.zengin.fields import Context, Field, Problem, YearStyle, name
 from kinko.zengin.framing import SEPARATOR_NAMES, Framing, frame
 from kinko.zengin.layouts import FORMATS, TIME_DEPOSIT_TYPES, Format, Layout
 from kinko.zengin.model import Group, RecordView, ZenginFile
@@ -32,7 +32,7 @@ Progress = Callable[[int, int], None]  # (records done, records in the file)
 BLOCK = 4096
 _STRUCTURE = re.compile(rb"(?:12*8)+9")
 _GROUP = re.compile(rb"12*8")
-_RECORD_TYPE = ("データ区分", "record type")
+_RECORD_TYPE = name("データ区分")
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from kinko import catalogue
 from kinko.catalogue import reason
 from kinko.zengin import records as r
 from kinko.zengin.layouts import TIME_DEPOSIT_TYPES, Format
+
+TOTAL = "zengin_total"  # the catalogue context of what the trailer's totals are checked against
 
 Where = Literal["header", "data", "trailer", "end"]
 
@@ -54,19 +57,20 @@ class ListRecords:
         return sum(getattr(rec, attr) for rec in self._records)
 
 
-def _mismatch(attr: str, ja: str, stated: int, actual: int, what_ja: str,
-              what_en: str) -> Finding:
+def _mismatch(attr: str, ja: str, stated: int, actual: int, what_ja: str) -> Finding:
+    """The trailer's ``ja`` states ``stated``; the records make ``what_ja`` ``actual`` (the
+    words' English is the catalogue's, under TOTAL)."""
     return Finding("trailer", attr,
                    *reason("{ja} {stated} が{what_ja} {actual} と一致しません",
                            ja=ja, stated=stated, what_ja=what_ja, actual=actual,
-                           what_en=what_en), str(stated))
+                           what_en=catalogue.en(what_ja, TOTAL) or what_ja), str(stated))
 
 
 def _compare(findings: list[Finding], trailer: r.Record, attr: str, ja: str, actual: int,
-             what_ja: str, what_en: str) -> None:
+             what_ja: str) -> None:
     stated = getattr(trailer, attr)
     if stated != actual:
-        findings.append(_mismatch(attr, ja, stated, actual, what_ja, what_en))
+        findings.append(_mismatch(attr, ja, stated, actual, what_ja))
 
 
 def check_group(fmt: Format, header: r.Record, data: GroupRecords,
@@ -83,10 +87,9 @@ def check_group(fmt: Format, header: r.Record, data: GroupRecords,
 
 def _check_transfer(data: GroupRecords, trailer: r.Record) -> list[Finding]:
     found: list[Finding] = []
-    _compare(found, trailer, "count", "合計件数", len(data), "データ・レコード数",
-             "the number of data records")
+    _compare(found, trailer, "count", "合計件数", len(data), "データ・レコード数")
     _compare(found, trailer, "total_amount", "合計金額", data.sum("amount"),
-             "振込金額の合計", "the sum of the data records' amounts")
+             "振込金額の合計")
     return found
 
 
@@ -106,10 +109,9 @@ def debit_totals(records: Iterable[r.Record]) -> tuple[int, int, int, int]:
 def _check_debit(data: GroupRecords, trailer: r.Record) -> list[Finding]:
     assert isinstance(trailer, r.DebitTrailer)
     found: list[Finding] = []
-    _compare(found, trailer, "count", "合計件数", len(data), "データ・レコード数",
-             "the number of data records")
+    _compare(found, trailer, "count", "合計件数", len(data), "データ・レコード数")
     _compare(found, trailer, "total_amount", "合計金額", data.sum("amount"),
-             "引落金額の合計", "the sum of the data records' amounts")
+             "引落金額の合計")
     results = (trailer.collected_count, trailer.collected_amount, trailer.failed_count,
                trailer.failed_amount)
     if results == (0, 0, 0, 0):
@@ -124,17 +126,13 @@ def _check_debit(data: GroupRecords, trailer: r.Record) -> list[Finding]:
                     rec.result_code, index))
         return found
     actual = debit_totals(data)
-    for attr, ja, value, what_ja, what_en in (
-        ("collected_count", "振替済件数", actual[0], "結果コード 0 の件数",
-         "the records with result code 0"),
-        ("collected_amount", "振替済金額", actual[1], "結果コード 0 の金額合計",
-         "the amounts with result code 0"),
-        ("failed_count", "振替不能件数", actual[2], "結果コード 0 以外の件数",
-         "the records with another result code"),
-        ("failed_amount", "振替不能金額", actual[3], "結果コード 0 以外の金額合計",
-         "the amounts with another result code"),
+    for attr, ja, value, what_ja in (
+        ("collected_count", "振替済件数", actual[0], "結果コード 0 の件数"),
+        ("collected_amount", "振替済金額", actual[1], "結果コード 0 の金額合計"),
+        ("failed_count", "振替不能件数", actual[2], "結果コード 0 以外の件数"),
+        ("failed_amount", "振替不能金額", actual[3], "結果コード 0 以外の金額合計"),
     ):
-        _compare(found, trailer, attr, ja, value, what_ja, what_en)
+        _compare(found, trailer, attr, ja, value, what_ja)
     return found
 
 
@@ -187,14 +185,11 @@ def _check_notice(header: r.Record, data: GroupRecords, trailer: r.Record) -> li
     # 振込合計 counts every data record and 取消合計 the cancellations among them (KOT, and
     # the same trailer in MN and DIVA).
     count, total, cancels, cancel_amount = notice_totals(data)
-    _compare(found, trailer, "count", "振込合計件数", count, "データ・レコード数",
-             "the number of data records")
-    _compare(found, trailer, "total_amount", "振込合計金額", total, "金額の合計",
-             "the sum of the amounts")
-    _compare(found, trailer, "cancel_count", "取消合計件数", cancels, "取消区分 1 の件数",
-             "the records marked cancelled")
+    _compare(found, trailer, "count", "振込合計件数", count, "データ・レコード数")
+    _compare(found, trailer, "total_amount", "振込合計金額", total, "金額の合計")
+    _compare(found, trailer, "cancel_count", "取消合計件数", cancels, "取消区分 1 の件数")
     _compare(found, trailer, "cancel_amount", "取消合計金額", cancel_amount,
-             "取消区分 1 の金額合計", "the amounts of the records marked cancelled")
+             "取消区分 1 の金額合計")
     return found
 
 
@@ -220,16 +215,13 @@ def _check_statement(header: r.Record, data: GroupRecords, trailer: r.Record) ->
     for index, rec in enumerate(data):
         _check_booking(found, header, index, rec)
     deposits, deposit_total, withdrawals, withdrawal_total, count = statement_totals(data)
-    _compare(found, trailer, "deposit_count", "入金件数", deposits, "入払区分 1 の件数",
-             "the deposit records")
-    _compare(found, trailer, "deposit_total", "入金額合計", deposit_total, "入金額の合計",
-             "the sum of the deposits")
-    _compare(found, trailer, "withdrawal_count", "出金件数", withdrawals, "入払区分 2 の件数",
-             "the withdrawal records")
+    _compare(found, trailer, "deposit_count", "入金件数", deposits, "入払区分 1 の件数")
+    _compare(found, trailer, "deposit_total", "入金額合計", deposit_total, "入金額の合計")
+    _compare(found, trailer, "withdrawal_count", "出金件数", withdrawals, "入払区分 2 の件数")
     _compare(found, trailer, "withdrawal_total", "出金額合計", withdrawal_total,
-             "出金額の合計", "the sum of the withdrawals")
+             "出金額の合計")
     _compare(found, trailer, "record_count", "データ・レコード件数", count,
-             "データ・レコード数", "the number of data records")
+             "データ・レコード数")
     # Time-deposit movements (interest, renewals) do not add up to a balance the same way, so
     # only demand accounts are held to opening + deposits - withdrawals = closing.
     if header.account_type not in TIME_DEPOSIT_TYPES:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from kinko.catalogue import reason
 from kinko.zengin import kana
 from kinko.zengin.errors import FieldTooLong, KanaConversionError, ZenginError, ZenginFileInvalid
-from kinko.zengin.fields import Context, Field, Kind, Problem, encode
+from kinko.zengin.fields import Context, Field, Kind, Problem, encode, name
 from kinko.zengin.layouts import FORMATS, Format, Layout
 from kinko.zengin.model import Group, ZenginFile
 from kinko.zengin.reader import Options, parse
@@ -162,7 +162,7 @@ def write(file: ZenginFile, options: Options | None = None, *, normalize: bool =
         fmt = _format(group.header) or first
         if fmt is None:
             raise ZenginFileInvalid([ZenginError(
-                number + 1, 2, 3, "種別コード", "type code",
+                number + 1, 2, 3, *name("種別コード"),
                     *reason("種別コードが不明です",
                             code=getattr(group.header, 'type_code', '')), "",
                 "type_code")])

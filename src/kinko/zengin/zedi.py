@@ -24,6 +24,7 @@ from kinko.catalogue import reason
 from kinko.zengin import kana
 from kinko.zengin import records as r
 from kinko.zengin.errors import FieldTooLong, KanaConversionError, ZenginError, ZenginFileInvalid
+from kinko.zengin.fields import name
 from kinko.zengin.layouts import TRANSACTION_KINDS
 from kinko.zengin.model import Group, ZenginFile
 from kinko.zengin.reader import Options
@@ -114,8 +115,8 @@ def to_pain001(file: ZenginFile, envelope: Envelope | None = None, *,
     edi = edi or {}
     if file.type_code != "21":
         raise ZenginFileInvalid([ZenginError(
-            1, 2, 3, "種別コード", "type code", "pain.001 にできるのは総合振込 (21) だけです",
-            "only a 総合振込 (21) file maps to pain.001", file.type_code, "type_code")])
+            1, 2, 3, *name("種別コード"), *reason("pain.001 にできるのは総合振込 (21) だけです"),
+            file.type_code, "type_code")])
     first = file.groups[0].header
     assert isinstance(first, r.TransferHeader)
     created = clock.to_jst(envelope.created_at or clock.now())
