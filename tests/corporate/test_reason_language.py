@@ -143,3 +143,23 @@ def test_a_refused_zengin_file_names_the_field_in_the_page_language(
     problem = api.json()["problems"][0]
     assert (problem["line"], problem["field"], problem["field_en"]) == (2, ja, en)
     assert db.run(lambda s: s.scalar(select(func.count()).select_from(BulkRequest))) == 0
+
+
+def test_a_csv_upload_with_a_malformed_value_date_is_told_in_the_page_language(
+        db: Database, app: TestClient) -> None:
+    """The value date of a CSV upload is typed on the form: a malformed one is answered on
+    the page, in its language, and no request is kept."""
+    corp = db.run(builders.contract)
+    db.run(lambda s: builders.grant(s, corp, "general", "ABH", [corp.representative]))
+    app.cookies.set(SESSION_COOKIE, corp.tokens["general"])
+    csrf = csrf_token(corp.tokens["general"])
+    html = {"Accept": "text/html"}
+    form = {"csrf_token": csrf, "kind": "bulk", "value_date": "2026/12/07"}
+    csv = ("f.csv", b"0001,001,1,1234567,\xef\xbe\x80\xef\xbe\x9b\xef\xbd\xb3,1000\n", "text/csv")
+    ja = app.post("/corporate/bulk/new", headers=html, data=form, files={"file": csv})
+    en = app.post("/corporate/bulk/new?lang=en", headers=html, data=form, files={"file": csv})
+    assert ja.status_code == en.status_code == 422
+    assert "振込指定日をYYYY-MM-DDで入力してください" in ja.text
+    assert "Give the value date as YYYY-MM-DD." in en.text
+    assert "振込指定日をYYYY-MM-DDで入力してください" not in en.text
+    assert db.run(lambda s: s.scalar(select(func.count()).select_from(BulkRequest))) == 0

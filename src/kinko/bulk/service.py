@@ -59,7 +59,7 @@ from kinko.bulk.models import (
     LineState,
 )
 from kinko.calendar import get_calendar
-from kinko.catalogue import reason
+from kinko.catalogue import pair, reason
 from kinko.config import get_settings
 from kinko.corporate import entitlements
 from kinko.corporate import service as corporate
@@ -92,9 +92,11 @@ LINES_TOPIC = "bulk.lines"
 EXPIRE_TOPIC = "bulk.expire"
 CHUNK = 5_000
 ACTOR = "system:bulk"
-KIND_NAMES = {BulkKind.BULK: ("総合振込", "bulk transfer"),
-              BulkKind.PAYROLL: ("給与振込", "payroll transfer"),
-              BulkKind.BONUS: ("賞与振込", "bonus transfer")}
+# A request's kind as a notice names it inside a sentence ("your bulk transfer …"): the
+# catalogue's lower-case English under its own context.
+KIND_NAMES = {BulkKind.BULK: pair("総合振込", ctx="bulk_kind_in_sentence"),
+              BulkKind.PAYROLL: pair("給与振込", ctx="bulk_kind_in_sentence"),
+              BulkKind.BONUS: pair("賞与振込", ctx="bulk_kind_in_sentence")}
 ZENGIN_KINDS = {"21": BulkKind.BULK, "11": BulkKind.PAYROLL, "12": BulkKind.BONUS}
 OPEN_STATES = (BulkState.PENDING, BulkState.APPROVED, BulkState.FUNDED)
 

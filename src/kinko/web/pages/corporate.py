@@ -25,7 +25,7 @@ from kinko.corporate import service as corporate
 from kinko.errors import DomainError
 from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
 from kinko.web.deps import DB
-from kinko.web.i18n import language
+from kinko.web.i18n import language, tr
 from kinko.web.params import Id, Page
 from kinko.web.routes.bulk import _read_upload
 from kinko.web.stepup import StepUpAnswers, plan, prove
@@ -160,7 +160,7 @@ def upload_bulk(request: Request, file: Annotated[UploadFile, File()],
                      problems=exc.problems[:200], error=exc.for_customer(language(request)))
     except (DomainError, ValueError) as exc:
         message = exc.for_customer(language(request)) if isinstance(exc, DomainError) else \
-            "振込指定日をYYYY-MM-DDで入力してください / give the value date as YYYY-MM-DD"
+            tr(language(request), "振込指定日をYYYY-MM-DDで入力してください")
         return _page(request, c, "corporate/bulk_new.html", status_code=422, problems=[],
                      error=message)
     return RedirectResponse(f"/corporate/bulk/{req.id}", status_code=303)
