@@ -129,10 +129,11 @@ def restriction_text(state_reason: str | None, lang: str) -> str | None:
     key = state_reason[len(BANK):]
     key = key if key in rules.RESTRICTION_REASONS else "bank"
     ja = rules.RESTRICTION_REASONS.get(key, "当行の判断")
-    en = catalogue.tr("en", ja, f"restriction_reason.{key}")
-    return (f"{ja}により、当行がご利用を制限しています。お取引店にお問い合わせください。"
-            if lang == "ja" else f"The bank has restricted the service ({en}). "
-                                 "Please contact your branch.")
+    words = catalogue.tr(lang, ja, f"restriction_reason.{key}")
+    sentence = catalogue.tr(
+        lang, "{reason}により、当行がご利用を制限しています。お取引店にお問い合わせください。",
+        "restriction")
+    return sentence.format(reason=words)
 
 
 _STAFF = frozenset({OperatorRole.TELLER, OperatorRole.SECURITY})
