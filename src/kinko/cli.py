@@ -10,6 +10,7 @@ from kinko.batch.cli import app as batch_app
 from kinko.bench.cli import app as bench_app
 from kinko.calendar.cli import app as calendar_app
 from kinko.claims.cli import app as claims_app
+from kinko.clihelpers import both
 from kinko.corporate_services.cli import app as corporate_app
 from kinko.db.cli import app as db_app
 from kinko.demo.call import call
@@ -26,7 +27,7 @@ from kinko.web.demo_users import operator_otp_command, otp_command
 from kinko.zengin.cli import app as zengin_app
 
 app = typer.Typer(
-    help="Kinko — インターネットバンキング / internet banking for Japanese banks",
+    help=both("Kinko — インターネットバンキング"),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -51,7 +52,7 @@ demo_app.command("other-banks")(other_banks)
 demo_app.command("otp")(otp_command)
 demo_app.command("operator-otp")(operator_otp_command)
 demo_app.command("call")(call)
-mail_app = typer.Typer(help="メール / e-mail notices", no_args_is_help=True)
+mail_app = typer.Typer(help=both("メール"), no_args_is_help=True)
 mail_app.command("sink")(sink)
 mail_app.command("bounce")(bounce)
 app.add_typer(mail_app, name="mail")

@@ -37,6 +37,17 @@ def say(ja: str, /, **params: object) -> str:
     return f"{text_ja} / {text_en}"
 
 
+CLI_HELP = "cli_help"  # the context of the commands' and options' help texts
+
+
+def both(ja: str, /) -> str:
+    """A command's or option's help text, ``日本語 / English`` (the English from the
+    catalogue, under ``msgctxt "cli_help"``): ``--help`` is read before any language is
+    chosen, so it always shows both."""
+    _, en = catalogue.pair(ja, CLI_HELP)
+    return ja if en == ja else f"{ja} / {en}"
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"{say('エラー')}: {message}", err=True)
     raise typer.Exit(code)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 from sqlalchemy.orm import Session
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database, fail, say
+from kinko.clihelpers import DATABASE_URL_OPTION, both, database, fail, say
 
-app = typer.Typer(help="秘密鍵 / the secret key", no_args_is_help=True)
+app = typer.Typer(help=both("秘密鍵"), no_args_is_help=True)
 
 
 @app.command()

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from kinko import catalogue
 from kinko.cli import app
-from kinko.clihelpers import CLI, say
+from kinko.clihelpers import CLI, CLI_HELP, both, say
 from kinko.db import Database
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "kinko"
@@ -55,6 +55,33 @@ def test_every_line_the_command_line_says_has_its_english() -> None:
 
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def test_help_texts_are_japanese_then_the_catalogues_english() -> None:
+    """A command's or option's help (``help=both("メール")``) names its Japanese once; the
+    English is the catalogue's ``cli_help`` entry, and no literal ``"日本語 / English"``
+    help text is left."""
+    named, inline = [], []
+    for file in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+        ours = any(isinstance(n, ast.ImportFrom) and n.module == "kinko.clihelpers"
+                   and any(a.name == "both" for a in n.names) for n in ast.walk(tree))
+        for node in ast.walk(tree):
+            if ours and isinstance(node, ast.Call) and getattr(node.func, "id", "") == "both":
+                assert node.args and isinstance(node.args[0], ast.Constant), \
+                    f"{file}:{node.lineno}"
+                named.append(str(node.args[0].value))
+            if isinstance(node, ast.keyword) and node.arg == "help" \
+                    and isinstance(node.value, ast.Constant) \
+                    and _JAPANESE.search(str(node.value.value)) \
+                    and " / " in str(node.value.value):
+                inline.append(f"{file.relative_to(SRC)}:{node.value.lineno}")
+    assert len(named) >= 20
+    assert not [ja for ja in named if catalogue.en(ja, CLI_HELP) is None]
+    assert not inline, inline
+    assert both("メール") == "メール / e-mail notices"
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0 and "監査ログ / audit log" in result.output
 
 
 def test_no_command_prints_an_inline_pair() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database, say
+from kinko.clihelpers import DATABASE_URL_OPTION, both, database, say
 
-app = typer.Typer(help="監査ログ / audit log", no_args_is_help=True)
+app = typer.Typer(help=both("監査ログ"), no_args_is_help=True)
 
 
 @app.command()

@@ -13,9 +13,9 @@ import typer
 from sqlalchemy.orm import Session
 
 from kinko.backoffice.models import OperatorRole
-from kinko.clihelpers import DATABASE_URL_OPTION, database, fail, say
+from kinko.clihelpers import DATABASE_URL_OPTION, both, database, fail, say
 
-app = typer.Typer(help="行員 / bank operators", no_args_is_help=True)
+app = typer.Typer(help=both("行員"), no_args_is_help=True)
 
 ACTOR = "system:cli"
 BOOTSTRAP_SUPERVISORS = 2
@@ -30,8 +30,8 @@ def _roles(values: list[str]) -> list[OperatorRole]:
 
 @app.command()
 def create(
-    code: str = typer.Argument(..., help="行員番号 / operator code, 1–20 letters or digits"),
-    name: str = typer.Option(..., "--name", help="氏名 / the operator's name"),
+    code: str = typer.Argument(..., help=both("行員番号")),
+    name: str = typer.Option(..., "--name", help=both("氏名")),
     role: list[str] = typer.Option(["supervisor"], "--role",
                                    help="supervisor, policy_admin, security, teller, …; "
                                         "repeat"),

@@ -6,9 +6,9 @@ import sys
 
 import typer
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database, moment, say
+from kinko.clihelpers import DATABASE_URL_OPTION, both, database, moment, say
 
-app = typer.Typer(help="バッチ / due-work runner", no_args_is_help=True)
+app = typer.Typer(help=both("バッチ"), no_args_is_help=True)
 
 
 @app.command()

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="ベンチマーク / benchmarks", no_args_is_help=True)
+from kinko.clihelpers import both
+
+app = typer.Typer(help=both("ベンチマーク"), no_args_is_help=True)
 
 
 @app.callback()

@@ -10,9 +10,9 @@ from typing import Any
 import typer
 from sqlalchemy.orm import Session
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database, fail
+from kinko.clihelpers import DATABASE_URL_OPTION, both, database, fail
 
-app = typer.Typer(help="補てん / compensation claims (SPEC §8).", no_args_is_help=True)
+app = typer.Typer(help=both("補てん"), no_args_is_help=True)
 
 EXIT_MALFORMED = 2
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import typer
 
 from kinko import clock
-from kinko.clihelpers import DATABASE_URL_OPTION, database, fail, moment
+from kinko.clihelpers import DATABASE_URL_OPTION, both, database, fail, moment
 from kinko.corporate_services import debits, statements
 from kinko.corporate_services.models import AgreementKind
 from kinko.errors import DomainError
 from kinko.ledger.repository import find_account
 
-app = typer.Typer(help="法人サービス / corporate services (ZEN-2, DD-1, DD-2)",
+app = typer.Typer(help=both("法人サービス"),
                   no_args_is_help=True)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from kinko.clihelpers import DATABASE_URL_OPTION, say
+from kinko.clihelpers import DATABASE_URL_OPTION, both, say
 from kinko.config import get_settings
 
-app = typer.Typer(help="データベース / database schema", no_args_is_help=True)
+app = typer.Typer(help=both("データベース"), no_args_is_help=True)
 
 
 def _url(url: str | None) -> str:

@@ -12,13 +12,12 @@ import uuid
 import typer
 
 from kinko import clock
-from kinko.clihelpers import fail, say
+from kinko.clihelpers import both, fail, say
 
 
 def call(
-    from_number: str = typer.Argument(..., help="発信元の電話番号 / the caller's number"),
-    to: str | None = typer.Option(None, "--to", help="着信番号 / the number called "
-                                                     "(default: the bank's designated number)"),
+    from_number: str = typer.Argument(..., help=both("発信元の電話番号")),
+    to: str | None = typer.Option(None, "--to", help=both("着信番号")),
     url: str = typer.Option("http://127.0.0.1:8000", "--url", help="Kinko's base URL"),
 ) -> None:
     """電話認証の着信を送る / report a call from FROM_NUMBER to the bank (AUTH-4)."""

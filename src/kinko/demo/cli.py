@@ -8,7 +8,7 @@ import threading
 
 import typer
 
-from kinko.clihelpers import DATABASE_URL_OPTION, fail, say
+from kinko.clihelpers import DATABASE_URL_OPTION, both, fail, say
 from kinko.db.engine import Database
 from kinko.keys import serving_problems
 
@@ -99,7 +99,7 @@ def _serve(url: str | None, host: str, port: int, demo_mode: bool, workers: int 
             mail_sink.stop()
 
 
-app = typer.Typer(help="デモ銀行 / the demo bank", invoke_without_command=True)
+app = typer.Typer(help=both("デモ銀行"), invoke_without_command=True)
 
 
 @app.callback()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database, fail, say
+from kinko.clihelpers import DATABASE_URL_OPTION, both, database, fail, say
 from kinko.errors import DomainError
 
 if TYPE_CHECKING:
@@ -41,20 +41,19 @@ def _check_schema(db: Database) -> None:
 
 
 def incoming(
-    to: str = typer.Option(..., "--to", help="入金先 店番-口座番号 / Kinko account, e.g. "
-                                                "001-1234567"),
+    to: str = typer.Option(..., "--to", help=both("入金先 店番-口座番号")),
     amount: str = typer.Option(..., "--amount", help="金額（円）/ amount in yen, e.g. 50000"),
     from_name: str = typer.Option(..., "--from-name",
                                   help="振込依頼人名（カナ）/ remitter's name in kana"),
     from_bank: str = typer.Option(DEFAULT_BANK, "--from-bank",
-                                  help="仕向銀行コード / remitting bank code (4 digits)"),
+                                  help=both("仕向銀行コード")),
     from_branch: str = typer.Option(DEFAULT_BRANCH, "--from-branch",
-                                    help="仕向店番 / remitting branch code (3 digits)"),
+                                    help=both("仕向店番")),
     account_type: str = typer.Option("ordinary", "--type",
-                                     help="預金種目 / ordinary (普通) or checking (当座)"),
-    edi: str | None = typer.Option(None, "--edi", help="EDI情報 / EDI data (≤ 20 characters)"),
+                                     help=both("預金種目")),
+    edi: str | None = typer.Option(None, "--edi", help=both("EDI情報")),
     reference: str | None = typer.Option(None, "--reference",
-                                         help="電文番号 / network reference (default: new)"),
+                                         help=both("電文番号")),
     run: bool = typer.Option(True, "--run/--no-run",
                              help="run the due work now so the credit shows at once"),
     database_url: str | None = DATABASE_URL_OPTION,

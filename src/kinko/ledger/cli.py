@@ -9,9 +9,9 @@ from __future__ import annotations
 import typer
 from sqlalchemy.orm import Session
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database
+from kinko.clihelpers import DATABASE_URL_OPTION, both, database
 
-app = typer.Typer(help="元帳 / the ledger", no_args_is_help=True)
+app = typer.Typer(help=both("元帳"), no_args_is_help=True)
 
 
 @app.command("check")

@@ -13,9 +13,9 @@ from typing import Any
 import typer
 from sqlalchemy.orm import Session
 
-from kinko.clihelpers import DATABASE_URL_OPTION, database, fail
+from kinko.clihelpers import DATABASE_URL_OPTION, both, database, fail
 
-app = typer.Typer(help="お客さま / customers (register, list, show, open-account)",
+app = typer.Typer(help=both("お客さま"),
                   no_args_is_help=True)
 
 ACTOR = "system:cli"

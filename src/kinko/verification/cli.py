@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 from sqlalchemy.orm import Session
 
-from kinko.clihelpers import DATABASE_URL_OPTION
+from kinko.clihelpers import DATABASE_URL_OPTION, both
 
-app = typer.Typer(help="ご利用者さま確認（顔照合） / periodic user verification by face",
+app = typer.Typer(help=both("ご利用者さま確認（顔照合）"),
                   no_args_is_help=True)
 
 
@@ -58,7 +58,7 @@ def _read(path: Path) -> bytes:
 
 @app.command("register-face")
 def register_face(
-    customer_number: str = typer.Argument(..., help="顧客番号 / the customer's number (CIF)"),
+    customer_number: str = typer.Argument(..., help=both("顧客番号")),
     photo: Path = typer.Argument(..., help="the identity document's photo (JPEG/PNG)"),
     database_url: str | None = DATABASE_URL_OPTION,
 ) -> None:

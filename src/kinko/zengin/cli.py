@@ -16,13 +16,14 @@ from typing import Annotated, Literal, NoReturn
 
 import typer
 
+from kinko.clihelpers import both
 from kinko.zengin import jsonio, kana, zedi
 from kinko.zengin.errors import FieldTooLong, KanaConversionError, ZenginError, ZenginFileInvalid
 from kinko.zengin.model import ZenginFile
 from kinko.zengin.reader import Options, parse
 from kinko.zengin.writer import write
 
-app = typer.Typer(help="全銀フォーマット / Zengin fixed-length files", no_args_is_help=True)
+app = typer.Typer(help=both("全銀フォーマット"), no_args_is_help=True)
 
 # Show a progress bar from about 8,000 records up; below that the work is over in a blink.
 PROGRESS_BYTES = 1_000_000
