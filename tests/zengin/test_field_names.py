@@ -4,6 +4,7 @@ message catalogue's (docs/messages.md), and a Japanese name with two meanings ha
 from __future__ import annotations
 
 import ast
+import re
 from datetime import date
 from pathlib import Path
 
@@ -83,3 +84,20 @@ def test_a_value_of_the_wrong_type_is_named_in_both_languages() -> None:
     problem = refused.value.args[0]
     assert problem.reason_ja.startswith("文字列でなければなりません")
     assert "a string" in problem.reason_en
+
+
+def test_a_refused_value_names_what_each_allowed_value_means_in_each_language() -> None:
+    """The values a code field takes are listed with their meaning: 普通/当座 in the
+    Japanese reason, ordinary/checking in the English one (ZEN-1)."""
+    from kinko.zengin import fields
+
+    found = next(f for layout in ALL_LAYOUTS.values() for f in layout.fields
+                 if f.labels and "1" in f.labels and f.labels["1"] == "普通")
+    ja = fields._values_text(found)
+    en = fields._values_text(found, "en")
+    assert "'1' 普通" in ja and "'1' ordinary" in en and "普通" not in en
+    every = {label for layout in ALL_LAYOUTS.values() for f in layout.fields
+             for label in f.labels.values()}
+    assert not [x for x in every
+                if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", x)
+                and catalogue.en(x, fields.LABEL) is None]

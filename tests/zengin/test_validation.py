@@ -52,7 +52,8 @@ def test_every_bad_field_of_a_record_is_reported() -> None:
         (2, 112, "transfer method", "value"),
     ]
     # the trailer totals are not checked over records that failed
-    assert "'3' is not one of '1' 普通, '2' 当座, '4' 貯蓄, '9' その他" in errors[1].reason_en
+    assert ("'3' is not one of '1' ordinary, '2' checking, '4' savings, '9' other"
+            in errors[1].reason_en)
 
 
 def test_trailer_count_and_total_that_do_not_match() -> None:

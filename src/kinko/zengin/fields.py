@@ -136,8 +136,16 @@ def _bad_char(f: Field, raw: bytes, index: int, cls: charset.CharClass) -> Probl
     )
 
 
-def _values_text(f: Field) -> str:
-    shown = [f"{v!r}" + (f" {f.labels[v]}" if v in f.labels else "") for v in f.values]
+LABEL = "zengin_label"  # the catalogue's context of what a code's value means (普通, 振替済 …)
+
+
+def _values_text(f: Field, lang: str = "ja") -> str:
+    """The values a field takes, with what each means in ``lang`` (for a refusal reason)."""
+    def label(value: str) -> str:
+        ja = f.labels[value]
+        return (catalogue.en(ja, LABEL) or ja) if lang == "en" else ja
+
+    shown = [f"{v!r}" + (f" {label(v)}" if v in f.labels else "") for v in f.values]
     if f.blank:
         shown.append("blank")
     return ", ".join(shown)
@@ -172,7 +180,8 @@ def _check_flag(f: Field, raw: bytes, ctx: Context) -> Problem | None:
     if raw.decode("latin-1") in f.values:
         return None
     return Problem(
-        *reason("{values} のいずれかでなければなりません", values=_values_text(f)), "value")
+        *reason("{values} のいずれかでなければなりません", values=_values_text(f),
+                values_en=_values_text(f, "en")), "value")
 
 
 def _check_digits(f: Field, raw: bytes) -> Problem | None:
@@ -202,7 +211,8 @@ def _check_code(f: Field, raw: bytes, ctx: Context) -> Problem | None:
     note_en = f" ({f.note_en})" if f.note_en else ""
     return Problem(
         *reason("{value!r} は使用できません: {values}{note_ja}",
-                value=value, values=_values_text(f), note_ja=note_ja, note_en=note_en), "value")
+                value=value, values=_values_text(f), values_en=_values_text(f, "en"),
+                note_ja=note_ja, note_en=note_en), "value")
 
 
 def _check_int(f: Field, raw: bytes, ctx: Context) -> Problem | None:
