@@ -26,6 +26,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from kinko.audit.models import AuditEvent
+from kinko.db.copy import copy_rows
 
 _KEY = "kinko.audit.buffer"
 # Rows per INSERT: far below SQLite's bound-parameter limit (six columns a row).
@@ -95,13 +96,7 @@ def _copy(session: Session, events: list[_Event]) -> None:
     """A long batch (a bulk chunk's clearing hand-over records one event per payee) as one
     COPY in the session's transaction: rows keep their order, so their ids do too. A
     500-row INSERT … VALUES was compiled by SQLAlchemy and split by the driver every time."""
-    dbapi = session.connection().connection.driver_connection
-    assert dbapi is not None
-    with dbapi.cursor() as cursor, cursor.copy(
-            f"COPY {_AUDIT_TABLE_NAME} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-        for e in events:
-            row = e.row
-            copy.write_row([row[c] for c in _COLUMNS])
+    copy_rows(session, _AUDIT_TABLE_NAME, _COLUMNS, [[e.row[c] for c in _COLUMNS] for e in events])
 
 
 def _froms_read_audit(statement: Any) -> bool:

@@ -32,11 +32,11 @@ from kinko.bench.pg import BenchError, measured, postgres_url, scratch_databases
 from kinko.config import get_settings
 from kinko.corporate_services import debits
 from kinko.corporate_services.models import AgreementKind, DebitAgreement, DebitBatch
+from kinko.db.copy import copy_rows
 from kinko.db.engine import Database
 from kinko.db.migrate import upgrade
 from kinko.ledger.books import book, ensure_books
 from kinko.ledger.models import AccountType, JournalEntry, Posting
-from kinko.ledger.repository import copy_rows
 from kinko.ledger.rules import Leg
 from kinko.ledger.service import EntryRequest, check_books, open_account, post, post_many
 from kinko.parties.models import Branch, Customer, CustomerKind

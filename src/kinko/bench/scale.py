@@ -227,7 +227,7 @@ def _generate(state: _State, people: _People, count: int) -> _Chunk:
 
 
 def _write_pg(session: Session, chunk: _Chunk) -> None:
-    from kinko.ledger.repository import copy_rows
+    from kinko.db.copy import copy_rows
 
     copy_rows(session, "journal_entries", _ENTRY_COLUMNS, chunk.entries)
     copy_rows(session, "postings", _POSTING_COLUMNS, chunk.postings)

@@ -65,6 +65,7 @@ from kinko.corporate import entitlements
 from kinko.corporate import service as corporate
 from kinko.corporate.filecheck import check_dates
 from kinko.corporate.rules import Service
+from kinko.db import copy
 from kinko.db.base import table_of
 from kinko.errors import ValidationFailed
 from kinko.instructions.service import Actor, StepUpProof
@@ -249,14 +250,6 @@ def _fee_table(policy: Policy, account: Account) -> rules.FeeTable:
         bands=[(b.destination.value, b.from_amount) for b in transfers_policy.fee_bands])
 
 
-# COPY's text format: a backslash, tab, newline or carriage return inside a value is escaped.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value: str | None) -> str:
-    return "\\N" if value is None else value.translate(_COPY_ESCAPES)
-
-
 def _insert_lines(session: Session, request_id: int, payees: Sequence[rules.Payee],
                   fees: Sequence[int], own_bank: str) -> None:
     """Store the payee lines: on PostgreSQL one COPY fed with text built here in a few
@@ -272,7 +265,7 @@ def _insert_lines(session: Session, request_id: int, payees: Sequence[rules.Paye
         return
     # Codes, types and numbers are digits and a name is of the name class (checked before),
     # so only the EDI text and the customer code can hold a character COPY escapes.
-    text, null = _copy_text, "\\N"
+    text, null = copy.text, copy.NULL
     body = "".join(
         f"{request_id}\t{i}\t{p.bank_code}\t{p.branch_code}\t{p.account_type}\t"
         f"{p.account_number}\t{p.payee_kana}\t{p.amount:d}\t{fee:d}\t"
@@ -280,11 +273,7 @@ def _insert_lines(session: Session, request_id: int, payees: Sequence[rules.Paye
         f"{null if p.edi is None else text(p.edi)}\t"
         f"{null if p.customer_code is None else text(p.customer_code)}\t{pending}\n"
         for i, (p, fee) in enumerate(zip(payees, fees, strict=True), 1))
-    dbapi = session.connection().connection.driver_connection
-    assert dbapi is not None
-    statement = f"COPY bulk_lines ({', '.join(LINE_COLUMNS)}) FROM STDIN"
-    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.write(body.encode())
+    copy.copy_text(session, "bulk_lines", LINE_COLUMNS, body)
 
 
 @contextmanager

@@ -63,13 +63,13 @@ from kinko.corporate_services.models import (
     MandateState,
 )
 from kinko.db.base import table_of
+from kinko.db.copy import copy_rows
 from kinko.db.engine import Database
 from kinko.errors import DomainError
 from kinko.instructions.service import Actor
 from kinko.ledger.books import book, ensure_books
 from kinko.ledger.errors import InvalidEntry
 from kinko.ledger.models import Account, AccountState, AccountType
-from kinko.ledger.repository import copy_rows
 from kinko.ledger.rules import AccountSnapshot, Leg, check_leg
 from kinko.ledger.service import EntryRequest, post, post_many
 from kinko.outbox.service import enqueue, handler

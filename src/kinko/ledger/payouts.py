@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.orm import Session
 
 from kinko import clock
+from kinko.db.copy import ESCAPES, copy_text
 from kinko.ledger import repository as repo
 from kinko.ledger.errors import AccountNotFound, AccountNotUsable, InsufficientFunds, InvalidEntry
 from kinko.ledger.rules import CREDITABLE, DEBITABLE, AccountSnapshot, Leg
@@ -124,9 +125,7 @@ def post_payouts(session: Session, source: int, payouts: Sequence[Payout], *, me
     return BatchResult(posted=entry_ids, refused=refused)
 
 
-# COPY's text format: a backslash, tab, newline or carriage return inside a value is escaped.
 POSTING_COLUMNS = ("entry_id", "account_id", "amount", "balance_after", "description")
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _write(session: Session, source: int, late: set[int], accepted: list[Payout],
@@ -138,7 +137,7 @@ def _write(session: Session, source: int, late: set[int], accepted: list[Payout]
         return []
     now = clock.now()
     entry_ids = repo.reserve_entry_ids(session, len(accepted))
-    esc = _COPY_ESCAPES
+    esc = ESCAPES    # COPY's text escapes
     stamp = now.isoformat()
     day = (value_date or now.date()).isoformat()
     memo_copy = memo.translate(esc)
@@ -181,11 +180,11 @@ def _write(session: Session, source: int, late: set[int], accepted: list[Payout]
             add_posting(f"{entry_id}\t{target}\t{amount}\t{after}\t{t_text[0]}\n")
         add_event(f"{stamp}\t{actor_copy}\tledger.post\tjournal_entry\t{entry_id}\t"
                   f'{{"kind":{kind[2]},"legs":[[{source},{-amount}],[{target},{amount}]]}}\n')
-    repo.copy_text(session, "journal_entries", ("id", "kind", "memo", "value_date", "created_at",
+    copy_text(session, "journal_entries", ("id", "kind", "memo", "value_date", "created_at",
                                                 "idempotency_key", "request_hash"),
                    "".join(entries))
-    repo.copy_text(session, "postings", POSTING_COLUMNS, "".join(postings))
-    repo.copy_text(session, "audit_events", ("occurred_at", "actor", "action", "subject_type",
+    copy_text(session, "postings", POSTING_COLUMNS, "".join(postings))
+    copy_text(session, "audit_events", ("occurred_at", "actor", "action", "subject_type",
                                              "subject_id", "data"), "".join(events))
     repo.add_to_balances_pg(session, {k: balances[k] - figures[k].balance
                                       for k in balances if k not in late})
@@ -229,5 +228,5 @@ def _write_tail(session: Session, source: int, entry_ids: list[int], accepted: l
             target, amount, text = shared
             after = running[target] = running[target] + amount
             add_tail(f"{entry_id}\t{target}\t{amount}\t{after}\t{text}\n")
-    repo.copy_text(session, "postings", POSTING_COLUMNS, "".join(tail))
+    copy_text(session, "postings", POSTING_COLUMNS, "".join(tail))
     repo.add_to_balances_pg(session, moves)

@@ -374,32 +374,6 @@ def reserve_entry_ids(session: Session, n: int) -> list[int]:
         "FROM generate_series(1, %(n)s)", {"n": n}).scalars())
 
 
-def copy_rows(session: Session, table: str, columns: Sequence[str],
-              rows: Sequence[Sequence[Any]]) -> None:
-    """Stream rows into ``table`` with COPY … FROM STDIN on the session's own connection (so
-    in its transaction): the fastest way PostgreSQL takes many rows."""
-    if not rows:
-        return
-    dbapi = session.connection().connection.driver_connection
-    assert dbapi is not None
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def copy_text(session: Session, table: str, columns: Sequence[str], body: str) -> None:
-    """COPY … FROM STDIN of rows already written as COPY text (tab-separated, escaped, one
-    line each): one write for the whole batch instead of one ``write_row`` per row."""
-    if not body:
-        return
-    dbapi = session.connection().connection.driver_connection
-    assert dbapi is not None
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.write(body.encode())
-
-
 def add_to_balances_pg(session: Session, nets: dict[int, int]) -> None:
     """All net movements in one UPDATE (the rows are already locked in id order)."""
     moved = sorted((k, v) for k, v in nets.items() if v)

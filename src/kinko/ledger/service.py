@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from kinko import clock
 from kinko.audit import buffer as audit_buffer
 from kinko.audit.service import record
+from kinko.db.copy import copy_rows
 from kinko.db.engine import Database
 from kinko.errors import DomainError, IdempotencyMismatch
 from kinko.idempotency.service import request_hash
@@ -356,7 +357,7 @@ def _write_batch(session: Session, accepted: list[tuple[EntryRequest, dict[int, 
         entry_ids: list[int] = []
     elif pg:
         entry_ids = repo.reserve_entry_ids(session, len(entries))
-        repo.copy_rows(session, "journal_entries",
+        copy_rows(session, "journal_entries",
                        ("id", "kind", "memo", "value_date", "created_at", "idempotency_key",
                         "request_hash"),
                        [(i, *r) for i, r in zip(entry_ids, entries, strict=True)])
@@ -377,9 +378,9 @@ def _write_batch(session: Session, accepted: list[tuple[EntryRequest, dict[int, 
     audit_columns = ("occurred_at", "actor", "action", "subject_type", "subject_id", "data")
     if pg:
         # COPY and one UPDATE: a few round trips for the whole batch (DESIGN "Speed").
-        repo.copy_rows(session, "postings", posting_columns, postings)
+        copy_rows(session, "postings", posting_columns, postings)
         repo.add_to_balances_pg(session, nets)
-        repo.copy_rows(session, "audit_events", audit_columns, audit)
+        copy_rows(session, "audit_events", audit_columns, audit)
     else:
         repo.insert_posting_rows(session, [dict(zip(posting_columns, p, strict=True))
                                            for p in postings])
