@@ -46,7 +46,11 @@ def test_concurrent_openings_in_one_branch_get_distinct_numbers(pg_url: str) -> 
         with db.transaction() as s:
             numbers = sorted(s.get(Account, d.account_id).number  # type: ignore[union-attr]
                              for d in s.execute(select(TimeDeposit)).scalars())
-        assert numbers == [f"{7_000_001 + i}" for i in range(8)]
+        # Distinct, and from the branch's time deposit series. Not necessarily contiguous: an
+        # opening that lost a number to a transaction that was then rolled back and retried
+        # moves on ("never retry one we lost"), so under load a number may be skipped.
+        assert len(set(numbers)) == 8, numbers
+        assert all(7_000_001 <= int(n) <= 7_000_016 for n in numbers), numbers
     finally:
         db.dispose()
 

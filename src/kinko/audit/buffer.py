@@ -1,8 +1,9 @@
-"""The audit events of one transaction, written together in one multi-row INSERT.
+"""The audit events of one transaction, written together in one statement.
 
 A confirmed transfer records four or five events (step-up, accepted, executed …); written one
 by one they were a fifth of the request's statements. ``record`` puts each event on its
-session's buffer instead, and the buffer is written as one ``INSERT … VALUES (…), (…)``:
+session's buffer instead, and the buffer is written with one ``executemany`` of the INSERT
+(one round trip: psycopg sends the rows in a pipeline; a long batch is one COPY):
 
 - just before the session commits (``before_commit``), so the events commit with the work
   they describe, in the same transaction, as before;
@@ -24,13 +25,13 @@ from typing import Any
 
 from sqlalchemy import event, insert
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql.dml import Insert
 
 from kinko.audit.models import AuditEvent
+from kinko.db.base import table_of
 from kinko.db.copy import copy_rows
 
 _KEY = "kinko.audit.buffer"
-# Rows per INSERT: far below SQLite's bound-parameter limit (six columns a row).
-_CHUNK = 500
 _AUDIT_TABLE_NAME = AuditEvent.__tablename__
 # From this many events on (PostgreSQL), one COPY instead of INSERTs.
 _COPY_FROM = 100
@@ -77,7 +78,7 @@ def pending(session: Session) -> int:
 
 
 def flush(session: Session) -> None:
-    """Write the buffered events now, in one INSERT (a few for a very long batch)."""
+    """Write the buffered events now, in one statement."""
     b: _Buffer | None = session.info.get(_KEY)
     if b is None or not b.pending:
         return
@@ -88,8 +89,13 @@ def flush(session: Session) -> None:
     if len(events) >= _COPY_FROM and session.get_bind().dialect.name == "postgresql":
         _copy(session, events)
         return
-    for start in range(0, len(events), _CHUNK):
-        session.execute(insert(AuditEvent).values([e.row for e in events[start:start + _CHUNK]]))
+    # One INSERT statement built once, run for every row: SQLAlchemy compiles a multi-row
+    # ``VALUES (…), (…)`` again on every call (it cannot cache one), which cost more than the
+    # rows themselves. The Core connection: an INSERT needs none of the ORM's execution path.
+    session.connection().execute(_INSERT, [e.row for e in events])
+
+
+_INSERT: Insert = insert(table_of(AuditEvent))
 
 
 def _copy(session: Session, events: list[_Event]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, Table, literal_column
@@ -70,17 +71,22 @@ def insert_ignoring_conflicts(session: Session, model: type[Base], values: dict[
     On PostgreSQL a concurrent insert of the same key makes this wait for that transaction,
     then see the conflict: the way to have "first writer wins" without a read-then-write race.
     """
-    stmt: Any
-    if session.get_bind().dialect.name == "postgresql":
+    statement = _ignoring_conflicts(session.get_bind().dialect.name, table_of(model))
+    # rowcount is not reliable for ON CONFLICT on every driver; RETURNING is.
+    return len(session.execute(statement, values).all())
+
+
+@cache
+def _ignoring_conflicts(dialect: str, table: Table) -> Any:
+    """The statement of :func:`insert_ignoring_conflicts`, built once per table: the values
+    travel as the execution's parameters (SQLAlchemy compiles it once per set of columns)."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = pg_insert(table_of(model)).values(**values).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        return pg_insert(table).on_conflict_do_nothing().returning(literal_column("1"))
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = sqlite_insert(table_of(model)).values(**values).on_conflict_do_nothing()
-    # rowcount is not reliable for ON CONFLICT on every driver; RETURNING is.
-    return len(session.execute(stmt.returning(literal_column("1"))).all())
+    return sqlite_insert(table).on_conflict_do_nothing().returning(literal_column("1"))
 
 
 def value_enum(cls: type[enum.Enum], length: int) -> Enum:

@@ -12,9 +12,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, literal, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -83,17 +84,13 @@ def enter(
     deadline = now + policy_at(now).instructions.confirmation_deadline
     # Insert first, ignoring a conflict on (user, key): the usual case costs one statement,
     # and a concurrent entry with the same key waits for the first and then replays it.
-    ins: Any = (pg_insert if session.get_bind().dialect.name == "postgresql"
-                else sqlite_insert)(Instruction)
     instruction = session.execute(
-        ins.values(
-            kind=kind, customer_id=actor.customer_id, contract_id=actor.contract_id,
-            user_id=actor.user_id, status=InstructionStatus.ENTERED, create_key=key,
-            request_hash=digest, details=canonical(details), digest=digest_of(details),
-            debit_account_id=debit_account_id, amount=amount, fee=fee, value_date=value_date,
-            entered_at=now, confirm_deadline=deadline,
-        ).on_conflict_do_nothing(index_elements=["user_id", "create_key"])
-        .returning(Instruction)
+        _enter_statement(session.get_bind().dialect.name),
+        {"kind": kind, "customer_id": actor.customer_id, "contract_id": actor.contract_id,
+         "user_id": actor.user_id, "status": InstructionStatus.ENTERED, "create_key": key,
+         "request_hash": digest, "details": canonical(details), "digest": digest_of(details),
+         "debit_account_id": debit_account_id, "amount": amount, "fee": fee,
+         "value_date": value_date, "entered_at": now, "confirm_deadline": deadline},
     ).scalar_one_or_none()
     if instruction is None:
         existing = session.execute(
@@ -107,6 +104,25 @@ def enter(
            subject_id=instruction.id, data={"amount": amount, "fee": fee,
                                             "value_date": value_date.isoformat()})
     return instruction, False
+
+
+# The hot path's statements are built once, their values bound at execution: building a
+# statement and computing its cache key on every request cost more than running it.
+
+@cache
+def _enter_statement(dialect: str) -> Any:
+    ins: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (ins(Instruction).on_conflict_do_nothing(index_elements=["user_id", "create_key"])
+            .returning(Instruction))
+
+
+@cache
+def _own_with_key_statement() -> Any:
+    k = table_of(IdempotencyRecord)
+    return (select(Instruction, k.c.request_hash, k.c.response)
+            .outerjoin(k, and_(k.c.scope == bindparam("scope"), k.c.key == bindparam("key")))
+            .where(Instruction.id == bindparam("instruction_id"),
+                   Instruction.contract_id == bindparam("contract_id")))
 
 
 def get_own(session: Session, actor: Actor, instruction_id: int, *,
@@ -127,11 +143,10 @@ def get_own_with_key(session: Session, actor: Actor, instruction_id: int, *, sco
     """:func:`get_own` with the row of an idempotency key in the same statement: the
     instruction, and the key's request hash and stored response (``None`` when the key is
     new), for :func:`kinko.idempotency.service.replayed`."""
-    k = table_of(IdempotencyRecord)
     found = session.execute(
-        select(Instruction, k.c.request_hash, k.c.response)
-        .outerjoin(k, and_(k.c.scope == scope, k.c.key == key))
-        .where(Instruction.id == instruction_id, Instruction.contract_id == actor.contract_id)
+        _own_with_key_statement(),
+        {"scope": scope, "key": key, "instruction_id": instruction_id,
+         "contract_id": actor.contract_id},
     ).one_or_none()
     if found is None:
         raise InstructionNotFound(detail=str(instruction_id))
@@ -184,12 +199,8 @@ def transition(session: Session, instruction_id: int, *, frm: InstructionStatus,
     if key is not None:
         return _transition_recording(session, instruction_id, frm=frm, to=to, key=key,
                                      values=values)
-    moved = session.execute(
-        update(Instruction)
-        .where(Instruction.id == instruction_id, Instruction.status == frm)
-        .values(status=to, **values)
-        .returning(Instruction.id)
-    ).scalar_one_or_none()
+    moved = session.execute(_move_statement(tuple(values)),
+                            _move_params(instruction_id, frm, to, values)).scalar_one_or_none()
     if moved is not None:
         # The loaded instruction (if any) takes the new values as they are now committed to
         # the row: no reload, and nothing else in the session is expired.
@@ -211,26 +222,16 @@ def _transition_recording(session: Session, instruction_id: int, *, frm: Instruc
     for name, value in {"status": to, **values}.items():
         set_committed_value(loaded, name, value)
     row = key.row(loaded)
+    params = _move_params(instruction_id, frm, to, values)
     if session.get_bind().dialect.name != "postgresql":
         # SQLite: the UPDATE, then the key (the database's single writer serialises them).
-        moved = session.execute(
-            update(Instruction).where(Instruction.id == instruction_id, Instruction.status == frm)
-            .values(status=to, **values).returning(Instruction.id)).scalar_one_or_none()
+        moved = session.execute(_move_statement(tuple(values)), params).scalar_one_or_none()
         kept = moved is not None and bool(insert_ignoring_conflicts(
             session, IdempotencyRecord, row))
     else:
-        k = table_of(IdempotencyRecord)
-        moving = (update(Instruction)
-                  .where(Instruction.id == instruction_id, Instruction.status == frm)
-                  .values(status=to, **values).returning(Instruction.id).cte("moved"))
-        recording = (pg_insert(k).from_select(
-            list(row), select(*[literal(v, type_=k.c[n].type).label(n) for n, v in row.items()])
-            .where(select(moving.c.id).exists()))
-            .on_conflict_do_nothing().returning(k.c.key).cte("recorded"))
-        found = session.execute(select(
-            select(moving.c.id).scalar_subquery().label("moved"),
-            select(func.count()).select_from(recording).scalar_subquery().label("kept"),
-        )).one()
+        params.update({f"key_{name}": value for name, value in row.items()})
+        found = session.execute(_move_recording_statement(tuple(values), tuple(row)),
+                                params).one()
         moved, kept = found.moved, bool(found.kept)
     if moved is None:
         for name, value in before.items():
@@ -240,6 +241,42 @@ def _transition_recording(session: Session, instruction_id: int, *, frm: Instruc
         raise IdempotencyMismatch(detail=f"{key.scope}/{key.key} was used by a concurrent "
                                          "request")
     return True
+
+
+def _move_params(instruction_id: int, frm: InstructionStatus, to: InstructionStatus,
+                 values: dict[str, Any]) -> dict[str, Any]:
+    params = {f"set_{name}": value for name, value in values.items()}
+    params.update(instruction_id_=instruction_id, from_status=frm, set_status=to)
+    return params
+
+
+@cache
+def _move_statement(names: tuple[str, ...]) -> Any:
+    """UPDATE one instruction from one status to another (and ``names``' columns), if it is
+    still in the first: built once per set of columns (the Core table: the caller puts the
+    values on a loaded instruction itself)."""
+    t = table_of(Instruction)
+    return (update(t)
+            .where(t.c.id == bindparam("instruction_id_"), t.c.status == bindparam("from_status"))
+            .values({name: bindparam(f"set_{name}") for name in ("status", *names)})
+            .returning(t.c.id))
+
+
+@cache
+def _move_recording_statement(names: tuple[str, ...], key_columns: tuple[str, ...]) -> Any:
+    """:func:`_move_statement` and the idempotency key's row, inserted only if the instruction
+    moved, in one statement (PostgreSQL's data-modifying CTEs)."""
+    k = table_of(IdempotencyRecord)
+    moving = _move_statement(names).cte("moved")
+    recording = (pg_insert(k).from_select(
+        list(key_columns),
+        select(*[bindparam(f"key_{n}", type_=k.c[n].type).label(n) for n in key_columns])
+        .where(select(moving.c.id).exists()))
+        .on_conflict_do_nothing().returning(k.c.key).cte("recorded"))
+    return select(
+        select(moving.c.id).scalar_subquery().label("moved"),
+        select(func.count()).select_from(recording).scalar_subquery().label("kept"),
+    )
 
 
 def accept(session: Session, actor: Actor, instruction_id: int, step_up: StepUpProof | None,

@@ -16,7 +16,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from kinko import clock
-from kinko.db.base import insert_ignoring_conflicts
+from kinko.db.base import insert_ignoring_conflicts, table_of
 from kinko.outbox.models import OutboxMessage, OutboxState
 
 Handler = Callable[[Session, dict[str, Any]], None]
@@ -52,6 +52,10 @@ def enqueue(
               "due_at": due_at or now, "created_at": now, "dedupe_key": dedupe_key,
               "state": OutboxState.PENDING, "attempts": 0}
     if dedupe_key is None:
-        session.execute(insert(OutboxMessage).values(**values))
+        session.connection().execute(_INSERT, values)
     else:
         insert_ignoring_conflicts(session, OutboxMessage, values)
+
+
+# Built once; the values travel as parameters (nothing of the ORM is needed to insert a row).
+_INSERT = insert(table_of(OutboxMessage))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Date, TextClause, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from kinko.db.base import insert_ignoring_conflicts, table_of
+from kinko.db.base import insert_ignoring_conflicts
 from kinko.transfers.models import LimitUsage, Payee, TransferLimit
 from kinko.transfers.rules import Limits
 
@@ -93,18 +92,26 @@ def take_all(session: Session, scopes: Sequence[tuple[str, int]], day: date, amo
     refused = [scope for scope, limit in scopes if amount > limit]
     if not fits:
         return refused
-    t = table_of(LimitUsage)
-    ins: Any = (pg_insert if session.get_bind().dialect.name == "postgresql"
-                else sqlite_insert)(t)
-    stmt = ins.values([{"scope": scope, "day": day, "used": amount} for scope, _ in fits])
-    ceiling = case(dict(fits), value=stmt.excluded.scope)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[t.c.scope, t.c.day],
-        set_={"used": t.c.used + stmt.excluded.used},
-        where=t.c.used + stmt.excluded.used <= ceiling,
-    ).returning(t.c.scope)
-    taken = set(session.execute(stmt).scalars())
+    params: dict[str, Any] = {"day": day, "amount": amount}
+    for i, (scope, limit) in enumerate(fits):
+        params[f"scope{i}"], params[f"limit{i}"] = scope, limit
+    taken = set(session.execute(_take_statement(len(fits)), params).scalars())
     return sorted(refused + [scope for scope, _ in fits if scope not in taken])
+
+
+@cache
+def _take_statement(rows: int) -> TextClause:
+    """The upsert of :func:`take_all` for ``rows`` scopes, built once: SQLAlchemy cannot cache
+    a multi-row ``VALUES`` and compiled it again on every confirmation. The same SQL runs on
+    PostgreSQL and SQLite (both have ``ON CONFLICT … DO UPDATE … WHERE`` and ``RETURNING``)."""
+    values = ", ".join(f"(:scope{i}, :day, :amount)" for i in range(rows))
+    ceilings = " ".join(f"WHEN :scope{i} THEN :limit{i}" for i in range(rows))
+    # Only placeholders are put into the text: every value is bound.
+    sql = (f"INSERT INTO limit_usage (scope, day, used) VALUES {values} "  # noqa: S608
+           "ON CONFLICT (scope, day) DO UPDATE SET used = limit_usage.used + excluded.used "
+           f"WHERE limit_usage.used + excluded.used <= CASE excluded.scope {ceilings} END "
+           "RETURNING scope")
+    return text(sql).bindparams(bindparam("day", type_=Date))
 
 
 def give_back(session: Session, scope: str, day: date, amount: int) -> None:
