@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -333,22 +334,47 @@ def rotate_spending_otp_step(session: Session, session_id: int, values: dict[str
     step-up's rotation) in one statement, a data-modifying CTE: the session is written only
     if the step was still unspent, and both happen or neither. False if another request
     spent the step (or a later one) first."""
-    o = table_of(OtpToken)
-    t = table_of(AuthSession)
-    spent = (update(o)
-             .where(o.c.id == token_id, o.c.state == TokenState.ACTIVE.value,
-                    or_(o.c.last_step.is_(None), o.c.last_step < step))
-             .values(last_step=step).returning(o.c.id).cte("spent_step"))
-    done = session.execute(
-        update(t).where(t.c.id == session_id, select(spent.c.id).exists())
-        .values(**values).returning(t.c.id)
-    ).one_or_none() is not None
+    params = {f"set_{name}": value for name, value in values.items()}
+    params.update(session_id_=session_id, token_id_=token_id, step_=step)
+    done = session.execute(_rotate_spending_statement(tuple(values)),
+                           params).one_or_none() is not None
     if done:
         _set_loaded(session, OtpToken, token_id, last_step=step)
         _set_loaded(session, AuthSession, session_id, **values)
     else:
         _expire(session, OtpToken, token_id)
     return done
+
+
+@cache
+def _rotate_spending_statement(names: tuple[str, ...]) -> Any:
+    """The statement of :func:`rotate_spending_otp_step`, built once per set of columns."""
+    o = table_of(OtpToken)
+    t = table_of(AuthSession)
+    step = bindparam("step_", type_=o.c.last_step.type)
+    spent = (update(o)
+             .where(o.c.id == bindparam("token_id_"), o.c.state == TokenState.ACTIVE.value,
+                    or_(o.c.last_step.is_(None), o.c.last_step < step))
+             .values(last_step=step).returning(o.c.id).cte("spent_step"))
+    return (update(t).where(t.c.id == bindparam("session_id_"), select(spent.c.id).exists())
+            .values({name: bindparam(f"set_{name}") for name in names}).returning(t.c.id))
+
+
+def update_session(session: Session, row: AuthSession, values: dict[str, Any]) -> None:
+    """Write ``values`` to the session's row now (a Core UPDATE built once per set of
+    columns, not a flush of the unit of work) and put them on ``row`` as committed state."""
+    params = {f"set_{name}": value for name, value in values.items()}
+    params["session_id_"] = row.id
+    session.execute(_session_update_statement(tuple(values)), params)
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+
+
+@cache
+def _session_update_statement(names: tuple[str, ...]) -> Any:
+    t = table_of(AuthSession)
+    return (update(t).where(t.c.id == bindparam("session_id_"))
+            .values({name: bindparam(f"set_{name}") for name in names}))
 
 
 # --- cards ----------------------------------------------------------------------------------
@@ -384,21 +410,28 @@ class ConsumedChallenge:
 def consume_challenge(session: Session, public_id: str, kind: ChallengeKind, now: datetime,
                       *, require_completed: bool = False) -> ConsumedChallenge | None:
     """Use a live challenge once; None if unknown, expired, of another kind or used."""
-    t = table_of(Challenge)
-    c = t.c
-    conditions = [c.public_id == public_id, c.kind == kind.value, c.consumed_at.is_(None),
-                  c.expires_at > now]
-    if require_completed:
-        conditions.append(c.completed_at.is_not(None))
-    row = session.execute(
-        update(t).where(*conditions).values(consumed_at=now)
-        .returning(c.id, c.user_id, c.session_id, c.answer_hash, c.data,
-                   c.operation_digest, c.completed_at)
-    ).one_or_none()
+    row = session.execute(_consume_statement(require_completed),
+                          {"public_id_": public_id, "kind_": kind.value, "now_": now}
+                          ).one_or_none()
     if row is None:
         return None
     return ConsumedChallenge(row.id, row.user_id, row.session_id, row.answer_hash, row.data,
                              row.operation_digest, row.completed_at)
+
+
+@cache
+def _consume_statement(require_completed: bool) -> Any:
+    """The conditional UPDATE of :func:`consume_challenge`, built once."""
+    t = table_of(Challenge)
+    c = t.c
+    now = bindparam("now_", type_=c.consumed_at.type)
+    conditions = [c.public_id == bindparam("public_id_"), c.kind == bindparam("kind_"),
+                  c.consumed_at.is_(None), c.expires_at > now]
+    if require_completed:
+        conditions.append(c.completed_at.is_not(None))
+    return (update(t).where(*conditions).values(consumed_at=now)
+            .returning(c.id, c.user_id, c.session_id, c.answer_hash, c.data,
+                       c.operation_digest, c.completed_at))
 
 
 def pending_challenge(session: Session, kind: ChallengeKind, *, user_id: int,

@@ -178,17 +178,14 @@ def rotate(session: Session, row: AuthSession, *, scope: SessionScope | None = N
     known = _known(session)
     for old in [t for t, found in known.items() if found[0] is row]:
         known[token] = known.pop(old)
-    row.token_hash = token_hash(token)
-    row.rotated_at = now
-    row.last_seen_at = now
-    for name, value in values.items():
-        setattr(row, name, value)
+    written: dict[str, object] = {"token_hash": token_hash(token), "rotated_at": now,
+                                  "last_seen_at": now, **values}
     if scope is not None and scope is not row.scope:
-        row.scope = scope
+        written["scope"] = scope
         if rules is not None and scope is SessionScope.FULL:
-            row.absolute_expires_at = now + rules.session_absolute
-            row.idle_seconds = int(rules.session_idle.total_seconds())
-    session.flush()
+            written["absolute_expires_at"] = now + rules.session_absolute
+            written["idle_seconds"] = int(rules.session_idle.total_seconds())
+    repo.update_session(session, row, written)
     return token
 
 

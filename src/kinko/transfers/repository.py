@@ -16,9 +16,14 @@ from kinko.transfers.rules import Limits
 
 
 def payee(session: Session, contract_id: int, payee_id: int) -> Payee | None:
-    return session.execute(
-        select(Payee).where(Payee.id == payee_id, Payee.contract_id == contract_id)
-    ).scalar_one_or_none()
+    return session.execute(_PAYEE, {"payee_id": payee_id, "contract_id": contract_id}
+                           ).scalar_one_or_none()
+
+
+# Statements of the transfer's hot path, built once (building one and computing its cache
+# key on every request cost more than PostgreSQL took to answer it).
+_PAYEE = select(Payee).where(Payee.id == bindparam("payee_id"),
+                             Payee.contract_id == bindparam("contract_id"))
 
 
 def payees(session: Session, contract_id: int) -> list[Payee]:
@@ -51,17 +56,19 @@ def chosen_limits(session: Session, contract_id: int, user_id: int | None) -> Li
 def chosen_limits_of(session: Session, contract_id: int, user_id: int
                      ) -> tuple[Limits | None, Limits | None]:
     """The contract's and the user's chosen limits (either may be unset), in one query."""
-    rows = session.execute(
-        select(TransferLimit.user_id, TransferLimit.per_transaction_limit,
-               TransferLimit.daily_limit)
-        .where(TransferLimit.contract_id == contract_id,
-               or_(TransferLimit.user_id.is_(None), TransferLimit.user_id == user_id))
-    ).all()
+    rows = session.execute(_CHOSEN_LIMITS, {"contract_id": contract_id, "user_id": user_id}
+                           ).all()
     contract = next((Limits(r.per_transaction_limit, r.daily_limit)
                      for r in rows if r.user_id is None), None)
     user = next((Limits(r.per_transaction_limit, r.daily_limit)
                  for r in rows if r.user_id is not None), None)
     return contract, user
+
+
+_CHOSEN_LIMITS = (
+    select(TransferLimit.user_id, TransferLimit.per_transaction_limit, TransferLimit.daily_limit)
+    .where(TransferLimit.contract_id == bindparam("contract_id"),
+           or_(TransferLimit.user_id.is_(None), TransferLimit.user_id == bindparam("user_id"))))
 
 
 def take(session: Session, scope: str, day: date, amount: int, limit: int) -> bool:
