@@ -52,10 +52,11 @@ def create(session: Session, kind: ChallengeKind, *, ttl: timedelta,
 
 
 # One INSERT … RETURNING built once (a card challenge is made for every transfer entered):
-# an ``add`` and a flush of the unit of work cost several times as much for one row.
+# an ``add`` and a flush of the unit of work cost several times as much for one row. The
+# strategy "orm": given parameters, the ORM would otherwise run a bulk INSERT.
 _INSERT = insert(Challenge).values({name: bindparam(name) for name in (
     "public_id", "kind", "user_id", "session_id", "answer_hash", "data", "operation_digest",
-    "created_at", "expires_at")}).returning(Challenge)
+    "created_at", "expires_at")}).returning(Challenge).execution_options(dml_strategy="orm")
 
 
 @dataclass(frozen=True)

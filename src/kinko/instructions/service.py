@@ -112,14 +112,14 @@ def enter(
 @cache
 def _enter_statement(dialect: str) -> Any:
     ins: Any = pg_insert if dialect == "postgresql" else sqlite_insert
-    # The values as bound parameters of the statement itself: passed bare with the execution,
-    # the ORM would take them for a bulk INSERT, a far longer path for one row.
+    # The values are bound parameters of the statement and the strategy "orm": given
+    # parameters, the ORM would otherwise take them for a bulk INSERT, a far longer path.
     columns = ("kind", "customer_id", "contract_id", "user_id", "status", "create_key",
                "request_hash", "details", "digest", "debit_account_id", "amount", "fee",
                "value_date", "entered_at", "confirm_deadline")
     return (ins(Instruction).values({name: bindparam(name) for name in columns})
             .on_conflict_do_nothing(index_elements=["user_id", "create_key"])
-            .returning(Instruction))
+            .returning(Instruction).execution_options(dml_strategy="orm"))
 
 
 @cache
