@@ -1,9 +1,9 @@
-"""The audit events of one transaction, written together in one statement.
+"""The audit events of one transaction, written together in one multi-row INSERT.
 
 A confirmed transfer records four or five events (step-up, accepted, executed …); written one
 by one they were a fifth of the request's statements. ``record`` puts each event on its
-session's buffer instead, and the buffer is written with one ``executemany`` of the INSERT
-(one round trip: psycopg sends the rows in a pipeline; a long batch is one COPY):
+session's buffer instead, and the buffer is written as one ``INSERT … VALUES (…), (…)`` (a
+long batch on PostgreSQL as one COPY):
 
 - just before the session commits (``before_commit``), so the events commit with the work
   they describe, in the same transaction, as before;
@@ -20,12 +20,12 @@ links whatever has committed, so the chain is unchanged by the batching.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import count
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import TextClause, bindparam, event, text
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
-from sqlalchemy.sql.dml import Insert
 
 from kinko.audit.models import AuditEvent
 from kinko.db.base import table_of
@@ -89,13 +89,29 @@ def flush(session: Session) -> None:
     if len(events) >= _COPY_FROM and session.get_bind().dialect.name == "postgresql":
         _copy(session, events)
         return
-    # One INSERT statement built once, run for every row: SQLAlchemy compiles a multi-row
-    # ``VALUES (…), (…)`` again on every call (it cannot cache one), which cost more than the
-    # rows themselves. The Core connection: an INSERT needs none of the ORM's execution path.
-    session.connection().execute(_INSERT, [e.row for e in events])
+    connection = session.connection()   # an INSERT needs none of the ORM's execution path
+    for start in range(0, len(events), _CHUNK):
+        rows = events[start:start + _CHUNK]
+        params = {f"{name}{i}": e.row[name] for i, e in enumerate(rows) for name in _COLUMNS}
+        connection.execute(_insert_statement(len(rows)), params)
 
 
-_INSERT: Insert = insert(table_of(AuditEvent))
+# Rows per INSERT: far below SQLite's bound-parameter limit (six columns a row).
+_CHUNK = 500
+
+
+@cache
+def _insert_statement(rows: int) -> TextClause:
+    """``INSERT … VALUES (…), (…)`` for ``rows`` events, built once per row count: SQLAlchemy
+    cannot cache a multi-row VALUES and compiled it again on every commit (as costly as the
+    rest of the commit); a text statement is cached, and its placeholders are typed like the
+    columns (the time is stored as UTC)."""
+    values = ", ".join("(" + ", ".join(f":{name}{i}" for name in _COLUMNS) + ")"
+                       for i in range(rows))
+    occurred = table_of(AuditEvent).c.occurred_at.type
+    sql = f"INSERT INTO {_AUDIT_TABLE_NAME} ({', '.join(_COLUMNS)}) VALUES {values}"  # noqa: S608
+    return text(sql).bindparams(*(bindparam(f"occurred_at{i}", type_=occurred)
+                                  for i in range(rows)))
 
 
 def _copy(session: Session, events: list[_Event]) -> None:
