@@ -962,10 +962,21 @@ def pay_chunk(session: Session, req: BulkRequest, lines: Sequence[Any]) -> Chunk
                    x.amount, "ﾌﾘｺﾐﾌﾉｳ", "ﾌﾘｺﾐ ｶｴﾘｷﾝ") for x in returned_lines],
             memo=memo, value_date=value_date, actor=ACTOR)
     _send_other_banks(session, req, sent_lines)
-    _mark_lines(session, ((LineState.CREDITED, credited, None),
-                          (LineState.SENT, sent_lines, None),
-                          (LineState.RETURNED, returned_lines,
-                           "振込不能（口座なし等） / unpayable")))
+    outcomes = [(LineState.CREDITED, credited, None), (LineState.SENT, sent_lines, None),
+                (LineState.RETURNED, returned_lines, "振込不能（口座なし等） / unpayable")]
+    alike = [o for o in outcomes if o[1]]
+    if len(alike) == 1:
+        # The whole chunk has one outcome (the usual case). ``lines`` are all the pending
+        # lines from the first to the last of them (pending_lines, read in this transaction;
+        # the request is held against a recall), so the same rows are matched by that range
+        # of the (request_id, line_no) key as by 5,000 ids, for a fraction of the cost.
+        state, _, why = alike[0]
+        lt = table_of(BulkLine)
+        session.execute(update(lt).where(
+            lt.c.request_id == req.id, lt.c.line_no.between(lines[0].line_no, lines[-1].line_no),
+            lt.c.state == LineState.PENDING.value).values(state=state.value, reason=why))
+    else:
+        _mark_lines(session, outcomes)
     return ChunkResult(len(credited), len(sent_lines), len(returned_lines))
 
 
