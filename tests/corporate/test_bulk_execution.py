@@ -215,3 +215,31 @@ def test_chunks_paid_by_two_runners_at_once_pay_every_payee_once(
         assert s.scalar(select(func.count()).select_from(JournalEntry).where(
             JournalEntry.idempotency_key.like(f"bulk:{req.id}:line:%"))) == 16
     assert db.run(check_books).mismatched == {}
+
+
+@pytest.mark.req("BULK-1")
+def test_a_chunk_of_one_outcome_marks_its_pending_lines_and_no_other(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk whose payees all get the same outcome marks its lines by line range: a line in
+    that range that is no longer pending keeps its state and its payee is not paid."""
+    corp, request_id, own = _ready(db, 6)
+    approve(db, corp.actor("admin"), request_id)
+    monkeypatch.setattr(bulk, "CHUNK", 10)
+
+    def settle_line_3(s: Any) -> None:
+        line = s.scalars(select(BulkLine).where(BulkLine.request_id == request_id,
+                                                BulkLine.line_no == 3)).one()
+        line.state, line.reason = LineState.RETURNED, "settled elsewhere"
+
+    db.run(settle_line_3)
+    clock.set_now(RUN_AT)
+    run_due(db, at=RUN_AT)
+    lines = db.run(lambda s: s.execute(select(BulkLine.line_no, BulkLine.state, BulkLine.reason,
+                                              BulkLine.account_number).where(
+        BulkLine.request_id == request_id).order_by(BulkLine.line_no)).all())
+    assert [(n, st_, why) for n, st_, why, _ in lines if n == 3] == [
+        (3, LineState.RETURNED, "settled elsewhere")]
+    assert {st_ for n, st_, _, _ in lines if n != 3} == {LineState.CREDITED}
+    by_number = {num: account_id for _, num, _, account_id in own}
+    for n, _, _, number in lines:
+        assert (balance(db, by_number[number]) > 0) is (n != 3)

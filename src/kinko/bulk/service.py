@@ -27,7 +27,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, any_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -67,6 +78,7 @@ from kinko.corporate.filecheck import check_dates
 from kinko.corporate.rules import Service
 from kinko.db import copy
 from kinko.db.base import table_of
+from kinko.db.pgarray import int_array_param
 from kinko.errors import ValidationFailed
 from kinko.instructions.service import Actor, StepUpProof
 from kinko.ledger.books import book
@@ -858,6 +870,8 @@ def _any_of(session: Session, column: Any, values: Sequence[Any], item: Any) -> 
     """``column IN values``; on PostgreSQL as ``= ANY(array)``: one bind for a whole chunk
     instead of 5,000 placeholders for the driver to render and the planner to read."""
     if session.get_bind().dialect.name == "postgresql":
+        if issubclass(item, Integer):   # one text literal: see kinko.db.pgarray
+            return column == any_(int_array_param(f"any_{column.key}", values))
         return column == any_(bindparam(f"any_{column.key}", list(values), type_=ARRAY(item)))
     return column.in_(list(values))
 
@@ -887,24 +901,30 @@ def pending_lines(session: Session, request_id: int, limit: int, first: int = 1,
                   last: int | None = None) -> list[Any]:
     """The next ``limit`` unpaid lines of a request from line ``first`` (to ``last``) in line
     order, as plain rows, read along the (request_id, line_no) key from the chunk's first
-    line instead of walking over the lines paid already."""
+    line instead of walking over the lines paid already. ``target``: the id of this bank's
+    account the line names (None for another bank's payee or no such account), found in the
+    same statement by the accounts' (branch_code, number) key — a second query with the
+    chunk's 5,000 numbers as a parameter cost a tenth of the run."""
     match = [BulkLine.request_id == request_id, BulkLine.line_no >= first,
              BulkLine.state == LineState.PENDING]
     if last is not None:
         match.append(BulkLine.line_no <= last)
+    named = and_(BulkLine.own_bank, Account.branch_code == BulkLine.branch_code,
+                 Account.number == BulkLine.account_number)
     return list(session.execute(
-        select(*PAY_COLUMNS).where(*match).order_by(BulkLine.line_no).limit(limit)).all())
+        select(*PAY_COLUMNS, Account.id.label("target")).outerjoin(Account, named)
+        .where(*match).order_by(BulkLine.line_no).limit(limit)).all())
 
 
 def pay_chunk(session: Session, req: BulkRequest, lines: Sequence[Any]) -> ChunkResult:
-    """Pay one chunk of payees (the lines still pending): own-bank credits and other-bank
-    sends through suspense, each with its own idempotency key; refusals come back.
+    """Pay one chunk of payees (the lines still pending, as ``pending_lines`` reads them):
+    own-bank credits and other-bank sends through suspense, each with its own idempotency
+    key; refusals come back.
 
     Every posting goes through the ledger's ``post_payouts`` (one call for the chunk's
     payments, one for its returns: each payee its own entry out of suspense); the other-bank
     payees leave as one clearing batch; the lines change state with one UPDATE per outcome."""
     suspense, clearing_book = book(session, "suspense"), book(session, "clearing")
-    targets = _own_targets(session, [x for x in lines if x.own_bank])
     remitter = f"ﾌﾘｺﾐ {req.remitter_kana}"[:48]
     prefix, memo, value_date = f"bulk:{req.id}:line:", f"bulk {req.id}", req.value_date
     payouts: list[Payout] = []
@@ -913,7 +933,7 @@ def pay_chunk(session: Session, req: BulkRequest, lines: Sequence[Any]) -> Chunk
     for x in lines:
         text = f"ﾌﾘｺﾐ {x.payee_kana}"[:48]
         if x.own_bank:
-            target = targets.get((x.branch_code, x.account_number))
+            target = x.target
             if target is None:
                 returned_lines.append(x)
                 continue
@@ -942,10 +962,21 @@ def pay_chunk(session: Session, req: BulkRequest, lines: Sequence[Any]) -> Chunk
                    x.amount, "ﾌﾘｺﾐﾌﾉｳ", "ﾌﾘｺﾐ ｶｴﾘｷﾝ") for x in returned_lines],
             memo=memo, value_date=value_date, actor=ACTOR)
     _send_other_banks(session, req, sent_lines)
-    _mark_lines(session, ((LineState.CREDITED, credited, None),
-                          (LineState.SENT, sent_lines, None),
-                          (LineState.RETURNED, returned_lines,
-                           "振込不能（口座なし等） / unpayable")))
+    outcomes = [(LineState.CREDITED, credited, None), (LineState.SENT, sent_lines, None),
+                (LineState.RETURNED, returned_lines, "振込不能（口座なし等） / unpayable")]
+    alike = [o for o in outcomes if o[1]]
+    if len(alike) == 1:
+        # The whole chunk has one outcome (the usual case). ``lines`` are all the pending
+        # lines from the first to the last of them (pending_lines, read in this transaction;
+        # the request is held against a recall), so the same rows are matched by that range
+        # of the (request_id, line_no) key as by 5,000 ids, for a fraction of the cost.
+        state, _, why = alike[0]
+        lt = table_of(BulkLine)
+        session.execute(update(lt).where(
+            lt.c.request_id == req.id, lt.c.line_no.between(lines[0].line_no, lines[-1].line_no),
+            lt.c.state == LineState.PENDING.value).values(state=state.value, reason=why))
+    else:
+        _mark_lines(session, outcomes)
     return ChunkResult(len(credited), len(sent_lines), len(returned_lines))
 
 

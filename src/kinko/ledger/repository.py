@@ -19,12 +19,13 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, String, any_, bindparam, func, insert, select, update
+from sqlalchemy import String, any_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from kinko.audit.models import AuditEvent
 from kinko.db.base import table_of
+from kinko.db.pgarray import int_array, int_array_param
 from kinko.ledger.models import Account, AccountState, Hold, HoldState, JournalEntry, Posting
 from kinko.ledger.rules import CREDITABLE, DEBITABLE, AccountSnapshot, Leg
 
@@ -147,9 +148,10 @@ def pg_post_autocommit(dbapi: Any, row: EntryRow, legs: Sequence[Leg]) -> PgPost
 def lock_accounts(session: Session, account_ids: Sequence[int]) -> list[AccountSnapshot]:
     """Lock the accounts in id order and return their current figures."""
     ids = sorted(set(account_ids))
-    # On PostgreSQL the ids travel as one array parameter: a large batch (post_many) then
-    # costs one bind instead of one per id, in the driver and in the planner.
-    match = (Account.id == any_(bindparam("lock_ids", ids, type_=ARRAY(BigInteger)))
+    # On PostgreSQL the ids travel as one array parameter (one text literal, see
+    # kinko.db.pgarray): a large batch (post_many) then costs one bind instead of one per id,
+    # in the driver and in the planner.
+    match = (Account.id == any_(int_array_param("lock_ids", ids))
              if session.get_bind().dialect.name == "postgresql" else Account.id.in_(ids))
     rows = session.execute(
         select(Account.id, Account.balance, Account.held, Account.overdraft_limit, Account.state)
@@ -381,4 +383,4 @@ def add_to_balances_pg(session: Session, nets: dict[int, int]) -> None:
         session.connection().exec_driver_sql(
             "UPDATE accounts a SET balance = a.balance + v.net "
             "FROM unnest(%(ids)s::bigint[], %(nets)s::bigint[]) AS v(id, net) WHERE a.id = v.id",
-            {"ids": [k for k, _ in moved], "nets": [v for _, v in moved]})
+            {"ids": int_array(k for k, _ in moved), "nets": int_array(v for _, v in moved)})
