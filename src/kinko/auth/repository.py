@@ -18,13 +18,18 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
     ColumnElement,
+    MetaData,
     Select,
+    Table,
     and_,
     bindparam,
     case,
     delete,
     func,
+    insert,
     literal,
     null,
     or_,
@@ -330,14 +335,18 @@ def accept_otp_step(session: Session, token_id: int, step: int) -> bool:
 
 def rotate_spending_otp_step(session: Session, session_id: int, values: dict[str, Any],
                              token_id: int, step: int) -> bool:
-    """PostgreSQL: :func:`accept_otp_step` and the session's UPDATE to ``values`` (the
-    step-up's rotation) in one statement, a data-modifying CTE: the session is written only
+    """:func:`accept_otp_step` and the session's UPDATE to ``values`` (the step-up's
+    rotation) in one statement — a data-modifying CTE on PostgreSQL, the view
+    ``proc_step_up_rotation``'s trigger on SQLite: the session is written only
     if the step was still unspent, and both happen or neither. False if another request
     spent the step (or a later one) first."""
-    params = {f"set_{name}": value for name, value in values.items()}
-    params.update(session_id_=session_id, token_id_=token_id, step_=step)
-    done = session.execute(_rotate_spending_statement(tuple(values)),
-                           params).one_or_none() is not None
+    if session.get_bind().dialect.name == "sqlite":
+        done = _sqlite_rotate_spending_otp_step(session, session_id, values, token_id, step)
+    else:
+        params = {f"set_{name}": value for name, value in values.items()}
+        params.update(session_id_=session_id, token_id_=token_id, step_=step)
+        done = session.execute(_rotate_spending_statement(tuple(values)),
+                               params).one_or_none() is not None
     if done:
         _set_loaded(session, OtpToken, token_id, last_step=step)
         _set_loaded(session, AuthSession, session_id, **values)
@@ -358,6 +367,36 @@ def _rotate_spending_statement(names: tuple[str, ...]) -> Any:
              .values(last_step=step).returning(o.c.id).cte("spent_step"))
     return (update(t).where(t.c.id == bindparam("session_id_"), select(spent.c.id).exists())
             .values({name: bindparam(f"set_{name}") for name in names}).returning(t.c.id))
+
+
+# SQLite: the view whose INSTEAD OF trigger spends the step and rotates the session in one
+# statement (migration 0020); typed like the columns it writes. Not in the models' metadata.
+_ROTATED = ("token_hash", "rotated_at", "last_seen_at", "stepped_up_at", "stepped_up_for")
+_SQLITE_ROTATION = Table(
+    "proc_step_up_rotation", MetaData(),
+    Column("session_id", BigInteger), Column("token_id", BigInteger), Column("step", BigInteger),
+    *(Column(name, table_of(AuthSession).c[name].type) for name in _ROTATED),
+)
+
+
+@cache
+def _sqlite_rotation_statement() -> Any:
+    """The INSERT into ``proc_step_up_rotation``, built once (every column bound)."""
+    return (insert(_SQLITE_ROTATION)
+            .values({c.name: bindparam(c.name, type_=c.type) for c in _SQLITE_ROTATION.c})
+            .returning(_SQLITE_ROTATION.c.session_id))
+
+
+def _sqlite_rotate_spending_otp_step(session: Session, session_id: int,
+                                     values: dict[str, Any], token_id: int, step: int) -> bool:
+    """One INSERT into ``proc_step_up_rotation``: its trigger checks that the step is still
+    unspent (or writes nothing and returns no row), spends it and writes the session's
+    rotation — both or neither, in one statement, as PostgreSQL's CTE."""
+    if set(values) != set(_ROTATED):
+        raise ValueError(f"the rotation writes exactly {_ROTATED}, not {sorted(values)}")
+    return session.execute(_sqlite_rotation_statement(), {
+        "session_id": session_id, "token_id": token_id, "step": step, **values,
+    }).one_or_none() is not None
 
 
 def update_session(session: Session, row: AuthSession, values: dict[str, Any]) -> None:

@@ -192,7 +192,7 @@ def rotate(session: Session, row: AuthSession, *, scope: SessionScope | None = N
 def rotate_spending_otp(session: Session, row: AuthSession, *, token_id: int, step: int,
                         **values: object) -> str | None:
     """:func:`rotate` for a step-up answered with a one-time password, spending its time
-    step in the same statement (PostgreSQL, :func:`repo.rotate_spending_otp_step`): the new
+    step in the same statement (:func:`repo.rotate_spending_otp_step`): the new
     token, or None when the step was spent by another request first (nothing was written)."""
     now = clock.now()
     token = new_token()

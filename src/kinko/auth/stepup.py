@@ -155,12 +155,13 @@ def verify(session: Session, *, session_token: str, operation: Operation,
     blocked = _not_ready(session, user, factors, answers, token)
     if blocked is not None:
         return blocked
-    # PostgreSQL, a step-up spent at once: a right one-time password's step is spent by the
-    # same statement that rotates the session (below). Wherever this returns before that,
-    # the step is spent on its own, as it always was once the code matched (AUTH-5).
+    # A step-up spent at once: a right one-time password's step is spent by the same
+    # statement that rotates the session (below; a data-modifying CTE on PostgreSQL, a
+    # view's trigger on SQLite). Wherever this returns before that, the step is spent on its
+    # own, as it always was once the code matched (AUTH-5).
     deferred: list[int] | None = (
         [] if spend and token is not None
-        and session.get_bind().dialect.name == "postgresql" else None)
+        and session.get_bind().dialect.name in ("postgresql", "sqlite") else None)
 
     def spend_otp_now() -> None:
         if deferred and token is not None:

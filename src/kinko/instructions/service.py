@@ -15,9 +15,23 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    MetaData,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -198,8 +212,9 @@ def transition(session: Session, instruction_id: int, *, frm: InstructionStatus,
     """Move one instruction from ``frm`` to ``to``; False if it was not in ``frm`` any more.
 
     ``key``: record this idempotency key with its answer only if the instruction moved (the
-    instruction must be loaded). On PostgreSQL one statement does both (a data-modifying
-    CTE), so the UPDATE that decides between concurrent requests also records the answer. A
+    instruction must be loaded). One statement does both (a data-modifying CTE on
+    PostgreSQL, the view ``proc_instruction_move``'s trigger on SQLite), so the UPDATE that
+    decides between concurrent requests also records the answer. A
     key that a concurrent request recorded first raises :class:`IdempotencyMismatch` (the
     caller's transaction, and so the move, is then undone)."""
     if key is not None:
@@ -229,8 +244,13 @@ def _transition_recording(session: Session, instruction_id: int, *, frm: Instruc
         set_committed_value(loaded, name, value)
     row = key.row(loaded)
     params = _move_params(instruction_id, frm, to, values)
-    if session.get_bind().dialect.name != "postgresql":
-        # SQLite: the UPDATE, then the key (the database's single writer serialises them).
+    dialect = session.get_bind().dialect.name
+    if (dialect == "sqlite" and values.keys() <= frozenset(_SQLITE_MOVED)
+            and None not in values.values()):
+        moved, kept = _sqlite_move_recording(session, instruction_id, frm=frm, to=to, row=row,
+                                             values=values)
+    elif dialect != "postgresql":
+        # Elsewhere: the UPDATE, then the key.
         moved = session.execute(_move_statement(tuple(values)), params).scalar_one_or_none()
         kept = moved is not None and bool(insert_ignoring_conflicts(
             session, IdempotencyRecord, row))
@@ -283,6 +303,45 @@ def _move_recording_statement(names: tuple[str, ...], key_columns: tuple[str, ..
         select(moving.c.id).scalar_subquery().label("moved"),
         select(func.count()).select_from(recording).scalar_subquery().label("kept"),
     )
+
+
+# SQLite: the view whose INSTEAD OF trigger moves an instruction and records the key in one
+# statement (migration 0020), typed like the columns it writes; not in the models' metadata.
+# It sets the status and these columns, each only when given (a NULL leaves the column).
+_SQLITE_MOVED = ("confirmed_at", "entry_id", "finished_at")
+_KEY_COLUMNS = ("scope", "key", "request_hash", "response", "created_at")
+_SQLITE_MOVE = Table(
+    "proc_instruction_move", MetaData(),
+    Column("instruction_id", BigInteger), Column("from_status", String(20)),
+    Column("to_status", String(20)),
+    *(Column(name, table_of(Instruction).c[name].type) for name in _SQLITE_MOVED),
+    *(Column(name, table_of(IdempotencyRecord).c[name].type) for name in _KEY_COLUMNS),
+)
+
+
+@cache
+def _sqlite_move_statement() -> Any:
+    """The INSERT into ``proc_instruction_move``, built once (every column bound)."""
+    return (insert(_SQLITE_MOVE)
+            .values({c.name: bindparam(c.name, type_=c.type) for c in _SQLITE_MOVE.c})
+            .returning(_SQLITE_MOVE.c.instruction_id))
+
+
+def _sqlite_move_recording(session: Session, instruction_id: int, *, frm: InstructionStatus,
+                           to: InstructionStatus, row: dict[str, Any], values: dict[str, Any]
+                           ) -> tuple[int | None, bool]:
+    """(moved, kept) as PostgreSQL's CTE gives them, from one INSERT into the view: its
+    trigger writes nothing and returns no row when the instruction is in ``frm`` no more, and
+    aborts the statement (so nothing moved) when the key is recorded already."""
+    params = dict.fromkeys(_SQLITE_MOVED) | values | row
+    params.update(instruction_id=instruction_id, from_status=frm.value, to_status=to.value)
+    try:
+        found = session.execute(_sqlite_move_statement(), params).scalar_one_or_none()
+    except IntegrityError as exc:
+        if "idempotency key recorded by a concurrent request" not in str(exc.orig):
+            raise
+        return instruction_id, False
+    return found, found is not None
 
 
 def accept(session: Session, actor: Actor, instruction_id: int, step_up: StepUpProof | None,

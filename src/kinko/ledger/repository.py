@@ -6,12 +6,17 @@
   (``lk``), not from the UPDATE's own scan: PostgreSQL checks CHECK constraints on the new row
   *before* it notices a concurrent update and re-reads the row, so a value computed from the
   statement's older snapshot could trip ``within_overdraft`` spuriously (seen under load).
-* SQLite (and any other database): the same steps as separate statements. SQLite has a single
-  writer and Kinko begins every transaction IMMEDIATE, so the rows read are already locked.
+* SQLite: one INSERT into the view ``proc_ledger_post``, whose INSTEAD OF trigger (migration
+  0020) makes the same checks and writes (:func:`sqlite_post`): SQLite has no data-modifying
+  CTEs, and a trigger's work is part of the statement that fires it.
+* Any other database: the same steps as separate statements (``lock_accounts``,
+  ``insert_entry``, ``apply_leg``, ``insert_postings``). SQLite has a single writer and Kinko
+  begins every transaction IMMEDIATE, so the rows read there are already locked.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +24,20 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    MetaData,
+    String,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -143,6 +161,46 @@ def pg_post_autocommit(dbapi: Any, row: EntryRow, legs: Sequence[Leg]) -> PgPost
     (for ``service.post_alone``). Prepared on the server from the first call."""
     cursor = dbapi.execute(_pg_post_sql(len(legs)), _pg_post_params(row, legs), prepare=True)
     return _pg_post_result(cursor.fetchone())
+
+
+# SQLite: the view whose INSTEAD OF trigger posts an entry (migration 0020). Not in the models'
+# metadata (it is no table); the columns carry the journal entry's types, so that dates and
+# times are written as the ORM writes them.
+_ENTRY = table_of(JournalEntry).c
+_SQLITE_POST = Table(
+    "proc_ledger_post", MetaData(),
+    *(Column(name, _ENTRY[name].type) for name in (
+        "kind", "memo", "value_date", "created_at", "idempotency_key", "request_hash")),
+    Column("legs", Text),
+)
+
+
+def sqlite_post(session: Session, row: EntryRow, legs: Sequence[Leg]
+                ) -> tuple[int, dict[int, int]] | None:
+    """SQLite: post the entry in one statement (the view's trigger checks each leg as
+    ``rules.check_leg`` does, inserts the entry, moves the balances and inserts the postings);
+    return (entry id, balance after per account), or None when nothing was written: a
+    replayed key, an unknown account or a leg refused (the caller explains which).
+
+    The RETURNING clause reads the rows as the trigger left them: the entry is the newest
+    (SQLite gives a new row the highest id), and the transaction holds the only write lock."""
+    legs_json = json.dumps([[leg.account_id, leg.amount, leg.description] for leg in legs],
+                           ensure_ascii=False)
+    found: Any = session.execute(
+        insert(_SQLITE_POST).values(
+            kind=row.kind, memo=row.memo, value_date=row.value_date, created_at=row.created_at,
+            idempotency_key=row.idempotency_key, request_hash=row.request_hash, legs=legs_json,
+        ).returning(
+            literal_column("(SELECT max(id) FROM journal_entries)"),
+            literal_column(
+                "(SELECT json_group_array(json_array(a.id, a.balance)) FROM accounts AS a"
+                " WHERE a.id IN (SELECT json_extract(l.value, '$[0]')"
+                " FROM json_each(legs) AS l))"),
+        )
+    ).one_or_none()
+    if found is None:
+        return None
+    return found[0], dict(json.loads(found[1]))
 
 
 def lock_accounts(session: Session, account_ids: Sequence[int]) -> list[AccountSnapshot]:

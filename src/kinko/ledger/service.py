@@ -145,8 +145,11 @@ def post(session: Session, entry: EntryRequest, *, actor: str) -> PostedEntry:
     legs = ordered(entry.legs)
     digest = _hash(entry)
     row = _entry_row(entry, legs, digest, actor)
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         posted = _post_pg(session, entry, row, legs, digest)
+    elif dialect == "sqlite":
+        posted = _post_sqlite(session, entry, row, legs, digest)
     else:
         posted = _post_generic(session, entry, row, legs, digest)
     _expire_loaded(session, legs)
@@ -234,6 +237,30 @@ def _post_pg(session: Session, entry: EntryRequest, row: repo.EntryRow, legs: li
     raise AssertionError("entry refused without a reason")  # pragma: no cover
 
 
+def _post_sqlite(session: Session, entry: EntryRequest, row: repo.EntryRow, legs: list[Leg],
+                 digest: str) -> PostedEntry:
+    """One statement (the ``proc_ledger_post`` trigger), as PostgreSQL's one CTE; a refusal
+    or a replay wrote nothing and is explained by the generic path's reads."""
+    posted = repo.sqlite_post(session, row, legs)
+    if posted is None:
+        if entry.idempotency_key is not None and repo.entry_by_key(session,
+                                                                   entry.idempotency_key):
+            return _replay(session, entry, digest)
+        _diagnose(repo.lock_accounts(session, [leg.account_id for leg in legs]), legs)
+        raise AssertionError("entry refused without a reason")  # pragma: no cover
+    entry_id, balances = posted
+    _audit_entry(session, row, entry_id)
+    return PostedEntry(entry_id, balances)
+
+
+def _audit_entry(session: Session, row: repo.EntryRow, entry_id: int) -> None:
+    # With the request's other events, in its one audit INSERT (kinko.audit.buffer).
+    audit_buffer.add(session, {
+        "occurred_at": row.created_at, "actor": row.audit_actor, "action": "ledger.post",
+        "subject_type": "journal_entry", "subject_id": str(entry_id), "data": row.audit_data,
+    })
+
+
 def _post_generic(session: Session, entry: EntryRequest, row: repo.EntryRow, legs: list[Leg],
                   digest: str) -> PostedEntry:
     if entry.idempotency_key is not None and repo.entry_by_key(session, entry.idempotency_key):
@@ -248,11 +275,7 @@ def _post_generic(session: Session, entry: EntryRequest, row: repo.EntryRow, leg
             raise InsufficientFunds(detail=f"account {leg.account_id}")
         balances[leg.account_id] = balance
     repo.insert_postings(session, entry_id, legs, balances)
-    # With the request's other events, in its one audit INSERT (kinko.audit.buffer).
-    audit_buffer.add(session, {
-        "occurred_at": row.created_at, "actor": row.audit_actor, "action": "ledger.post",
-        "subject_type": "journal_entry", "subject_id": str(entry_id), "data": row.audit_data,
-    })
+    _audit_entry(session, row, entry_id)
     return PostedEntry(entry_id, balances)
 
 
