@@ -175,29 +175,34 @@ _SQLITE_POST = Table(
 )
 
 
+@cache
+def _sqlite_post_statement() -> Any:
+    """The INSERT into ``proc_ledger_post``, built once (every column bound); RETURNING reads
+    the rows as the trigger left them: the entry is the newest (SQLite gives a new row the
+    highest id), and the transaction holds the database's only write lock."""
+    return insert(_SQLITE_POST).values(
+        {c.name: bindparam(c.name, type_=c.type) for c in _SQLITE_POST.c}
+    ).returning(
+        literal_column("(SELECT max(id) FROM journal_entries)"),
+        literal_column(
+            "(SELECT json_group_array(json_array(a.id, a.balance)) FROM accounts AS a"
+            " WHERE a.id IN (SELECT json_extract(l.value, '$[0]') FROM json_each(legs) AS l))"),
+    )
+
+
 def sqlite_post(session: Session, row: EntryRow, legs: Sequence[Leg]
                 ) -> tuple[int, dict[int, int]] | None:
     """SQLite: post the entry in one statement (the view's trigger checks each leg as
     ``rules.check_leg`` does, inserts the entry, moves the balances and inserts the postings);
     return (entry id, balance after per account), or None when nothing was written: a
-    replayed key, an unknown account or a leg refused (the caller explains which).
-
-    The RETURNING clause reads the rows as the trigger left them: the entry is the newest
-    (SQLite gives a new row the highest id), and the transaction holds the only write lock."""
-    legs_json = json.dumps([[leg.account_id, leg.amount, leg.description] for leg in legs],
-                           ensure_ascii=False)
-    found: Any = session.execute(
-        insert(_SQLITE_POST).values(
-            kind=row.kind, memo=row.memo, value_date=row.value_date, created_at=row.created_at,
-            idempotency_key=row.idempotency_key, request_hash=row.request_hash, legs=legs_json,
-        ).returning(
-            literal_column("(SELECT max(id) FROM journal_entries)"),
-            literal_column(
-                "(SELECT json_group_array(json_array(a.id, a.balance)) FROM accounts AS a"
-                " WHERE a.id IN (SELECT json_extract(l.value, '$[0]')"
-                " FROM json_each(legs) AS l))"),
-        )
-    ).one_or_none()
+    replayed key, an unknown account or a leg refused (the caller explains which)."""
+    found: Any = session.execute(_sqlite_post_statement(), {
+        "kind": row.kind, "memo": row.memo, "value_date": row.value_date,
+        "created_at": row.created_at, "idempotency_key": row.idempotency_key,
+        "request_hash": row.request_hash,
+        "legs": json.dumps([[leg.account_id, leg.amount, leg.description] for leg in legs],
+                           ensure_ascii=False),
+    }).one_or_none()
     if found is None:
         return None
     return found[0], dict(json.loads(found[1]))
