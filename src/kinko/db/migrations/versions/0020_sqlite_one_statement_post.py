@@ -25,7 +25,7 @@ fails with "error in trigger …: no such table" unless that migration drops the
 (``drop_procedures``) and creates them again after (``create_procedures``) on SQLite.
 
 Revision ID: 0020_sqlite_one_statement_post
-Revises: 0018_bulk_speed
+Revises: 0019_postings_batch_checks
 Create Date: 2026-12-04 23:20:00
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0020_sqlite_one_statement_post'
-down_revision = '0018_bulk_speed'
+down_revision = '0019_postings_batch_checks'
 branch_labels = None
 depends_on = None
 
