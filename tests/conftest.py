@@ -90,18 +90,29 @@ def db(database_url: str) -> Iterator[Database]:
     try:
         yield database
     finally:
-        with database.engine.begin() as conn:
-            for table in reversed(metadata.sorted_tables):
-                conn.execute(table.delete())
+        _empty(database)
         database.dispose()
 
 
+def _empty(database: Database) -> None:
+    with database.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
 @pytest.fixture
-def pg_url(database_url: str) -> str:
-    """The PostgreSQL database, or a visible skip on SQLite."""
+def pg_url(database_url: str) -> Iterator[str]:
+    """The PostgreSQL database, or a visible skip on SQLite; emptied after the test like
+    :func:`db`'s (a test that opens its own ``Database`` on it must not leave rows for the
+    next test of the same worker)."""
     if not database_url.startswith("postgresql"):
         pytest.skip("needs PostgreSQL: set KINKO_TEST_DATABASE_URL")
-    return database_url
+    yield database_url
+    database = Database(database_url)
+    try:
+        _empty(database)
+    finally:
+        database.dispose()
 
 
 @pytest.fixture(autouse=True)
