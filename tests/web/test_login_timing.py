@@ -42,6 +42,7 @@ from kinko.web import demo_users as du
 from kinko.web.app import create_app
 from tests import factories
 from tests.e2e.support import T0, Codes, build_demo
+from tests.querycount import counting
 
 SAMPLES = 160      # attempts per side
 WARM_UP = 10
@@ -194,6 +195,16 @@ def test_first_use_answers_as_fast_for_an_unknown_account(
                     "account_number": account_number, "temporary_login_password": "Wrong1",
                     "temporary_confirmation_password": "Wrong2", "login_id": "kinkotest"})
 
+            # The same number of statements on both paths (the unknown account's counters
+            # are read with the throttle rows, as a login's are), counted once warm.
+            for typed in (number, unknown_number):
+                attempt(typed)()()
+            with counting(db.engine) as known_statements:
+                attempt(number)()()
+            with counting(db.engine) as unknown_statements:
+                attempt(unknown_number)()()
+            assert known_statements.count == unknown_statements.count, (
+                f"known\n{known_statements}\nunknown\n{unknown_statements}")
             k, u = measure(client, attempt(number), attempt(unknown_number))
     assert report("first-use", k, u) >= ALPHA
 
