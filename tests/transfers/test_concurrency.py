@@ -14,12 +14,22 @@ from kinko import clock
 from kinko.db import Database
 from kinko.errors import DomainError
 from kinko.instructions.models import Instruction, InstructionStatus
-from kinko.instructions.service import StepUpProof
+from kinko.instructions.service import Actor, StepUpProof
 from kinko.ledger.models import Account, JournalEntry
 from kinko.transfers import service as transfers
 from tests import factories
 
 pytestmark = pytest.mark.req("XFER-6")
+
+
+def _confirmed(db: Database, actor: Actor, quote: transfers.Quote) -> bool:
+    """Confirm in a transaction of its own; False if the confirmation was refused."""
+    proof = StepUpProof(actor.user_id, quote.instruction.digest, clock.now())
+    try:
+        db.run(lambda s: transfers.confirm(s, actor, quote.instruction.id, proof))
+    except DomainError:
+        return False
+    return True
 
 
 def test_200_concurrent_confirmations_never_exceed_the_daily_limit(pg_url: str) -> None:
@@ -39,16 +49,8 @@ def test_200_concurrent_confirmations_never_exceed_the_daily_limit(pg_url: str) 
             s, actor, key=f"c{i}", from_account_id=acc, amount=7_000, payee_id=registered))
             for i in range(200)]
 
-        def confirm(q: transfers.Quote) -> bool:
-            proof = StepUpProof(actor.user_id, q.instruction.digest, clock.now())
-            try:
-                db.run(lambda s: transfers.confirm(s, actor, q.instruction.id, proof))
-            except DomainError:
-                return False
-            return True
-
         with ThreadPoolExecutor(max_workers=16) as pool:
-            results = list(pool.map(confirm, quotes))
+            results = list(pool.map(lambda q: _confirmed(db, actor, q), quotes))
         accepted = sum(results)
         assert accepted == 1_000_000 // 7_000  # 142: exactly as many as fit, never more
         with db.transaction() as s:
@@ -69,17 +71,8 @@ def test_parallel_confirmations_of_one_instruction_debit_once(db: Database) -> N
     quote = db.run(lambda s: transfers.enter(
         s, actor, key="once", from_account_id=acc, amount=1_000, bank_code="0999",
         branch_code=payee.branch_code, account_type="ordinary", number=payee.number))
-    proof = StepUpProof(actor.user_id, quote.instruction.digest, clock.now())
-
-    def confirm(_: int) -> bool:
-        try:
-            db.run(lambda s: transfers.confirm(s, actor, quote.instruction.id, proof))
-        except DomainError:
-            return False
-        return True
-
     with ThreadPoolExecutor(max_workers=8) as pool:
-        assert sum(pool.map(confirm, range(8))) == 1
+        assert sum(pool.map(lambda _: _confirmed(db, actor, quote), range(8))) == 1
     with db.transaction() as s:
         assert s.get(Account, acc).balance == 99_000  # type: ignore[union-attr]
         assert s.scalar(select(func.count()).select_from(JournalEntry).where(

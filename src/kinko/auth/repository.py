@@ -343,8 +343,7 @@ def rotate_spending_otp_step(session: Session, session_id: int, values: dict[str
     if session.get_bind().dialect.name == "sqlite":
         done = _sqlite_rotate_spending_otp_step(session, session_id, values, token_id, step)
     else:
-        params = {f"set_{name}": value for name, value in values.items()}
-        params.update(session_id_=session_id, token_id_=token_id, step_=step)
+        params = _session_params(session_id, values) | {"token_id_": token_id, "step_": step}
         done = session.execute(_rotate_spending_statement(tuple(values)),
                                params).one_or_none() is not None
     if done:
@@ -357,16 +356,16 @@ def rotate_spending_otp_step(session: Session, session_id: int, values: dict[str
 
 @cache
 def _rotate_spending_statement(names: tuple[str, ...]) -> Any:
-    """The statement of :func:`rotate_spending_otp_step`, built once per set of columns."""
+    """The statement of :func:`rotate_spending_otp_step`, built once per set of columns:
+    :func:`_session_update_statement`, only if the step was spent by its CTE."""
     o = table_of(OtpToken)
-    t = table_of(AuthSession)
     step = bindparam("step_", type_=o.c.last_step.type)
     spent = (update(o)
              .where(o.c.id == bindparam("token_id_"), o.c.state == TokenState.ACTIVE.value,
                     or_(o.c.last_step.is_(None), o.c.last_step < step))
              .values(last_step=step).returning(o.c.id).cte("spent_step"))
-    return (update(t).where(t.c.id == bindparam("session_id_"), select(spent.c.id).exists())
-            .values({name: bindparam(f"set_{name}") for name in names}).returning(t.c.id))
+    return (_session_update_statement(names).where(select(spent.c.id).exists())
+            .returning(table_of(AuthSession).c.id))
 
 
 # SQLite: the view whose INSTEAD OF trigger spends the step and rotates the session in one
@@ -402,15 +401,19 @@ def _sqlite_rotate_spending_otp_step(session: Session, session_id: int,
 def update_session(session: Session, row: AuthSession, values: dict[str, Any]) -> None:
     """Write ``values`` to the session's row now (a Core UPDATE built once per set of
     columns, not a flush of the unit of work) and put them on ``row`` as committed state."""
-    params = {f"set_{name}": value for name, value in values.items()}
-    params["session_id_"] = row.id
-    session.execute(_session_update_statement(tuple(values)), params)
+    session.execute(_session_update_statement(tuple(values)), _session_params(row.id, values))
     for name, value in values.items():
         set_committed_value(row, name, value)
 
 
+def _session_params(session_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of :func:`_session_update_statement` for ``values``."""
+    return {"session_id_": session_id} | {f"set_{name}": value for name, value in values.items()}
+
+
 @cache
 def _session_update_statement(names: tuple[str, ...]) -> Any:
+    """UPDATE one session's ``names`` columns, built once per set of columns."""
     t = table_of(AuthSession)
     return (update(t).where(t.c.id == bindparam("session_id_"))
             .values({name: bindparam(f"set_{name}") for name in names}))

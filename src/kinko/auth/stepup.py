@@ -159,9 +159,7 @@ def verify(session: Session, *, session_token: str, operation: Operation,
     # statement that rotates the session (below; a data-modifying CTE on PostgreSQL, a
     # view's trigger on SQLite). Wherever this returns before that, the step is spent on its
     # own, as it always was once the code matched (AUTH-5).
-    deferred: list[int] | None = (
-        [] if spend and token is not None
-        and session.get_bind().dialect.name in ("postgresql", "sqlite") else None)
+    deferred: list[int] | None = [] if spend and token is not None else None
 
     def spend_otp_now() -> None:
         if deferred and token is not None:

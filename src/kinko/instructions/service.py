@@ -250,7 +250,8 @@ def _transition_recording(session: Session, instruction_id: int, *, frm: Instruc
         moved, kept = _sqlite_move_recording(session, instruction_id, frm=frm, to=to, row=row,
                                              values=values)
     elif dialect != "postgresql":
-        # Elsewhere: the UPDATE, then the key.
+        # SQLite, a move the view does not cover: the UPDATE, then the key (the database's
+        # single writer serialises them).
         moved = session.execute(_move_statement(tuple(values)), params).scalar_one_or_none()
         kept = moved is not None and bool(insert_ignoring_conflicts(
             session, IdempotencyRecord, row))
