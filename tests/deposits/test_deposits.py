@@ -222,6 +222,26 @@ def test_account_numbers_are_the_next_free_ones_of_the_branch(db: Database) -> N
     assert numbers == ["7000001", "7000006"]
 
 
+def test_a_number_taken_after_the_highest_was_read_moves_on_to_the_next(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window a concurrent opening leaves: its number committed after this opening read
+    the branch's highest number, so the look-up in ``open_account`` (not the unique key)
+    finds it taken. The opening takes the next number instead of failing."""
+    actor, acc = _setup(db, balance=5_000_000)
+    _open(db, actor, acc, amount=10_000, key="a")                     # 7000001
+    from kinko.deposits import repository as deposit_repo
+    real = deposit_repo.highest_number
+    reads = iter([None])   # the first read predates 7000001; later reads are current
+
+    def stale_then_current(*args: object) -> int | None:
+        return next(reads, real(*args))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deposit_repo, "highest_number", stale_then_current)
+    second = _open(db, actor, acc, amount=10_000, key="b")
+    with db.transaction() as s:
+        assert s.get(Account, second.account_id).number == "7000002"  # type: ignore[union-attr]
+
+
 def test_early_cancellation_pays_the_figures_shown_at_the_early_rate(db: Database) -> None:
     actor, acc = _setup(db)
     deposit = _open(db, actor, acc)

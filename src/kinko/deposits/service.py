@@ -47,7 +47,7 @@ from kinko.instructions.errors import InstructionNotFound
 from kinko.instructions.models import Instruction, InstructionStatus
 from kinko.instructions.service import Actor, StepUpProof
 from kinko.ledger.books import book
-from kinko.ledger.errors import AccountNotFound, AccountNotUsable
+from kinko.ledger.errors import AccountExists, AccountNotFound, AccountNotUsable
 from kinko.ledger.models import Account, AccountState, AccountType
 from kinko.ledger.rules import CREDITABLE, DEBITABLE, Leg
 from kinko.ledger.service import EntryRequest, PostedEntry, change_state, open_account, post
@@ -143,8 +143,10 @@ def _allocate_account(session: Session, branch_code: str, holder_kana: str,
                       customer_id: int, actor: str) -> Account:
     """Open the TIME account under the next free number of the branch's series.
 
-    Two openings in one branch may pick the same number; the loser's INSERT fails on the
-    unique (branch, number) key inside its savepoint and it tries the next number.
+    Two openings in one branch may pick the same number; the loser tries the next one. It
+    learns it lost either from ``open_account``'s look-up (the winner committed between our
+    read of the highest number and that look-up) or from the unique (branch, number) key
+    (the winner has not committed yet) inside the savepoint.
     """
     tried = 0
     for _ in range(_NUMBER_ATTEMPTS):
@@ -168,7 +170,7 @@ def _allocate_account(session: Session, branch_code: str, holder_kana: str,
                 return open_account(session, branch_code=branch_code, number=f"{candidate:07d}",
                                     account_type=AccountType.TIME, holder_kana=holder_kana,
                                     customer_id=customer_id, actor=actor)
-        except IntegrityError:
+        except (IntegrityError, AccountExists):
             continue
     raise NumbersExhausted(detail=branch_code)
 
