@@ -7,10 +7,12 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, TextClause, bindparam, or_, select, text, update
+from sqlalchemy import Date, TextClause, and_, bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from kinko.db.base import insert_ignoring_conflicts
+from kinko.ledger.models import Account
+from kinko.parties.models import Branch
 from kinko.transfers.models import LimitUsage, Payee, TransferLimit
 from kinko.transfers.rules import Limits
 
@@ -24,6 +26,25 @@ def payee(session: Session, contract_id: int, payee_id: int) -> Payee | None:
 # key on every request cost more than PostgreSQL took to answer it).
 _PAYEE = select(Payee).where(Payee.id == bindparam("payee_id"),
                              Payee.contract_id == bindparam("contract_id"))
+
+
+def payee_with_account(session: Session, contract_id: int, payee_id: int, own_bank_code: str
+                       ) -> tuple[Payee, Branch | None, Account | None] | None:
+    """The payee and, when it is at this bank, its branch and the account it names (either
+    may be missing), in one statement: a transfer to a registered payee reads them all."""
+    found = session.execute(_PAYEE_WITH_ACCOUNT, {
+        "payee_id": payee_id, "contract_id": contract_id, "own_bank_code": own_bank_code,
+    }).one_or_none()
+    return None if found is None else (found[0], found[1], found[2])
+
+
+_PAYEE_WITH_ACCOUNT = (
+    select(Payee, Branch, Account)
+    .outerjoin(Branch, and_(Payee.bank_code == bindparam("own_bank_code"),
+                            Branch.code == Payee.branch_code))
+    .outerjoin(Account, and_(Account.branch_code == Branch.code,
+                             Account.number == Payee.number))
+    .where(Payee.id == bindparam("payee_id"), Payee.contract_id == bindparam("contract_id")))
 
 
 def payees(session: Session, contract_id: int) -> list[Payee]:

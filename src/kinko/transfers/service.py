@@ -94,15 +94,19 @@ def lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_
 
 
 def _lookup_payee(session: Session, *, bank_code: str, branch_code: str, account_type: str,
-                  number: str) -> tuple[PayeeView, int | None]:
-    """:func:`lookup_payee`, with the id of the payee's account when it is at this bank."""
+                  number: str, read: tuple[Branch | None, Account | None] | None = None,
+                  ) -> tuple[PayeeView, int | None]:
+    """:func:`lookup_payee`, with the id of the payee's account when it is at this bank.
+    ``read``: that branch and account, already read with a registered payee."""
     rules.check_payee_fields(bank_code, branch_code, account_type, number)
     settings = get_settings()
     if bank_code == settings.bank_code:
-        # The branch and the account in one statement (no account without its branch).
-        found = session.execute(_OWN_BANK_PAYEE, {"branch_code": branch_code, "number": number}
-                                ).one_or_none()
-        branch, account = (None, None) if found is None else (found[0], found[1])
+        if read is None:
+            # The branch and the account in one statement (no account without its branch).
+            found = session.execute(_OWN_BANK_PAYEE, {"branch_code": branch_code,
+                                                      "number": number}).one_or_none()
+            read = (None, None) if found is None else (found[0], found[1])
+        branch, account = read
         if (branch is None or account is None or account.type.value != account_type
                 or account.type is AccountType.INTERNAL):
             raise PayeeAccountNotFound(detail=f"{bank_code}-{branch_code}-{number}")
@@ -279,18 +283,22 @@ def enter(session: Session, actor: Actor, *, key: str, from_account_id: int, amo
     if source.state not in DEBITABLE:  # SUSP-1: a stopped account stops its services
         raise AccountNotUsable(detail=f"{source.branch_code}-{source.number}: "
                                       f"{source.state.value}")
+    settings = get_settings()
+    read: tuple[Branch | None, Account | None] | None = None
     if payee_id is not None:
-        payee = repo.payee(session, actor.contract_id, payee_id)
-        if payee is None:
+        # The payee with its branch and account when it is at this bank: one statement.
+        found = repo.payee_with_account(session, actor.contract_id, payee_id,
+                                        settings.bank_code)
+        if found is None:
             raise InvalidPayee(detail=f"payee {payee_id}")
+        payee, read = found[0], (found[1], found[2])
         bank_code, branch_code = payee.bank_code, payee.branch_code
         account_type, number = payee.account_type, payee.number
     if None in (bank_code, branch_code, account_type, number):
         raise InvalidPayee(detail="give a registered payee or bank, branch, type and number")
     assert bank_code and branch_code and account_type and number
     view, credit_account = _lookup_payee(session, bank_code=bank_code, branch_code=branch_code,
-                                         account_type=account_type, number=number)
-    settings = get_settings()
+                                         account_type=account_type, number=number, read=read)
     if view.own_bank and (branch_code, number) == (source.branch_code, source.number):
         raise SameAccount
     kind = rules.classify(own_bank_code=settings.bank_code, from_branch=source.branch_code,
