@@ -29,6 +29,7 @@ class Statements:
     """The statements seen while counting, in order."""
 
     seen: list[str] = field(default_factory=list)
+    frames: list[str] = field(default_factory=list)   # BEGIN, SAVEPOINT … (not counted)
 
     @property
     def count(self) -> int:
@@ -46,8 +47,7 @@ def counting(engine: Engine) -> Iterator[Statements]:
 
     def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
                executemany: bool) -> None:
-        if not is_frame(statement):
-            found.seen.append(statement)
+        (found.frames if is_frame(statement) else found.seen).append(statement)
 
     event.listen(engine, "before_cursor_execute", before)
     try:

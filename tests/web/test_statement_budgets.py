@@ -150,3 +150,6 @@ def test_a_card_confirmation_costs_its_budget(db: Database) -> None:
     assert done.json()["instruction"]["status"] == "executed"
     _within("enter_card", db, entering)
     _within("confirm_card", db, confirming)
+    # A confirmation that goes through opens no savepoint (two round trips): only a refused
+    # one is undone, by rolling the whole transaction back (web.stepup.after_step_up).
+    assert not [f for f in confirming.frames if "SAVEPOINT" in f.upper()], confirming.frames

@@ -1,10 +1,10 @@
 """Step-up for one operation inside a request: check the product's factors, spend the
 step-up on exactly this operation, and hand the instruction layer its proof (AUTH-3).
 
-A one-time answer is spent even when the operation then fails: :func:`after_step_up` runs
-the business step in a savepoint, so funds short, a limit or a cut-off undo only the step's
-own writes while the request still commits the used OTP time step, the used card challenge
-and the rotated session (AUTH-5).
+A one-time answer is spent even when the operation then fails: when the business step run
+by :func:`after_step_up` refuses (funds short, a limit, a cut-off), its writes are undone and
+the request still commits the used OTP time step, the used card challenge and the rotated
+session (AUTH-5).
 """
 
 from __future__ import annotations
@@ -78,23 +78,39 @@ def prove(s: Session, caller: Caller, operation: Operation, details: Mapping[str
                            answers=answers.to_answers(), spend=True)
     if isinstance(result, Rejected):
         return result
+    # What :func:`after_step_up` needs to spend this step-up again after rolling back a
+    # refused business step (kept on the request's session: the two always go together).
+    s.info[_AGAIN] = lambda: prove(s, caller, operation, details, answers, binds=binds)
     return StepUpProof(caller.user.id, binds, clock.now()), result.session_token
 
 
-def after_step_up(s: Session, c: Caller, request: Request, lang: str, new_token: str,
-                  work: Callable[[], T]) -> T | JSONResponse:
-    """Run ``work`` (the confirmation's business step) after a spent step-up.
+_AGAIN = "kinko.web.stepup.again"
 
-    On a domain error only ``work``'s writes are rolled back (a savepoint): the request's
-    transaction still commits the one-time answers :func:`prove` used, so the same code or
-    card answer can never confirm another instruction. The answer is the error's problem+json
-    with the rotated session token (the one presented ended with the step-up).
+
+def after_step_up(s: Session, c: Caller, request: Request, lang: str,
+                  work: Callable[[], T]) -> T | JSONResponse:
+    """Run ``work`` (the confirmation's business step) after :func:`prove` spent the step-up.
+
+    On a domain error the whole transaction is rolled back and the same answers are proved
+    and spent again in a fresh one, which the request commits: the one-time answers used
+    can never confirm another instruction, and nothing of ``work`` is kept. The answer is the
+    error's problem+json with the newly rotated session token (the one presented ended with
+    the step-up). No savepoint: the refusal is the rare path, and a savepoint cost every
+    confirmation two more round trips.
     """
+    again = s.info.pop(_AGAIN)
     try:
-        with s.begin_nested():
-            return work()
+        return work()
     except DomainError as exc:
+        s.rollback()
+        proved = again()
         body = exc.to_problem(lang)
+        if isinstance(proved, Rejected):
+            # Spent in between by another request with the same answers: its answer stands,
+            # and this one has no new session token to give.
+            return JSONResponse(body, status_code=exc.status,
+                                media_type="application/problem+json")
+        new_token = proved[1]
         body.update(session_token=new_token, csrf_token=csrf_token(new_token))
         response = JSONResponse(body, status_code=exc.status,
                                 media_type="application/problem+json")

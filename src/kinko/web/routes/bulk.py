@@ -237,7 +237,7 @@ def approve(bulk_id: Id, body: ApproveIn, request: Request, c: Caller = Depends(
     if isinstance(proved, Rejected):
         return rejection(proved, lang)
     proof, new_token = proved
-    result = after_step_up(s, c, request, lang, new_token, lambda: bulk.approve(
+    result = after_step_up(s, c, request, lang, lambda: bulk.approve(
         s, c.actor, bulk_id, digest=body.digest, step_up=proof))
     if isinstance(result, JSONResponse):
         return result

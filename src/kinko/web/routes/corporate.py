@@ -199,7 +199,7 @@ def transfer_approve(instruction_id: Id, body: TransferApproveIn, request: Reque
     if isinstance(proved, Rejected):
         return rejection(proved, lang)
     proof, new_token = proved
-    result = after_step_up(s, c, request, lang, new_token, lambda: transfer_approvals.approve(
+    result = after_step_up(s, c, request, lang, lambda: transfer_approvals.approve(
         s, c.actor, instruction_id, digest=body.digest, step_up=proof))
     if isinstance(result, JSONResponse):
         return result

@@ -208,7 +208,7 @@ def register_payee(body: PayeeRegistrationIn, request: Request, c: Caller = Depe
         return {"id": p.id, "holder_kana": p.holder_kana, "nickname": p.nickname,
                 "session_token": new_token, "csrf_token": csrf_token(new_token)}
 
-    result = after_step_up(s, c, request, lang, new_token, create)
+    result = after_step_up(s, c, request, lang, create)
     if isinstance(result, JSONResponse):
         return result
     response = JSONResponse(result, status_code=201)
@@ -291,7 +291,7 @@ def _confirm_transfer(instruction_id: int, body: StepUpAnswers, key: str, reques
                 "csrf_token": csrf_token(new_token)}
 
     # A failed confirmation (funds short …) still spends the one-time answer (AUTH-5).
-    result = after_step_up(s, c, request, lang, new_token, create)
+    result = after_step_up(s, c, request, lang, create)
     if isinstance(result, JSONResponse):
         return result
     return _after_confirm(result, c, request)

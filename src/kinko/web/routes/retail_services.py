@@ -89,7 +89,7 @@ def _confirm(s: Session, c: Caller, request: Request, lang: str, *, name: str,
                 "csrf_token": csrf_token(new_token)}
 
     # A failed confirmation still spends the one-time answer (AUTH-5).
-    result = after_step_up(s, c, request, lang, new_token,
+    result = after_step_up(s, c, request, lang,
                            lambda: once(s, scope=scope, key=key, payload=payload, create=create))
     if isinstance(result, JSONResponse):
         return result
@@ -261,7 +261,7 @@ def register_debit_card(body: DebitCardIn, key: IdempotencyKey, request: Request
         return {"debit_card": _card_view(card), "session_token": new_token,
                 "csrf_token": csrf_token(new_token)}
 
-    result = after_step_up(s, c, request, lang, new_token,
+    result = after_step_up(s, c, request, lang,
                            lambda: once(s, scope=scope, key=key, payload=payload, create=create))
     if isinstance(result, JSONResponse):
         return result
