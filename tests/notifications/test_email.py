@@ -169,6 +169,34 @@ def test_queue_email_refuses_unknown_templates_missing_data_and_bad_addresses(
     assert _outbox(db) == []
 
 
+def test_queue_email_renders_a_data_shape_once_and_still_refuses_a_new_shape(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every transfer queues a notice: the template is rendered to check its data the first
+    time data of that shape (fields and their types) comes, not every time; data missing a
+    field is another shape, still refused before anything is queued."""
+    from kinko.notifications import service as notices
+
+    rendered: list[str] = []
+    real = notices.render
+
+    def counting(name: str, data: dict[str, Any]) -> Any:
+        rendered.append(name)
+        return real(name, data)
+
+    monkeypatch.setattr(notices, "render", counting)
+    monkeypatch.setattr(notices, "_RENDERED_SHAPES", set())
+    data = SAMPLES["transfer.not_established"]
+    for amount in (1_000, 2_000, 3_000):
+        db.run(lambda s, a=amount: queue_email(s, to="a@example.jp",  # type: ignore[misc]
+                                               template="transfer.not_established",
+                                               data=data | {"amount": a}))
+    assert rendered == ["transfer.not_established"]
+    with pytest.raises(TemplateDataMissing):
+        db.run(lambda s: queue_email(s, to="a@example.jp", template="transfer.not_established",
+                                     data={k: v for k, v in data.items() if k != "payee"}))
+    assert len(_outbox(db)) == 3
+
+
 SAMPLES: dict[str, dict[str, Any]] = {
     "auth.login": {"at": LOCKED["at"], "ip": "203.0.113.7"},
     "auth.locked": {"at": LOCKED["at"], "until": None},

@@ -39,15 +39,26 @@ def queue_email(session: Session, *, to: str, template: str, data: dict[str, Any
                 user_id: int | None = None, dedupe_key: str | None = None) -> None:
     """Queue a notice in the caller's transaction; it is sent only if that commits.
 
-    The template is rendered once here, so an unknown name or missing data fails the
-    caller now rather than a batch run later.
+    The template is rendered here the first time it meets data of this shape (its fields
+    and their types), so an unknown name or missing data fails the caller now rather than a
+    batch run later; a shape that rendered once is not rendered again for every transfer.
     """
     if not mailer.valid_address(to):
         raise InvalidAddress(detail=repr(to))
-    render(template, data)
+    shape = (template, tuple(sorted((k, type(v).__name__) for k, v in data.items())))
+    if shape not in _RENDERED_SHAPES:
+        render(template, data)
+        if len(_RENDERED_SHAPES) >= _SHAPES_KEPT:
+            _RENDERED_SHAPES.clear()
+        _RENDERED_SHAPES.add(shape)
     enqueue(session, EMAIL_TOPIC,
             {"to": to, "template": template, "user_id": user_id, "data": data},
             dedupe_key=dedupe_key)
+
+
+# (template, its data's fields and their types) that rendered: a few dozen in practice.
+_RENDERED_SHAPES: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+_SHAPES_KEPT = 2_000
 
 
 @dataclass(frozen=True, slots=True)
