@@ -105,7 +105,7 @@ def start_challenge(session: Session, user: AuthUser, rules: AuthRules, *,
     row = challenges.create(session, ChallengeKind.CARD_CELLS, ttl=rules.card_challenge_ttl,
                             user_id=user.id, session_id=session_id,
                             data={"cells": list(cells), "card": card.serial},
-                            operation_digest=operation_digest)
+                            operation_digest=operation_digest, write_behind=True)
     return CardChallenge(row.public_id, cells, row.expires_at)
 
 

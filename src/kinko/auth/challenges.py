@@ -26,6 +26,8 @@ from kinko import clock
 from kinko.auth import repository as repo
 from kinko.auth.crypto import digest_matches, keyed_digest, new_token
 from kinko.auth.models import Challenge, ChallengeKind
+from kinko.db import write_behind as deferred
+from kinko.db.base import table_of
 
 # No 0/O, 1/I/L: the code must be readable from a distorted image.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -38,7 +40,11 @@ def answer_digest(public_id: str, answer: str) -> str:
 def create(session: Session, kind: ChallengeKind, *, ttl: timedelta,
            user_id: int | None = None, session_id: int | None = None,
            answer: str | None = None, data: dict[str, Any] | None = None,
-           operation_digest: str | None = None) -> Challenge:
+           operation_digest: str | None = None, write_behind: bool = False) -> Challenge:
+    """A new challenge. ``write_behind``: written at the end of the transaction with its other
+    buffered rows (:mod:`kinko.db.write_behind`; a query of the challenges in the same
+    transaction still sees it) and returned unsaved, without its ``id`` — for a challenge
+    handed out and not used again in this transaction (the card cells of a transfer)."""
     now = clock.now()
     public_id = new_token(32)
     values = {"public_id": public_id, "kind": kind, "user_id": user_id,
@@ -47,8 +53,14 @@ def create(session: Session, kind: ChallengeKind, *, ttl: timedelta,
               "data": json.dumps(data or {}, sort_keys=True, ensure_ascii=False),
               "operation_digest": operation_digest, "created_at": now,
               "expires_at": now + ttl}
+    if write_behind:
+        deferred.add(session, _TABLE, values)
+        return Challenge(**values)
     row: Challenge = session.execute(_INSERT, values).scalar_one()
     return row
+
+
+_TABLE = table_of(Challenge)
 
 
 # One INSERT … RETURNING built once (a card challenge is made for every transfer entered):

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from kinko import clock
-from kinko.db.base import insert_ignoring_conflicts, table_of
+from kinko.db import write_behind
+from kinko.db.base import table_of
 from kinko.outbox.models import OutboxMessage, OutboxState
 
 Handler = Callable[[Session, dict[str, Any]], None]
@@ -46,16 +46,20 @@ def enqueue(
     due_at: datetime | None = None,
     dedupe_key: str | None = None,
 ) -> None:
-    """Schedule work in the caller's transaction: it happens only if that transaction commits."""
+    """Schedule work in the caller's transaction: it happens only if that transaction commits.
+
+    The message is written at the end of the transaction with its other buffered rows
+    (:mod:`kinko.db.write_behind`: one statement with the audit events on PostgreSQL); a
+    query of the outbox in the same transaction still sees it. Under a ``dedupe_key`` already
+    queued, it is skipped (the unique key, ``ON CONFLICT DO NOTHING``)."""
     now = clock.now()
     values = {"topic": topic, "payload": json.dumps(payload, ensure_ascii=False, default=str),
               "due_at": due_at or now, "created_at": now, "dedupe_key": dedupe_key,
               "state": OutboxState.PENDING, "attempts": 0}
-    if dedupe_key is None:
-        session.connection().execute(_INSERT, values)
-    else:
-        insert_ignoring_conflicts(session, OutboxMessage, values)
+    write_behind.add(session, _TABLE, values)
 
 
-# Built once; the values travel as parameters (nothing of the ORM is needed to insert a row).
-_INSERT = insert(table_of(OutboxMessage))
+_TABLE = table_of(OutboxMessage)
+# The outbox's one unique key besides the id is the dedupe key (a message without one cannot
+# conflict): a message under a key already queued is skipped.
+write_behind.ignore_conflicts(_TABLE)

@@ -91,7 +91,7 @@ def finish(s: Session, result: T) -> T:
 
 
 def _has_work(s: Session) -> bool:
-    from kinko.audit.buffer import pending
+    from kinko.db.write_behind import pending
 
     return bool(s.in_transaction() or s.new or s.dirty or s.deleted or pending(s))
 
