@@ -265,6 +265,33 @@ def test_limits_per_transaction_daily_lowering_and_raising(db: Database) -> None
 
 
 @pytest.mark.req("XFER-6")
+def test_chosen_limits_hold_for_a_registered_payee_read_in_one_statement(db: Database
+                                                                         ) -> None:
+    """An entry to a registered payee reads the contract's and the user's chosen limits with
+    the payee: each is in force, the lower one wins, and the quote shows it."""
+    actor, acc, payees = _bank(db, balance=5_000_000)
+    payee = db.run(lambda s: transfers.register_payee(
+        s, actor, bank_code="0999", branch_code=payees["same_branch"][0],
+        account_type="ordinary", number=payees["same_branch"][1]))
+
+    def enter(amount: int, key: str) -> transfers.Quote:
+        return db.run(lambda s: transfers.enter(s, actor, key=key, from_account_id=acc,
+                                                amount=amount, payee_id=payee.id))
+
+    assert enter(900_000, "k0").details["limits"]["per_transaction"] == 1_000_000
+    db.run(lambda s: transfers.set_limits(s, actor, per_transaction=80_000, daily=90_000,
+                                          for_user=False, step_up=None))
+    with pytest.raises(LimitExceeded):
+        enter(80_001, "k1")
+    db.run(lambda s: transfers.set_limits(s, actor, per_transaction=30_000, daily=90_000,
+                                          for_user=True, step_up=None))
+    with pytest.raises(LimitExceeded):
+        enter(30_001, "k2")
+    assert enter(30_000, "k3").details["limits"] == {"per_transaction": 30_000,
+                                                     "daily": 90_000}
+
+
+@pytest.mark.req("XFER-6")
 def test_a_limit_above_the_bank_maximum_is_refused(db: Database) -> None:
     from kinko.transfers.errors import LimitRaiseNotAllowed
 

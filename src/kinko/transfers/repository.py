@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -28,18 +29,47 @@ _PAYEE = select(Payee).where(Payee.id == bindparam("payee_id"),
                              Payee.contract_id == bindparam("contract_id"))
 
 
-def payee_with_account(session: Session, contract_id: int, payee_id: int, own_bank_code: str
-                       ) -> tuple[Payee, Branch | None, Account | None] | None:
-    """The payee and, when it is at this bank, its branch and the account it names (either
-    may be missing), in one statement: a transfer to a registered payee reads them all."""
+@dataclass(frozen=True)
+class PayeeRead:
+    """What entering a transfer to a registered payee reads, in one statement."""
+
+    payee: Payee
+    branch: Branch | None        # when the payee is at this bank: its branch …
+    account: Account | None      # … and the account it names (either may be missing)
+    contract_limits: Limits | None   # the contract's and the user's chosen limits (XFER-6)
+    user_limits: Limits | None
+
+
+def payee_with_account(session: Session, contract_id: int, user_id: int, payee_id: int,
+                       own_bank_code: str) -> PayeeRead | None:
+    """The payee with its branch and account at this bank and the chosen limits
+    (:func:`chosen_limits_of`): a transfer to a registered payee reads them all."""
     found = session.execute(_PAYEE_WITH_ACCOUNT, {
-        "payee_id": payee_id, "contract_id": contract_id, "own_bank_code": own_bank_code,
+        "payee_id": payee_id, "contract_id": contract_id, "user_id": user_id,
+        "own_bank_code": own_bank_code,
     }).one_or_none()
-    return None if found is None else (found[0], found[1], found[2])
+    if found is None:
+        return None
+    payee, branch, account, c_per, c_day, u_per, u_day = found
+    return PayeeRead(payee, branch, account,
+                     None if c_per is None else Limits(c_per, c_day),
+                     None if u_per is None else Limits(u_per, u_day))
+
+
+def _chosen(column: Any, *, users: bool) -> Any:
+    """One chosen limit of the contract (``users`` False) or of the user, as a scalar."""
+    whose = (TransferLimit.user_id == bindparam("user_id") if users
+             else TransferLimit.user_id.is_(None))
+    return (select(column).where(TransferLimit.contract_id == bindparam("contract_id"), whose)
+            .limit(1).scalar_subquery())
 
 
 _PAYEE_WITH_ACCOUNT = (
-    select(Payee, Branch, Account)
+    select(Payee, Branch, Account,
+           _chosen(TransferLimit.per_transaction_limit, users=False),
+           _chosen(TransferLimit.daily_limit, users=False),
+           _chosen(TransferLimit.per_transaction_limit, users=True),
+           _chosen(TransferLimit.daily_limit, users=True))
     .outerjoin(Branch, and_(Payee.bank_code == bindparam("own_bank_code"),
                             Branch.code == Payee.branch_code))
     .outerjoin(Account, and_(Account.branch_code == Branch.code,

@@ -170,11 +170,15 @@ def bank_limits(session: Session, actor: Actor, policy: Policy) -> rules.Limits:
     return _bank_limits(policy, corporate=_is_corporate(session, actor))
 
 
-def limits_for(session: Session, actor: Actor, policy: Policy) -> rules.Limits:
+def limits_for(session: Session, actor: Actor, policy: Policy, *,
+               chosen: tuple[rules.Limits | None, rules.Limits | None] | None = None,
+               ) -> rules.Limits:
+    """The limits in force for ``actor``; ``chosen``: the contract's and the user's chosen
+    limits, already read (with a registered payee)."""
     # The contract is in the identity map (the request's authentication loaded it); user
     # grants exist only on the business net (PRD-4), so a retail user's are never read.
     corporate = _is_corporate(session, actor)
-    contract, user = repo.chosen_limits_of(session, actor.contract_id, actor.user_id)
+    contract, user = chosen or repo.chosen_limits_of(session, actor.contract_id, actor.user_id)
     return rules.effective_limits(_bank_limits(policy, corporate=corporate), contract, user,
                                   _granted_limits(session, actor) if corporate else None)
 
@@ -285,13 +289,16 @@ def enter(session: Session, actor: Actor, *, key: str, from_account_id: int, amo
                                       f"{source.state.value}")
     settings = get_settings()
     read: tuple[Branch | None, Account | None] | None = None
+    chosen: tuple[rules.Limits | None, rules.Limits | None] | None = None
     if payee_id is not None:
-        # The payee with its branch and account when it is at this bank: one statement.
-        found = repo.payee_with_account(session, actor.contract_id, payee_id,
+        # The payee with its branch and account when it is at this bank, and the chosen
+        # limits: one statement.
+        found = repo.payee_with_account(session, actor.contract_id, actor.user_id, payee_id,
                                         settings.bank_code)
         if found is None:
             raise InvalidPayee(detail=f"payee {payee_id}")
-        payee, read = found[0], (found[1], found[2])
+        payee, read = found.payee, (found.branch, found.account)
+        chosen = (found.contract_limits, found.user_limits)
         bank_code, branch_code = payee.bank_code, payee.branch_code
         account_type, number = payee.account_type, payee.number
     if None in (bank_code, branch_code, account_type, number):
@@ -310,7 +317,7 @@ def enter(session: Session, actor: Actor, *, key: str, from_account_id: int, amo
     value_date = value_date or processing
     rules.check_value_date(value_date, processing_date=processing, calendar=calendar,
                            max_business_days=policy.transfers.value_date_max_business_days)
-    limits = limits_for(session, actor, policy)
+    limits = limits_for(session, actor, policy, chosen=chosen)
     rules.check_per_transaction(amount, limits)
     if payee_id is None and amount > policy.transfers.ad_hoc_payee_daily_limit:
         raise LimitExceeded(detail=f"ad-hoc payee limit "
