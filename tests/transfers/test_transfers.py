@@ -315,6 +315,31 @@ def test_registered_payee_and_unknown_account(db: Database) -> None:
         _enter(db, actor, acc, ("001", "7777777"), key="bad")
 
 
+def test_a_registered_payee_entry_checks_the_source_account_first(db: Database) -> None:
+    """The payee, its account, the limits and the source account are read in one statement,
+    and still checked in order: another customer's account is not found (whatever the
+    payee), then an unknown payee is refused; nothing is entered."""
+    from kinko.transfers.errors import InvalidPayee
+
+    actor, acc, payees = _bank(db)
+    _other, others_acc, _ = _bank(db)
+    payee = db.run(lambda s: transfers.register_payee(
+        s, actor, bank_code="0999", branch_code=payees["same_branch"][0],
+        account_type="ordinary", number=payees["same_branch"][1]))
+
+    def enter(source: int, payee_id: int) -> object:
+        return db.run(lambda s: transfers.enter(s, actor, key="k", from_account_id=source,
+                                                amount=1_000, payee_id=payee_id))
+
+    for payee_id in (payee.id, payee.id + 1_000):
+        with pytest.raises(AccountNotFound):
+            enter(others_acc, payee_id)
+    with pytest.raises(InvalidPayee):
+        enter(acc, payee.id + 1_000)
+    with db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(Instruction)) == 0
+
+
 @pytest.mark.req("LED-4")
 @pytest.mark.req("SUSP-1")
 def test_stopped_account_stops_its_transfers_and_resumes(db: Database) -> None:

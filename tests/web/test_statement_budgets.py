@@ -36,7 +36,7 @@ BUDGETS = {
     "enter": {"sqlite": 6, "postgresql": 6},
     "confirm": {"sqlite": 8, "postgresql": 7},
     "login": {"sqlite": 6, "postgresql": 6},
-    "enter_card": {"sqlite": 6, "postgresql": 5},
+    "enter_card": {"sqlite": 5, "postgresql": 4},
     "confirm_card": {"sqlite": 9, "postgresql": 8},
 }
 
@@ -133,8 +133,8 @@ def test_a_card_confirmation_costs_its_budget(db: Database) -> None:
     """The `kinko bench api` path: retail-001 enters a transfer to its registered payee and
     confirms it with its confirmation-number card: the card challenge's INSERT at entry and
     its conditional UPDATE at confirmation come on top of the OTP path's statements; the
-    registered payee is read with its branch, its account and the chosen limits in one
-    statement."""
+    registered payee is read with its branch, its account, the chosen limits and the source
+    account in one statement."""
     from kinko.bench.api import _open_bank, bench_moment
 
     clock.set_now(bench_moment(T0))

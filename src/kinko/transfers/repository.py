@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Date, TextClause, and_, bindparam, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from kinko.db.base import insert_ignoring_conflicts
 from kinko.ledger.models import Account
@@ -38,22 +38,26 @@ class PayeeRead:
     account: Account | None      # … and the account it names (either may be missing)
     contract_limits: Limits | None   # the contract's and the user's chosen limits (XFER-6)
     user_limits: Limits | None
+    # The account asked for as the source, whoever's it is (the identity map holds objects
+    # only weakly: held here, ``session.get`` finds it without a statement).
+    source: Account | None
 
 
 def payee_with_account(session: Session, contract_id: int, user_id: int, payee_id: int,
-                       own_bank_code: str) -> PayeeRead | None:
+                       own_bank_code: str, *, source_account_id: int) -> PayeeRead | None:
     """The payee with its branch and account at this bank and the chosen limits
-    (:func:`chosen_limits_of`): a transfer to a registered payee reads them all."""
+    (:func:`chosen_limits_of`): a transfer to a registered payee reads them all. The account
+    ``source_account_id`` comes along (whose it is, the caller checks)."""
     found = session.execute(_PAYEE_WITH_ACCOUNT, {
         "payee_id": payee_id, "contract_id": contract_id, "user_id": user_id,
-        "own_bank_code": own_bank_code,
+        "own_bank_code": own_bank_code, "source_id": source_account_id,
     }).one_or_none()
     if found is None:
         return None
-    payee, branch, account, c_per, c_day, u_per, u_day = found
+    payee, branch, account, source, c_per, c_day, u_per, u_day = found
     return PayeeRead(payee, branch, account,
                      None if c_per is None else Limits(c_per, c_day),
-                     None if u_per is None else Limits(u_per, u_day))
+                     None if u_per is None else Limits(u_per, u_day), source)
 
 
 def _chosen(column: Any, *, users: bool) -> Any:
@@ -64,8 +68,9 @@ def _chosen(column: Any, *, users: bool) -> Any:
             .limit(1).scalar_subquery())
 
 
+_SOURCE = aliased(Account)
 _PAYEE_WITH_ACCOUNT = (
-    select(Payee, Branch, Account,
+    select(Payee, Branch, Account, _SOURCE,
            _chosen(TransferLimit.per_transaction_limit, users=False),
            _chosen(TransferLimit.daily_limit, users=False),
            _chosen(TransferLimit.per_transaction_limit, users=True),
@@ -74,6 +79,7 @@ _PAYEE_WITH_ACCOUNT = (
                             Branch.code == Payee.branch_code))
     .outerjoin(Account, and_(Account.branch_code == Branch.code,
                              Account.number == Payee.number))
+    .outerjoin(_SOURCE, _SOURCE.id == bindparam("source_id"))
     .where(Payee.id == bindparam("payee_id"), Payee.contract_id == bindparam("contract_id")))
 
 

@@ -282,19 +282,20 @@ def enter(session: Session, actor: Actor, *, key: str, from_account_id: int, amo
     now = clock.now()
     policy = policy_at(now)
     calendar = get_calendar(now)
+    settings = get_settings()
+    # A registered payee, with its branch and account when it is at this bank, the chosen
+    # limits and the source account: one statement (checked below in the usual order).
+    found = None if payee_id is None else repo.payee_with_account(
+        session, actor.contract_id, actor.user_id, payee_id, settings.bank_code,
+        source_account_id=from_account_id)
     source = _own_account(session, actor, from_account_id)
     check_allowed(session, actor.customer_id, "transfer")  # PRD-5: the bank may restrict
     if source.state not in DEBITABLE:  # SUSP-1: a stopped account stops its services
         raise AccountNotUsable(detail=f"{source.branch_code}-{source.number}: "
                                       f"{source.state.value}")
-    settings = get_settings()
     read: tuple[Branch | None, Account | None] | None = None
     chosen: tuple[rules.Limits | None, rules.Limits | None] | None = None
     if payee_id is not None:
-        # The payee with its branch and account when it is at this bank, and the chosen
-        # limits: one statement.
-        found = repo.payee_with_account(session, actor.contract_id, actor.user_id, payee_id,
-                                        settings.bank_code)
         if found is None:
             raise InvalidPayee(detail=f"payee {payee_id}")
         payee, read = found.payee, (found.branch, found.account)
