@@ -136,10 +136,19 @@ def flush(session: Session) -> None:
 def _insert(connection: Any, groups: list[tuple[Table, list[_Row]]]) -> None:
     shape = tuple((table, tuple(group[0].values), len(group),
                    table.name in _IGNORING_CONFLICTS) for table, group in groups)
-    params = {f"{name}_{g}_{i}": row.values[name]
-              for g, (_, columns, _n, _i) in enumerate(shape)
-              for i, row in enumerate(groups[g][1]) for name in columns}
-    connection.execute(_insert_statement(shape), params)
+    values = [row.values[name]
+              for (_, group), (_, columns, _n, _i) in zip(groups, shape, strict=True)
+              for row in group for name in columns]
+    connection.execute(_insert_statement(shape),
+                       dict(zip(_param_names(shape), values, strict=True)))
+
+
+@cache
+def _param_names(shape: tuple[tuple[Table, tuple[str, ...], int, bool], ...]
+                 ) -> tuple[str, ...]:
+    """The placeholders of :func:`_insert_statement`, in the order of the rows' values."""
+    return tuple(f"{name}_{g}_{i}" for g, (_, columns, rows, _) in enumerate(shape)
+                 for i in range(rows) for name in columns)
 
 
 @cache
