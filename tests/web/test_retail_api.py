@@ -291,3 +291,36 @@ def test_a_lost_answer_is_replayed_to_a_new_login_with_the_outcome_and_no_token(
     assert token_a not in replayed.text and "session_token" not in replayed.json()
     assert customer.client.get("/api/v1/accounts").status_code == 200   # B's token unchanged
     assert _balance(customer) == 90_000                                  # booked once
+
+
+def test_the_busiest_routes_refuse_a_missing_or_unknown_session(customer: Customer) -> None:
+    """The balances, a transfer's entry and its confirmation authenticate on the handler's
+    own thread (one trip through the threadpool per request): a request without a live
+    session is still refused with 401 problem+json and changes nothing; one that is also
+    malformed is answered 422 (its body is checked first), equally refused."""
+    quote = _enter(customer)
+    good = {"from_account_id": customer.account_id, "amount": 1_000, "bank_code": "0999",
+            "branch_code": customer.payee[0], "account_type": "ordinary",
+            "number": customer.payee[1]}
+    calls = [("GET", "/api/v1/accounts", None),
+             ("POST", "/api/v1/transfers", good),
+             ("POST", f"/api/v1/transfers/{quote['id']}/confirm", {"otp_code": "123456"})]
+    own = customer.client.headers.pop("Authorization")
+    try:
+        for authorization in (None, "Bearer not-a-session-token"):
+            headers = {"Idempotency-Key": uuid.uuid4().hex}
+            if authorization:
+                headers["Authorization"] = authorization
+            for method, path, body in calls:
+                response = customer.client.request(method, path, json=body, headers=headers)
+                assert response.status_code == 401, (path, response.text)
+                assert response.headers["content-type"] == "application/problem+json"
+    finally:
+        customer.client.headers["Authorization"] = own
+    malformed = customer.client.post("/api/v1/transfers", json={"amount": "lots"},
+                                     headers={"Authorization": "Bearer not-a-session-token",
+                                              "Idempotency-Key": uuid.uuid4().hex})
+    assert malformed.status_code == 422, malformed.text
+    assert _balance(customer) == 100_000
+    listed = customer.client.get("/api/v1/instructions").json()["instructions"]
+    assert [i["status"] for i in listed] == ["entered"]

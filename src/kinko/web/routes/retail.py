@@ -20,7 +20,7 @@ from kinko.inquiries import service as inquiries
 from kinko.instructions import service as instructions
 from kinko.instructions.models import Instruction
 from kinko.transfers import service as transfers
-from kinko.web.auth import Caller, caller, csrf_token, set_session_cookie
+from kinko.web.auth import Caller, authenticated, caller, check_csrf, csrf_token, set_session_cookie
 from kinko.web.deps import DB, finish
 from kinko.web.i18n import request_language
 from kinko.web.params import (
@@ -83,7 +83,9 @@ def me(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
 
 
 @router.get("/accounts", summary="残高照会 / balances")
-def accounts(c: Caller = Depends(caller), s: Session = DB) -> dict[str, Any]:
+def accounts(request: Request, _csrf: None = Depends(check_csrf), s: Session = DB
+             ) -> dict[str, Any]:
+    c = authenticated(request, s)
     return finish(s, {"accounts": [b.__dict__ | {"as_of": b.as_of.isoformat()}
                                    for b in inquiries.balances(s, c.actor)]})
 
@@ -237,9 +239,10 @@ class TransferIn(BaseModel):
 
 @router.post("/transfers", status_code=201,
              summary="振込・振替の入力 / enter a transfer (step 1 of 2)")
-def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(caller),
-                   s: Session = DB) -> dict[str, Any]:
+def enter_transfer(body: TransferIn, key: IdempotencyKey, request: Request,
+                   _csrf: None = Depends(check_csrf), s: Session = DB) -> dict[str, Any]:
     """Shows the details, the fee and the payee's name, and what the confirmation needs."""
+    c = authenticated(request, s)
     data = body.model_dump()
     if body.payee_id is not None:
         for field in ("bank_code", "branch_code", "account_type", "number"):
@@ -255,8 +258,9 @@ def enter_transfer(body: TransferIn, key: IdempotencyKey, c: Caller = Depends(ca
 @router.post("/transfers/{instruction_id}/confirm",
              summary="振込・振替の確定 / confirm with step-up (step 2 of 2)")
 def confirm_transfer(instruction_id: Id, body: StepUpAnswers, key: IdempotencyKey,
-                     request: Request, c: Caller = Depends(caller), s: Session = DB,
+                     request: Request, _csrf: None = Depends(check_csrf), s: Session = DB,
                      lang: str = Depends(request_language)) -> Any:
+    c = authenticated(request, s)
     # Committed here: a rejected step-up's counters, the spent answer and the executed
     # transfer alike (the request's session would commit them all the same, a thread later).
     return finish(s, _confirm_transfer(instruction_id, body, key, request, c, s, lang))
