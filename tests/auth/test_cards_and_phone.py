@@ -90,6 +90,93 @@ def test_wrong_card_answers_count_toward_lockout(db: Database) -> None:
         assert user is not None and user.state.value == "locked"
 
 
+@pytest.mark.req("AUTH-1")
+@pytest.mark.req("AUTH-5")
+def test_right_card_answers_spent_with_the_rotation_and_anything_else_the_usual_way(
+        db: Database) -> None:
+    """A confirmation (``spend=True``): right answers spend the challenge in the session's
+    rotation statement on PostgreSQL (one statement; the usual two on SQLite); wrong digits,
+    a cell missing, another card or a used challenge are refused as before, the challenge
+    used up and the wrong answer counted; an extra cell is ignored as before."""
+    from tests.querycount import counting
+
+    user_id, card, token = _enrol(db)
+
+    def plan(session_token: str) -> stepup.StepUpPlan:
+        p = db.run(stepup.begin, session_token=session_token, operation=Operation.TRANSFER,
+                   details=DETAILS)
+        assert p.card is not None
+        return p
+
+    def confirm(session_token: str, p: stepup.StepUpPlan, answers: dict[str, str]) -> object:
+        assert p.card is not None
+        return db.run(stepup.verify, session_token=session_token, spend=True,
+                      operation=Operation.TRANSFER, details=DETAILS, answers=stepup.Answers(
+                          card_challenge_id=p.card.challenge_id, card_answers=answers))
+
+    first = plan(token)
+    assert first.card is not None
+    with counting(db.engine) as found:
+        up = confirm(token, first, _answers(card, first.card.cells))
+    assert isinstance(up, SteppedUp)
+    spent_with_rotation = [q for q in found.seen if "used_card_challenge" in q]
+    assert len(spent_with_rotation) == (1 if db.dialect == "postgresql" else 0), found
+    assert isinstance(confirm(up.session_token, first, _answers(card, first.card.cells)),
+                      Failed)   # used
+    token = up.session_token
+    failures = 1
+    # A cell more than asked is ignored, as the usual check always did.
+    p = plan(token)
+    assert p.card is not None
+    extra = _answers(card, p.card.cells) | {"F5": card.grid[4][5], "A1": card.grid[0][0]}
+    up = confirm(token, p, extra)
+    assert isinstance(up, SteppedUp)
+    token = up.session_token
+    for wrong in ("digit", "missing"):
+        p = plan(token)
+        assert p.card is not None
+        answers = _answers(card, p.card.cells)
+        cell = p.card.cells[0]
+        if wrong == "digit":
+            answers[cell] = "9" if answers[cell] != "9" else "8"
+        else:
+            del answers[cell]
+        assert isinstance(confirm(token, p, answers), Failed)
+        failures += 1
+        # The challenge was used up by the refusal: the right answers now fail too.
+        assert isinstance(confirm(token, p, _answers(card, p.card.cells)), Failed)
+        failures += 1
+    from sqlalchemy import func, select
+
+    from kinko.audit.models import AuditEvent
+
+    with db.transaction() as s:
+        counted = s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "auth.failure", AuditEvent.subject_id == str(user_id)))
+    assert counted == failures
+
+
+@pytest.mark.req("AUTH-1")
+def test_answers_from_a_replaced_card_do_not_confirm(db: Database) -> None:
+    """Cells asked of the old card, answered from it after a new card was issued: refused
+    (the challenge was made for the old card's serial)."""
+    user_id, card, token = _enrol(db)
+    p = db.run(stepup.begin, session_token=token, operation=Operation.TRANSFER,
+               details=DETAILS)
+    assert p.card is not None
+
+    def reissue(s):  # type: ignore[no-untyped-def]
+        cards.issue_card(s, s.get(AuthUser, user_id), policy.rules_for(Product.RETAIL_001),
+                         actor="test")
+
+    db.run(reissue)
+    result = db.run(stepup.verify, session_token=token, spend=True,
+                    operation=Operation.TRANSFER, details=DETAILS, answers=stepup.Answers(
+                        card_challenge_id=p.card.challenge_id,
+                        card_answers=_answers(card, p.card.cells)))
+    assert isinstance(result, Failed)
+
+
 def _call(db: Database, *, caller: str, callee: str = "+81120000000", event: str = "ev-1",
           secret: bytes | None = None, sent: int | None = None) -> phone.WebhookResult:
     body = json.dumps({"event_id": event, "caller": caller, "callee": callee,

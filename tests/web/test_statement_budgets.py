@@ -37,7 +37,7 @@ BUDGETS = {
     "confirm": {"sqlite": 8, "postgresql": 7},
     "login": {"sqlite": 6, "postgresql": 6},
     "enter_card": {"sqlite": 5, "postgresql": 4},
-    "confirm_card": {"sqlite": 9, "postgresql": 8},
+    "confirm_card": {"sqlite": 9, "postgresql": 7},
 }
 
 

@@ -102,11 +102,34 @@ def start_challenge(session: Session, user: AuthUser, rules: AuthRules, *,
     picker = secrets.SystemRandom()
     indices = picker.sample(range(card.rows * card.cols), rules.card_cells_per_challenge)
     cells = tuple(cell_name(i // card.cols, i % card.cols) for i in indices)
+    grid = _grid(card)
+    expected = {cell_name(i // card.cols, i % card.cols): grid[i // card.cols][i % card.cols]
+                for i in indices}
+    # The expected answers are kept only as a keyed hash (with the card's serial): a
+    # confirmation whose answers hash the same spends the challenge in the session's
+    # rotation statement (:func:`answers_digest`).
     row = challenges.create(session, ChallengeKind.CARD_CELLS, ttl=rules.card_challenge_ttl,
                             user_id=user.id, session_id=session_id,
+                            answer=_answer_text(card.serial, expected),
                             data={"cells": list(cells), "card": card.serial},
                             operation_digest=operation_digest, write_behind=True)
     return CardChallenge(row.public_id, cells, row.expires_at)
+
+
+def _answer_text(serial: str, answers: Mapping[str, str]) -> str:
+    """What a card challenge's answer hash is taken over: the card's serial and each cell with
+    its digits, in cell-name order."""
+    return serial + "|" + ",".join(f"{cell}={answers[cell]}" for cell in sorted(answers))
+
+
+def answers_digest(card: ConfirmationCard, challenge_id: str,
+                   answers: Mapping[str, str]) -> str:
+    """The keyed hash ``answers`` would have if they are exactly the right digits of exactly
+    the cells asked by ``challenge_id`` on ``card`` (the active card): equal to the hash kept
+    with the challenge only then. Anything else (another card, a cell more or less, a wrong
+    digit) differs, and the answers are then checked the usual way (:func:`check_answers`)."""
+    normal = {cell: normalise_digits(value) for cell, value in answers.items()}
+    return challenges.answer_digest(challenge_id, _answer_text(card.serial, normal))
 
 
 def check_answers(session: Session, user: AuthUser, challenge_id: str,

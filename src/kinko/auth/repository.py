@@ -368,6 +368,47 @@ def _rotate_spending_statement(names: tuple[str, ...]) -> Any:
             .returning(table_of(AuthSession).c.id))
 
 
+def rotate_spending_card_challenge(session: Session, session_id: int, values: dict[str, Any],
+                                   *, public_id: str, user_id: int, operation_digest: str,
+                                   answers_hash: str, now: datetime) -> bool:
+    """The session's UPDATE to ``values`` (the step-up's rotation) only if the card challenge
+    ``public_id`` is live, unused, this user's and session's, for this operation, and kept
+    with ``answers_hash`` (the answers are right) — and that challenge spent by the same
+    statement (a data-modifying CTE). PostgreSQL only: on SQLite, and whenever any of that
+    fails, this writes nothing and returns False, and the caller checks the answers the usual
+    way (:func:`consume_challenge`, then the rotation)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    params = _session_params(session_id, values) | {
+        "card_public_id_": public_id, "card_kind_": ChallengeKind.CARD_CELLS.value,
+        "card_user_id_": user_id, "card_digest_": operation_digest,
+        "card_answers_hash_": answers_hash, "card_now_": now}
+    done = session.execute(_rotate_spending_card_statement(tuple(values)),
+                           params).one_or_none() is not None
+    if done:
+        _set_loaded(session, AuthSession, session_id, **values)
+    return done
+
+
+@cache
+def _rotate_spending_card_statement(names: tuple[str, ...]) -> Any:
+    """The statement of :func:`rotate_spending_card_challenge`, built once per set of
+    columns: :func:`_session_update_statement`, only if its CTE spent the challenge."""
+    t = table_of(Challenge)
+    c = t.c
+    now = bindparam("card_now_", type_=c.consumed_at.type)
+    used = (update(t)
+            .where(c.public_id == bindparam("card_public_id_"),
+                   c.kind == bindparam("card_kind_"), c.consumed_at.is_(None),
+                   c.expires_at > now, c.user_id == bindparam("card_user_id_"),
+                   c.session_id == bindparam("session_id_"),
+                   c.operation_digest == bindparam("card_digest_"),
+                   c.answer_hash == bindparam("card_answers_hash_"))
+            .values(consumed_at=now).returning(c.id).cte("used_card_challenge"))
+    return (_session_update_statement(names).where(select(used.c.id).exists())
+            .returning(table_of(AuthSession).c.id))
+
+
 # SQLite: the view whose INSTEAD OF trigger spends the step and rotates the session in one
 # statement (migration 0020); typed like the columns it writes. Not in the models' metadata.
 _ROTATED = ("token_hash", "rotated_at", "last_seen_at", "stepped_up_at", "stepped_up_for")

@@ -206,6 +206,27 @@ def rotate_spending_otp(session: Session, row: AuthSession, *, token_id: int, st
     return token
 
 
+def rotate_spending_card(session: Session, row: AuthSession, *, challenge_id: str,
+                         answers_hash: str, operation_digest: str, **values: object
+                         ) -> str | None:
+    """:func:`rotate` for a step-up answered with the card, spending the challenge in the
+    same statement when the answers are right (:func:`repo.rotate_spending_card_challenge`):
+    the new token, or None — nothing written — when they are not, the challenge is not live,
+    or the database has no such statement (the caller then checks the usual way)."""
+    now = clock.now()
+    token = new_token()
+    written = {"token_hash": token_hash(token), "rotated_at": now, "last_seen_at": now,
+               **values}
+    if not repo.rotate_spending_card_challenge(
+            session, row.id, written, public_id=challenge_id, user_id=row.user_id,
+            operation_digest=operation_digest, answers_hash=answers_hash, now=now):
+        return None
+    known = _known(session)
+    for old in [t for t, found in known.items() if found[0] is row]:
+        known[token] = known.pop(old)
+    return token
+
+
 def end(session: Session, token: str, *, reason: str = "logout") -> None:
     """Log out; ending an unknown or ended session is not an error."""
     row = repo.session_by_token_hash(session, token_hashes(token))

@@ -141,6 +141,34 @@ def _not_ready(session: Session, user: AuthUser, factors: tuple[Factor, ...],
     return None
 
 
+def _card_in_one_statement(session: Session, row: AuthSession, user: AuthUser,
+                           operation: Operation, digest: str, answers: Answers
+                           ) -> SteppedUp | None:
+    """Right card answers, spent with the session's rotation in one statement (PostgreSQL):
+    the step-up, or None when that cannot be (wrong answers, a used or expired challenge,
+    another card, counters to clear, SQLite) — nothing is written then, and :func:`verify`
+    goes the usual way, which spends the challenge and counts a wrong answer."""
+    if not lockout.clean(user) or not answers.card_challenge_id or not answers.card_answers:
+        return None
+    card = repo.active_card(session, user.id)
+    if card is None:
+        return None
+    # The usual way reads the active card again (a statement) only if this one fails.
+    session.info.setdefault(repo.PRELOADED_CARDS, {})[user.id] = card
+    now = clock.now()
+    new_token = sessions.rotate_spending_card(
+        session, row, challenge_id=answers.card_challenge_id,
+        answers_hash=cards.answers_digest(card, answers.card_challenge_id,
+                                          answers.card_answers),
+        operation_digest=digest, stepped_up_at=now, stepped_up_for=None)
+    if new_token is None:
+        return None
+    audit(session, actor=user_actor(user), action="auth.step_up", user=user,
+          operation=operation.value, digest=digest, factors=[Factor.CARD.value],
+          session_id=row.id)
+    return SteppedUp(new_token, digest, now)
+
+
 def verify(session: Session, *, session_token: str, operation: Operation,
            details: Mapping[str, Any], answers: Answers, spend: bool = False) -> StepUpResult:
     """Check the step-up factors for this exact operation; rotate the session on success.
@@ -152,9 +180,12 @@ def verify(session: Session, *, session_token: str, operation: Operation,
     factors = rules.step_up_factors(operation)
     # The user's active token, read once for both the readiness check and the OTP check.
     token = repo.active_token(session, user.id) if Factor.OTP in factors else None
-    blocked = _not_ready(session, user, factors, answers, token)
-    if blocked is not None:
-        return blocked
+    early: StepUpResult | None = _not_ready(session, user, factors, answers, token)
+    if early is None and spend and factors == (Factor.CARD,):
+        # Right card answers: spent with the session's rotation in one statement.
+        early = _card_in_one_statement(session, row, user, operation, digest, answers)
+    if early is not None:
+        return early
     # A step-up spent at once: a right one-time password's step is spent by the same
     # statement that rotates the session (below; a data-modifying CTE on PostgreSQL, a
     # view's trigger on SQLite). Wherever this returns before that, the step is spent on its
