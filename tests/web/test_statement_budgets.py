@@ -131,10 +131,10 @@ def test_a_login_costs_its_budget(demo_api: TestClient, db: Database) -> None:
 
 def test_a_card_confirmation_costs_its_budget(db: Database) -> None:
     """The `kinko bench api` path: retail-001 enters a transfer to its registered payee and
-    confirms it with its confirmation-number card: the card challenge's INSERT at entry and
-    its conditional UPDATE at confirmation come on top of the OTP path's statements; the
-    registered payee is read with its branch, its account, the chosen limits and the source
-    account in one statement."""
+    confirms it with its confirmation-number card. The registered payee is read with its
+    branch, its account, the chosen limits and the source account in one statement; the card
+    challenge is written with the audit events; right answers spend it in the session's
+    rotation statement on PostgreSQL (SQLite: a conditional UPDATE of its own)."""
     from kinko.bench.api import _open_bank, bench_moment
 
     clock.set_now(bench_moment(T0))
