@@ -11,9 +11,10 @@ a few minutes and opens nothing but its own next step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
@@ -194,16 +195,8 @@ def rotate_spending_otp(session: Session, row: AuthSession, *, token_id: int, st
     """:func:`rotate` for a step-up answered with a one-time password, spending its time
     step in the same statement (:func:`repo.rotate_spending_otp_step`): the new
     token, or None when the step was spent by another request first (nothing was written)."""
-    now = clock.now()
-    token = new_token()
-    written = {"token_hash": token_hash(token), "rotated_at": now, "last_seen_at": now,
-               **values}
-    if not repo.rotate_spending_otp_step(session, row.id, written, token_id, step):
-        return None
-    known = _known(session)
-    for old in [t for t, found in known.items() if found[0] is row]:
-        known[token] = known.pop(old)
-    return token
+    return _rotate_spending(session, row, values, lambda written: (
+        repo.rotate_spending_otp_step(session, row.id, written, token_id, step)))
 
 
 def rotate_spending_card(session: Session, row: AuthSession, *, challenge_id: str,
@@ -213,13 +206,22 @@ def rotate_spending_card(session: Session, row: AuthSession, *, challenge_id: st
     same statement when the answers are right (:func:`repo.rotate_spending_card_challenge`):
     the new token, or None — nothing written — when they are not, the challenge is not live,
     or the database has no such statement (the caller then checks the usual way)."""
+    return _rotate_spending(session, row, values, lambda written: (
+        repo.rotate_spending_card_challenge(
+            session, row.id, written, public_id=challenge_id, user_id=row.user_id,
+            operation_digest=operation_digest, answers_hash=answers_hash,
+            now=written["rotated_at"])))
+
+
+def _rotate_spending(session: Session, row: AuthSession, values: dict[str, object],
+                     write: Callable[[dict[str, Any]], bool]) -> str | None:
+    """The rotation's new token and columns, written by ``write`` (one statement that also
+    spends the step-up's answer); None if ``write`` wrote nothing."""
     now = clock.now()
     token = new_token()
     written = {"token_hash": token_hash(token), "rotated_at": now, "last_seen_at": now,
                **values}
-    if not repo.rotate_spending_card_challenge(
-            session, row.id, written, public_id=challenge_id, user_id=row.user_id,
-            operation_digest=operation_digest, answers_hash=answers_hash, now=now):
+    if not write(written):
         return None
     known = _known(session)
     for old in [t for t, found in known.items() if found[0] is row]:
