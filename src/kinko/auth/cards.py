@@ -101,10 +101,10 @@ def start_challenge(session: Session, user: AuthUser, rules: AuthRules, *,
                                      pending.expires_at)
     picker = secrets.SystemRandom()
     indices = picker.sample(range(card.rows * card.cols), rules.card_cells_per_challenge)
-    cells = tuple(cell_name(i // card.cols, i % card.cols) for i in indices)
+    places = [divmod(i, card.cols) for i in indices]   # (row, column) of each asked cell
+    cells = tuple(cell_name(r, c) for r, c in places)
     grid = _grid(card)
-    expected = {cell_name(i // card.cols, i % card.cols): grid[i // card.cols][i % card.cols]
-                for i in indices}
+    expected = {cell: grid[r][c] for cell, (r, c) in zip(cells, places, strict=True)}
     # The expected answers are kept only as a keyed hash (with the card's serial): a
     # confirmation whose answers hash the same spends the challenge in the session's
     # rotation statement (:func:`answers_digest`).

@@ -153,7 +153,8 @@ def _card_in_one_statement(session: Session, row: AuthSession, user: AuthUser,
     card = repo.active_card(session, user.id)
     if card is None:
         return None
-    # The usual way reads the active card again (a statement) only if this one fails.
+    # Handed back for the usual way (SQLite always, or answers that do not hash the same),
+    # which would otherwise read the active card again.
     session.info.setdefault(repo.PRELOADED_CARDS, {})[user.id] = card
     now = clock.now()
     new_token = sessions.rotate_spending_card(

@@ -104,16 +104,14 @@ def after_step_up(s: Session, c: Caller, request: Request, lang: str,
     except DomainError as exc:
         s.rollback()
         proved = again()
+        # Rejected: spent in between by another request with the same answers; its answer
+        # stands, and this one has no new session token to give.
+        new_token = None if isinstance(proved, Rejected) else proved[1]
         body = exc.to_problem(lang)
-        if isinstance(proved, Rejected):
-            # Spent in between by another request with the same answers: its answer stands,
-            # and this one has no new session token to give.
-            return JSONResponse(body, status_code=exc.status,
-                                media_type="application/problem+json")
-        new_token = proved[1]
-        body.update(session_token=new_token, csrf_token=csrf_token(new_token))
+        if new_token is not None:
+            body.update(session_token=new_token, csrf_token=csrf_token(new_token))
         response = JSONResponse(body, status_code=exc.status,
                                 media_type="application/problem+json")
-        if c.from_cookie:
+        if new_token is not None and c.from_cookie:
             set_session_cookie(response, request, new_token)
         return response
